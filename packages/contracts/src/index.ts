@@ -1,1 +1,10 @@
-export {};
+export * from './subjects';
+export * from './errors';
+export * from './cloudevents';
+export * from './events';
+export * from './rpc';
+export * from './rest/common';
+export * from './rest/auth';
+export * from './rest/schedules';
+export * from './rest/comparisons';
+export * from './rest/configs';

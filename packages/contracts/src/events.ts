@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { STRATEGY_IDS } from '@fillsched/engine';
+
+export const EVENT_TYPES = {
+  solveRequested: 'com.fillsched.solve.requested',
+  solveStarted: 'com.fillsched.solve.started',
+  solveProgress: 'com.fillsched.solve.progress',
+  solveCompleted: 'com.fillsched.solve.completed',
+  solveFailed: 'com.fillsched.solve.failed',
+  solveCancelled: 'com.fillsched.solve.cancelled',
+} as const;
+
+export const StrategyIdSchema = z.enum(STRATEGY_IDS);
+
+export const JobOwnerSchema = z.object({
+  kind: z.enum(['schedule', 'comparison']),
+  id: z.number().int().positive(),
+  user_id: z.number().int().positive(),
+});
+export type JobOwner = z.infer<typeof JobOwnerSchema>;
+
+/** Data of `solve.requested`: everything a stateless solver needs; the config is already resolved. */
+export const SolveJobSchema = z.object({
+  job_id: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  owner: JobOwnerSchema,
+  strategy: StrategyIdSchema,
+  input: z.object({
+    lots_data: z.array(z.record(z.string(), z.unknown())),
+    config: z.record(z.string(), z.unknown()).default({}),
+    start_time: z.string().nullish(),
+  }),
+  seed: z.number().int().optional(),
+  time_limit_s: z.number().positive().optional(),
+});
+export type SolveJob = z.infer<typeof SolveJobSchema>;
+
+/** KPI summary carried by `completed` (activities are fetched from the solver's result store). */
+export const ResultSummarySchema = z.object({
+  makespan: z.number(),
+  utilization: z.number(),
+  changeovers: z.number().int(),
+  lots_scheduled: z.number().int(),
+  window_violations: z.number().int(),
+  kpis: z.record(z.string(), z.unknown()),
+  lower_bound: z.number(),
+  gap: z.number(),
+  execution_time: z.number(),
+  activity_count: z.number().int().nonnegative(),
+});
+export type ResultSummary = z.infer<typeof ResultSummarySchema>;
+
+const lifecycleBase = {
+  job_id: z.string(),
+  owner: JobOwnerSchema,
+  strategy: StrategyIdSchema,
+  worker: z.string().optional(),
+  attempt: z.number().int().positive().optional(),
+};
+export const SolveStartedSchema = z.object(lifecycleBase);
+export const SolveCompletedSchema = z.object({ ...lifecycleBase, summary: ResultSummarySchema });
+export const SolveFailedSchema = z.object({
+  ...lifecycleBase,
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export const SolveCancelledSchema = z.object(lifecycleBase);
+export const SolveProgressSchema = z.object({
+  ...lifecycleBase,
+  phase: z.string(),
+  percent: z.number().min(0).max(100),
+  best_makespan: z.number().nullable(),
+  lower_bound: z.number().nullable(),
+  message: z.string(),
+});
+export type SolveStarted = z.infer<typeof SolveStartedSchema>;
+export type SolveCompleted = z.infer<typeof SolveCompletedSchema>;
+export type SolveFailed = z.infer<typeof SolveFailedSchema>;
+export type SolveCancelled = z.infer<typeof SolveCancelledSchema>;
+export type SolveProgress = z.infer<typeof SolveProgressSchema>;
+
+/** Cancel broadcast (core NATS) and the result-page request served by the solver pool. */
+export const CancelRequestSchema = z.object({ job_id: z.string() });
+export const ResultPageRequestSchema = z.object({
+  job_id: z.string(),
+  offset: z.number().int().nonnegative().default(0),
+  limit: z.number().int().positive().max(5000).default(2000),
+});

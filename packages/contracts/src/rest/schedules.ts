@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { STRATEGY_IDS, STRATEGIES } from '@fillsched/engine';
+import { NullableTimestamp, Timestamp } from './common';
+
+export const STRATEGY_ERROR = `Invalid strategy: must be one of [${STRATEGY_IDS.join(', ')}]`;
+export const StrategySchema = z.enum(STRATEGY_IDS, { error: () => STRATEGY_ERROR });
+
+/**
+ * One lot as clients send it. Types are checked here (422 with the field's loc); domain rules
+ * (required fields, aliases, windows, sizes) are the engine's validation, which names the lot.
+ */
+export const LotInputSchema = z.looseObject({
+  lot_id: z.string().optional(),
+  type: z.string().optional(),
+  product: z.string().optional().describe('alias of type'),
+  lot_type: z.string().optional().describe('alias of type'),
+  vials: z.number().optional(),
+  quantity: z.number().optional().describe('alias of vials'),
+  priority: z.number().int().optional().describe('higher = more urgent; default 0'),
+  start_window: z.string().nullish().describe('earliest start, ISO 8601'),
+  end_window: z.string().nullish().describe('due time, ISO 8601'),
+  fill_hours: z.number().positive().optional().describe('overrides vials / fill rate'),
+  fill_hours_by_line: z
+    .record(z.string(), z.number().positive())
+    .optional()
+    .describe('unrelated lines: hours per line id; a missing line means the lot cannot run there'),
+});
+export type LotInput = z.infer<typeof LotInputSchema>;
+
+/** Config is an open object validated by the engine (types, ranges, unknown keys as warnings). */
+export const ScheduleConfigSchema = z.record(z.string(), z.unknown());
+
+export const CreateScheduleBodySchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  lots_data: z.array(LotInputSchema).min(1, 'at least one lot is required'),
+  strategy: StrategySchema.default('smart-pack'),
+  config: ScheduleConfigSchema.nullish(),
+  config_id: z.number().int().positive().nullish(),
+  start_time: z.string().nullish(),
+  seed: z.number().int().nullish(),
+  time_limit_s: z.number().positive().max(3600).nullish(),
+});
+export type CreateScheduleBody = z.infer<typeof CreateScheduleBodySchema>;
+
+export const ScheduleStatusSchema = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']);
+export type ScheduleStatus = z.infer<typeof ScheduleStatusSchema>;
+
+export const ScheduleSummarySchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  strategy: StrategySchema,
+  status: ScheduleStatusSchema,
+  created_at: Timestamp,
+  started_at: NullableTimestamp,
+  completed_at: NullableTimestamp,
+  error_message: z.string().nullable(),
+});
+export type ScheduleSummary = z.infer<typeof ScheduleSummarySchema>;
+
+export const ActivitySchema = z.object({
+  kind: z.enum(['CLEAN', 'CHANGEOVER', 'FILL', 'IDLE', 'DOWNTIME']),
+  line: z.number().int(),
+  lot_id: z.string().optional(),
+  type: z.string().optional(),
+  start: Timestamp,
+  end: Timestamp,
+  duration: z.number().describe('minutes'),
+  duration_hours: z.number(),
+});
+
+export const ScheduleResultSchema = z.looseObject({
+  makespan: z.number().describe('hours'),
+  utilization: z.number(),
+  changeovers: z.number().int(),
+  lots_scheduled: z.number().int(),
+  window_violations: z.number().int(),
+  kpis: z.record(z.string(), z.unknown()),
+  activities: z.array(ActivitySchema),
+});
+
+export const ScheduleOutSchema = ScheduleSummarySchema.extend({
+  result: ScheduleResultSchema.nullable().optional(),
+});
+export type ScheduleOut = z.infer<typeof ScheduleOutSchema>;
+
+export const ScheduleListQuerySchema = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  page_size: z.coerce.number().int().min(1).max(100).default(20),
+  status: ScheduleStatusSchema.optional(),
+  strategy: StrategySchema.optional(),
+  sort: z.enum(['created_at', '-created_at', 'id', '-id', 'name', '-name']).default('-created_at'),
+});
+export const ScheduleListSchema = z.object({
+  schedules: z.array(ScheduleSummarySchema),
+  total: z.number().int(),
+  page: z.number().int(),
+  page_size: z.number().int(),
+});
+
+export const ExportQuerySchema = z.object({ format: z.enum(['json', 'csv']).default('json') });
+
+/** Accepts the guide's `{"lots_data": [...]}` or a bare array of lots. */
+export const ValidateLotsBodySchema = z.union([
+  z.object({
+    lots_data: z.array(LotInputSchema),
+    config: ScheduleConfigSchema.nullish(),
+    start_time: z.string().nullish(),
+  }),
+  z.array(LotInputSchema).transform((lots_data) => ({ lots_data, config: undefined, start_time: undefined })),
+]);
+export const ValidationResponseSchema = z.object({
+  valid: z.boolean(),
+  errors: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+
+export const StrategiesResponseSchema = z.object({
+  strategies: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })),
+});
+export const strategiesResponse = () => ({ strategies: STRATEGIES.map((s) => ({ ...s })) });

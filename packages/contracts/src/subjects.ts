@@ -1,0 +1,87 @@
+// One place for every NATS name, so publishers and consumers cannot drift apart.
+// Naming: fillsched.<plane>.<...>; request/reply lives under `rpc`, durable work under `jobs`,
+// lifecycle events under `events`, last-value progress under `progress`.
+
+export const SERVICES = ['auth', 'schedule', 'comparison', 'config', 'solver'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Request/reply subject of one operation; responders subscribe in the queue group named after the service. */
+export const rpcSubject = (service: ServiceName, op: string): string => `fillsched.rpc.${service}.${op}`;
+
+export const RPC = {
+  auth: {
+    register: rpcSubject('auth', 'register'),
+    login: rpcSubject('auth', 'login'),
+    me: rpcSubject('auth', 'me'),
+    refresh: rpcSubject('auth', 'refresh'),
+    logout: rpcSubject('auth', 'logout'),
+    /** Public verification key(s) of the token issuer (the gateway verifies JWTs locally). */
+    keys: rpcSubject('auth', 'keys'),
+  },
+  schedule: {
+    create: rpcSubject('schedule', 'create'),
+    get: rpcSubject('schedule', 'get'),
+    list: rpcSubject('schedule', 'list'),
+    delete: rpcSubject('schedule', 'delete'),
+    export: rpcSubject('schedule', 'export'),
+    validate: rpcSubject('schedule', 'validate'),
+    strategies: rpcSubject('schedule', 'strategies'),
+  },
+  comparison: {
+    create: rpcSubject('comparison', 'create'),
+    get: rpcSubject('comparison', 'get'),
+    list: rpcSubject('comparison', 'list'),
+    delete: rpcSubject('comparison', 'delete'),
+  },
+  config: {
+    create: rpcSubject('config', 'create'),
+    get: rpcSubject('config', 'get'),
+    list: rpcSubject('config', 'list'),
+    update: rpcSubject('config', 'update'),
+    delete: rpcSubject('config', 'delete'),
+    setDefault: rpcSubject('config', 'set-default'),
+    getDefault: rpcSubject('config', 'get-default'),
+    validate: rpcSubject('config', 'validate'),
+    systemDefault: rpcSubject('config', 'system-default'),
+    /** Internal: resolve {config_id?, config?} for a user into the effective config (schedule/comparison call it). */
+    resolve: rpcSubject('config', 'resolve'),
+  },
+  solver: {
+    /** Internal: one page of a stored solve result (activities are paged to stay under NATS max_payload). */
+    result: rpcSubject('solver', 'result'),
+  },
+} as const;
+
+/** JetStream work queue for solve jobs (WorkQueue retention, one durable pull consumer shared by all solvers). */
+export const JOBS_STREAM = 'FILLSCHED_JOBS';
+export const JOBS_SUBJECT = 'fillsched.jobs.solve';
+export const SOLVER_CONSUMER = 'solver';
+/** Poison or exhausted jobs are copied here (Limits retention) with the failure reason. */
+export const DEAD_LETTER_STREAM = 'FILLSCHED_DEAD_LETTER';
+export const DEAD_LETTER_SUBJECT = 'fillsched.dlq.solve';
+
+/** Replayable lifecycle stream for the platform and downstream teams (Limits retention). */
+export const EVENTS_STREAM = 'FILLSCHED_EVENTS';
+export const EVENTS_SUBJECTS = 'fillsched.events.>';
+export type JobOwnerKind = 'schedule' | 'comparison';
+export type LifecycleStage = 'requested' | 'started' | 'completed' | 'failed' | 'cancelled';
+export const lifecycleSubject = (kind: JobOwnerKind, id: number, stage: LifecycleStage): string =>
+  `fillsched.events.${kind}.${id}.${stage}`;
+/** Durable consumers of the owners: each service follows the events of its own kind. */
+export const ownerEventsFilter = (kind: JobOwnerKind): string => `fillsched.events.${kind}.>`;
+
+/** Last-value cache of progress: max one message per subject, so a late subscriber can read the latest. */
+export const PROGRESS_STREAM = 'FILLSCHED_PROGRESS';
+export const progressSubject = (kind: JobOwnerKind, id: number): string => `fillsched.progress.${kind}.${id}`;
+
+/** Core NATS broadcast telling solvers to abort a job; the KV bucket below remembers it for jobs not yet started. */
+export const CANCEL_SUBJECT = 'fillsched.control.cancel';
+export const CANCELLATIONS_BUCKET = 'fillsched-cancellations';
+/** Revoked token ids (jti / session family), watched by every gateway replica: no network call per request. */
+export const REVOCATIONS_BUCKET = 'fillsched-revocations';
+/** Shared rate-limit counters of all gateway replicas. */
+export const RATE_LIMIT_BUCKET = 'fillsched-ratelimit';
+
+/** Job ids double as KV keys and CloudEvent subjects: only [A-Za-z0-9._-]. */
+export const jobId = (kind: JobOwnerKind, id: number, strategy?: string): string =>
+  kind === 'schedule' ? `schedule.${id}` : `comparison.${id}.${strategy}`;
