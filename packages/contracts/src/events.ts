@@ -8,6 +8,7 @@ export const EVENT_TYPES = {
   solveCompleted: 'com.fillsched.solve.completed',
   solveFailed: 'com.fillsched.solve.failed',
   solveCancelled: 'com.fillsched.solve.cancelled',
+  comparisonFinished: 'com.fillsched.comparison.finished',
 } as const;
 
 export const StrategyIdSchema = z.enum(STRATEGY_IDS);
@@ -84,3 +85,19 @@ export const ResultPageRequestSchema = z.object({
   offset: z.number().int().nonnegative().default(0),
   limit: z.number().int().positive().max(5000).default(2000),
 });
+
+/** Data of `comparison.finished`, published by the comparison service when all its jobs have ended. */
+export const ComparisonFinishedSchema = z.object({
+  comparison_id: z.number().int().positive(),
+  user_id: z.number().int().positive(),
+  status: z.enum(['completed', 'failed', 'cancelled']),
+  best_strategy: StrategyIdSchema.nullable(),
+  results: z.array(z.record(z.string(), z.unknown())),
+});
+export type ComparisonFinished = z.infer<typeof ComparisonFinishedSchema>;
+
+/** WebSocket messages of the API guide (gateway → client). */
+export type WsMessage =
+  | { type: 'progress'; step: string; progress: number; message: string; timestamp: string; [k: string]: unknown }
+  | { type: 'complete'; progress: 100; message: string; result: Record<string, unknown>; timestamp: string }
+  | { type: 'error'; code: string; message: string; timestamp: string };

@@ -85,3 +85,6 @@ export const RATE_LIMIT_BUCKET = 'fillsched-ratelimit';
 /** Job ids double as KV keys and CloudEvent subjects: only [A-Za-z0-9._-]. */
 export const jobId = (kind: JobOwnerKind, id: number, strategy?: string): string =>
   kind === 'schedule' ? `schedule.${id}` : `comparison.${id}.${strategy}`;
+
+/** The comparison service's own aggregate event once every strategy job has ended (not a solver stage). */
+export const comparisonFinishedSubject = (id: number): string => `fillsched.events.comparison.${id}.finished`;
