@@ -8,3 +8,4 @@ export * from './rest/auth';
 export * from './rest/schedules';
 export * from './rest/comparisons';
 export * from './rest/configs';
+export * from './streams';
