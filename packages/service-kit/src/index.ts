@@ -1,1 +1,14 @@
-export {};
+export * from './config';
+export * from './logging';
+export * from './metrics';
+export * from './codec';
+export * from './rpc';
+export * from './nats';
+export * from './responder';
+export * from './client';
+export * from './streams';
+export * from './ops';
+export * from './shutdown';
+export * from './mongo';
+// Test helpers only spawn processes when called, so exporting them here costs nothing.
+export * from './testing';

@@ -1,0 +1,144 @@
+import { errors as natsErrors, headers as natsHeaders } from '@nats-io/transport-node';
+import CircuitBreaker from 'opossum';
+import { decodeJson, encodeJson } from './codec';
+import { CORRELATION_HEADER, currentCorrelationId, newCorrelationId } from './logging';
+import { breakerStateGauge, rpcClientDuration, rpcClientRequests } from './metrics';
+import type { NatsHandle } from './nats';
+import { ServiceTimeoutError, ServiceUnavailableError, type RpcReply, type RpcRequest } from './rpc';
+
+export type BreakerOptions = CircuitBreaker.Options<[string, RpcRequest, number, string]>;
+
+export interface ServiceClientOptions {
+  /** NATS request timeout per call; default 5000 ms. */
+  timeoutMs?: number;
+  /** opossum options; `timeout` defaults to false because the NATS request has its own. */
+  breaker?: BreakerOptions;
+}
+
+export interface ServiceClient {
+  service: string;
+  request(subject: string, payload: RpcRequest, opts?: { timeoutMs?: number }): Promise<RpcReply>;
+  breaker: CircuitBreaker<[string, RpcRequest, number, string], RpcReply>;
+  /** Stops the breaker's statistics timers. */
+  close(): void;
+}
+
+/** Carries a 5xx reply through the breaker so it counts as a failure, then is returned as-is. */
+class ServerErrorReply extends Error {
+  constructor(readonly reply: RpcReply) {
+    super(`service replied ${reply.status}`);
+  }
+}
+
+/** Transport-level "not connected": fail fast, but do not count against the service's breaker. */
+class DisconnectedError extends Error {}
+
+function isTimeout(err: unknown): boolean {
+  if (err instanceof natsErrors.TimeoutError) return true;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  if (cause instanceof natsErrors.TimeoutError) return true;
+  return (err as { code?: unknown } | null)?.code === 'ETIMEDOUT';
+}
+
+function isNoResponders(err: unknown): boolean {
+  if (err instanceof natsErrors.NoRespondersError) return true;
+  if (err instanceof natsErrors.RequestError && err.isNoResponders()) return true;
+  return (err as { cause?: unknown } | null)?.cause instanceof natsErrors.NoRespondersError;
+}
+
+const STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
+
+/**
+ * Client for one downstream service. Every request goes through an opossum breaker; failures
+ * come back as ServiceTimeoutError (504) or ServiceUnavailableError (503); replies with 4xx
+ * are normal answers, 5xx replies are returned too but count as breaker failures.
+ */
+export function createServiceClient(
+  handle: NatsHandle,
+  service: string,
+  opts: ServiceClientOptions = {},
+): ServiceClient {
+  const defaultTimeout = opts.timeoutMs ?? 5000;
+
+  const action = async (
+    subject: string,
+    payload: RpcRequest,
+    timeoutMs: number,
+    correlationId: string,
+  ): Promise<RpcReply> => {
+    if (handle.nc.isClosed()) throw new DisconnectedError('closed');
+    // While disconnected, nats.js would buffer the request and we would only learn at the
+    // timeout; answer 503 immediately instead.
+    if (!handle.isConnected()) throw new DisconnectedError('disconnected');
+    const h = natsHeaders();
+    h.set(CORRELATION_HEADER, correlationId);
+    const msg = await handle.nc.request(subject, encodeJson(payload), { timeout: timeoutMs, headers: h });
+    const reply = decodeJson<RpcReply>(msg.data);
+    if (!reply || typeof reply.status !== 'number') throw new Error(`malformed reply on ${subject}`);
+    if (reply.status >= 500) throw new ServerErrorReply(reply);
+    return reply;
+  };
+
+  const breaker = new CircuitBreaker(action, {
+    timeout: false,
+    resetTimeout: 10_000,
+    errorThresholdPercentage: 50,
+    volumeThreshold: 5,
+    rollingCountTimeout: 10_000,
+    name: service,
+    ...opts.breaker,
+    errorFilter: (err: unknown) => err instanceof DisconnectedError || !!opts.breaker?.errorFilter?.(err),
+  }) as CircuitBreaker<[string, RpcRequest, number, string], RpcReply>;
+
+  const setState = (s: keyof typeof STATE_VALUE) => breakerStateGauge.set({ service }, STATE_VALUE[s]);
+  setState('closed');
+  breaker.on('open', () => setState('open'));
+  breaker.on('halfOpen', () => setState('halfOpen'));
+  breaker.on('close', () => setState('closed'));
+
+  return {
+    service,
+    breaker,
+    close: () => breaker.shutdown(),
+    async request(subject, payload, reqOpts) {
+      const start = performance.now();
+      let outcome = 'error';
+      try {
+        const reply = await breaker.fire(
+          subject,
+          payload,
+          reqOpts?.timeoutMs ?? defaultTimeout,
+          currentCorrelationId() ?? newCorrelationId(),
+        );
+        outcome = String(reply.status);
+        return reply;
+      } catch (err) {
+        if (err instanceof ServerErrorReply) {
+          outcome = String(err.reply.status);
+          return err.reply;
+        }
+        const mapped = mapError(service, err);
+        outcome = mapped instanceof ServiceTimeoutError ? 'timeout' : mapped.reason;
+        throw mapped;
+      } finally {
+        rpcClientRequests.inc({ service, outcome: outcome.replace(/^(\d)\d\d$/, '$1xx') });
+        rpcClientDuration.observe({ service }, (performance.now() - start) / 1000);
+      }
+    },
+  };
+}
+
+function mapError(service: string, err: unknown): ServiceTimeoutError | ServiceUnavailableError {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'EOPENBREAKER' || code === 'ESEMLOCKED' || code === 'ESHUTDOWN')
+    return new ServiceUnavailableError(service, 'circuit_open', { cause: err });
+  if (err instanceof DisconnectedError)
+    return new ServiceUnavailableError(service, err.message === 'closed' ? 'closed' : 'disconnected', {
+      cause: err,
+    });
+  if (isNoResponders(err)) return new ServiceUnavailableError(service, 'no_responders', { cause: err });
+  if (isTimeout(err)) return new ServiceTimeoutError(service, { cause: err });
+  if (err instanceof natsErrors.ClosedConnectionError || err instanceof natsErrors.DrainingConnectionError)
+    return new ServiceUnavailableError(service, 'closed', { cause: err });
+  return new ServiceUnavailableError(service, 'error', { cause: err });
+}

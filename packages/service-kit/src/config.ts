@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** Thrown by loadConfig; the message names every bad or missing variable and what is allowed. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly problems: Array<{ variable: string; problem: string }>,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables every service reads; services extend it with `baseEnvSchema.extend({...})`. */
+export const baseEnvSchema = z.object({
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // 0 = ephemeral port (tests, several replicas on one host); deployments set a fixed one.
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  MONGO_URL: z.string().min(1).optional(),
+  SERVICE_INSTANCE: z.string().min(1).optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
+});
+export type BaseEnv = z.infer<typeof baseEnvSchema>;
+
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const variable = issue.path.map(String).join('.') || '(root)';
+  const raw = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
+  if (raw === undefined && issue.path.length === 1) return `${variable} is required (${issue.message})`;
+  return `${variable}: ${issue.message}`;
+}
+
+/**
+ * Parses the environment with a zod schema. Empty strings count as unset, because shells and
+ * compose files often export `VAR=` meaning "no value".
+ */
+export function loadConfig<T extends z.ZodType>(
+  schema: T,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<T> {
+  const cleaned: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({
+    variable: issue.path.map(String).join('.') || '(root)',
+    problem: describeIssue(issue, cleaned),
+  }));
+  throw new ConfigError(`Invalid configuration: ${problems.map((p) => p.problem).join('; ')}`, problems);
+}
+
+/**
+ * For main.ts: runs fn (sync or async); a ConfigError (or any startup error) is printed to
+ * stderr as one JSON log line and the process exits 1, so orchestrators show the reason.
+ */
+export function exitOnConfigError<R>(fn: () => R, service = process.env.SERVICE_NAME ?? 'service'): R {
+  const fail = (err: unknown): never => {
+    const isConfig = err instanceof ConfigError;
+    const line = {
+      level: 'fatal',
+      time: new Date().toISOString(),
+      service,
+      pid: process.pid,
+      msg: err instanceof Error ? err.message : String(err),
+      ...(isConfig ? { problems: err.problems } : { err: { stack: (err as Error)?.stack } }),
+    };
+    process.stderr.write(JSON.stringify(line) + '\n');
+    process.exit(1);
+  };
+  try {
+    const out = fn();
+    if (out instanceof Promise) return out.catch(fail) as R;
+    return out;
+  } catch (err) {
+    return fail(err);
+  }
+}

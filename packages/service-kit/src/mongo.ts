@@ -1,0 +1,128 @@
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from './logging';
+
+export interface ConnectMongoOptions {
+  url: string;
+  logger: Logger;
+  dbName?: string;
+  serverSelectionTimeoutMS?: number;
+}
+
+/** True for a plain `mongodb://host:port/...` URL: one host, no replica set, no SRV. */
+export function isSingleHostUrl(url: string): boolean {
+  if (!url.startsWith('mongodb://')) return false;
+  const rest = url.slice('mongodb://'.length);
+  const hosts = rest.split('/')[0].split('@').pop() ?? '';
+  return !hosts.includes(',') && !/[?&]replicaSet=/.test(url) && !/[?&]directConnection=/.test(url);
+}
+
+/**
+ * Own connection per service (mongoose.createConnection, not the global default), so tests
+ * can open several. Single-host URLs connect directly: the embedded wire server and a lone
+ * mongod do not announce a replica set to discover.
+ */
+export async function connectMongo(opts: ConnectMongoOptions): Promise<Connection> {
+  const { logger } = opts;
+  const conn = mongoose.createConnection(opts.url, {
+    ...(isSingleHostUrl(opts.url) ? { directConnection: true } : {}),
+    ...(opts.dbName ? { dbName: opts.dbName } : {}),
+    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
+    autoIndex: true,
+  });
+  conn.on('disconnected', () => logger.warn('MongoDB disconnected'));
+  conn.on('reconnected', () => logger.info('MongoDB reconnected'));
+  conn.on('error', (err) => logger.error({ err }, 'MongoDB error'));
+  await conn.asPromise();
+  logger.info({ db: conn.name, host: conn.host, port: conn.port }, 'MongoDB connected');
+  return conn;
+}
+
+/** Readiness check: connection state is "connected". */
+export function mongoReady(conn: Connection): boolean {
+  return conn.readyState === mongoose.ConnectionStates.connected;
+}
+
+/** Allocates positive integer public ids per collection; never reuses one. */
+export interface IdAllocator {
+  next(collection: string): Promise<number>;
+}
+
+export class MemoryIdAllocator implements IdAllocator {
+  private readonly counters = new Map<string, number>();
+  async next(collection: string): Promise<number> {
+    const n = (this.counters.get(collection) ?? 0) + 1;
+    this.counters.set(collection, n);
+    return n;
+  }
+}
+
+/**
+ * Atomic `$inc` with upsert on one counters document per collection, keyed by `name` (not
+ * `_id`: the embedded wire server only accepts ObjectId-like _ids). A unique index on `name`
+ * makes two racing first-time upserts on real MongoDB end in E11000 for the loser, which
+ * retries and then increments the existing document.
+ */
+export class MongoIdAllocator implements IdAllocator {
+  private indexReady?: Promise<unknown>;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly countersCollection = 'counters',
+  ) {}
+
+  async next(collection: string): Promise<number> {
+    const coll = this.conn.collection<{ name: string; seq: number }>(this.countersCollection);
+    this.indexReady ??= coll.createIndex({ name: 1 }, { unique: true }).catch((err) => {
+      this.indexReady = undefined; // retry on the next call
+      throw err;
+    });
+    await this.indexReady;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const doc = await coll.findOneAndUpdate(
+          { name: collection },
+          { $inc: { seq: 1 } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        const seq = doc?.seq;
+        if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1)
+          throw new Error(`counter ${collection} returned ${String(seq)}`);
+        return seq;
+      } catch (err) {
+        if (attempt < 5 && isDuplicateKeyError(err)) continue;
+        throw err;
+      }
+    }
+  }
+}
+
+/** Thrown by in-memory adapters so callers handle one shape for both adapters. */
+export class DuplicateKeyError extends Error {
+  readonly code = 11000;
+  constructor(
+    message = 'E11000 duplicate key error',
+    readonly keyValue?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DuplicateKeyError';
+  }
+}
+
+const DUP_CODES = new Set([11000, 11001, 12582]);
+
+/**
+ * Recognises duplicate-key failures in every shape the driver and mongoose produce:
+ * MongoServerError (code), MongoBulkWriteError (writeErrors[].code / err.code), mongoose's
+ * wrapped write errors, and messages containing E11000.
+ */
+export function isDuplicateKeyError(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as Record<string, unknown>;
+  if (typeof e.code === 'number' && DUP_CODES.has(e.code)) return true;
+  if (typeof e.code === 'string' && /^(E?11000|11001)$/.test(e.code)) return true;
+  if (typeof e.message === 'string' && e.message.includes('E11000')) return true;
+  const writeErrors = e.writeErrors ?? (e.result as Record<string, unknown> | undefined)?.writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.some((w) => isDuplicateKeyError(w, depth + 1))) return true;
+  return isDuplicateKeyError(e.err, depth + 1) || isDuplicateKeyError(e.cause, depth + 1);
+}

@@ -1,0 +1,121 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from './logging';
+import { natsConnectedGauge, natsReconnectsCounter } from './metrics';
+
+export interface NatsStatus {
+  connected: boolean;
+  server?: string;
+  reconnects: number;
+  closed: boolean;
+}
+
+export interface NatsHandle {
+  nc: NatsConnection;
+  name: string;
+  status(): NatsStatus;
+  /** Readiness check helper: true while connected. */
+  isConnected(): boolean;
+  close(): Promise<void>;
+  /** Drains subscriptions (pending messages are processed), flushes, then closes. */
+  drain(): Promise<void>;
+}
+
+export interface ConnectNatsOptions {
+  servers: string | string[];
+  name: string;
+  logger: Logger;
+  /** ms between reconnect attempts; short so a restarted server is picked up quickly. */
+  reconnectTimeWait?: number;
+  pingInterval?: number;
+}
+
+/**
+ * Connects and keeps reconnecting forever (maxReconnectAttempts -1, also when the first
+ * attempt fails), tracking status from nc.status() so /readyz and the client fail fast.
+ */
+export async function connectNats(opts: ConnectNatsOptions): Promise<NatsHandle> {
+  const { logger, name } = opts;
+  const servers = Array.isArray(opts.servers) ? opts.servers : opts.servers.split(',').map((s) => s.trim());
+  logger.info({ servers, name }, 'connecting to NATS');
+  const nc = await connect({
+    servers,
+    name,
+    maxReconnectAttempts: -1,
+    waitOnFirstConnect: true,
+    reconnectTimeWait: opts.reconnectTimeWait ?? 500,
+    reconnectJitter: 100,
+    pingInterval: opts.pingInterval ?? 10_000,
+    maxPingOut: 3,
+  });
+  const state: NatsStatus = { connected: true, server: nc.getServer(), reconnects: 0, closed: false };
+  natsConnectedGauge.set({ connection: name }, 1);
+  logger.info({ server: state.server }, 'NATS connected');
+
+  void (async () => {
+    for await (const s of nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          state.connected = false;
+          natsConnectedGauge.set({ connection: name }, 0);
+          logger.warn({ server: s.server }, 'NATS disconnected');
+          break;
+        case 'reconnect':
+          state.connected = true;
+          state.server = s.server;
+          state.reconnects += 1;
+          natsConnectedGauge.set({ connection: name }, 1);
+          natsReconnectsCounter.inc({ connection: name });
+          logger.info({ server: s.server, reconnects: state.reconnects }, 'NATS reconnected');
+          break;
+        case 'error':
+          logger.error({ err: s.error }, 'NATS async error');
+          break;
+        case 'staleConnection':
+          logger.warn('NATS stale connection');
+          break;
+        case 'close':
+          state.connected = false;
+          break;
+        default:
+          break;
+      }
+    }
+  })().catch((err) => logger.error({ err }, 'NATS status loop failed'));
+
+  void nc.closed().then((err) => {
+    state.connected = false;
+    state.closed = true;
+    natsConnectedGauge.set({ connection: name }, 0);
+    if (err) logger.error({ err }, 'NATS connection closed with error');
+    else logger.info('NATS connection closed');
+  });
+
+  return {
+    nc,
+    name,
+    status: () => ({ ...state }),
+    isConnected: () => state.connected && !nc.isClosed(),
+    async close() {
+      if (!nc.isClosed()) await nc.close();
+    },
+    async drain() {
+      if (nc.isClosed() || nc.isDraining()) return nc.closed().then(() => undefined);
+      // A disconnected connection cannot drain (the flush never completes); close instead.
+      if (!state.connected) return nc.close();
+      await nc.drain();
+    },
+  };
+}
+
+// Re-exported so services reach JetStream through the same @nats-io versions as the kit.
+export {
+  jetstream,
+  jetstreamManager,
+  AckPolicy,
+  DeliverPolicy,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+export type { JetStreamClient, JetStreamManager, JsMsg, Consumer, PubAck } from '@nats-io/jetstream';
+export { headers as natsHeaders } from '@nats-io/transport-node';
+export type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';

@@ -1,0 +1,123 @@
+import { headers as natsHeaders, type Msg, type Subscription } from '@nats-io/transport-node';
+import { tryDecodeJson, encodeJson } from './codec';
+import { CORRELATION_HEADER, correlationIdFrom, withCorrelation, type Logger } from './logging';
+import { rpcServerDuration, rpcServerRequests } from './metrics';
+import type { NatsHandle } from './nats';
+import type { RpcReply, RpcRequest } from './rpc';
+
+export interface RpcContext {
+  correlationId: string;
+  msg: Msg;
+  subject: string;
+}
+
+export type RpcHandler = (req: RpcRequest, ctx: RpcContext) => Promise<RpcReply>;
+
+export interface ServeRequestsOptions {
+  subject: string;
+  /** Queue group: each request goes to one replica. Defaults to the subject. */
+  queue?: string;
+  handler: RpcHandler;
+}
+
+export interface Responder {
+  subject: string;
+  sub: Subscription;
+  inFlight(): number;
+  /** Stops taking new requests and waits for the running handlers to reply. */
+  stop(): Promise<void>;
+}
+
+const INTERNAL_ERROR: RpcReply = { status: 500, body: { detail: 'Internal server error' } };
+
+function outcomeOf(status: number): string {
+  if (status >= 500) return '5xx';
+  if (status >= 400) return '4xx';
+  if (status >= 300) return '3xx';
+  return '2xx';
+}
+
+/**
+ * Request/reply responder in a queue group. Every request is answered, also when the payload
+ * is not JSON (400) or the handler throws (500), so a requester never waits for its timeout;
+ * nothing here can crash the process.
+ */
+export function serveRequests(handle: NatsHandle, logger: Logger, opts: ServeRequestsOptions): Responder {
+  const { subject, handler } = opts;
+  const queue = opts.queue ?? subject;
+  const running = new Set<Promise<void>>();
+
+  const respond = (msg: Msg, reply: RpcReply, correlationId: string) => {
+    if (!msg.reply) return; // fire-and-forget publish: nobody to answer
+    const h = natsHeaders();
+    h.set(CORRELATION_HEADER, correlationId);
+    try {
+      msg.respond(encodeJson(reply), { headers: h });
+    } catch (err) {
+      // e.g. connection closed between request and reply; the requester will time out.
+      logger.warn({ err, subject }, 'could not send reply');
+    }
+  };
+
+  const handleMsg = async (msg: Msg): Promise<void> => {
+    const correlationId = correlationIdFrom(msg.headers?.get(CORRELATION_HEADER));
+    await withCorrelation(correlationId, async () => {
+      const start = performance.now();
+      let outcome = 'error';
+      try {
+        const decoded = tryDecodeJson<RpcRequest>(msg.data);
+        let reply: RpcReply;
+        if (!decoded.ok || (decoded.value !== undefined && typeof decoded.value !== 'object')) {
+          reply = { status: 400, body: { detail: 'Invalid request payload' } };
+        } else {
+          try {
+            reply = await handler(decoded.value ?? {}, { correlationId, msg, subject: msg.subject });
+            if (!reply || typeof reply.status !== 'number') throw new Error('handler returned no reply');
+          } catch (err) {
+            logger.error({ err, subject: msg.subject }, 'request handler failed');
+            reply = INTERNAL_ERROR;
+          }
+        }
+        outcome = outcomeOf(reply.status);
+        respond(msg, reply, correlationId);
+        logger.debug({ subject: msg.subject, status: reply.status }, 'request handled');
+      } catch (err) {
+        logger.error({ err, subject: msg.subject }, 'request processing failed');
+        respond(msg, INTERNAL_ERROR, correlationId);
+      } finally {
+        rpcServerRequests.inc({ subject, outcome });
+        rpcServerDuration.observe({ subject }, (performance.now() - start) / 1000);
+      }
+    });
+  };
+
+  const sub = handle.nc.subscribe(subject, {
+    queue,
+    callback: (err, msg) => {
+      if (err) {
+        logger.error({ err, subject }, 'subscription error');
+        return;
+      }
+      const p = handleMsg(msg).catch((e) => logger.error({ err: e, subject }, 'responder failure'));
+      running.add(p);
+      void p.finally(() => running.delete(p));
+    },
+  });
+  logger.info({ subject, queue }, 'serving requests');
+
+  return {
+    subject,
+    sub,
+    inFlight: () => running.size,
+    async stop() {
+      if (!sub.isClosed()) {
+        try {
+          await sub.drain();
+        } catch {
+          sub.unsubscribe();
+        }
+      }
+      await Promise.allSettled([...running]);
+    },
+  };
+}

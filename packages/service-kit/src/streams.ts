@@ -1,0 +1,143 @@
+import {
+  jetstreamManager,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type PubAck,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { errors as natsErrors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { encodeJson } from './codec';
+import { CORRELATION_HEADER, currentCorrelationId, type Logger } from './logging';
+
+export type StreamSpec = Partial<StreamConfig> & { name: string; subjects: string[] };
+/** One durable consumer; NATS 2.9 allows a single `filter_subject` and no metadata. */
+export type ConsumerSpec = { stream: string; config: Partial<ConsumerConfig> & { durable_name: string } };
+
+export interface ProvisionResult {
+  streams: Array<{ name: string; action: 'created' | 'updated' }>;
+  consumers: Array<{ stream: string; name: string; action: 'created' | 'updated' }>;
+}
+
+const STREAM_NAME_IN_USE = 10058;
+const CONSUMER_ALREADY_EXISTS = 10148;
+const CONSUMER_NAME_EXISTS = 10013;
+
+function apiCode(err: unknown): number | undefined {
+  return err instanceof JetStreamApiError ? err.code : undefined;
+}
+
+function validateConsumer(spec: ConsumerSpec): void {
+  const cfg = spec.config as Record<string, unknown>;
+  if (Array.isArray(cfg.filter_subjects))
+    throw new Error(`consumer ${spec.config.durable_name}: use one filter_subject (NATS 2.9)`);
+  if (cfg.metadata !== undefined)
+    throw new Error(`consumer ${spec.config.durable_name}: metadata needs NATS 2.10`);
+}
+
+/**
+ * Creates or updates streams and durable consumers. Safe to run at every start and from many
+ * replicas at once: "already exists" from a concurrent creator turns into an update.
+ */
+export async function ensureStreams(
+  nc: NatsConnection,
+  specs: { streams: StreamSpec[]; consumers?: ConsumerSpec[] },
+  logger?: Logger,
+): Promise<ProvisionResult> {
+  const jsm = await jetstreamManager(nc);
+  const result: ProvisionResult = { streams: [], consumers: [] };
+
+  for (const spec of specs.streams) {
+    let action: 'created' | 'updated';
+    try {
+      await jsm.streams.info(spec.name);
+      await jsm.streams.update(spec.name, spec);
+      action = 'updated';
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
+      try {
+        await jsm.streams.add(spec);
+        action = 'created';
+      } catch (addErr) {
+        if (apiCode(addErr) !== STREAM_NAME_IN_USE) throw addErr;
+        await jsm.streams.update(spec.name, spec);
+        action = 'updated';
+      }
+    }
+    result.streams.push({ name: spec.name, action });
+    logger?.info({ stream: spec.name, action }, 'stream provisioned');
+  }
+
+  for (const spec of specs.consumers ?? []) {
+    validateConsumer(spec);
+    const name = spec.config.durable_name;
+    let action: 'created' | 'updated';
+    try {
+      await jsm.consumers.info(spec.stream, name);
+      await jsm.consumers.update(spec.stream, name, spec.config);
+      action = 'updated';
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== 10014) throw err;
+      try {
+        await jsm.consumers.add(spec.stream, spec.config);
+        action = 'created';
+      } catch (addErr) {
+        const code = apiCode(addErr);
+        if (code !== CONSUMER_ALREADY_EXISTS && code !== CONSUMER_NAME_EXISTS) throw addErr;
+        await jsm.consumers.update(spec.stream, name, spec.config);
+        action = 'updated';
+      }
+    }
+    result.consumers.push({ stream: spec.stream, name, action });
+    logger?.info({ stream: spec.stream, consumer: name, action }, 'consumer provisioned');
+  }
+  return result;
+}
+
+export interface PublishEventOptions {
+  /** Extra attempts after transient failures (timeouts, no responders); default 3. */
+  retries?: number;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+function isTransient(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) return false; // the server decided; retrying won't help
+  return (
+    err instanceof natsErrors.TimeoutError ||
+    err instanceof natsErrors.RequestError ||
+    err instanceof natsErrors.NoRespondersError ||
+    (err as { cause?: unknown })?.cause instanceof natsErrors.TimeoutError
+  );
+}
+
+/**
+ * JetStream publish with `Nats-Msg-Id = event.id`, so a retried publish (here or by a caller
+ * that crashed after publishing) is dropped by the stream's duplicate window.
+ */
+export async function publishEvent(
+  js: JetStreamClient,
+  subject: string,
+  event: { id: string; [key: string]: unknown },
+  opts: PublishEventOptions = {},
+): Promise<PubAck> {
+  const retries = opts.retries ?? 3;
+  const data = encodeJson(event);
+  const h = natsHeaders();
+  const cid =
+    currentCorrelationId() ?? (typeof event.correlationid === 'string' ? event.correlationid : undefined);
+  if (cid) h.set(CORRELATION_HEADER, cid);
+  for (const [k, v] of Object.entries(opts.headers ?? {})) h.set(k, v);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await js.publish(subject, data, {
+        msgID: event.id,
+        headers: h,
+        ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+      });
+    } catch (err) {
+      if (attempt >= retries || !isTransient(err)) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
+    }
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Test helpers: real NATS and MongoDB wire servers as child processes. Always pair with
+ * `afterAll(() => server.stop())`; children are also killed when the test process exits, so a
+ * failing or aborted test does not leak servers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of children) c.kill('SIGKILL');
+    });
+  }
+}
+
+function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+export interface TestNats {
+  url: string;
+  port: number;
+  storeDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private nats-server with JetStream on a free (or the given) port in a fresh temp
+ * dir. Pass `port` to restart a stopped server at the same address (reconnect tests).
+ */
+export async function startNatsForTests(
+  opts: { port?: number; readyTimeoutMs?: number } = {},
+): Promise<TestNats> {
+  const port = opts.port ?? (await findFreePort());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-nats-'));
+  const storeDir = path.join(dir, 'js');
+  const confFile = path.join(dir, 'nats.conf');
+  fs.writeFileSync(
+    confFile,
+    [
+      `listen: 127.0.0.1:${port}`,
+      `max_payload: 8MB`,
+      `jetstream {`,
+      `  store_dir: ${JSON.stringify(storeDir)}`,
+      `  max_memory_store: 256MB`,
+      `  max_file_store: 1GB`,
+      `}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('nats-server', ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  track(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 20_000) stderr += d.toString();
+  });
+  const spawnError = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new Error(`cannot start nats-server: ${err.message}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`nats-server exited with ${code}: ${stderr.slice(-2000)}`)),
+    );
+  });
+  spawnError.catch(() => undefined);
+
+  const cleanupDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 5000);
+  try {
+    for (;;) {
+      const ok = await Promise.race([canConnect(port), spawnError]);
+      if (ok) break;
+      if (Date.now() > deadline)
+        throw new Error(`nats-server not listening on ${port}: ${stderr.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } catch (err) {
+    child.kill('SIGKILL');
+    await waitExit(child, 2000);
+    cleanupDir();
+    throw err;
+  }
+
+  let stopped = false;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      child.kill('SIGTERM');
+      await waitExit(child, 3000);
+      cleanupDir();
+    },
+  };
+}
+
+/** Walks up from this file to the repo root (the folder holding scripts/mongo-wire-server.mjs). */
+export function findRepoRoot(start = __dirname): string {
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'scripts', 'mongo-wire-server.mjs'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`scripts/mongo-wire-server.mjs not found above ${start}`);
+    dir = parent;
+  }
+}
+
+export interface TestMongo {
+  /** Includes a fresh database name, so tests sharing a server do not see each other's data. */
+  url: string;
+  dbName: string;
+  /** True when running against MONGO_URL (a real MongoDB) rather than the embedded server. */
+  external: boolean;
+  stop(): Promise<void>;
+}
+
+function withDb(baseUrl: string, dbName: string): string {
+  const u = new URL(baseUrl);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+}
+
+/**
+ * MONGO_URL set → that server with a fresh random database (dropped on stop); otherwise the
+ * embedded wire-protocol server from scripts/mongo-wire-server.mjs as a child process.
+ */
+export async function startMongoForTests(opts: { readyTimeoutMs?: number } = {}): Promise<TestMongo> {
+  const dbName = `test_${randomBytes(6).toString('hex')}`;
+  const external = process.env.MONGO_URL;
+  if (external) {
+    let stopped = false;
+    return {
+      url: withDb(external, dbName),
+      dbName,
+      external: true,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        // Best effort: leave the shared server as we found it.
+        const mongoose = await import('mongoose');
+        const conn = mongoose.createConnection(withDb(external, dbName), { serverSelectionTimeoutMS: 3000 });
+        try {
+          await conn.asPromise();
+          await conn.dropDatabase();
+        } catch {
+          /* ignore */
+        } finally {
+          await conn.close().catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  const root = findRepoRoot();
+  const child = spawn(process.execPath, [path.join(root, 'scripts', 'mongo-wire-server.mjs')], {
+    cwd: root,
+    env: { ...process.env, MONGO_WIRE_EXIT_ON_STDIN_CLOSE: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  track(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 20_000) stderr += d.toString();
+  });
+  const rl = readline.createInterface({ input: child.stdout! });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const baseUrl = await new Promise<string>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`mongo wire server not ready: ${stderr.slice(-2000)}`)),
+        opts.readyTimeoutMs ?? 15_000,
+      );
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        reject(new Error(`mongo wire server exited ${code}: ${stderr.slice(-2000)}`)),
+      );
+      rl.on('line', (line) => {
+        const t = line.trim();
+        if (!t.startsWith('{')) return; // the library may print banners first
+        try {
+          const parsed = JSON.parse(t) as { url?: unknown };
+          if (typeof parsed.url === 'string') resolve(parsed.url);
+        } catch {
+          /* not our line */
+        }
+      });
+    });
+    // Keep draining stdout so a chatty server never blocks on a full pipe.
+    child.stdout?.resume();
+    let stopped = false;
+    return {
+      url: withDb(baseUrl, dbName),
+      dbName,
+      external: false,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        rl.close();
+        child.kill('SIGTERM');
+        await waitExit(child, 3000);
+      },
+    };
+  } catch (err) {
+    rl.close();
+    child.kill('SIGKILL');
+    await waitExit(child, 2000);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
