@@ -1,0 +1,247 @@
+// Launches the whole platform on one machine as separate processes (SPEC §5):
+// NATS (found at NATS_URL or started with JetStream in a temp dir), MongoDB (MONGO_URL or the
+// embedded, non-durable wire server), every service from its built dist/main.js, gateway last.
+// Used by `npm start` (scripts/start-platform.js) and by the system tests and benchmarks.
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const ROOT = path.resolve(__dirname, '..');
+
+function log(msg, extra = {}) {
+  process.stderr.write(JSON.stringify({ level: 'info', service: 'platform', msg, ...extra }) + '\n');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(host, port, timeoutMs = 500) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+async function waitFor(predicate, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function which(cmd) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter).concat(['/usr/sbin', '/usr/local/sbin'])) {
+    const p = path.join(dir, cmd);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return null;
+}
+
+/** Starts a private nats-server with JetStream on a free port in a fresh temp dir. */
+async function startNatsServer({ port } = {}) {
+  const bin = which('nats-server');
+  if (!bin) throw new Error('nats-server is not on PATH (Debian: apt-get install nats-server)');
+  const p = port || (await freePort());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-nats-'));
+  const conf = path.join(dir, 'nats.conf');
+  fs.writeFileSync(
+    conf,
+    `listen: 127.0.0.1:${p}\nmax_payload: 8MB\njetstream {\n  store_dir: "${path.join(dir, 'js')}"\n}\n`,
+  );
+  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`nats-server exited: ${stderr}`);
+      return canConnect('127.0.0.1', p);
+    },
+    10000,
+    'nats-server',
+  );
+  return {
+    url: `nats://127.0.0.1:${p}`,
+    port: p,
+    child,
+    async stop() {
+      await stopChild(child, 'nats-server');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the embedded MongoDB wire-protocol server; resolves with its URL. */
+async function startMongoWire() {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/mongo-wire-server.mjs')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, MONGO_WIRE_EXIT_ON_STDIN_CLOSE: '1' },
+  });
+  const url = await new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout });
+    const timer = setTimeout(() => reject(new Error('embedded Mongo did not start within 15 s')), 15000);
+    rl.on('line', (line) => {
+      if (line.startsWith('{"url"')) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line).url);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`embedded Mongo exited with ${code}`)));
+  });
+  child.stdout.resume();
+  return { url, child, stop: () => stopChild(child, 'mongo-wire') };
+}
+
+function stopChild(child, name, signal = 'SIGTERM', graceMs = 8000) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      log(`${name} did not exit after ${graceMs} ms, killing`);
+      child.kill('SIGKILL');
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+const SERVICES = ['auth', 'config', 'schedule', 'comparison'];
+
+/**
+ * @param {object} opts
+ * @param {string} [opts.natsUrl] use this NATS; otherwise NATS_URL / default, starting one if nothing listens
+ * @param {boolean} [opts.privateNats] always start a private nats-server (tests)
+ * @param {string} [opts.mongoUrl] MongoDB URL; otherwise MONGO_URL or the embedded wire server
+ * @param {number} [opts.gatewayPort] default 8000 (0 = free port)
+ * @param {number} [opts.solvers] solver worker processes (default SOLVERS or 2)
+ * @param {object} [opts.env] extra env for every service
+ * @param {'inherit'|'pipe'|'ignore'} [opts.stdio] service output (default inherit)
+ */
+async function startPlatform(opts = {}) {
+  const started = [];
+  const procs = new Map();
+  const env = { ...process.env, ...(opts.env || {}) };
+  try {
+    // NATS
+    let natsUrl = opts.natsUrl;
+    let nats = null;
+    if (!natsUrl && !opts.privateNats) {
+      natsUrl = env.NATS_URL || 'nats://127.0.0.1:4222';
+      const u = new URL(natsUrl.replace(/^nats:/, 'http:'));
+      if (!(await canConnect(u.hostname, Number(u.port || 4222)))) {
+        log('nothing listens at NATS_URL; starting nats-server with JetStream in a temp dir', { natsUrl });
+        nats = await startNatsServer({ port: Number(u.port || 4222) });
+      }
+    } else if (!natsUrl) {
+      nats = await startNatsServer();
+      natsUrl = nats.url;
+    }
+    if (nats) started.push(nats);
+    log('NATS', { url: natsUrl, started_here: Boolean(nats) });
+
+    // MongoDB
+    let mongoUrl = opts.mongoUrl || env.MONGO_URL;
+    let mongo = null;
+    if (!mongoUrl) {
+      mongo = await startMongoWire();
+      started.push(mongo);
+      mongoUrl = mongo.url;
+      log('MONGO_URL not set: using the embedded in-memory MongoDB wire server; data is NOT durable', {
+        url: mongoUrl,
+      });
+    }
+
+    const gatewayPort = opts.gatewayPort === 0 ? await freePort() : opts.gatewayPort || Number(env.PORT || 8000);
+    const solvers = opts.solvers ?? Number(env.SOLVERS || 2);
+    const base = { ...env, NATS_URL: natsUrl, MONGO_URL: mongoUrl, OPS_PORT: '0' };
+    const stdio = opts.stdio || 'inherit';
+
+    const launch = (name, service, extra = {}) => {
+      const main = path.join(ROOT, 'services', service, 'dist', 'main.js');
+      if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+      const child = spawn(process.execPath, [main], {
+        env: { ...base, SERVICE_INSTANCE: name, ...extra },
+        stdio: ['ignore', stdio, stdio],
+      });
+      child.once('exit', (code, signal) => {
+        if (!platform.stopping) log(`${name} exited`, { code, signal });
+      });
+      procs.set(name, child);
+      return child;
+    };
+
+    const platform = {
+      natsUrl,
+      /** The nats-server started here (null when an existing one is used). */
+      nats,
+      mongoUrl,
+      gatewayPort,
+      gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+      procs,
+      stopping: false,
+      /** Starts another solver worker process (scaling, or replacing a killed one). */
+      startSolver(name = `solver-${procs.size}`) {
+        return launch(name, 'solver');
+      },
+      async stop() {
+        platform.stopping = true;
+        // gateway first (no new work), then the rest in parallel, infrastructure last
+        const gw = procs.get('gateway');
+        if (gw) await stopChild(gw, 'gateway');
+        await Promise.all([...procs].filter(([n]) => n !== 'gateway').map(([n, c]) => stopChild(c, n)));
+        for (const s of started.reverse()) await s.stop();
+      },
+    };
+
+    for (const s of SERVICES) launch(s, s);
+    for (let i = 1; i <= solvers; i++) launch(`solver-${i}`, 'solver');
+    launch('gateway', 'gateway', { PORT: String(gatewayPort) });
+
+    await waitFor(
+      async () => {
+        for (const [name, c] of procs) if (c.exitCode !== null) throw new Error(`${name} exited during start`);
+        try {
+          const res = await fetch(`${platform.gatewayUrl}/readyz`);
+          return res.status === 200;
+        } catch {
+          return false;
+        }
+      },
+      opts.readyTimeoutMs || 60000,
+      'gateway /readyz',
+    );
+    return platform;
+  } catch (err) {
+    for (const c of procs.values()) c.kill('SIGKILL');
+    for (const s of started.reverse()) await s.stop().catch(() => {});
+    throw err;
+  }
+}
+
+module.exports = { startPlatform, startNatsServer, startMongoWire, freePort, stopChild, waitFor };

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// End-to-end latency benchmark (issue 2): POST /schedule → WebSocket `complete` for a 15-lot
+// schedule, with 1 and 2 solver workers, at 1 and 20 concurrent clients, next to the bare NATS
+// request/reply round trip measured in the same run (the floor). Prints a table; no assertions.
+// Usage: npm run bench:e2e [-- --rounds 3]
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+const require = createRequire(import.meta.url);
+const { startPlatform } = require('../../scripts/platform.js');
+const { connect } = require('@nats-io/transport-node');
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3) || 3;
+const lotsCsv = path.resolve(here, '../../../shared/data/lots/lots.csv');
+const lots = fs
+  .readFileSync(lotsCsv, 'utf8')
+  .trim()
+  .split(/\r?\n/)
+  .slice(1)
+  .map((l) => {
+    const [lot_id, product, vials] = l.split(',');
+    return { lot_id, product, quantity: Number(vials) };
+  });
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const fmt = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+
+async function natsFloor(url, n = 2000) {
+  const nc = await connect({ servers: url });
+  const sub = nc.subscribe('bench.echo');
+  (async () => {
+    for await (const m of sub) m.respond(m.data);
+  })();
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await nc.request('bench.echo', 'x', { timeout: 2000 });
+    xs.push(performance.now() - t);
+  }
+  await nc.close();
+  return xs;
+}
+
+async function login(base, email) {
+  const password = 'SecurePass123!';
+  await fetch(`${base}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: email, password }),
+  });
+  return (await res.json()).access_token;
+}
+
+function waitComplete(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error('timeout'));
+    }, 120000);
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d));
+      if (m.type === 'complete' || m.type === 'error') {
+        clearTimeout(timer);
+        ws.close();
+        m.type === 'complete' ? resolve() : reject(new Error(m.message));
+      }
+    });
+    ws.on('error', reject);
+  });
+}
+
+async function oneSchedule(base, token) {
+  const t = performance.now();
+  const res = await fetch(`${base}/api/v1/schedule`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name: 'bench', lots_data: lots, strategy: 'smart-pack', config: { line_count: 2 } }),
+  });
+  if (res.status !== 202) throw new Error(`POST ${res.status} ${await res.text()}`);
+  const { id } = await res.json();
+  await waitComplete(`${base.replace(/^http/, 'ws')}/api/v1/ws/schedule/${id}?token=${token}`);
+  return performance.now() - t;
+}
+
+const rows = [];
+let floor = null;
+for (const solvers of [1, 2]) {
+  const platform = await startPlatform({
+    privateNats: true,
+    gatewayPort: 0,
+    solvers,
+    stdio: 'ignore',
+    env: { RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' },
+  });
+  try {
+    if (!floor) floor = await natsFloor(platform.natsUrl);
+    const tokens = [];
+    for (let i = 0; i < 20; i++) tokens.push(await login(platform.gatewayUrl, `bench${i}@example.com`));
+    await oneSchedule(platform.gatewayUrl, tokens[0]); // warm-up
+    for (const clients of [1, 20]) {
+      const xs = [];
+      const t0 = performance.now();
+      for (let r = 0; r < (clients === 1 ? rounds * 10 : rounds); r++) {
+        xs.push(...(await Promise.all(tokens.slice(0, clients).map((tk) => oneSchedule(platform.gatewayUrl, tk)))));
+      }
+      const wall = (performance.now() - t0) / 1000;
+      rows.push({ solvers, clients, n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), rate: xs.length / wall });
+    }
+  } finally {
+    await platform.stop();
+  }
+}
+
+console.log('\nPOST /schedule → WebSocket complete, 15 lots (lots.csv), smart-pack, 2 lines');
+console.log(`NATS request/reply floor (same run, ${floor.length} sequential): p50 ${fmt(pct(floor, 50))} ms, p99 ${fmt(pct(floor, 99))} ms`);
+console.log('solvers | clients | samples | p50 ms | p99 ms | schedules/s');
+for (const r of rows)
+  console.log(
+    `${String(r.solvers).padStart(7)} | ${String(r.clients).padStart(7)} | ${String(r.n).padStart(7)} | ${fmt(r.p50).padStart(6)} | ${fmt(r.p99).padStart(6)} | ${r.rate.toFixed(1)}`,
+  );
+console.log('(shared, noisy 2-core machine: compare ratios within one run)');
