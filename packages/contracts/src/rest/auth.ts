@@ -52,3 +52,25 @@ export const AccessClaimsSchema = z.object({
   typ: z.literal('access'),
 });
 export type AccessClaims = z.infer<typeof AccessClaimsSchema>;
+
+/** Fixed `iss` / `aud` of access tokens; the gateway verifies both. */
+export const ACCESS_TOKEN_ISSUER = 'fillsched-auth';
+export const ACCESS_TOKEN_AUDIENCE = 'fillsched';
+
+/** Reply body of the auth `keys` RPC: the public keys the gateway verifies RS256 tokens with (by `kid`). */
+export const SigningKeysResponseSchema = z.object({
+  keys: z.array(z.object({ kid: z.string(), alg: z.literal('RS256'), public_key_pem: z.string() })),
+});
+export type SigningKeysResponse = z.infer<typeof SigningKeysResponseSchema>;
+
+/** Body of the auth `logout` RPC: the gateway passes the verified token's sid and jti (plus an optional refresh token). */
+export const LogoutRpcBodySchema = z.object({
+  sid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'invalid session id'),
+  jti: z.string().min(1).max(128),
+  refresh_token: z.string().min(1).max(512).optional(),
+});
+export type LogoutRpcBody = z.infer<typeof LogoutRpcBodySchema>;
+
+/** Key in REVOCATIONS_BUCKET of a revoked session; value JSON `{revoked_at: ISO, exp: epoch seconds}`. */
+export const revokedSessionKey = (sid: string): string => `sid.${sid}`;
+export const SessionRevocationSchema = z.object({ revoked_at: z.string(), exp: z.number().int() });
