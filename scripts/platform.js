@@ -177,7 +177,8 @@ async function startPlatform(opts = {}) {
       });
     }
 
-    const gatewayPort = opts.gatewayPort === 0 ? await freePort() : opts.gatewayPort || Number(env.PORT || 8000);
+    const gatewayPort =
+      opts.gatewayPort === 0 ? await freePort() : opts.gatewayPort || Number(env.PORT || 8000);
     const solvers = opts.solvers ?? Number(env.SOLVERS || 2);
     const base = { ...env, NATS_URL: natsUrl, MONGO_URL: mongoUrl, OPS_PORT: '0' };
     const stdio = opts.stdio || 'inherit';
@@ -225,7 +226,8 @@ async function startPlatform(opts = {}) {
 
     await waitFor(
       async () => {
-        for (const [name, c] of procs) if (c.exitCode !== null) throw new Error(`${name} exited during start`);
+        for (const [name, c] of procs)
+          if (c.exitCode !== null) throw new Error(`${name} exited during start`);
         try {
           const res = await fetch(`${platform.gatewayUrl}/readyz`);
           return res.status === 200;

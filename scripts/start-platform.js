@@ -27,6 +27,8 @@ startPlatform()
     process.on('SIGTERM', stop);
   })
   .catch((err) => {
-    process.stderr.write(JSON.stringify({ level: 'error', service: 'platform', msg: String(err && err.message) }) + '\n');
+    process.stderr.write(
+      JSON.stringify({ level: 'error', service: 'platform', msg: String(err && err.message) }) + '\n',
+    );
     process.exit(1);
   });

@@ -75,7 +75,8 @@ function waitComplete(url) {
       if (m.type === 'complete' || m.type === 'error') {
         clearTimeout(timer);
         ws.close();
-        m.type === 'complete' ? resolve() : reject(new Error(m.message));
+        if (m.type === 'complete') resolve();
+        else reject(new Error(m.message));
       }
     });
     ws.on('error', reject);
@@ -87,7 +88,12 @@ async function oneSchedule(base, token) {
   const res = await fetch(`${base}/api/v1/schedule`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ name: 'bench', lots_data: lots, strategy: 'smart-pack', config: { line_count: 2 } }),
+    body: JSON.stringify({
+      name: 'bench',
+      lots_data: lots,
+      strategy: 'smart-pack',
+      config: { line_count: 2 },
+    }),
   });
   if (res.status !== 202) throw new Error(`POST ${res.status} ${await res.text()}`);
   const { id } = await res.json();
@@ -114,10 +120,19 @@ for (const solvers of [1, 2]) {
       const xs = [];
       const t0 = performance.now();
       for (let r = 0; r < (clients === 1 ? rounds * 10 : rounds); r++) {
-        xs.push(...(await Promise.all(tokens.slice(0, clients).map((tk) => oneSchedule(platform.gatewayUrl, tk)))));
+        xs.push(
+          ...(await Promise.all(tokens.slice(0, clients).map((tk) => oneSchedule(platform.gatewayUrl, tk)))),
+        );
       }
       const wall = (performance.now() - t0) / 1000;
-      rows.push({ solvers, clients, n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), rate: xs.length / wall });
+      rows.push({
+        solvers,
+        clients,
+        n: xs.length,
+        p50: pct(xs, 50),
+        p99: pct(xs, 99),
+        rate: xs.length / wall,
+      });
     }
   } finally {
     await platform.stop();
@@ -125,7 +140,9 @@ for (const solvers of [1, 2]) {
 }
 
 console.log('\nPOST /schedule → WebSocket complete, 15 lots (lots.csv), smart-pack, 2 lines');
-console.log(`NATS request/reply floor (same run, ${floor.length} sequential): p50 ${fmt(pct(floor, 50))} ms, p99 ${fmt(pct(floor, 99))} ms`);
+console.log(
+  `NATS request/reply floor (same run, ${floor.length} sequential): p50 ${fmt(pct(floor, 50))} ms, p99 ${fmt(pct(floor, 99))} ms`,
+);
 console.log('solvers | clients | samples | p50 ms | p99 ms | schedules/s');
 for (const r of rows)
   console.log(

@@ -13,11 +13,17 @@ export class ApiClient {
   token: string | null = null;
   constructor(readonly baseUrl: string) {}
 
-  async request<T = any>(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) {
+  async request<T = any>(
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     const h: Record<string, string> = { ...headers };
     if (this.token && !h.Authorization) h.Authorization = `Bearer ${this.token}`;
     let payload: BodyInit | undefined;
-    if (body instanceof URLSearchParams || body instanceof FormData || typeof body === 'string') payload = body;
+    if (body instanceof URLSearchParams || body instanceof FormData || typeof body === 'string')
+      payload = body;
     else if (body !== undefined) {
       payload = JSON.stringify(body);
       h['Content-Type'] = 'application/json';
@@ -96,7 +102,11 @@ export function sharedPath(...parts: string[]) {
   return path.join(dir, 'shared', ...parts);
 }
 
-export async function waitUntil<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string) {
+export async function waitUntil<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  what: string,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -6,7 +6,6 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM, lifecycleSubject } from '@fillsched/contracts';
 import { ApiClient, lotsFromCsv, sharedPath, waitUntil } from './client';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startPlatform } = require('../../scripts/platform');
 
 jest.setTimeout(240_000);

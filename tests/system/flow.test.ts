@@ -2,7 +2,6 @@
 // wire server, every service as its own process, driven over HTTP and WebSocket like a client.
 import { ApiClient, collectWs, lotsFromCsv, sharedPath, waitUntil } from './client';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startPlatform } = require('../../scripts/platform');
 
 jest.setTimeout(180_000);
@@ -100,11 +99,17 @@ describe('platform flow over HTTP and WebSocket', () => {
     expect(wrongType.status).toBe(422);
     expect(wrongType.body.detail[0].loc).toEqual(['body', 'lots_data', 0, 'quantity']);
 
-    const malformed = await alice.request('POST', '/schedule', '{"name": ', { 'Content-Type': 'application/json' });
+    const malformed = await alice.request('POST', '/schedule', '{"name": ', {
+      'Content-Type': 'application/json',
+    });
     expect(malformed.status).toBe(422);
     expect(Array.isArray(malformed.body.detail)).toBe(true);
 
-    const badStrategy = await alice.request('POST', '/schedule', { name: 'x', lots_data: lots, strategy: 'nope' });
+    const badStrategy = await alice.request('POST', '/schedule', {
+      name: 'x',
+      lots_data: lots,
+      strategy: 'nope',
+    });
     expect(badStrategy.status).toBe(422);
     expect(badStrategy.body.detail[0].loc).toEqual(['body', 'strategy']);
     expect(badStrategy.body.detail[0].msg).toContain('smart-pack');

@@ -98,6 +98,13 @@ export type ComparisonFinished = z.infer<typeof ComparisonFinishedSchema>;
 
 /** WebSocket messages of the API guide (gateway → client). */
 export type WsMessage =
-  | { type: 'progress'; step: string; progress: number; message: string; timestamp: string; [k: string]: unknown }
+  | {
+      type: 'progress';
+      step: string;
+      progress: number;
+      message: string;
+      timestamp: string;
+      [k: string]: unknown;
+    }
   | { type: 'complete'; progress: 100; message: string; result: Record<string, unknown>; timestamp: string }
   | { type: 'error'; code: string; message: string; timestamp: string };
