@@ -72,7 +72,19 @@ export function createServiceClient(
     if (!handle.isConnected()) throw new DisconnectedError('disconnected');
     const h = natsHeaders();
     h.set(CORRELATION_HEADER, correlationId);
-    const msg = await handle.nc.request(subject, encodeJson(payload), { timeout: timeoutMs, headers: h });
+    // A request in flight when the connection drops would otherwise wait for its timeout.
+    let off: () => void = () => undefined;
+    const dropped = new Promise<never>((_, reject) => {
+      off = handle.onDisconnect(() => reject(new DisconnectedError('disconnected')));
+    });
+    const sent = handle.nc.request(subject, encodeJson(payload), { timeout: timeoutMs, headers: h });
+    sent.catch(() => undefined); // may lose the race; its later rejection is expected
+    let msg;
+    try {
+      msg = await Promise.race([sent, dropped]);
+    } finally {
+      off();
+    }
     const reply = decodeJson<RpcReply>(msg.data);
     if (!reply || typeof reply.status !== 'number') throw new Error(`malformed reply on ${subject}`);
     if (reply.status >= 500) throw new ServerErrorReply(reply);

@@ -29,7 +29,12 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   const variable = issue.path.map(String).join('.') || '(root)';
   const raw = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
   if (raw === undefined && issue.path.length === 1) return `${variable} is required (${issue.message})`;
-  return `${variable}: ${issue.message}`;
+  // Echo the offending value unless it may be a credential.
+  const shown =
+    raw !== undefined && !/SECRET|PASSWORD|TOKEN|KEY|URL/i.test(variable)
+      ? `=${JSON.stringify(raw.slice(0, 60))}`
+      : '';
+  return `${variable}${shown}: ${issue.message}`;
 }
 
 /**

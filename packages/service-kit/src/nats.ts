@@ -15,6 +15,8 @@ export interface NatsHandle {
   status(): NatsStatus;
   /** Readiness check helper: true while connected. */
   isConnected(): boolean;
+  /** Called on every disconnect (and on close); returns an unsubscribe function. */
+  onDisconnect(listener: () => void): () => void;
   close(): Promise<void>;
   /** Drains subscriptions (pending messages are processed), flushes, then closes. */
   drain(): Promise<void>;
@@ -48,6 +50,16 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsHandle>
     maxPingOut: 3,
   });
   const state: NatsStatus = { connected: true, server: nc.getServer(), reconnects: 0, closed: false };
+  const disconnectListeners = new Set<() => void>();
+  const notifyDisconnect = () => {
+    for (const l of [...disconnectListeners]) {
+      try {
+        l();
+      } catch (err) {
+        logger.error({ err }, 'disconnect listener failed');
+      }
+    }
+  };
   natsConnectedGauge.set({ connection: name }, 1);
   logger.info({ server: state.server }, 'NATS connected');
 
@@ -58,6 +70,7 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsHandle>
           state.connected = false;
           natsConnectedGauge.set({ connection: name }, 0);
           logger.warn({ server: s.server }, 'NATS disconnected');
+          notifyDisconnect();
           break;
         case 'reconnect':
           state.connected = true;
@@ -75,6 +88,7 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsHandle>
           break;
         case 'close':
           state.connected = false;
+          notifyDisconnect();
           break;
         default:
           break;
@@ -95,6 +109,10 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsHandle>
     name,
     status: () => ({ ...state }),
     isConnected: () => state.connected && !nc.isClosed(),
+    onDisconnect(listener) {
+      disconnectListeners.add(listener);
+      return () => disconnectListeners.delete(listener);
+    },
     async close() {
       if (!nc.isClosed()) await nc.close();
     },
