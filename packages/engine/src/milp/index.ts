@@ -1,0 +1,9 @@
+/**
+ * MILP and sequencing tools for unrelated parallel lines with sequence- and line-dependent changeovers
+ * (the `milp-opt` strategy's core). See README.md in this folder for the formulation.
+ */
+export type { SequencingProblem } from './core';
+export { combinatorialLowerBound, lineSpan, makespan, validateProblem, validateSequences } from './core';
+export { solveSequencingMilp, type MilpOptions, type MilpResult } from './solve';
+export { constructSequences, optimalLineOrder, sequencingLocalSearch, type LocalSearchOptions } from './local-search';
+export { loadBestKnown, parseValladaInstance, valladaInstanceName, valladaToScheduleInput, type BestKnown, type ScheduleRequestBody } from './vallada';
