@@ -1,0 +1,112 @@
+import type { Connection } from 'mongoose';
+import {
+  connectMongo,
+  DuplicateKeyError,
+  isDuplicateKeyError,
+  isSingleHostUrl,
+  MemoryIdAllocator,
+  mongoReady,
+  MongoIdAllocator,
+  type IdAllocator,
+} from './mongo';
+import { captureLogger } from './test-support/capture';
+import { startMongoForTests, type TestMongo } from './testing';
+
+jest.setTimeout(30000);
+
+const { logger } = captureLogger('mongo');
+let mongo: TestMongo;
+let conn: Connection;
+
+beforeAll(async () => {
+  mongo = await startMongoForTests();
+  conn = await connectMongo({ url: mongo.url, logger });
+});
+afterAll(async () => {
+  await conn?.close();
+  await mongo?.stop();
+});
+
+// One contract, both adapters.
+const adapters: Array<[string, () => IdAllocator]> = [
+  ['MemoryIdAllocator', () => new MemoryIdAllocator()],
+  ['MongoIdAllocator', () => new MongoIdAllocator(conn, `counters_${Math.random().toString(36).slice(2)}`)],
+];
+
+describe.each(adapters)('%s', (_name, make) => {
+  it('gives 1, 2, 3 … per collection, independently', async () => {
+    const ids = make();
+    expect(await ids.next('schedules')).toBe(1);
+    expect(await ids.next('schedules')).toBe(2);
+    expect(await ids.next('users')).toBe(1);
+    expect(await ids.next('schedules')).toBe(3);
+  });
+
+  it('gives 50 distinct consecutive ids under 50 concurrent calls on a fresh counter', async () => {
+    const ids = make();
+    const got = await Promise.all(Array.from({ length: 50 }, () => ids.next('hot')));
+    expect(new Set(got).size).toBe(50);
+    expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+});
+
+describe('MongoIdAllocator durability', () => {
+  it('continues after a new allocator instance (ids are never reused)', async () => {
+    const coll = `counters_${Math.random().toString(36).slice(2)}`;
+    await new MongoIdAllocator(conn, coll).next('x');
+    await new MongoIdAllocator(conn, coll).next('x');
+    expect(await new MongoIdAllocator(conn, coll).next('x')).toBe(3);
+  });
+});
+
+describe('connectMongo', () => {
+  it('is ready when connected and not after close', async () => {
+    expect(mongoReady(conn)).toBe(true);
+    const other = await connectMongo({ url: mongo.url, logger });
+    expect(mongoReady(other)).toBe(true);
+    await other.close();
+    expect(mongoReady(other)).toBe(false);
+  });
+
+  it('gives an unreachable server up after serverSelectionTimeoutMS', async () => {
+    const t0 = Date.now();
+    await expect(
+      connectMongo({ url: 'mongodb://127.0.0.1:1/x', logger, serverSelectionTimeoutMS: 300 }),
+    ).rejects.toThrow();
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('uses a direct connection only for single-host URLs', () => {
+    expect(isSingleHostUrl('mongodb://127.0.0.1:27017/db')).toBe(true);
+    expect(isSingleHostUrl('mongodb://u:p@host/db?authSource=admin')).toBe(true);
+    expect(isSingleHostUrl('mongodb://a:1,b:2/db')).toBe(false);
+    expect(isSingleHostUrl('mongodb://a:1/db?replicaSet=rs0')).toBe(false);
+    expect(isSingleHostUrl('mongodb+srv://cluster.example.com/db')).toBe(false);
+  });
+});
+
+describe('isDuplicateKeyError', () => {
+  it('recognises the driver, bulk and mongoose shapes', () => {
+    expect(isDuplicateKeyError({ code: 11000 })).toBe(true);
+    expect(isDuplicateKeyError({ code: 11001 })).toBe(true);
+    expect(isDuplicateKeyError(new Error('E11000 duplicate key error collection: x index: email_1'))).toBe(
+      true,
+    );
+    expect(
+      isDuplicateKeyError({ name: 'MongoBulkWriteError', writeErrors: [{ code: 11000, index: 0 }] }),
+    ).toBe(true);
+    expect(isDuplicateKeyError({ writeErrors: [{ err: { code: 11000 } }] })).toBe(true);
+    expect(isDuplicateKeyError({ result: { writeErrors: [{ code: 11000 }] } })).toBe(true);
+    expect(isDuplicateKeyError({ writeErrors: { code: 11000 } })).toBe(true);
+    expect(isDuplicateKeyError(new Error('wrapped', { cause: { code: 11000 } }))).toBe(true);
+    expect(isDuplicateKeyError(new DuplicateKeyError())).toBe(true);
+  });
+
+  it('rejects everything else', () => {
+    expect(isDuplicateKeyError(undefined)).toBe(false);
+    expect(isDuplicateKeyError('E11000')).toBe(false);
+    expect(isDuplicateKeyError({ code: 121 })).toBe(false);
+    expect(isDuplicateKeyError({ writeErrors: [{ code: 121 }] })).toBe(false);
+    expect(isDuplicateKeyError(new Error('timeout'))).toBe(false);
+  });
+});
