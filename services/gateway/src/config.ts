@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { baseEnvSchema } from '@fillsched/service-kit';
+
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v): boolean | number | string => {
+    if (v === undefined || v === 'false') return false;
+    if (v === 'true') return true;
+    return /^\d+$/.test(v) ? Number(v) : v;
+  });
+
+/** Environment of the gateway (see README). */
+export const GatewayEnvSchema = baseEnvSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(100),
+  /** NATS request timeout of gateway → service calls (then 504). */
+  SERVICE_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  WS_HEARTBEAT_MS: z.coerce.number().int().positive().default(25_000),
+  WS_AUTH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** Express `trust proxy`: false (default), true, a hop count or a list of subnets. */
+  TRUST_PROXY: trustProxy,
+});
+export type GatewayEnv = z.infer<typeof GatewayEnvSchema>;
