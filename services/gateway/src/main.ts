@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KV_SPECS, RATE_LIMIT_BUCKET } from '@fillsched/contracts';
 import {
   connectNats,
   createLogger,
@@ -10,12 +9,9 @@ import {
   loadConfig,
   startOpsServer,
 } from '@fillsched/service-kit';
-import { fetchKeysVia, NatsEventSource, NatsServiceCaller } from './adapters/nats';
-import { openOrCreateBucket, RevocationSet, watchRevocations } from './adapters/revocations';
 import { createGatewayApp } from './app';
-import { KeyStore } from './auth/keys';
 import { GatewayEnvSchema } from './config';
-import { BatchingRateLimiter, KvCounterStore, LazyCounterStore } from './ratelimit';
+import { natsPorts } from './wiring';
 
 async function main(): Promise<void> {
   const env = loadConfig(GatewayEnvSchema);
@@ -23,30 +19,15 @@ async function main(): Promise<void> {
   installProcessErrorHandlers(logger);
 
   const handle = await connectNats({ servers: env.NATS_URL, name: 'gateway', logger });
-  const services = new NatsServiceCaller(handle, env.SERVICE_TIMEOUT_MS);
-  const keys = new KeyStore(fetchKeysVia(services), logger);
-  void keys.start();
-  const revocations = new RevocationSet();
-  const revocationWatch = watchRevocations(handle.nc, revocations, logger);
-  const rateLimiter = new BatchingRateLimiter(
-    new LazyCounterStore(
-      async () => new KvCounterStore(await openOrCreateBucket(handle.nc, RATE_LIMIT_BUCKET, KV_SPECS.rateLimit.ttlMs)),
-    ),
-    { limit: env.RATE_LIMIT_PER_MINUTE, logger },
-  );
+  const wired = natsPorts(handle, logger, {
+    serviceTimeoutMs: env.SERVICE_TIMEOUT_MS,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+  });
 
   let draining = false;
   const gateway = createGatewayApp({
-    services,
-    tokenVerifier: keys,
-    revocations,
-    rateLimiter,
-    eventSource: new NatsEventSource(handle.nc, logger),
-    logger,
-    readiness: [
-      { name: 'nats', check: () => handle.isConnected() },
-      { name: 'not_draining', check: () => !draining },
-    ],
+    ...wired.ports,
+    readiness: [...(wired.ports.readiness ?? []), { name: 'not_draining', check: () => !draining }],
     options: {
       wsHeartbeatMs: env.WS_HEARTBEAT_MS,
       wsAuthTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
@@ -84,25 +65,17 @@ async function main(): Promise<void> {
         name: 'http',
         run: () =>
           new Promise<void>((resolve) => {
-            server.close(() => resolve());
+            // In-flight requests finish; keep-alive connections are closed as soon as they go idle.
+            const sweep = setInterval(() => server.closeIdleConnections(), 100);
+            server.close(() => {
+              clearInterval(sweep);
+              resolve();
+            });
             server.closeIdleConnections();
           }),
       },
-      { name: 'rate-limit flush', run: () => rateLimiter.close() },
-      {
-        name: 'watches',
-        run: async () => {
-          keys.stop();
-          revocationWatch.stop();
-        },
-      },
-      {
-        name: 'nats',
-        run: async () => {
-          services.close();
-          await handle.drain();
-        },
-      },
+      { name: 'background work', run: () => wired.stop() },
+      { name: 'nats', run: () => handle.drain() },
       { name: 'ops server', run: () => ops.close() },
     ],
   });

@@ -1,0 +1,60 @@
+import { KV_SPECS, RATE_LIMIT_BUCKET } from '@fillsched/contracts';
+import type { Logger, NatsHandle } from '@fillsched/service-kit';
+import { fetchKeysVia, NatsEventSource, NatsServiceCaller } from './adapters/nats';
+import { openOrCreateBucket, RevocationSet, watchRevocations, type RevocationWatch } from './adapters/revocations';
+import { KeyStore } from './auth/keys';
+import type { GatewayPorts } from './ports';
+import { BatchingRateLimiter, KvCounterStore, LazyCounterStore } from './ratelimit';
+
+export interface NatsPorts {
+  ports: Omit<GatewayPorts, 'logger'> & { logger: Logger };
+  services: NatsServiceCaller;
+  keys: KeyStore;
+  revocations: RevocationSet;
+  revocationWatch: RevocationWatch;
+  rateLimiter: BatchingRateLimiter;
+  /** Stops background work (key fetch, watches, breaker timers) after a final rate-limit flush. */
+  stop(): Promise<void>;
+}
+
+/** The production adapters over one NATS connection (used by main.ts and the NATS integration tests). */
+export function natsPorts(
+  handle: NatsHandle,
+  logger: Logger,
+  cfg: { serviceTimeoutMs: number; rateLimitPerMinute: number },
+): NatsPorts {
+  const services = new NatsServiceCaller(handle, cfg.serviceTimeoutMs);
+  const keys = new KeyStore(fetchKeysVia(services), logger);
+  void keys.start();
+  const revocations = new RevocationSet();
+  const revocationWatch = watchRevocations(handle.nc, revocations, logger);
+  const rateLimiter = new BatchingRateLimiter(
+    new LazyCounterStore(
+      async () =>
+        new KvCounterStore(await openOrCreateBucket(handle.nc, RATE_LIMIT_BUCKET, KV_SPECS.rateLimit.ttlMs)),
+    ),
+    { limit: cfg.rateLimitPerMinute, logger },
+  );
+  return {
+    ports: {
+      services,
+      tokenVerifier: keys,
+      revocations,
+      rateLimiter,
+      eventSource: new NatsEventSource(handle.nc, logger),
+      logger,
+      readiness: [{ name: 'nats', check: () => handle.isConnected() }],
+    },
+    services,
+    keys,
+    revocations,
+    revocationWatch,
+    rateLimiter,
+    async stop() {
+      await rateLimiter.close();
+      keys.stop();
+      revocationWatch.stop();
+      services.close();
+    },
+  };
+}
