@@ -1,0 +1,8 @@
+import { authRepositoryContract } from '../repositories.contract';
+import { MemoryRefreshTokenRepository, MemorySigningKeyRepository, MemoryUserRepository } from './memory';
+
+authRepositoryContract('memory', async () => ({
+  users: new MemoryUserRepository(),
+  refreshTokens: new MemoryRefreshTokenRepository(),
+  signingKeys: new MemorySigningKeyRepository(),
+}));

@@ -1,0 +1,94 @@
+import {
+  connectMongo,
+  connectNats,
+  createLogger,
+  exitOnConfigError,
+  installProcessErrorHandlers,
+  installShutdown,
+  MemoryIdAllocator,
+  MongoIdAllocator,
+  mongoReady,
+  startOpsServer,
+  type ReadinessCheck,
+} from '@fillsched/service-kit';
+import type { Connection } from 'mongoose';
+import { KvRevocationPublisher, openRevocationsBucket } from './adapters/kv';
+import {
+  MemoryRefreshTokenRepository,
+  MemorySigningKeyRepository,
+  MemoryUserRepository,
+  systemClock,
+} from './adapters/memory';
+import { createMongooseRepositories } from './adapters/mongoose';
+import { createAuthApp, type AuthAppDeps } from './app';
+import { loadAuthConfig } from './config';
+import { startAuthResponders } from './responders';
+
+const SERVICE = 'auth';
+
+async function main(): Promise<void> {
+  const env = loadAuthConfig();
+  const logger = createLogger(SERVICE, env.LOG_LEVEL);
+  installProcessErrorHandlers(logger);
+
+  const readiness: ReadinessCheck[] = [];
+  let mongo: Connection | undefined;
+  let stores: Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys' | 'ids'>;
+  if (env.MONGO_URL) {
+    const conn = await connectMongo({ url: env.MONGO_URL, logger, dbName: `fillsched_${SERVICE}` });
+    mongo = conn;
+    readiness.push({ name: 'mongo', check: () => mongoReady(conn) });
+    stores = { ...(await createMongooseRepositories(conn)), ids: new MongoIdAllocator(conn) };
+  } else {
+    logger.warn(
+      'MONGO_URL is not set: users, refresh tokens and the signing key live in memory (NOT durable; ' +
+        'a restart logs everyone out, and replicas do not share keys unless AUTH_PRIVATE_KEY_PEM is set)',
+    );
+    stores = {
+      users: new MemoryUserRepository(),
+      refreshTokens: new MemoryRefreshTokenRepository(),
+      signingKeys: new MemorySigningKeyRepository(),
+      ids: new MemoryIdAllocator(),
+    };
+  }
+
+  const nats = await connectNats({
+    servers: env.NATS_URL,
+    name: `${SERVICE}-${env.SERVICE_INSTANCE ?? process.pid}`,
+    logger,
+  });
+  readiness.push({ name: 'nats', check: () => nats.isConnected() });
+  const revocations = new KvRevocationPublisher(await openRevocationsBucket(nats.nc));
+
+  const app = await createAuthApp(
+    { ...stores, revocations, clock: systemClock, logger },
+    {
+      accessTokenMinutes: env.ACCESS_TOKEN_EXPIRE_MINUTES,
+      refreshTokenDays: env.REFRESH_TOKEN_EXPIRE_DAYS,
+      privateKeyPem: env.AUTH_PRIVATE_KEY_PEM,
+      bootstrapAdmin:
+        env.AUTH_BOOTSTRAP_ADMIN_EMAIL && env.AUTH_BOOTSTRAP_ADMIN_PASSWORD
+          ? { email: env.AUTH_BOOTSTRAP_ADMIN_EMAIL, password: env.AUTH_BOOTSTRAP_ADMIN_PASSWORD }
+          : undefined,
+    },
+  );
+  const responders = startAuthResponders(nats, logger, app);
+
+  const ops = await startOpsServer({ port: env.OPS_PORT, logger, readiness });
+  logger.info({ opsPort: ops.port, kid: app.signingKey.kid }, 'auth service ready');
+
+  installShutdown({
+    logger,
+    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    onBegin: () => ops.setDraining(),
+    steps: [
+      // Stop taking requests and let the running ones reply before the connection goes.
+      { name: 'responders', run: async () => void (await Promise.all(responders.map((r) => r.stop()))) },
+      { name: 'nats', run: () => nats.drain() },
+      { name: 'mongo', run: async () => void (await mongo?.close()) },
+      { name: 'ops', run: () => ops.close() },
+    ],
+  });
+}
+
+void exitOnConfigError(() => main(), SERVICE);

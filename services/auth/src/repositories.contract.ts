@@ -1,0 +1,204 @@
+import { isDuplicateKeyError } from '@fillsched/service-kit';
+import type {
+  RefreshTokenRecord,
+  RefreshTokenRepository,
+  SigningKey,
+  SigningKeyRepository,
+  UserRecord,
+  UserRepository,
+} from './ports';
+
+export interface AuthRepositories {
+  users: UserRepository;
+  refreshTokens: RefreshTokenRepository;
+  signingKeys: SigningKeyRepository;
+}
+
+const T0 = new Date('2026-03-01T10:00:00.000Z');
+const later = (ms: number) => new Date(T0.getTime() + ms);
+
+const user = (id: number, email: string, extra: Partial<UserRecord> = {}): UserRecord => ({
+  id,
+  email,
+  email_normalized: email.toLowerCase(),
+  full_name: null,
+  password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+  is_active: true,
+  is_superuser: false,
+  created_at: T0,
+  ...extra,
+});
+
+const token = (
+  hash: string,
+  family: string,
+  extra: Partial<RefreshTokenRecord> = {},
+): RefreshTokenRecord => ({
+  hash,
+  family,
+  user_id: 1,
+  created_at: T0,
+  expires_at: later(7 * 86_400_000),
+  rotated_at: null,
+  replaced_by: null,
+  revoked_at: null,
+  ...extra,
+});
+
+const key = (kid: string): SigningKey => ({
+  kid,
+  private_key_pem: `private-${kid}`,
+  public_key_pem: `public-${kid}`,
+  created_at: T0,
+});
+
+/**
+ * One behavioural contract for every adapter of the auth repositories. `make` returns empty
+ * repositories (a fresh database for the mongoose adapter).
+ */
+export function authRepositoryContract(
+  name: string,
+  make: () => Promise<AuthRepositories>,
+  opts: { enforcesUniqueUnderRace: boolean } = { enforcesUniqueUnderRace: true },
+): void {
+  describe(`auth repositories contract: ${name}`, () => {
+    let r: AuthRepositories;
+    beforeEach(async () => {
+      r = await make();
+    });
+
+    describe('users', () => {
+      it('round-trips a user by id and by normalised email', async () => {
+        const u = user(1, 'Ada@Example.com', { full_name: 'Ada' });
+        await r.users.insert(u);
+        expect(await r.users.findById(1)).toEqual(u);
+        expect(await r.users.findByEmail('ada@example.com')).toEqual(u);
+      });
+
+      it('returns null for unknown ids and emails', async () => {
+        expect(await r.users.findById(404)).toBeNull();
+        expect(await r.users.findByEmail('nobody@example.com')).toBeNull();
+      });
+
+      it('refuses a second user with the same normalised email with a duplicate-key error', async () => {
+        await r.users.insert(user(1, 'a@example.com'));
+        const err = await r.users.insert(user(2, 'A@EXAMPLE.COM')).catch((e: unknown) => e);
+        expect(isDuplicateKeyError(err)).toBe(true);
+        expect(await r.users.findById(2)).toBeNull();
+      });
+
+      // The embedded test server enforces no unique index, so a true race is only checked where
+      // the store can (memory, real MongoDB via MONGO_URL); the sequential case above runs everywhere.
+      (opts.enforcesUniqueUnderRace ? it : it.skip)(
+        'concurrent inserts of one email: exactly one succeeds, the rest get duplicate-key errors',
+        async () => {
+          const results = await Promise.allSettled(
+            [1, 2, 3, 4].map((id) =>
+              r.users.insert(user(id, id % 2 ? 'race@example.com' : 'RACE@example.com')),
+            ),
+          );
+          expect(results.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+          for (const x of results)
+            if (x.status === 'rejected') expect(isDuplicateKeyError(x.reason)).toBe(true);
+        },
+      );
+
+      it('keeps distinct emails apart', async () => {
+        await r.users.insert(user(1, 'a@example.com'));
+        await r.users.insert(user(2, 'b@example.com'));
+        expect((await r.users.findByEmail('b@example.com'))?.id).toBe(2);
+      });
+
+      it('setFlags changes only the given flags and returns the result', async () => {
+        await r.users.insert(user(1, 'a@example.com'));
+        expect(await r.users.setFlags(1, { is_superuser: true })).toMatchObject({
+          is_superuser: true,
+          is_active: true,
+        });
+        expect(await r.users.setFlags(1, { is_active: false })).toMatchObject({
+          is_superuser: true,
+          is_active: false,
+        });
+        expect(await r.users.findById(1)).toMatchObject({ is_superuser: true, is_active: false });
+        expect(await r.users.setFlags(404, { is_active: false })).toBeNull();
+      });
+    });
+
+    describe('refresh tokens', () => {
+      it('round-trips a token by hash', async () => {
+        const t = token('h1', 'fam');
+        await r.refreshTokens.insert(t);
+        expect(await r.refreshTokens.findByHash('h1')).toEqual(t);
+        expect(await r.refreshTokens.findByHash('nope')).toBeNull();
+      });
+
+      it('claimForRotation returns the token as it was and marks it rotated, once', async () => {
+        await r.refreshTokens.insert(token('h1', 'fam'));
+        const claimed = await r.refreshTokens.claimForRotation('h1', later(1000));
+        expect(claimed).toMatchObject({ hash: 'h1', family: 'fam', rotated_at: null });
+        expect((await r.refreshTokens.findByHash('h1'))?.rotated_at).toEqual(later(1000));
+        expect(await r.refreshTokens.claimForRotation('h1', later(2000))).toBeNull();
+        expect((await r.refreshTokens.findByHash('h1'))?.rotated_at).toEqual(later(1000));
+      });
+
+      it('claimForRotation refuses unknown and revoked tokens', async () => {
+        await r.refreshTokens.insert(token('h1', 'fam', { revoked_at: later(5) }));
+        expect(await r.refreshTokens.claimForRotation('h1', later(10))).toBeNull();
+        expect(await r.refreshTokens.claimForRotation('unknown', later(10))).toBeNull();
+      });
+
+      it('concurrent claims of one token: exactly one wins', async () => {
+        await r.refreshTokens.insert(token('h1', 'fam'));
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => r.refreshTokens.claimForRotation('h1', later(i + 1))),
+        );
+        expect(results.filter((x) => x !== null)).toHaveLength(1);
+      });
+
+      it('markReplaced records the successor', async () => {
+        await r.refreshTokens.insert(token('h1', 'fam'));
+        await r.refreshTokens.claimForRotation('h1', later(1));
+        await r.refreshTokens.markReplaced('h1', 'h2');
+        expect((await r.refreshTokens.findByHash('h1'))?.replaced_by).toBe('h2');
+      });
+
+      it('revokeFamily revokes every live token of that family only, and reports how many', async () => {
+        await r.refreshTokens.insert(token('a1', 'A', { rotated_at: later(1) }));
+        await r.refreshTokens.insert(token('a2', 'A'));
+        await r.refreshTokens.insert(token('a3', 'A', { revoked_at: later(2) }));
+        await r.refreshTokens.insert(token('b1', 'B'));
+        expect(await r.refreshTokens.isFamilyRevoked('B')).toBe(false);
+        expect(await r.refreshTokens.revokeFamily('A', later(100))).toBe(2);
+        expect((await r.refreshTokens.findByHash('a1'))?.revoked_at).toEqual(later(100));
+        expect((await r.refreshTokens.findByHash('a2'))?.revoked_at).toEqual(later(100));
+        expect((await r.refreshTokens.findByHash('a3'))?.revoked_at).toEqual(later(2)); // untouched
+        expect((await r.refreshTokens.findByHash('b1'))?.revoked_at).toBeNull();
+        expect(await r.refreshTokens.isFamilyRevoked('A')).toBe(true);
+        expect(await r.refreshTokens.isFamilyRevoked('B')).toBe(false);
+        expect(await r.refreshTokens.claimForRotation('a2', later(200))).toBeNull();
+        expect(await r.refreshTokens.revokeFamily('A', later(300))).toBe(0);
+        expect(await r.refreshTokens.revokeFamily('none', later(300))).toBe(0);
+      });
+    });
+
+    describe('signing keys', () => {
+      it('has no active key at first', async () => {
+        expect(await r.signingKeys.getActive()).toBeNull();
+      });
+
+      it('the first candidate becomes the active key; later ones get it back', async () => {
+        expect(await r.signingKeys.getOrCreateActive(key('k1'))).toEqual(key('k1'));
+        expect(await r.signingKeys.getOrCreateActive(key('k2'))).toEqual(key('k1'));
+        expect(await r.signingKeys.getActive()).toEqual(key('k1'));
+      });
+
+      it('concurrent first starts converge on one key', async () => {
+        const got = await Promise.all(
+          ['a', 'b', 'c', 'd'].map((k) => r.signingKeys.getOrCreateActive(key(k))),
+        );
+        expect(new Set(got.map((k) => k.kid)).size).toBe(1);
+        expect((await r.signingKeys.getActive())?.kid).toBe(got[0].kid);
+      });
+    });
+  });
+}
