@@ -1,0 +1,6 @@
+import { comparisonRepositoryContract } from '../comparison-repository.contract';
+import { MemoryComparisonRepository } from './memory';
+
+describe('MemoryComparisonRepository', () => {
+  comparisonRepositoryContract(async () => new MemoryComparisonRepository());
+});

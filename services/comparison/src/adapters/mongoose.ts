@@ -1,0 +1,160 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { StrategyId } from '@fillsched/engine';
+import type {
+  Comparison,
+  ComparisonRepository,
+  ComparisonStatus,
+  EntryStatus,
+  EntryUpdate,
+  StrategyEntry,
+} from '../ports';
+
+/**
+ * Stored shape: the per-strategy entries live in an object keyed by strategy id, so one entry is
+ * updated with a plain dotted path (`entries.<strategy>.status`) in the filter and the $set of a
+ * single updateOne: atomic, no array positional matching, no transaction.
+ */
+interface ComparisonDoc extends Omit<Comparison, 'results'> {
+  entries: Record<string, Omit<StrategyEntry, 'strategy'>>;
+}
+
+const comparisonSchema = new Schema<ComparisonDoc>(
+  {
+    id: { type: Number, required: true, unique: true },
+    user_id: { type: Number, required: true, index: true },
+    name: { type: String, required: true },
+    strategies: { type: [String], required: true },
+    status: { type: String, required: true },
+    config: { type: Schema.Types.Mixed, default: {} },
+    config_template_id: { type: Number, default: null },
+    lots_data: { type: Schema.Types.Mixed, default: [] },
+    start_time: { type: String, default: null },
+    seed: { type: Number, default: null },
+    time_limit_s: { type: Number, default: null },
+    entries: { type: Schema.Types.Mixed, required: true },
+    best_strategy: { type: String, default: null },
+    created_at: { type: Date, required: true },
+    started_at: { type: Date, default: null },
+    completed_at: { type: Date, default: null },
+    finished_published: { type: Boolean, default: false },
+  },
+  // minimize: false keeps empty objects such as `config: {}`.
+  { collection: 'comparisons', versionKey: false, minimize: false },
+);
+
+const SAFE_KEY = /^[A-Za-z0-9_-]+$/;
+const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as Date));
+
+function toComparison(raw: unknown): Comparison {
+  const d = raw as ComparisonDoc & { _id?: unknown };
+  const strategies = [...d.strategies] as StrategyId[];
+  return {
+    id: d.id,
+    user_id: d.user_id,
+    name: d.name,
+    strategies,
+    status: d.status,
+    config: d.config ?? {},
+    config_template_id: d.config_template_id ?? null,
+    lots_data: d.lots_data ?? [],
+    start_time: d.start_time ?? null,
+    seed: d.seed ?? null,
+    time_limit_s: d.time_limit_s ?? null,
+    results: strategies.map((strategy) => {
+      const e = d.entries[strategy];
+      return {
+        strategy,
+        job_id: e.job_id,
+        status: e.status,
+        makespan: e.makespan ?? null,
+        utilization: e.utilization ?? null,
+        changeovers: e.changeovers ?? null,
+        lots_scheduled: e.lots_scheduled ?? null,
+        window_violations: e.window_violations ?? null,
+        execution_time: e.execution_time ?? null,
+        lower_bound: e.lower_bound ?? null,
+        gap: e.gap ?? null,
+        error_message: e.error_message ?? null,
+      };
+    }),
+    best_strategy: (d.best_strategy ?? null) as StrategyId | null,
+    created_at: new Date(d.created_at),
+    started_at: date(d.started_at),
+    completed_at: date(d.completed_at),
+    finished_published: Boolean(d.finished_published),
+  };
+}
+
+export class MongooseComparisonRepository implements ComparisonRepository {
+  private readonly model: Model<ComparisonDoc>;
+  constructor(conn: Connection) {
+    this.model = conn.models.Comparison ?? conn.model<ComparisonDoc>('Comparison', comparisonSchema);
+  }
+
+  async insert(c: Comparison): Promise<void> {
+    // The embedded test server does not enforce unique indexes, so check the public id too.
+    if (await this.model.exists({ id: c.id })) throw new Error(`comparison ${c.id} already exists`);
+    const { results, ...rest } = c;
+    const entries: ComparisonDoc['entries'] = {};
+    for (const { strategy, ...entry } of results) {
+      if (!SAFE_KEY.test(strategy)) throw new Error(`unsafe strategy key ${strategy}`);
+      entries[strategy] = entry;
+    }
+    await this.model.create({ ...rest, entries });
+  }
+
+  async findById(id: number): Promise<Comparison | null> {
+    const doc = await this.model.findOne({ id }).lean();
+    return doc ? toComparison(doc) : null;
+  }
+
+  async list(userId: number | null, skip: number, limit: number) {
+    const q = userId === null ? {} : { user_id: userId };
+    const [docs, total] = await Promise.all([
+      this.model.find(q).sort({ id: -1 }).skip(skip).limit(limit).lean(),
+      this.model.countDocuments(q),
+    ]);
+    return { items: docs.map(toComparison), total };
+  }
+
+  async delete(id: number): Promise<boolean> {
+    return (await this.model.deleteOne({ id })).deletedCount > 0;
+  }
+
+  async markStarted(id: number, at: Date): Promise<boolean> {
+    const res = await this.model.collection.updateOne(
+      { id, status: 'pending' },
+      { $set: { status: 'running', started_at: at } },
+    );
+    return res.modifiedCount > 0;
+  }
+
+  async updateEntry(id: number, strategy: string, from: readonly EntryStatus[], update: EntryUpdate) {
+    if (!SAFE_KEY.test(strategy)) return false;
+    const $set: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(update)) if (v !== undefined) $set[`entries.${strategy}.${k}`] = v;
+    const res = await this.model.collection.updateOne(
+      { id, [`entries.${strategy}.status`]: { $in: [...from] } },
+      { $set },
+    );
+    return res.modifiedCount > 0;
+  }
+
+  async finish(
+    id: number,
+    final: { status: ComparisonStatus; best_strategy: StrategyId | null; completed_at: Date },
+  ): Promise<Comparison | null> {
+    const doc = await this.model.collection.findOneAndUpdate(
+      { id, status: { $in: ['pending', 'running'] } },
+      {
+        $set: { status: final.status, best_strategy: final.best_strategy, completed_at: final.completed_at },
+      },
+      { returnDocument: 'after' },
+    );
+    return doc ? toComparison(doc) : null;
+  }
+
+  async markFinishedPublished(id: number): Promise<void> {
+    await this.model.collection.updateOne({ id }, { $set: { finished_published: true } });
+  }
+}

@@ -1,0 +1,103 @@
+import { jetstream } from '@nats-io/jetstream';
+import { RPC, STREAM_SPECS, ownerConsumerSpec, ownerEventsFilter } from '@fillsched/contracts';
+import {
+  createServiceClient,
+  ensureStreams,
+  serveRequests,
+  type ConsumerSpec,
+  type IdAllocator,
+  type Logger,
+  type NatsHandle,
+  type Responder,
+  type ServiceClient,
+  type StreamSpec,
+} from '@fillsched/service-kit';
+import {
+  NatsCanceller,
+  NatsConfigResolver,
+  NatsJobPublisher,
+  openCancellationsBucket,
+} from './adapters/nats';
+import { createComparisonApp, type ComparisonApp, type ComparisonOp } from './app';
+import { COMPARISON_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
+import { systemClock, type Clock, type ComparisonRepository } from './ports';
+
+export const QUEUE_GROUP = 'comparison';
+
+/** Every stream of the platform plus our durable consumer; idempotent, so start order never matters. */
+export async function provisionStreams(handle: NatsHandle, logger: Logger, durable = COMPARISON_CONSUMER) {
+  const { stream, ...config } = ownerConsumerSpec(durable, ownerEventsFilter('comparison'));
+  await ensureStreams(
+    handle.nc,
+    {
+      streams: Object.values(STREAM_SPECS) as unknown as StreamSpec[],
+      consumers: [{ stream, config } as unknown as ConsumerSpec],
+    },
+    logger,
+  );
+}
+
+export interface ComparisonServiceOptions {
+  handle: NatsHandle;
+  logger: Logger;
+  comparisons: ComparisonRepository;
+  ids: IdAllocator;
+  clock?: Clock;
+  configTimeoutMs?: number;
+  durable?: string;
+}
+
+export interface ComparisonService {
+  app: ComparisonApp;
+  responders: Responder[];
+  consumer: LifecycleConsumer;
+  clients: ServiceClient[];
+  /** Stops taking requests, then stops consuming; each waits for the work in hand. */
+  stop(): Promise<void>;
+}
+
+/** Provisions streams, opens the KV bucket, starts the responders and the lifecycle consumer. */
+export async function startComparisonService(opts: ComparisonServiceOptions): Promise<ComparisonService> {
+  const { handle, logger } = opts;
+  await provisionStreams(handle, logger, opts.durable);
+  const kv = await openCancellationsBucket(handle.nc);
+  const configClient = createServiceClient(handle, 'config', { timeoutMs: opts.configTimeoutMs ?? 3000 });
+  const app = createComparisonApp({
+    comparisons: opts.comparisons,
+    ids: opts.ids,
+    publisher: new NatsJobPublisher(jetstream(handle.nc)),
+    canceller: new NatsCanceller(handle.nc, kv),
+    configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 3000),
+    clock: opts.clock ?? systemClock,
+    logger,
+  });
+  const consumer = await startLifecycleConsumer({
+    nc: handle.nc,
+    logger,
+    handle: (raw, meta) => app.handleEvent(raw, meta),
+    durable: opts.durable,
+  });
+  const responders = (Object.keys(RPC.comparison) as ComparisonOp[]).map((op) =>
+    serveRequests(handle, logger, {
+      subject: RPC.comparison[op],
+      queue: QUEUE_GROUP,
+      handler: app.handlers[op],
+    }),
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    app,
+    responders,
+    consumer,
+    clients: [configClient],
+    stop() {
+      stopped ??= (async () => {
+        await Promise.allSettled(responders.map((r) => r.stop()));
+        await consumer.stop();
+        configClient.close();
+      })();
+      return stopped;
+    },
+  };
+}
