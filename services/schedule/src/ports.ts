@@ -1,0 +1,151 @@
+import type { CloudEvent, RpcUser, ScheduleStatus, SolveJob } from '@fillsched/contracts';
+import type { StrategyId } from '@fillsched/engine';
+import type { IdAllocator } from '@fillsched/service-kit';
+
+export type { IdAllocator };
+
+/** One schedule as this service stores it. Times are Dates here; replies render ISO strings. */
+export interface ScheduleRecord {
+  id: number;
+  user_id: number;
+  name: string;
+  strategy: StrategyId;
+  status: ScheduleStatus;
+  /** The resolved config the job ran with (template merged with the request's keys). */
+  config: Record<string, unknown>;
+  config_template_id: number | null;
+  lots_data: Record<string, unknown>[];
+  start_time: string | null;
+  seed: number | null;
+  time_limit_s: number | null;
+  job_id: string;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  error_message: string | null;
+}
+
+export type ScheduleSort = 'created_at' | '-created_at' | 'id' | '-id' | 'name' | '-name';
+
+export interface ScheduleListFilter {
+  /** Omitted for a superuser: everyone's schedules. */
+  user_id?: number;
+  status?: ScheduleStatus;
+  strategy?: StrategyId;
+  sort: ScheduleSort;
+  skip: number;
+  limit: number;
+}
+
+/** Statuses that count against the per-user concurrency limit. */
+export const ACTIVE_STATUSES: readonly ScheduleStatus[] = ['pending', 'running'];
+
+/**
+ * The only forward moves of the lifecycle; a transition names the statuses it may come from, so
+ * a late or duplicated event can never move a schedule backwards.
+ */
+export const ALLOWED_FROM: Readonly<Record<ScheduleStatus, readonly ScheduleStatus[]>> = {
+  pending: [],
+  running: ['pending'],
+  completed: ['pending', 'running'],
+  failed: ['pending', 'running'],
+  cancelled: ['pending', 'running'],
+};
+
+export interface StatusTransition {
+  to: ScheduleStatus;
+  /** Precondition: the current status must be one of these (defaults to ALLOWED_FROM[to]). */
+  from?: readonly ScheduleStatus[];
+  started_at?: Date | null;
+  completed_at?: Date | null;
+  error_message?: string | null;
+}
+
+export interface ScheduleRepository {
+  /** Throws a duplicate-key error (isDuplicateKeyError) when the id exists. */
+  create(record: ScheduleRecord): Promise<ScheduleRecord>;
+  get(id: number): Promise<ScheduleRecord | null>;
+  list(filter: ScheduleListFilter): Promise<{ items: ScheduleRecord[]; total: number }>;
+  /** pending + running schedules of a user; with maxId only those with id <= maxId. */
+  countActive(userId: number, opts?: { maxId?: number }): Promise<number>;
+  /**
+   * Atomic compare-and-set of the status (findOneAndUpdate with a status precondition).
+   * Returns the updated record, or null when the schedule is gone or not in an allowed status.
+   */
+  transition(id: number, t: StatusTransition): Promise<ScheduleRecord | null>;
+  /** True when something was deleted. */
+  delete(id: number): Promise<boolean>;
+}
+
+/** The full result of a completed schedule as the API's `result` shows it. */
+export interface StoredResult {
+  makespan: number;
+  utilization: number;
+  changeovers: number;
+  lots_scheduled: number;
+  window_violations: number;
+  kpis: Record<string, unknown>;
+  lower_bound: number | null;
+  gap: number | null;
+  per_line: unknown[];
+  activities: ResultActivity[];
+  [key: string]: unknown;
+}
+
+export interface ResultActivity {
+  kind: string;
+  line: number;
+  lot_id?: string;
+  type?: string;
+  start: string;
+  end: string;
+  duration: number;
+  duration_hours: number;
+  [key: string]: unknown;
+}
+
+export interface ResultRepository {
+  /** Idempotent: storing the same schedule's result twice leaves one copy. */
+  upsert(scheduleId: number, result: StoredResult): Promise<void>;
+  get(scheduleId: number): Promise<StoredResult | null>;
+  delete(scheduleId: number): Promise<void>;
+}
+
+/** Publishes `solve.requested` on the jobs work queue (dedup by event id). */
+export interface JobPublisher {
+  publish(event: CloudEvent<SolveJob>): Promise<void>;
+}
+
+/** Tells the solver pool to abort (running job) or skip (queued job) a job. */
+export interface Canceller {
+  cancel(jobId: string): Promise<void>;
+}
+
+export type ResolveOutcome =
+  | { kind: 'resolved'; config: Record<string, unknown>; template_id: number | null }
+  /** The config service answered with a client error (template not found, invalid id): pass it through. */
+  | { kind: 'rejected'; status: number; body: unknown }
+  | { kind: 'unavailable'; reason: string };
+
+export interface ConfigResolver {
+  resolve(
+    user: RpcUser,
+    req: { config_id: number | null; config: Record<string, unknown> | null },
+  ): Promise<ResolveOutcome>;
+}
+
+export type FetchOutcome =
+  | { kind: 'ok'; result: StoredResult }
+  | { kind: 'not_found' }
+  | { kind: 'unavailable'; reason: string };
+
+/** Reads a solve result from the solver pool, page by page. */
+export interface ResultFetcher {
+  fetch(jobId: string): Promise<FetchOutcome>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,109 @@
+import { jetstream } from '@nats-io/jetstream';
+import {
+  EVENTS_STREAM,
+  RPC,
+  STREAM_SPECS,
+  ownerConsumerSpec,
+  ownerEventsFilter,
+} from '@fillsched/contracts';
+import {
+  createServiceClient,
+  ensureStreams,
+  serveRequests,
+  type ConsumerSpec,
+  type IdAllocator,
+  type Logger,
+  type NatsHandle,
+  type Responder,
+  type ServiceClient,
+  type StreamSpec,
+} from '@fillsched/service-kit';
+import { NatsCanceller, NatsConfigResolver, NatsJobPublisher, NatsResultFetcher, openCancellationsBucket } from './adapters/nats';
+import { createScheduleApp, type ScheduleApp, type ScheduleOp } from './app';
+import { SCHEDULE_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
+import { systemClock, type Clock, type ResultRepository, type ScheduleRepository } from './ports';
+
+export const QUEUE_GROUP = 'schedule';
+
+/** Every stream of the platform plus our durable consumer; idempotent, so start order never matters. */
+export async function provisionStreams(handle: NatsHandle, logger: Logger, durable = SCHEDULE_CONSUMER): Promise<void> {
+  const { stream, ...config } = ownerConsumerSpec(durable, ownerEventsFilter('schedule'));
+  await ensureStreams(
+    handle.nc,
+    {
+      streams: Object.values(STREAM_SPECS) as unknown as StreamSpec[],
+      consumers: [{ stream, config } as unknown as ConsumerSpec],
+    },
+    logger,
+  );
+  if (stream !== EVENTS_STREAM) throw new Error(`unexpected consumer stream ${stream}`);
+}
+
+export interface ScheduleServiceOptions {
+  handle: NatsHandle;
+  logger: Logger;
+  schedules: ScheduleRepository;
+  results: ResultRepository;
+  ids: IdAllocator;
+  clock?: Clock;
+  /** Activities per `RPC.solver.result` page (tests use small pages to exercise paging). */
+  resultPageSize?: number;
+  configTimeoutMs?: number;
+  durable?: string;
+}
+
+export interface ScheduleService {
+  app: ScheduleApp;
+  responders: Responder[];
+  consumer: LifecycleConsumer;
+  clients: ServiceClient[];
+  /** Stops taking requests, then stops consuming; each waits for the work in hand. */
+  stop(): Promise<void>;
+}
+
+/** Provisions streams, opens the KV bucket, starts responders and the lifecycle consumer. */
+export async function startScheduleService(opts: ScheduleServiceOptions): Promise<ScheduleService> {
+  const { handle, logger } = opts;
+  await provisionStreams(handle, logger, opts.durable);
+  const kv = await openCancellationsBucket(handle.nc);
+  const configClient = createServiceClient(handle, 'config', { timeoutMs: opts.configTimeoutMs ?? 3000 });
+  const solverClient = createServiceClient(handle, 'solver', { timeoutMs: 10_000 });
+  const app = createScheduleApp({
+    schedules: opts.schedules,
+    results: opts.results,
+    ids: opts.ids,
+    publisher: new NatsJobPublisher(jetstream(handle.nc)),
+    canceller: new NatsCanceller(handle.nc, kv),
+    configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 3000),
+    resultFetcher: new NatsResultFetcher(solverClient, { pageSize: opts.resultPageSize }),
+    clock: opts.clock ?? systemClock,
+    logger,
+  });
+
+  const consumer = await startLifecycleConsumer({
+    nc: handle.nc,
+    logger,
+    handle: (raw, meta) => app.handleEvent(raw, meta),
+    durable: opts.durable,
+  });
+  const responders = (Object.keys(RPC.schedule) as ScheduleOp[]).map((op) =>
+    serveRequests(handle, logger, { subject: RPC.schedule[op], queue: QUEUE_GROUP, handler: app.handlers[op] }),
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    app,
+    responders,
+    consumer,
+    clients: [configClient, solverClient],
+    stop() {
+      stopped ??= (async () => {
+        await Promise.allSettled(responders.map((r) => r.stop()));
+        await consumer.stop();
+        configClient.close();
+        solverClient.close();
+      })();
+      return stopped;
+    },
+  };
+}
