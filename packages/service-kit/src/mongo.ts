@@ -27,6 +27,10 @@ export async function connectMongo(opts: ConnectMongoOptions): Promise<Connectio
     ...(isSingleHostUrl(opts.url) ? { directConnection: true } : {}),
     ...(opts.dbName ? { dbName: opts.dbName } : {}),
     serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
+    // Polling heartbeats instead of the streaming (exhaust) protocol: the embedded wire server
+    // breaks streaming hellos under load ("Server ended moreToCome unexpectedly"), and the
+    // driver then clears the pool and fails in-flight operations.
+    serverMonitoringMode: 'poll',
     autoIndex: true,
   });
   conn.on('disconnected', () => logger.warn('MongoDB disconnected'));
@@ -125,4 +129,9 @@ export function isDuplicateKeyError(err: unknown, depth = 0): boolean {
   const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
   if (list.some((w) => isDuplicateKeyError(w, depth + 1))) return true;
   return isDuplicateKeyError(e.err, depth + 1) || isDuplicateKeyError(e.cause, depth + 1);
+}
+
+/** Readiness check for a mongoose connection, for startOpsServer. */
+export function mongoReadiness(conn: Connection, name = 'store'): { name: string; check(): boolean } {
+  return { name, check: () => mongoReady(conn) };
 }

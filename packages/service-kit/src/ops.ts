@@ -112,3 +112,8 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
       }),
   };
 }
+
+/** Readiness check for a NATS handle (or anything with isConnected()). */
+export function natsReadiness(handle: { isConnected(): boolean }, name = 'nats'): ReadinessCheck {
+  return { name, check: () => handle.isConnected() };
+}

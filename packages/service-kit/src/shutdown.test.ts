@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { installShutdown } from './shutdown';
 import { captureLogger } from './test-support/capture';
@@ -95,5 +95,26 @@ describe('installShutdown (in process)', () => {
     sd.uninstall();
     expect(order).toEqual(['a']);
     expect(exits).toEqual([0]);
+  });
+});
+
+describe('installProcessErrorHandlers', () => {
+  it('logs an unhandled rejection and keeps running; an uncaught exception is fatal (exit 1)', () => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'test-support', 'errors-child.js')], {
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(r.status).toBe(1);
+    expect(lines.map((l) => l.msg ?? l.event)).toEqual([
+      'unhandled promise rejection',
+      'still-alive',
+      'uncaught exception',
+    ]);
+    expect(lines[0]).toMatchObject({ level: 'error', err: { message: 'nobody caught me' } });
+    expect(lines[2]).toMatchObject({ level: 'fatal', err: { message: 'boom' } });
   });
 });

@@ -82,6 +82,28 @@ describe('ensureStreams', () => {
     expect((await jsm.consumers.info('WORK', 'solver')).config.max_deliver).toBe(7);
   });
 
+  it('accepts the flat consumer shape ({ stream, durable_name, ... }) and a NatsHandle', async () => {
+    const r = await ensureStreams(h, {
+      streams: [],
+      consumers: [
+        {
+          stream: 'EVENTS',
+          durable_name: 'flat',
+          ack_policy: AckPolicy.Explicit,
+          filter_subject: 'events.x',
+        },
+      ],
+    });
+    expect(r.consumers).toEqual([{ stream: 'EVENTS', name: 'flat', action: 'created' }]);
+    const jsm = await jetstreamManager(h.nc);
+    expect((await jsm.consumers.info('EVENTS', 'flat')).config.filter_subject).toBe('events.x');
+  });
+
+  it('names the stream when an immutable setting conflicts', async () => {
+    const changed = { ...streams[0], retention: RetentionPolicy.Limits };
+    await expect(ensureStreams(h.nc, { streams: [changed] })).rejects.toThrow(/ensureStreams: stream WORK: /);
+  });
+
   it('refuses 2.10-only consumer features with a clear message', async () => {
     const bad = {
       stream: 'WORK',

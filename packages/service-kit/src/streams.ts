@@ -3,6 +3,7 @@ import {
   JetStreamApiError,
   type ConsumerConfig,
   type JetStreamClient,
+  type JetStreamManager,
   type PubAck,
   type StreamConfig,
 } from '@nats-io/jetstream';
@@ -13,13 +14,23 @@ import { CORRELATION_HEADER, currentCorrelationId, type Logger } from './logging
 export type StreamSpec = Partial<StreamConfig> & { name: string; subjects: string[] };
 /** One durable consumer; NATS 2.9 allows a single `filter_subject` and no metadata. */
 export type ConsumerSpec = { stream: string; config: Partial<ConsumerConfig> & { durable_name: string } };
+/** The same, flattened (`{ stream, durable_name, ... }`), as the contracts package writes it. */
+export type FlatConsumerSpec = { stream: string } & Partial<ConsumerConfig> & { durable_name: string };
+
+function normaliseConsumer(spec: ConsumerSpec | FlatConsumerSpec): ConsumerSpec {
+  if ('config' in spec && spec.config && typeof spec.config === 'object') return spec as ConsumerSpec;
+  const { stream, ...config } = spec as FlatConsumerSpec;
+  return { stream, config };
+}
 
 export interface ProvisionResult {
   streams: Array<{ name: string; action: 'created' | 'updated' }>;
   consumers: Array<{ stream: string; name: string; action: 'created' | 'updated' }>;
 }
 
+const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
+const CONSUMER_NOT_FOUND = 10014;
 const CONSUMER_ALREADY_EXISTS = 10148;
 const CONSUMER_NAME_EXISTS = 10013;
 
@@ -40,58 +51,75 @@ function validateConsumer(spec: ConsumerSpec): void {
  * replicas at once: "already exists" from a concurrent creator turns into an update.
  */
 export async function ensureStreams(
-  nc: NatsConnection,
-  specs: { streams: StreamSpec[]; consumers?: ConsumerSpec[] },
+  conn: NatsConnection | { nc: NatsConnection },
+  specs: { streams: readonly StreamSpec[]; consumers?: ReadonlyArray<ConsumerSpec | FlatConsumerSpec> },
   logger?: Logger,
 ): Promise<ProvisionResult> {
+  const nc = 'nc' in conn ? conn.nc : conn;
   const jsm = await jetstreamManager(nc);
   const result: ProvisionResult = { streams: [], consumers: [] };
 
   for (const spec of specs.streams) {
     let action: 'created' | 'updated';
     try {
-      await jsm.streams.info(spec.name);
-      await jsm.streams.update(spec.name, spec);
-      action = 'updated';
+      action = await provisionStream(jsm, spec);
     } catch (err) {
-      if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
-      try {
-        await jsm.streams.add(spec);
-        action = 'created';
-      } catch (addErr) {
-        if (apiCode(addErr) !== STREAM_NAME_IN_USE) throw addErr;
-        await jsm.streams.update(spec.name, spec);
-        action = 'updated';
-      }
+      throw new Error(`ensureStreams: stream ${spec.name}: ${(err as Error).message}`, { cause: err });
     }
     result.streams.push({ name: spec.name, action });
     logger?.info({ stream: spec.name, action }, 'stream provisioned');
   }
-
-  for (const spec of specs.consumers ?? []) {
+  for (const raw of specs.consumers ?? []) {
+    const spec = normaliseConsumer(raw);
     validateConsumer(spec);
     const name = spec.config.durable_name;
     let action: 'created' | 'updated';
     try {
-      await jsm.consumers.info(spec.stream, name);
-      await jsm.consumers.update(spec.stream, name, spec.config);
-      action = 'updated';
+      action = await provisionConsumer(jsm, spec);
     } catch (err) {
-      if (!(err instanceof JetStreamApiError) || err.code !== 10014) throw err;
-      try {
-        await jsm.consumers.add(spec.stream, spec.config);
-        action = 'created';
-      } catch (addErr) {
-        const code = apiCode(addErr);
-        if (code !== CONSUMER_ALREADY_EXISTS && code !== CONSUMER_NAME_EXISTS) throw addErr;
-        await jsm.consumers.update(spec.stream, name, spec.config);
-        action = 'updated';
-      }
+      throw new Error(`ensureStreams: consumer ${spec.stream}/${name}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     result.consumers.push({ stream: spec.stream, name, action });
     logger?.info({ stream: spec.stream, consumer: name, action }, 'consumer provisioned');
   }
   return result;
+}
+
+async function provisionStream(jsm: JetStreamManager, spec: StreamSpec): Promise<'created' | 'updated'> {
+  try {
+    await jsm.streams.info(spec.name);
+  } catch (err) {
+    if (apiCode(err) !== STREAM_NOT_FOUND) throw err;
+    try {
+      await jsm.streams.add(spec);
+      return 'created';
+    } catch (addErr) {
+      // Another replica created it between our info and add.
+      if (apiCode(addErr) !== STREAM_NAME_IN_USE) throw addErr;
+    }
+  }
+  await jsm.streams.update(spec.name, spec);
+  return 'updated';
+}
+
+async function provisionConsumer(jsm: JetStreamManager, spec: ConsumerSpec): Promise<'created' | 'updated'> {
+  const name = spec.config.durable_name;
+  try {
+    await jsm.consumers.info(spec.stream, name);
+  } catch (err) {
+    if (apiCode(err) !== CONSUMER_NOT_FOUND) throw err;
+    try {
+      await jsm.consumers.add(spec.stream, spec.config);
+      return 'created';
+    } catch (addErr) {
+      const code = apiCode(addErr);
+      if (code !== CONSUMER_ALREADY_EXISTS && code !== CONSUMER_NAME_EXISTS) throw addErr;
+    }
+  }
+  await jsm.consumers.update(spec.stream, name, spec.config);
+  return 'updated';
 }
 
 export interface PublishEventOptions {

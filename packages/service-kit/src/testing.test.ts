@@ -45,7 +45,11 @@ describe('test servers', () => {
       expect(a.dbName).not.toBe(b.dbName);
       expect(a.url).toContain(a.dbName);
       const conn = await mongoose
-        .createConnection(a.url, { directConnection: !a.external, serverSelectionTimeoutMS: 5000 })
+        .createConnection(a.url, {
+          directConnection: !a.external,
+          serverSelectionTimeoutMS: 5000,
+          serverMonitoringMode: 'poll',
+        })
         .asPromise();
       await conn.collection('t').insertOne({ x: 1 });
       expect(await conn.collection('t').countDocuments()).toBe(1);
