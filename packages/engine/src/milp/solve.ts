@@ -29,7 +29,7 @@ export interface MilpResult {
 /** Upper limit on the time limit we accept (24 h); anything non-finite is clamped to it. */
 const MAX_TIME_S = 86400;
 /** Extra time the worker gets after its time limit before we terminate it and use its last incumbent. */
-const GRACE_MS = 2500;
+const GRACE_MS = 1500;
 
 function abortError(): Error {
   const e = new Error('The MILP solve was aborted');
@@ -91,7 +91,16 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
     let settled = false;
     let worker: Worker;
     try {
-      worker = spawnWorker({ problem, warmStart: warmValid ? warmStart : null, timeLimitS, seed: options.seed, mode: options.mode, highsPath: require.resolve('highs') });
+      worker = spawnWorker({
+        problem,
+        warmStart: warmValid ? warmStart : null,
+        timeLimitS,
+        // Leave ~60 ms for the result to travel back and be validated.
+        deadlineMs: started + Math.max(0, timeLimitS * 1000 - 60),
+        seed: options.seed,
+        mode: options.mode,
+        highsPath: require.resolve('highs'),
+      });
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
       return;

@@ -9,12 +9,16 @@
  */
 import { combinatorialLowerBound, EPS, isIntegral, lineSpan, makespan, minSetupInto, rng, validateSequences, type SequencingProblem } from './core';
 import { constructSequences, sequencingLocalSearch } from './local-search';
-import { buildAssignmentRelaxation, buildModel, decodeSolution, warmStartVector, type BuiltModel, type ModelArrays } from './model';
+import { buildSetPartitionModel, decodeSetPartition, SETPART_MAX_JOBS } from './setpart';
+import { optimalLineOrder } from './local-search';
+import { buildAssignmentRelaxation, buildModel, decodeSolution, warmStartVector, type ModelArrays } from './model';
 
 export interface SolveInput {
   problem: SequencingProblem;
   warmStart: number[][] | null;
   timeLimitS: number;
+  /** Absolute deadline (ms since epoch) fixed by the caller, so worker start-up counts against the budget. */
+  deadlineMs?: number;
   seed?: number;
   /** Force a mode (tests/bench); default: by model size. */
   mode?: 'full' | 'lns';
@@ -119,7 +123,7 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
   const t0 = Date.now();
   const { problem } = input;
   const seed = input.seed ?? 1;
-  const deadline = t0 + Math.max(0, input.timeLimitS) * 1000;
+  const deadline = input.deadlineMs ?? t0 + Math.max(0, input.timeLimitS) * 1000;
   const integral = isIntegral(problem);
   const roundBound = (b: number): number => (integral ? Math.ceil(b - 1e-6) : b);
   const stats: SolveOutput['stats'] = { milpSolves: 0, lnsImprovements: 0 };
@@ -171,9 +175,37 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
 
   if (mode === 'full') {
     // Warm-up: a short iterated greedy gives HiGHS a good cutoff.
-    const warm = Math.min(500, 0.1 * (deadline - Date.now()));
+    const warm = problem.n <= SETPART_MAX_JOBS ? Math.min(200, 0.05 * (deadline - Date.now())) : Math.min(500, 0.1 * (deadline - Date.now()));
     offer(sequencingLocalSearch(problem, best, Date.now() + warm, { seed }), 'local search');
     if (bestObj <= bound + EPS) return done('full');
+    if (problem.n <= SETPART_MAX_JOBS) {
+      // Set partitioning over line schedules cheaper than the incumbent: exact and very tight.
+      const origObj = bestObj;
+      const cap = integral ? bestObj - 1 : bestObj * (1 - 1e-9) - 1e-9;
+      const sp = buildSetPartitionModel(
+        problem,
+        Array.from({ length: problem.n }, (_, j) => j),
+        Array.from({ length: problem.m }, (_, k) => k),
+        cap,
+      );
+      if (sp) {
+        stats.fullModelCols = sp.arrays.numCols;
+        stats.fullModelRows = sp.arrays.numRows;
+        progress(`set-partitioning MILP: ${sp.columns} line schedules below ${cap}`);
+        // Presolve (probing) costs more than it saves on these pure set-partitioning models.
+        const r = runMip(highs, sp.arrays, null, (deadline - Date.now()) / 1000, seed, (d) => tick(d, 'branch and bound (set partitioning)'), { presolve: 'off' });
+        stats.milpSolves++;
+        if (r.x) {
+          const sets = decodeSetPartition(sp, r.x);
+          offer(sets.map((set, k) => optimalLineOrder(problem, k, set)), 'MILP');
+        }
+        if (r.status === highs.constants.modelStatus.optimal) bound = Math.max(bound, Math.min(origObj, roundBound(r.objective)));
+        else if (r.status === highs.constants.modelStatus.infeasible) bound = Math.max(bound, origObj);
+        else if (Number.isFinite(r.dualBound)) bound = Math.max(bound, Math.min(origObj, roundBound(r.dualBound)));
+        progress(`set-partitioning MILP finished (status ${r.status})`);
+        return done('full');
+      }
+    }
     const model = buildModel(problem, { cmaxLower: bound, cmaxUpper: bestObj });
     stats.fullModelCols = model.arrays.numCols;
     stats.fullModelRows = model.arrays.numRows;
@@ -205,7 +237,7 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
   }
   if (bestObj <= bound + EPS) return done('lns');
   let cur = best.map((s) => s.slice());
-  const igChunk = Math.max(300, Math.min(3000, total / 8));
+  const igChunk = Math.max(500, Math.min(4000, total / 6));
   const lnsLimit = Math.max(0.2, Math.min(1.5, total / 20000));
   let iteration = 0;
   while (Date.now() < deadline - 20 && bestObj > bound + EPS) {
@@ -226,10 +258,9 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
     others.sort((a, b) => loads[a] * (0.7 + 0.6 * rand()) - loads[b] * (0.7 + 0.6 * rand()));
     const lines = [c];
     let jobsCount = cur[c].length;
-    const maxJobs = 18;
     for (const k of others) {
       if (lines.length >= 3) break;
-      if (jobsCount + cur[k].length > maxJobs && lines.length >= 2) continue;
+      if (jobsCount + cur[k].length > SETPART_MAX_JOBS) continue;
       lines.push(k);
       jobsCount += cur[k].length;
     }
@@ -237,18 +268,20 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
     const jobs = lines.flatMap((k) => cur[k]);
     const oldMax = Math.max(...lines.map((k) => loads[k]));
     const oldSum = lines.reduce((s, k) => s + loads[k], 0);
-    let model: BuiltModel;
-    try {
-      model = buildModel(problem, { jobs, lines, cmaxUpper: oldMax, secondaryWeight: 1 / (4 * lines.length * Math.max(1, oldSum)) });
-    } catch {
-      continue;
-    }
     const limit = Math.min(lnsLimit, (deadline - Date.now()) / 1000 - 0.05);
     if (limit <= 0.05) break;
-    const r = runMip(highs, model.arrays, warmStartVector(problem, model, cur), limit, seed + iteration, (d) => tick(d, 'LNS sub-MILP'));
-    stats.milpSolves++;
-    if (r.x) {
-      const sub = decodeSolution(model, r.x);
+    const weight = 1 / (4 * lines.length * Math.max(1, oldSum));
+    let sub: number[][] | null = null;
+    // Exact sub-problem by set partitioning when small enough, else the arc model with a time limit.
+    // Exact sub-problem by set partitioning; larger neighbourhoods are left to the iterated greedy
+    // (arc-model sub-MILPs of 20+ jobs rarely improve within a sub-second limit).
+    const sp = jobs.length <= SETPART_MAX_JOBS && lines.length >= 2 ? buildSetPartitionModel(problem, jobs, lines, oldMax, 200000, weight) : null;
+    if (sp) {
+      const r = runMip(highs, sp.arrays, null, limit, seed + iteration, (d) => tick(d, 'LNS sub-MILP (set partitioning)'), { presolve: 'off' });
+      stats.milpSolves++;
+      if (r.x) sub = decodeSetPartition(sp, r.x).map((set, kl) => optimalLineOrder(problem, lines[kl], set));
+    }
+    if (sub) {
       const cand = cur.map((s) => s.slice());
       lines.forEach((k, kl) => (cand[k] = sub[kl]));
       if (validateSequences(problem, cand).length === 0) {
