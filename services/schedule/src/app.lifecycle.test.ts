@@ -1,0 +1,180 @@
+import { EVENT_TYPES, makeEvent } from '@fillsched/contracts';
+import { RESULT_NOT_FOUND_ATTEMPTS } from './app';
+import { makeRecord, makeResult } from './repos.contract';
+import { makeHarness, type TestHarness } from './testing/fakes';
+
+const alice = { id: 1, email: 'alice@example.com', is_superuser: false };
+let h: TestHarness;
+
+const owner = (id: number) => ({ kind: 'schedule' as const, id, user_id: 1 });
+const summary = { makespan: 497.16, utilization: 0.81, changeovers: 4, lots_scheduled: 10, window_violations: 0, kpis: {}, lower_bound: 480, gap: 0.0357, execution_time: 0.12, activity_count: 4 };
+
+function event(stage: 'started' | 'completed' | 'failed' | 'cancelled', id = 1, time = '2026-01-01T00:10:00.000Z', extra: Record<string, unknown> = {}) {
+  const type = {
+    started: EVENT_TYPES.solveStarted,
+    completed: EVENT_TYPES.solveCompleted,
+    failed: EVENT_TYPES.solveFailed,
+    cancelled: EVENT_TYPES.solveCancelled,
+  }[stage];
+  const data: Record<string, unknown> = { job_id: `schedule.${id}`, owner: owner(id), strategy: 'smart-pack', ...extra };
+  if (stage === 'completed') data.summary = summary;
+  if (stage === 'failed') data.error = { code: 'ENGINE_ERROR', message: 'no feasible schedule' };
+  // A JSON round trip, as the consumer sees it.
+  return JSON.parse(
+    JSON.stringify(makeEvent({ type, source: 'fillsched/solver', id: `solve.${stage}:schedule.${id}`, time: new Date(time), data })),
+  ) as unknown;
+}
+
+beforeEach(async () => {
+  h = makeHarness();
+  await h.schedules.create(makeRecord(1));
+  const { activities: _a, ...rest } = makeResult(4);
+  // The solver's page-0 `result` carries no lower_bound/gap here: they come from the event summary.
+  h.fetcher.results.set('schedule.1', { ...makeResult(4), ...rest, lower_bound: null, gap: null });
+});
+
+const status = async (id = 1) => (await h.schedules.get(id))!;
+
+describe('lifecycle transitions', () => {
+  test('started → running with started_at from the event', async () => {
+    expect(await h.app.handleEvent(event('started'))).toMatchObject({ action: 'ack' });
+    expect(await status()).toMatchObject({ status: 'running', started_at: new Date('2026-01-01T00:10:00.000Z') });
+  });
+
+  test('completed → result fetched and stored, then completed with completed_at', async () => {
+    await h.app.handleEvent(event('started'));
+    const d = await h.app.handleEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'));
+    expect(d).toEqual({ action: 'ack', note: 'completed' });
+    expect(h.fetcher.calls).toEqual(['schedule.1']);
+    expect(await status()).toMatchObject({
+      status: 'completed',
+      started_at: new Date('2026-01-01T00:10:00.000Z'),
+      completed_at: new Date('2026-01-01T00:12:00.000Z'),
+    });
+    const got = await h.app.handlers.get({ user: alice, params: { id: '1' } });
+    const result = (got.body as { result: Record<string, unknown> }).result;
+    expect(result.activities).toHaveLength(4);
+    expect(result).toMatchObject({ makespan: 497.16, lower_bound: 480, gap: 0.0357, execution_time: 0.12 });
+    expect(result.per_line).toEqual(makeResult(4).per_line);
+  });
+
+  test('a duplicate completed is acked without fetching or storing again', async () => {
+    await h.app.handleEvent(event('completed'));
+    const d = await h.app.handleEvent(event('completed'));
+    expect(d).toMatchObject({ action: 'ack', note: 'already completed' });
+    expect(h.fetcher.calls).toHaveLength(1);
+    expect(h.results.size()).toBe(1);
+  });
+
+  test('a late started never undoes completed', async () => {
+    await h.app.handleEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'));
+    await h.app.handleEvent(event('started', 1, '2026-01-01T00:10:00.000Z'));
+    expect(await status()).toMatchObject({ status: 'completed' });
+  });
+
+  test('completed without a started sets started_at too', async () => {
+    await h.app.handleEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'));
+    expect(await status()).toMatchObject({ started_at: new Date('2026-01-01T00:12:00.000Z') });
+  });
+
+  test('a duplicated started keeps the first started_at', async () => {
+    await h.app.handleEvent(event('started', 1, '2026-01-01T00:10:00.000Z'));
+    await h.app.handleEvent(event('started', 1, '2026-01-01T00:11:00.000Z'));
+    expect((await status()).started_at).toEqual(new Date('2026-01-01T00:10:00.000Z'));
+  });
+
+  test('failed → failed with the error message; a later completed is ignored', async () => {
+    await h.app.handleEvent(event('started'));
+    await h.app.handleEvent(event('failed'));
+    expect(await status()).toMatchObject({ status: 'failed', error_message: 'no feasible schedule' });
+    expect(await h.app.handleEvent(event('completed'))).toMatchObject({ action: 'ack', note: 'already failed' });
+    expect(h.fetcher.calls).toHaveLength(0);
+    expect(await status()).toMatchObject({ status: 'failed' });
+  });
+
+  test('cancelled → cancelled; nothing moves it afterwards', async () => {
+    await h.app.handleEvent(event('cancelled'));
+    await h.app.handleEvent(event('started'));
+    await h.app.handleEvent(event('failed'));
+    expect(await status()).toMatchObject({ status: 'cancelled', error_message: null });
+  });
+
+  test('an event time before created_at (clock skew) is clamped to created_at', async () => {
+    await h.app.handleEvent(event('started', 1, '2025-12-31T00:00:00.000Z'));
+    expect((await status()).started_at).toEqual((await status()).created_at);
+  });
+});
+
+describe('lifecycle robustness', () => {
+  test('an event for a deleted schedule is acked and leaves nothing behind', async () => {
+    const d = await h.app.handleEvent(event('completed', 5));
+    expect(d).toMatchObject({ action: 'ack', note: 'schedule deleted' });
+    expect(h.fetcher.calls).toHaveLength(0);
+    expect(await h.results.get(5)).toBeNull();
+  });
+
+  test('deleted while its result was being fetched → no orphan result', async () => {
+    h.fetcher.during = async () => {
+      await h.app.handlers.delete({ user: alice, params: { id: '1' } });
+    };
+    const d = await h.app.handleEvent(event('completed'));
+    expect(d).toMatchObject({ action: 'ack', note: 'schedule deleted' });
+    expect(await h.results.get(1)).toBeNull();
+    expect(h.results.size()).toBe(0);
+  });
+
+  test.each([['not json at all'], [{ hello: 'world' }], [null], [42]])('a non-CloudEvent %j is terminated', async (raw) => {
+    expect(await h.app.handleEvent(raw)).toMatchObject({ action: 'term' });
+  });
+
+  test('a CloudEvent with malformed data is terminated', async () => {
+    const bad = event('started') as { data: Record<string, unknown> };
+    bad.data = { job_id: 'schedule.1' };
+    expect(await h.app.handleEvent(bad)).toMatchObject({ action: 'term' });
+    expect(await status()).toMatchObject({ status: 'pending' });
+  });
+
+  test('other event types are acked and ignored', async () => {
+    const ev = event('started') as { type: string };
+    ev.type = EVENT_TYPES.solveProgress;
+    expect(await h.app.handleEvent(ev)).toMatchObject({ action: 'ack' });
+    expect(await status()).toMatchObject({ status: 'pending' });
+  });
+
+  test('a job id that does not belong to the schedule is ignored', async () => {
+    const ev = event('started') as { data: { job_id: string } };
+    ev.data.job_id = 'schedule.999';
+    expect(await h.app.handleEvent(ev)).toMatchObject({ action: 'ack' });
+    expect(await status()).toMatchObject({ status: 'pending' });
+  });
+
+  test('solver pool unavailable → nak with a growing delay; the status stays', async () => {
+    h.fetcher.override = { kind: 'unavailable', reason: 'no responders' };
+    const first = await h.app.handleEvent(event('completed'), { deliveryCount: 1 });
+    const third = await h.app.handleEvent(event('completed'), { deliveryCount: 3 });
+    expect(first).toMatchObject({ action: 'nak', delayMs: 1000 });
+    expect(third).toMatchObject({ action: 'nak', delayMs: 4000 });
+    const late = await h.app.handleEvent(event('completed'), { deliveryCount: 50 });
+    expect(late).toMatchObject({ action: 'nak', delayMs: 30_000 });
+    expect(await status()).toMatchObject({ status: 'pending' });
+  });
+
+  test(`result not found: retried, then after ${RESULT_NOT_FOUND_ATTEMPTS} deliveries the schedule fails`, async () => {
+    h.fetcher.results.clear();
+    expect(await h.app.handleEvent(event('completed'), { deliveryCount: 1 })).toMatchObject({ action: 'nak' });
+    expect(await status()).toMatchObject({ status: 'pending' });
+    const d = await h.app.handleEvent(event('completed'), { deliveryCount: RESULT_NOT_FOUND_ATTEMPTS });
+    expect(d).toMatchObject({ action: 'ack' });
+    expect(await status()).toMatchObject({ status: 'failed' });
+    expect((await status()).error_message).toMatch(/result could not be found/);
+  });
+
+  test('a store failure → nak (retried later), never an exception', async () => {
+    h.results.upsert = async () => {
+      throw new Error('db down');
+    };
+    const d = await h.app.handleEvent(event('completed'));
+    expect(d).toMatchObject({ action: 'nak', reason: 'db down' });
+    expect(await status()).toMatchObject({ status: 'pending' });
+  });
+});

@@ -1,0 +1,136 @@
+/** In-process fakes of the outbound ports, for unit tests of app.ts. */
+import { Writable } from 'node:stream';
+import type { CloudEvent, RpcUser, SolveJob } from '@fillsched/contracts';
+import { MemoryIdAllocator, createLogger, type Logger } from '@fillsched/service-kit';
+import { MemoryResultRepository, MemoryScheduleRepository } from '../adapters/memory';
+import { createScheduleApp, type ScheduleApp } from '../app';
+import type {
+  Canceller,
+  Clock,
+  ConfigResolver,
+  FetchOutcome,
+  JobPublisher,
+  ResolveOutcome,
+  ResultFetcher,
+  StoredResult,
+} from '../ports';
+
+export class FakePublisher implements JobPublisher {
+  events: CloudEvent<SolveJob>[] = [];
+  failWith: Error | null = null;
+  async publish(event: CloudEvent<SolveJob>): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.events.push(event);
+  }
+}
+
+export class FakeCanceller implements Canceller {
+  cancelled: string[] = [];
+  failWith: Error | null = null;
+  async cancel(jobId: string): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.cancelled.push(jobId);
+  }
+}
+
+/**
+ * Mimics the config service: templates by id (owned by anyone), an optional default template,
+ * merge = template keys overridden key by key by the request's keys.
+ */
+export class FakeConfigResolver implements ConfigResolver {
+  templates = new Map<number, Record<string, unknown>>();
+  defaultTemplate: { id: number; config: Record<string, unknown> } | null = null;
+  mode: 'normal' | 'unavailable' = 'normal';
+  calls: Array<{ user: RpcUser; config_id: number | null; config: Record<string, unknown> | null }> = [];
+
+  async resolve(
+    user: RpcUser,
+    req: { config_id: number | null; config: Record<string, unknown> | null },
+  ): Promise<ResolveOutcome> {
+    this.calls.push({ user, ...req });
+    if (this.mode === 'unavailable') return { kind: 'unavailable', reason: 'no responders' };
+    let base: Record<string, unknown> = {};
+    let templateId: number | null = null;
+    if (req.config_id != null) {
+      const t = this.templates.get(req.config_id);
+      if (!t) return { kind: 'rejected', status: 404, body: { detail: 'Configuration template not found' } };
+      base = t;
+      templateId = req.config_id;
+    } else if (this.defaultTemplate) {
+      base = this.defaultTemplate.config;
+      templateId = this.defaultTemplate.id;
+    }
+    return { kind: 'resolved', config: { ...base, ...(req.config ?? {}) }, template_id: templateId };
+  }
+}
+
+export class FakeResultFetcher implements ResultFetcher {
+  results = new Map<string, StoredResult>();
+  override: FetchOutcome | null = null;
+  calls: string[] = [];
+  /** Runs during fetch (to simulate things happening meanwhile). */
+  during: (() => Promise<void>) | null = null;
+  async fetch(jobId: string): Promise<FetchOutcome> {
+    this.calls.push(jobId);
+    if (this.during) await this.during();
+    if (this.override) return this.override;
+    const r = this.results.get(jobId);
+    return r ? { kind: 'ok', result: structuredClone(r) } : { kind: 'not_found' };
+  }
+}
+
+/** Advances one second per reading, so timestamps are distinct and predictable. */
+export class StepClock implements Clock {
+  constructor(private t = Date.parse('2026-03-01T08:00:00.000Z')) {}
+  now(): Date {
+    const d = new Date(this.t);
+    this.t += 1000;
+    return d;
+  }
+}
+
+export function captureLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: createLogger('schedule-test', 'debug', stream), lines };
+}
+
+export interface TestHarness {
+  app: ScheduleApp;
+  schedules: MemoryScheduleRepository;
+  results: MemoryResultRepository;
+  publisher: FakePublisher;
+  canceller: FakeCanceller;
+  resolver: FakeConfigResolver;
+  fetcher: FakeResultFetcher;
+  clock: StepClock;
+  logs: Array<Record<string, unknown>>;
+}
+
+export function makeHarness(): TestHarness {
+  const schedules = new MemoryScheduleRepository();
+  const results = new MemoryResultRepository();
+  const publisher = new FakePublisher();
+  const canceller = new FakeCanceller();
+  const resolver = new FakeConfigResolver();
+  const fetcher = new FakeResultFetcher();
+  const clock = new StepClock();
+  const { logger, lines } = captureLogger();
+  const app = createScheduleApp({
+    schedules,
+    results,
+    ids: new MemoryIdAllocator(),
+    publisher,
+    canceller,
+    configResolver: resolver,
+    resultFetcher: fetcher,
+    clock,
+    logger,
+  });
+  return { app, schedules, results, publisher, canceller, resolver, fetcher, clock, logs: lines };
+}
