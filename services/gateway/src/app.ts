@@ -14,7 +14,14 @@ import {
 import { createTokenAuth, type Principal, type TokenAuth } from './auth/tokens';
 import { docsRouter } from './docs';
 import { ScheduleUploadFormSchema } from './forms';
-import { BODY_LIMIT_BYTES, jsonErrorPosition, parseOr422, sendDetail, sendReply, sendValidation } from './http';
+import {
+  BODY_LIMIT_BYTES,
+  jsonErrorPosition,
+  parseOr422,
+  sendDetail,
+  sendReply,
+  sendValidation,
+} from './http';
 import { buildOpenApi } from './openapi';
 import { systemClock, type GatewayOptions, type GatewayPorts, type ReadinessCheck } from './ports';
 import { API_PREFIX, ROUTES, type RouteDef } from './routes';
@@ -26,6 +33,7 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   wsAuthTimeoutMs: 5_000,
   wsConfirmMs: 5_000,
   trustProxy: false,
+  corsOrigins: '*',
 };
 
 export interface GatewayApp {
@@ -41,12 +49,45 @@ export interface GatewayApp {
 
 const principalOf = (res: Response): Principal | undefined => res.locals.principal as Principal | undefined;
 
-const jsonParser = express.json({ limit: BODY_LIMIT_BYTES, type: ['application/json', 'application/*+json'] });
+const jsonParser = express.json({
+  limit: BODY_LIMIT_BYTES,
+  type: ['application/json', 'application/*+json'],
+});
 const formParser = express.urlencoded({ limit: BODY_LIMIT_BYTES, extended: false });
 const upload = multer({
   storage: multer.memoryStorage(),
   limits: { fileSize: BODY_LIMIT_BYTES, files: 1, fields: 20, fieldSize: 1024 * 1024, parts: 40 },
 }).single('file');
+
+/**
+ * CORS for browser clients (bearer tokens travel in a header, so no credentials mode is needed).
+ * Preflights are answered here, before authentication and the 405 handlers.
+ */
+function cors(origins: string[] | '*'): RequestHandler {
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (!origin || (origins !== '*' && !origins.includes(origin))) return next();
+    res.setHeader('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
+    if (origins !== '*') res.setHeader('Vary', 'Origin');
+    res.setHeader(
+      'Access-Control-Expose-Headers',
+      'X-Correlation-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Disposition',
+    );
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
+      res.setHeader(
+        'Access-Control-Allow-Headers',
+        String(
+          req.headers['access-control-request-headers'] ?? 'Authorization, Content-Type, X-Correlation-Id',
+        ),
+      );
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}
 
 export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   const { services, logger, rateLimiter } = ports;
@@ -89,6 +130,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     withCorrelation(correlationId, () => next());
   });
   app.use(httpMetricsMiddleware());
+  app.use(cors(options.corsOrigins));
   // Refuse declared oversize bodies before reading them.
   app.use((req, res, next) => {
     const length = Number(req.headers['content-length'] ?? 0);
@@ -126,7 +168,9 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   app.get('/health', async (_req, res) => {
     const checks = await runChecks();
     const healthy = Object.values(checks).every(Boolean);
-    res.status(healthy ? 200 : 503).json({ status: healthy ? 'healthy' : 'unhealthy', checks, timestamp: clock.now().toISOString() });
+    res
+      .status(healthy ? 200 : 503)
+      .json({ status: healthy ? 'healthy' : 'unhealthy', checks, timestamp: clock.now().toISOString() });
   });
   app.get('/livez', (_req, res) => {
     res.json({ status: 'alive' });
@@ -180,7 +224,10 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
       case 'login':
         return [jsonParser, formParser];
       case 'schedule':
-        return [jsonParser, (req, res, next) => (req.is('multipart/form-data') ? upload(req, res, next) : next())];
+        return [
+          jsonParser,
+          (req, res, next) => (req.is('multipart/form-data') ? upload(req, res, next) : next()),
+        ];
     }
   };
 
@@ -191,7 +238,9 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     if (route.params) {
       const p = parseOr422(res, route.params, req.params, 'path');
       if (!p.ok) return undefined;
-      out.params = Object.fromEntries(Object.entries(p.data as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+      out.params = Object.fromEntries(
+        Object.entries(p.data as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+      );
     }
     if (route.query) {
       const q = parseOr422(res, route.query, req.query ?? {}, 'query');
@@ -229,11 +278,16 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
       const rpc = buildRpcRequest(route, req, res);
       if (!rpc) return;
       // Body parsers resume in stream callbacks, outside the request's async context: restore it.
-      withCorrelation(res.locals.correlationId as string, () => services.call(route.service, route.subject, rpc)).then(
+      withCorrelation(res.locals.correlationId as string, () =>
+        services.call(route.service, route.subject, rpc),
+      ).then(
         (reply) => sendReply(res, reply, req.method),
         (err: unknown) => {
           if (isServiceError(err)) {
-            logger.warn({ service: err.service, reason: err.reason, subject: route.subject }, 'service call failed');
+            logger.warn(
+              { service: err.service, reason: err.reason, subject: route.subject },
+              'service call failed',
+            );
             return sendDetail(res, err.status, err.detail);
           }
           next(err);
@@ -251,7 +305,8 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   }
   // After every method route, so that e.g. PUT /config/default still reaches PUT /config/:id (422 on the id).
   const methodsByPath = new Map<string, string[]>();
-  for (const r of ROUTES) methodsByPath.set(r.path, [...(methodsByPath.get(r.path) ?? []), r.method.toUpperCase()]);
+  for (const r of ROUTES)
+    methodsByPath.set(r.path, [...(methodsByPath.get(r.path) ?? []), r.method.toUpperCase()]);
   for (const [path, methods] of methodsByPath) {
     api.all(path, (_req, res) => {
       res.setHeader('Allow', [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', '));
@@ -264,11 +319,21 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
 
   // Errors of body parsers and anything unexpected: never a stack, never a crash.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { type?: string; code?: string; status?: number; expose?: boolean; message?: string; field?: string; body?: unknown };
+    const e = err as {
+      type?: string;
+      code?: string;
+      status?: number;
+      expose?: boolean;
+      message?: string;
+      field?: string;
+      body?: unknown;
+    };
     if (e?.type === 'entity.too.large' || e?.code === 'LIMIT_FILE_SIZE' || e?.code === 'LIMIT_FIELD_VALUE')
       return sendDetail(res, 413, MESSAGES.bodyTooLarge);
     if (e?.type === 'entity.parse.failed') {
-      const detail: ErrorDetailItem[] = [{ loc: ['body', jsonErrorPosition(e)], msg: 'JSON decode error', type: 'value_error.jsondecode' }];
+      const detail: ErrorDetailItem[] = [
+        { loc: ['body', jsonErrorPosition(e)], msg: 'JSON decode error', type: 'value_error.jsondecode' },
+      ];
       return sendValidation(res, detail);
     }
     if (typeof e?.code === 'string' && e.code.startsWith('LIMIT_')) {
@@ -278,8 +343,14 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
           : (e.message ?? 'Invalid multipart body');
       return sendValidation(res, [{ loc: ['body', e.field ?? 'file'], msg, type: 'value_error' }]);
     }
-    if (e?.message === 'Unexpected end of form' || e?.message === 'Multipart: Boundary not found' || /^Malformed part header/.test(e?.message ?? ''))
-      return sendValidation(res, [{ loc: ['body'], msg: `Malformed multipart body: ${e.message}`, type: 'value_error' }]);
+    if (
+      e?.message === 'Unexpected end of form' ||
+      e?.message === 'Multipart: Boundary not found' ||
+      /^Malformed part header/.test(e?.message ?? '')
+    )
+      return sendValidation(res, [
+        { loc: ['body'], msg: `Malformed multipart body: ${e.message}`, type: 'value_error' },
+      ]);
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose)
       return sendDetail(res, e.status, e.message ?? 'Bad Request');
     logger.error({ err, method: req.method, path: req.originalUrl.split('?')[0] }, 'unhandled request error');

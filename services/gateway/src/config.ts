@@ -21,5 +21,19 @@ export const GatewayEnvSchema = baseEnvSchema.extend({
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   /** Express `trust proxy`: false (default), true, a hop count or a list of subnets. */
   TRUST_PROXY: trustProxy,
+  /** Comma-separated browser origins allowed by CORS, `*` for any (default), `none` to disable. */
+  CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((v): string[] | '*' =>
+      v.trim() === '*'
+        ? '*'
+        : v.trim() === 'none'
+          ? []
+          : v
+              .split(',')
+              .map((o) => o.trim())
+              .filter(Boolean),
+    ),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnvSchema>;

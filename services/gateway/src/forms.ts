@@ -5,7 +5,8 @@ import { StrategySchema } from '@fillsched/contracts';
 const JsonObjectField = z.string().transform((text, ctx) => {
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
   } catch {
     // reported below
   }
@@ -42,7 +43,8 @@ export const scheduleUploadJsonSchema = {
       type: 'string',
       format: 'binary',
       contentMediaType: 'text/csv',
-      description: 'Lots CSV: `Lot ID,Type,Vials` (reference format) or the guide\'s lot fields as columns; at most 5 MB',
+      description:
+        "Lots CSV: `Lot ID,Type,Vials` (reference format) or the guide's lot fields as columns; at most 5 MB",
     },
     name: { type: 'string', minLength: 1, maxLength: 200 },
     strategy: { type: 'string', default: 'smart-pack' },

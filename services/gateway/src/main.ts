@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       wsHeartbeatMs: env.WS_HEARTBEAT_MS,
       wsAuthTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
       trustProxy: env.TRUST_PROXY,
+      corsOrigins: env.CORS_ORIGINS,
     },
   });
 

@@ -50,7 +50,12 @@ interface Instance {
 const instances: Instance[] = [];
 
 async function startGateway(opts: { rateLimit?: number; serviceTimeoutMs?: number } = {}): Promise<Instance> {
-  const handle = await connectNats({ servers: nats.url, name: 'gateway-test', logger, reconnectTimeWait: 100 });
+  const handle = await connectNats({
+    servers: nats.url,
+    name: 'gateway-test',
+    logger,
+    reconnectTimeWait: 100,
+  });
   const wired = natsPorts(handle, logger, {
     serviceTimeoutMs: opts.serviceTimeoutMs ?? 1000,
     rateLimitPerMinute: opts.rateLimit ?? 1000,
@@ -61,7 +66,7 @@ async function startGateway(opts: { rateLimit?: number; serviceTimeoutMs?: numbe
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
   const deadline = Date.now() + 5000;
-  while (!(gateway.readiness.every((c) => c.check() === true)) && Date.now() < deadline)
+  while (!gateway.readiness.every((c) => c.check() === true) && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 20));
   const inst: Instance = {
     url: `http://127.0.0.1:${port}`,
@@ -99,7 +104,11 @@ beforeAll(async () => {
     }),
   });
   serveRequests(svc, logger, { subject: RPC.auth.me, queue: 'auth', handler: record(RPC.auth.me) });
-  serveRequests(svc, logger, { subject: RPC.schedule.strategies, queue: 'schedule', handler: record(RPC.schedule.strategies) });
+  serveRequests(svc, logger, {
+    subject: RPC.schedule.strategies,
+    queue: 'schedule',
+    handler: record(RPC.schedule.strategies),
+  });
   serveRequests(svc, logger, {
     subject: RPC.schedule.get,
     queue: 'schedule',
@@ -210,12 +219,23 @@ describe('gateway over a real NATS', () => {
     const gw = instances[0];
     const js = jetstream(svc.nc);
     const id = 31;
-    const base = { job_id: `schedule.${id}`, owner: { kind: 'schedule', id, user_id: 5 }, strategy: 'smart-pack' };
+    const base = {
+      job_id: `schedule.${id}`,
+      owner: { kind: 'schedule', id, user_id: 5 },
+      strategy: 'smart-pack',
+    };
     const progress = (percent: number) =>
       makeEvent({
         type: 'com.fillsched.solve.progress',
         source: 'test',
-        data: { ...base, phase: 'packing', percent, best_makespan: 300, lower_bound: 280, message: `p${percent}` },
+        data: {
+          ...base,
+          phase: 'packing',
+          percent,
+          best_makespan: 300,
+          lower_bound: 280,
+          message: `p${percent}`,
+        },
       });
     scheduleStatus = 'running';
     await publishEvent(js, progressSubject('schedule', id), progress(25));
@@ -237,9 +257,11 @@ describe('gateway over a real NATS', () => {
     await waitFor(2);
     expect(messages[1]).toMatchObject({ type: 'progress', progress: 80 });
     // The last-value stream keeps one message per subject.
-    const stored = await (await import('@nats-io/jetstream')).jetstreamManager(svc.nc).then((m) =>
-      m.streams.getMessage(PROGRESS_STREAM, { last_by_subj: progressSubject('schedule', id) }),
-    );
+    const stored = await (
+      await import('@nats-io/jetstream')
+    )
+      .jetstreamManager(svc.nc)
+      .then((m) => m.streams.getMessage(PROGRESS_STREAM, { last_by_subj: progressSubject('schedule', id) }));
     expect(stored?.json<{ data: { percent: number } }>().data.percent).toBe(80);
 
     const summary = {
@@ -321,7 +343,9 @@ describe('gateway over a real NATS', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
     nats = await startNatsForTests({ port });
-    await ensureStreams(svc.nc, { streams: Object.values(STREAM_SPECS) as unknown as StreamSpec[] }).catch(() => undefined);
+    await ensureStreams(svc.nc, { streams: Object.values(STREAM_SPECS) as unknown as StreamSpec[] }).catch(
+      () => undefined,
+    );
     const deadline = Date.now() + 10_000;
     let status = 0;
     while (status !== 200 && Date.now() < deadline) {

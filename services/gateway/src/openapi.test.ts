@@ -3,7 +3,7 @@ import { buildOpenApi } from './openapi';
 import { API_PREFIX, ROUTES, toOpenApiPath } from './routes';
 import { startTestGateway, type TestGateway } from './test/helpers';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -51,7 +51,9 @@ describe('GET /openapi.json', () => {
       }
       if (r.params || r.query || r.body) expect(op.responses['422']).toBeDefined();
       for (const q of Object.keys(r.query?.shape ?? {}))
-        expect(op.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: q, in: 'query' })]));
+        expect(op.parameters).toEqual(
+          expect.arrayContaining([expect.objectContaining({ name: q, in: 'query' })]),
+        );
       if (r.body) expect(op.requestBody.content).toBeDefined();
     }
     expect(ids.size).toBe(ROUTES.length);
@@ -72,8 +74,12 @@ describe('GET /openapi.json', () => {
     const cfg = doc.components.schemas.ScheduleConfig;
     expect(Object.keys(cfg.properties).sort()).toEqual(CONFIG_KEYS.map((k) => k.key).sort());
     expect(cfg.properties.fill_rate_vph.default).toBe(19920);
-    expect(JSON.stringify(doc.paths['/api/v1/schedule'].post.requestBody)).toContain('#/components/schemas/ScheduleConfig');
-    expect(doc.paths['/api/v1/config'].post.requestBody.content['application/json'].schema.properties.config).toEqual({
+    expect(JSON.stringify(doc.paths['/api/v1/schedule'].post.requestBody)).toContain(
+      '#/components/schemas/ScheduleConfig',
+    );
+    expect(
+      doc.paths['/api/v1/config'].post.requestBody.content['application/json'].schema.properties.config,
+    ).toEqual({
       $ref: '#/components/schemas/ScheduleConfig',
     });
   });
@@ -92,7 +98,12 @@ describe('GET /openapi.json', () => {
   it('is built from the same table as the router (a new route appears in the document)', () => {
     const extra = buildOpenApi([
       ...ROUTES,
-      { ...ROUTES[0], operationId: 'probe', path: '/probe/:id', params: ROUTES.find((r) => r.params)!.params },
+      {
+        ...ROUTES[0],
+        operationId: 'probe',
+        path: '/probe/:id',
+        params: ROUTES.find((r) => r.params)!.params,
+      },
     ]);
     expect((extra.paths as Json)['/api/v1/probe/{id}'].post.operationId).toBe('probe');
   });
@@ -106,7 +117,9 @@ describe('docs UIs with local assets', () => {
     const html = await res.text();
     expect(html).not.toMatch(/https?:\/\//);
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    expect(assets).toEqual(expect.arrayContaining(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css']));
+    expect(assets).toEqual(
+      expect.arrayContaining(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css']),
+    );
     for (const a of assets) {
       const r = await fetch(`${gw.url}${a}`);
       expect(r.status).toBe(200);

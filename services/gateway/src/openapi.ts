@@ -8,7 +8,11 @@ type Json = Record<string, unknown>;
 
 /** zod → JSON Schema 2020-12 (OpenAPI 3.1's dialect) describing what clients send. */
 export function toJsonSchema(schema: z.ZodType): Json {
-  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Json;
+  const out = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Json;
   delete out.$schema;
   return out;
 }
@@ -123,9 +127,12 @@ function responses(route: RouteDef): Json {
   if (Object.keys(content).length) success.content = content;
   const out: Json = { [String(route.successStatus)]: success };
   if (route.auth === 'required')
-    out['401'] = errorResponse('Missing, invalid, expired or revoked token ("Could not validate credentials")', {
-      headers: { 'WWW-Authenticate': { schema: { type: 'string', const: 'Bearer' } } },
-    });
+    out['401'] = errorResponse(
+      'Missing, invalid, expired or revoked token ("Could not validate credentials")',
+      {
+        headers: { 'WWW-Authenticate': { schema: { type: 'string', const: 'Bearer' } } },
+      },
+    );
   for (const status of route.errors ?? []) {
     if (status === 404) out['404'] = errorResponse('Not found, or owned by another user');
     else if (status === 409) out['409'] = errorResponse('Conflict');
@@ -188,7 +195,12 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
     },
   };
   paths['/'] = {
-    get: { operationId: 'root', summary: 'API entry point', tags: ['meta'], responses: { '200': { description: 'Links' } } },
+    get: {
+      operationId: 'root',
+      summary: 'API entry point',
+      tags: ['meta'],
+      responses: { '200': { description: 'Links' } },
+    },
   };
   return {
     openapi: '3.1.0',
@@ -227,11 +239,20 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
       },
       headers: {
         'X-RateLimit-Limit': { description: 'Requests allowed per minute', schema: { type: 'integer' } },
-        'X-RateLimit-Remaining': { description: 'Requests left in the current window', schema: { type: 'integer' } },
-        'X-RateLimit-Reset': { description: 'End of the current window, epoch seconds', schema: { type: 'integer' } },
+        'X-RateLimit-Remaining': {
+          description: 'Requests left in the current window',
+          schema: { type: 'integer' },
+        },
+        'X-RateLimit-Reset': {
+          description: 'End of the current window, epoch seconds',
+          schema: { type: 'integer' },
+        },
       },
       securitySchemes: {
-        OAuth2PasswordBearer: { type: 'oauth2', flows: { password: { tokenUrl: '/api/v1/auth/login', scopes: {} } } },
+        OAuth2PasswordBearer: {
+          type: 'oauth2',
+          flows: { password: { tokenUrl: '/api/v1/auth/login', scopes: {} } },
+        },
         HTTPBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       },
     },

@@ -68,6 +68,8 @@ export interface GatewayOptions {
   wsConfirmMs: number;
   /** Express `trust proxy` (affects the client IP used as the anonymous rate-limit key). */
   trustProxy: boolean | number | string;
+  /** Origins allowed to call the API from browsers ('*' = any); empty = no CORS headers. */
+  corsOrigins: string[] | '*';
 }
 
 export interface GatewayPorts {

@@ -35,7 +35,10 @@ function urlOf(route: RouteDef, id = '5'): string {
   return `${gw.url}/api/v1${route.path.replace(':id', id)}`;
 }
 
-async function call(route: RouteDef, init: { headers?: Record<string, string>; body?: unknown; id?: string } = {}) {
+async function call(
+  route: RouteDef,
+  init: { headers?: Record<string, string>; body?: unknown; id?: string } = {},
+) {
   const body = init.body ?? SAMPLE_BODIES[route.operationId];
   return fetch(urlOf(route, init.id), {
     method: route.method.toUpperCase(),
@@ -71,16 +74,17 @@ describe('every route of the table', () => {
     },
   );
 
-  it.each(ROUTES.filter((r) => r.auth === 'required').map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))(
-    '%s without a token → 401 with WWW-Authenticate, nothing forwarded',
-    async (_name, route) => {
-      const res = await call(route, { headers: { Authorization: '' } });
-      expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer');
-      expect(await res.json()).toEqual({ detail: MESSAGES.credentials });
-      expect(gw.services.calls).toHaveLength(0);
-    },
-  );
+  it.each(
+    ROUTES.filter((r) => r.auth === 'required').map(
+      (r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const,
+    ),
+  )('%s without a token → 401 with WWW-Authenticate, nothing forwarded', async (_name, route) => {
+    const res = await call(route, { headers: { Authorization: '' } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await res.json()).toEqual({ detail: MESSAGES.credentials });
+    expect(gw.services.calls).toHaveLength(0);
+  });
 
   it.each(ROUTES.filter((r) => r.params).map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))(
     '%s with a non-positive or non-integer id → 422 at loc [path, id]',
@@ -115,7 +119,9 @@ describe('bodies', () => {
       body: JSON.stringify({ name: 'S', lots_data: lots, strategy: 'nope' }),
     });
     expect(res.status).toBe(422);
-    expect(await res.json()).toEqual({ detail: [{ loc: ['body', 'strategy'], msg: STRATEGY_ERROR, type: 'value_error' }] });
+    expect(await res.json()).toEqual({
+      detail: [{ loc: ['body', 'strategy'], msg: STRATEGY_ERROR, type: 'value_error' }],
+    });
     expect(gw.services.calls).toHaveLength(0);
   });
 
@@ -182,13 +188,23 @@ describe('bodies', () => {
   });
 
   it('query is validated with the contract schema and forwarded parsed', async () => {
-    const bad = await fetch(`${gw.url}/api/v1/schedules?page_size=101&status=weird`, { headers: bearer(token) });
+    const bad = await fetch(`${gw.url}/api/v1/schedules?page_size=101&status=weird`, {
+      headers: bearer(token),
+    });
     expect(bad.status).toBe(422);
     const { detail } = (await bad.json()) as { detail: Array<{ loc: unknown[] }> };
-    expect(detail.map((d) => d.loc)).toEqual(expect.arrayContaining([['query', 'page_size'], ['query', 'status']]));
+    expect(detail.map((d) => d.loc)).toEqual(
+      expect.arrayContaining([
+        ['query', 'page_size'],
+        ['query', 'status'],
+      ]),
+    );
     const zero = await fetch(`${gw.url}/api/v1/comparisons?page=0`, { headers: bearer(token) });
     expect(zero.status).toBe(422);
-    expect(((await zero.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['query', 'page']);
+    expect(((await zero.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual([
+      'query',
+      'page',
+    ]);
 
     const ok = await fetch(`${gw.url}/api/v1/schedules?page=2&status=completed`, { headers: bearer(token) });
     expect(ok.status).toBe(200);
@@ -205,15 +221,26 @@ describe('bodies', () => {
 
 describe('auth bodies', () => {
   it('login accepts the OAuth2 password form and forwards {username, password} only', async () => {
-    gw.services.on(RPC.auth.login, () => ({ status: 200, body: { access_token: 't', token_type: 'bearer' } }));
-    const form = new URLSearchParams({ username: 'u@example.com', password: 'pw', grant_type: 'password', scope: '' });
+    gw.services.on(RPC.auth.login, () => ({
+      status: 200,
+      body: { access_token: 't', token_type: 'bearer' },
+    }));
+    const form = new URLSearchParams({
+      username: 'u@example.com',
+      password: 'pw',
+      grant_type: 'password',
+      scope: '',
+    });
     const res = await fetch(`${gw.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: form,
     });
     expect(res.status).toBe(200);
-    expect(gw.services.last(RPC.auth.login)!.request.body).toEqual({ username: 'u@example.com', password: 'pw' });
+    expect(gw.services.last(RPC.auth.login)!.request.body).toEqual({
+      username: 'u@example.com',
+      password: 'pw',
+    });
   });
 
   it('login accepts JSON with email instead of username', async () => {
@@ -223,7 +250,10 @@ describe('auth bodies', () => {
       body: JSON.stringify({ email: 'e@example.com', password: 'pw' }),
     });
     expect(res.status).toBe(200);
-    expect(gw.services.last(RPC.auth.login)!.request.body).toEqual({ username: 'e@example.com', password: 'pw' });
+    expect(gw.services.last(RPC.auth.login)!.request.body).toEqual({
+      username: 'e@example.com',
+      password: 'pw',
+    });
   });
 
   it('login without username → 422 at loc [body, username]; without password at [body, password]', async () => {
@@ -256,7 +286,11 @@ describe('auth bodies', () => {
       body: JSON.stringify({ refresh_token: 'r9', sid: 'forged', jti: 'forged' }),
     });
     expect(res.status).toBe(200);
-    expect(gw.services.last(RPC.auth.logout)!.request.body).toEqual({ sid: 'sess1', jti: 'jti1', refresh_token: 'r9' });
+    expect(gw.services.last(RPC.auth.logout)!.request.body).toEqual({
+      sid: 'sess1',
+      jti: 'jti1',
+      refresh_token: 'r9',
+    });
     await fetch(`${gw.url}/api/v1/auth/logout`, { method: 'POST', headers: bearer(token) });
     expect(gw.services.last(RPC.auth.logout)!.request.body).toEqual({ sid: 'sess1', jti: 'jti1' });
   });
@@ -268,7 +302,10 @@ describe('auth bodies', () => {
       body: JSON.stringify({}),
     });
     expect(r.status).toBe(422);
-    expect(((await r.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'refresh_token']);
+    expect(((await r.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual([
+      'body',
+      'refresh_token',
+    ]);
   });
 });
 
@@ -284,7 +321,11 @@ describe('multipart CSV upload', () => {
     form.append('config', JSON.stringify({ line_count: 2 }));
     form.append('config_id', '4');
     form.append('start_time', '2025-01-01T00:00:00');
-    const res = await fetch(`${gw.url}/api/v1/schedule`, { method: 'POST', headers: bearer(token), body: form });
+    const res = await fetch(`${gw.url}/api/v1/schedule`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: form,
+    });
     expect(res.status).toBe(202);
     expect(gw.services.last(RPC.schedule.create)!.request.body).toEqual({
       name: 'Upload',
@@ -299,24 +340,45 @@ describe('multipart CSV upload', () => {
   it('missing file → 422 [body, file]; config not JSON → 422 [body, config]', async () => {
     const noFile = new FormData();
     noFile.append('name', 'Upload');
-    const a = await fetch(`${gw.url}/api/v1/schedule`, { method: 'POST', headers: bearer(token), body: noFile });
+    const a = await fetch(`${gw.url}/api/v1/schedule`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: noFile,
+    });
     expect(a.status).toBe(422);
-    expect(((await a.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'file']);
+    expect(((await a.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual([
+      'body',
+      'file',
+    ]);
 
     const badConfig = new FormData();
     badConfig.append('file', new Blob([csv]), 'lots.csv');
     badConfig.append('name', 'Upload');
     badConfig.append('config', '{nope');
-    const b = await fetch(`${gw.url}/api/v1/schedule`, { method: 'POST', headers: bearer(token), body: badConfig });
+    const b = await fetch(`${gw.url}/api/v1/schedule`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: badConfig,
+    });
     expect(b.status).toBe(422);
-    expect(((await b.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'config']);
+    expect(((await b.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual([
+      'body',
+      'config',
+    ]);
 
     const wrongField = new FormData();
     wrongField.append('csv', new Blob([csv]), 'lots.csv');
     wrongField.append('name', 'Upload');
-    const c = await fetch(`${gw.url}/api/v1/schedule`, { method: 'POST', headers: bearer(token), body: wrongField });
+    const c = await fetch(`${gw.url}/api/v1/schedule`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: wrongField,
+    });
     expect(c.status).toBe(422);
-    expect(((await c.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'csv']);
+    expect(((await c.json()) as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual([
+      'body',
+      'csv',
+    ]);
     expect(gw.services.calls).toHaveLength(0);
   });
 
@@ -324,7 +386,11 @@ describe('multipart CSV upload', () => {
     const form = new FormData();
     form.append('file', new Blob(['x'.repeat(5 * 1024 * 1024 + 10)]), 'big.csv');
     form.append('name', 'Upload');
-    const res = await fetch(`${gw.url}/api/v1/schedule`, { method: 'POST', headers: bearer(token), body: form });
+    const res = await fetch(`${gw.url}/api/v1/schedule`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: form,
+    });
     expect(res.status).toBe(413);
     expect(gw.services.calls).toHaveLength(0);
   });
@@ -393,7 +459,10 @@ describe('replies and errors', () => {
     expect(b.headers.get('allow')).toContain('DELETE');
     const c = await fetch(`${gw.url}/api/v1/schedules`, { method: 'POST', headers: bearer(token) });
     expect(c.status).toBe(405);
-    const d = await fetch(`${gw.url}/api/v1/config/system/default`, { method: 'DELETE', headers: bearer(token) });
+    const d = await fetch(`${gw.url}/api/v1/config/system/default`, {
+      method: 'DELETE',
+      headers: bearer(token),
+    });
     expect(d.status).toBe(405);
   });
 
@@ -430,5 +499,25 @@ describe('replies and errors', () => {
     });
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     expect(metrics).toContain('http_requests_total');
+  });
+});
+
+describe('CORS', () => {
+  it('answers preflights before authentication and exposes the rate-limit headers', async () => {
+    const pre = await fetch(`${gw.url}/api/v1/schedule`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'http://localhost:3000',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
+    const res = await fetch(`${gw.url}/api/v1/strategies`, {
+      headers: { ...bearer(token), Origin: 'http://x' },
+    });
+    expect(res.headers.get('access-control-expose-headers')).toContain('X-RateLimit-Remaining');
   });
 });

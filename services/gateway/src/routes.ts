@@ -181,7 +181,7 @@ export const ROUTES: RouteDef[] = [
     path: '/schedule',
     summary: 'Create a schedule (JSON or CSV upload); runs asynchronously',
     description:
-      'JSON body as in the guide, or `multipart/form-data` with a CSV `file` (`Lot ID,Type,Vials` columns or the guide\'s lot fields) ' +
+      "JSON body as in the guide, or `multipart/form-data` with a CSV `file` (`Lot ID,Type,Vials` columns or the guide's lot fields) " +
       'and the fields `name`, `strategy`, `config` (a JSON object as a string), `config_id`, `start_time`. Answers 202 with status `pending`; ' +
       'follow it on `ws://…/api/v1/ws/schedule/{id}`.',
     tag: 'schedules',

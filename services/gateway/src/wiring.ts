@@ -1,7 +1,12 @@
 import { KV_SPECS, RATE_LIMIT_BUCKET } from '@fillsched/contracts';
 import type { Logger, NatsHandle } from '@fillsched/service-kit';
 import { fetchKeysVia, NatsEventSource, NatsServiceCaller } from './adapters/nats';
-import { openOrCreateBucket, RevocationSet, watchRevocations, type RevocationWatch } from './adapters/revocations';
+import {
+  openOrCreateBucket,
+  RevocationSet,
+  watchRevocations,
+  type RevocationWatch,
+} from './adapters/revocations';
 import { KeyStore } from './auth/keys';
 import type { GatewayPorts } from './ports';
 import { BatchingRateLimiter, KvCounterStore, LazyCounterStore } from './ratelimit';

@@ -45,7 +45,10 @@ export class KeyStore implements TokenVerifier {
       try {
         await this.refresh();
       } catch (err) {
-        this.logger.warn({ err: (err as Error).message, retry_in_ms: delay }, 'cannot fetch auth public keys yet');
+        this.logger.warn(
+          { err: (err as Error).message, retry_in_ms: delay },
+          'cannot fetch auth public keys yet',
+        );
         await new Promise((r) => setTimeout(r, delay).unref());
         delay = Math.min(delay * 2, max);
       }

@@ -55,7 +55,11 @@ export function createTokenAuth(keys: TokenVerifier, revocations: RevocationChec
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKeyProvider: (_req: Request, rawToken: string, done: (err: unknown, key?: string) => void) => {
+        secretOrKeyProvider: (
+          _req: Request,
+          rawToken: string,
+          done: (err: unknown, key?: string) => void,
+        ) => {
           keyFor(rawToken).then(
             (key) => (key ? done(null, key) : done(new Error('unknown signing key'))),
             (err: unknown) => done(err),

@@ -175,7 +175,10 @@ export async function startTestGateway(
   const events = (opts.events ?? new FakeEventSource()) as FakeEventSource;
   const rateLimiter =
     opts.rateLimiter ??
-    new BatchingRateLimiter(opts.counterStore ?? new MemoryCounterStore(), { limit: opts.rateLimit ?? 10_000, logger });
+    new BatchingRateLimiter(opts.counterStore ?? new MemoryCounterStore(), {
+      limit: opts.rateLimit ?? 10_000,
+      logger,
+    });
   const gateway = createGatewayApp({
     services,
     tokenVerifier: keyStore,

@@ -52,7 +52,9 @@ export class ChannelHub {
         final: null,
       };
       for (const subject of created.spec.subjects) {
-        created.unsubscribes.push(this.events.subscribe(subject, (subj, data) => this.dispatch(created, subj, data)));
+        created.unsubscribes.push(
+          this.events.subscribe(subject, (subj, data) => this.dispatch(created, subj, data)),
+        );
       }
       this.channels.set(key, created);
       ch = created;
@@ -95,6 +97,8 @@ export class ChannelHub {
           }
         }
       })
-      .catch((err: unknown) => this.logger.error({ err, channel: channel.key, subject }, 'channel message failed'));
+      .catch((err: unknown) =>
+        this.logger.error({ err, channel: channel.key, subject }, 'channel message failed'),
+      );
   }
 }

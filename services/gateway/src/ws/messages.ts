@@ -16,7 +16,8 @@ export interface Outgoing {
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
-export const isTerminalStatus = (status: unknown): boolean => typeof status === 'string' && TERMINAL.has(status);
+export const isTerminalStatus = (status: unknown): boolean =>
+  typeof status === 'string' && TERMINAL.has(status);
 
 /** Events arrive as CloudEvents; tolerate a bare data object too. */
 function unwrap(raw: unknown): { data: unknown; time?: string } {
@@ -29,11 +30,7 @@ function unwrap(raw: unknown): { data: unknown; time?: string } {
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-export function progressMessage(
-  kind: ChannelKind,
-  raw: unknown,
-  now: Date,
-): Outgoing | null {
+export function progressMessage(kind: ChannelKind, raw: unknown, now: Date): Outgoing | null {
   const { data, time } = unwrap(raw);
   const p = SolveProgressSchema.safeParse(data);
   if (!p.success) return null;
@@ -70,9 +67,17 @@ export function scheduleCompleteMessage(
   summary: { makespan: unknown; utilization?: unknown; kpis?: unknown; [k: string]: unknown },
   timestamp: string,
 ): Outgoing {
-  const kpis = summary.kpis && typeof summary.kpis === 'object' ? (summary.kpis as Record<string, unknown>) : {};
+  const kpis =
+    summary.kpis && typeof summary.kpis === 'object' ? (summary.kpis as Record<string, unknown>) : {};
   const extra: Record<string, unknown> = {};
-  for (const k of ['changeovers', 'lots_scheduled', 'window_violations', 'lower_bound', 'gap', 'execution_time'])
+  for (const k of [
+    'changeovers',
+    'lots_scheduled',
+    'window_violations',
+    'lower_bound',
+    'gap',
+    'execution_time',
+  ])
     if (summary[k] !== undefined) extra[k] = summary[k];
   return {
     final: true,
@@ -92,7 +97,13 @@ export function scheduleCompleteMessage(
 }
 
 export function comparisonFinalMessage(
-  body: { id?: unknown; comparison_id?: unknown; status?: unknown; best_strategy?: unknown; results?: unknown },
+  body: {
+    id?: unknown;
+    comparison_id?: unknown;
+    status?: unknown;
+    best_strategy?: unknown;
+    results?: unknown;
+  },
   comparisonId: number,
   now: Date,
   timestamp?: string,
@@ -102,7 +113,12 @@ export function comparisonFinalMessage(
   if (body.status === 'failed')
     return {
       final: true,
-      message: { type: 'error', code: 'COMPARISON_FAILED', message: 'Every strategy of the comparison failed', timestamp: ts },
+      message: {
+        type: 'error',
+        code: 'COMPARISON_FAILED',
+        message: 'Every strategy of the comparison failed',
+        timestamp: ts,
+      },
     };
   return {
     final: true,
@@ -141,7 +157,13 @@ export function translateEvent(
         if (!SolveStartedSchema.safeParse(data).success) return null;
         return {
           final: false,
-          message: { type: 'progress', step: 'started', progress: 0, message: 'Schedule started', timestamp: ts },
+          message: {
+            type: 'progress',
+            step: 'started',
+            progress: 0,
+            message: 'Schedule started',
+            timestamp: ts,
+          },
         };
       }
       case 'completed': {
@@ -174,7 +196,12 @@ export function translateEvent(
       if (!s.success) return null;
       return {
         final: false,
-        message: { ...base(s.data.strategy), step: 'started', progress: 0, message: `${s.data.strategy} started` },
+        message: {
+          ...base(s.data.strategy),
+          step: 'started',
+          progress: 0,
+          message: `${s.data.strategy} started`,
+        },
       };
     }
     case 'completed': {

@@ -177,7 +177,11 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
   };
 
   /** Final message for a run the owner service already reports as ended. */
-  const snapshotFinal = async (kind: ChannelKind, id: number, body: Record<string, unknown>): Promise<Outgoing> => {
+  const snapshotFinal = async (
+    kind: ChannelKind,
+    id: number,
+    body: Record<string, unknown>,
+  ): Promise<Outgoing> => {
     const now = clock.now();
     if (kind === 'comparison') return comparisonFinalMessage(body, id, now);
     if (body.status === 'cancelled') return cancelledMessage('schedule', now);
@@ -260,7 +264,8 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
         subjects: [progressSubject(kind, id), `fillsched.events.${kind}.${id}.>`],
         translate: async (subject, data) => {
           const out = translateEvent(kind, id, subject, data, clock.now());
-          if (out?.final && kind === 'schedule' && out.message.type === 'complete') await confirmEnded(id, principal);
+          if (out?.final && kind === 'schedule' && out.message.type === 'complete')
+            await confirmEnded(id, principal);
           return out;
         },
       }),
@@ -292,7 +297,9 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
 
     const stored = await storedFinal(kind, id);
     if (stored) return finish(stored);
-    const latest = await deps.events.lastMessage(PROGRESS_STREAM, progressSubject(kind, id)).catch(() => null);
+    const latest = await deps.events
+      .lastMessage(PROGRESS_STREAM, progressSubject(kind, id))
+      .catch(() => null);
     if (done) return;
     if (latest) {
       const out = progressMessage(kind, latest, clock.now());

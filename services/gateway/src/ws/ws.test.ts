@@ -51,7 +51,10 @@ function connect(path: string, opts: { protocols?: string[]; autoPong?: boolean 
     closed,
     next() {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no message; got ${JSON.stringify(messages)}`)), 3000);
+        const timer = setTimeout(
+          () => reject(new Error(`no message; got ${JSON.stringify(messages)}`)),
+          3000,
+        );
         const take = () => {
           clearTimeout(timer);
           resolve(messages[read++]);
@@ -63,10 +66,11 @@ function connect(path: string, opts: { protocols?: string[]; autoPong?: boolean 
   };
 }
 
-const opened = (c: Client) => new Promise<void>((resolve, reject) => {
-  c.ws.once('open', () => resolve());
-  c.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-});
+const opened = (c: Client) =>
+  new Promise<void>((resolve, reject) => {
+    c.ws.once('open', () => resolve());
+    c.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
 
 const owner = (id: number, kind: 'schedule' | 'comparison' = 'schedule') => ({ kind, id, user_id: 7 });
 const base = (id: number, strategy = 'smart-pack', kind: 'schedule' | 'comparison' = 'schedule') => ({
@@ -74,11 +78,23 @@ const base = (id: number, strategy = 'smart-pack', kind: 'schedule' | 'compariso
   owner: owner(id, kind),
   strategy,
 });
-const progressEvent = (id: number, percent: number, kind: 'schedule' | 'comparison' = 'schedule', strategy = 'smart-pack') =>
+const progressEvent = (
+  id: number,
+  percent: number,
+  kind: 'schedule' | 'comparison' = 'schedule',
+  strategy = 'smart-pack',
+) =>
   makeEvent({
     type: 'com.fillsched.solve.progress',
     source: 'solver',
-    data: { ...base(id, strategy, kind), phase: 'planning', percent, best_makespan: 120.5, lower_bound: 100, message: `at ${percent}` },
+    data: {
+      ...base(id, strategy, kind),
+      phase: 'planning',
+      percent,
+      best_makespan: 120.5,
+      lower_bound: 100,
+      message: `at ${percent}`,
+    },
   });
 const summary = {
   makespan: 450.5,
@@ -92,10 +108,20 @@ const summary = {
   execution_time: 1.5,
   activity_count: 120,
 };
-const scheduleReply = (id: number, status: string, extra: Record<string, unknown> = {}) => () => ({
-  status: 200,
-  body: { id, name: 'S', strategy: 'smart-pack', status, created_at: '2026-01-01T00:00:00', error_message: null, ...extra },
-});
+const scheduleReply =
+  (id: number, status: string, extra: Record<string, unknown> = {}) =>
+  () => ({
+    status: 200,
+    body: {
+      id,
+      name: 'S',
+      strategy: 'smart-pack',
+      status,
+      created_at: '2026-01-01T00:00:00',
+      error_message: null,
+      ...extra,
+    },
+  });
 
 describe('authentication of WebSocket connections', () => {
   it('a bad token → close 1008', async () => {
@@ -109,7 +135,9 @@ describe('authentication of WebSocket connections', () => {
   });
 
   it('an expired or revoked token → 1008', async () => {
-    expect((await connect(`/api/v1/ws/schedule/1?token=${signToken(key, { expiresInS: -60 })}`).closed).code).toBe(1008);
+    expect(
+      (await connect(`/api/v1/ws/schedule/1?token=${signToken(key, { expiresInS: -60 })}`).closed).code,
+    ).toBe(1008);
     gw.revocations.revoke('sid.revokedSession');
     const revoked = signToken(key, { sid: 'revokedSession' });
     expect((await connect(`/api/v1/ws/schedule/1?token=${revoked}`).closed).code).toBe(1008);
@@ -125,7 +153,9 @@ describe('authentication of WebSocket connections', () => {
     viaMessage.ws.send(JSON.stringify({ type: 'auth', token }));
     await new Promise((r) => setTimeout(r, 400)); // past the auth timeout: still open
     expect(viaMessage.ws.readyState).toBe(WebSocket.OPEN);
-    expect(gw.services.calls.filter((c) => c.subject === RPC.schedule.get).map((c) => c.request.user)).toEqual([
+    expect(
+      gw.services.calls.filter((c) => c.subject === RPC.schedule.get).map((c) => c.request.user),
+    ).toEqual([
       { id: 7, email: 'user@example.com', is_superuser: false },
       { id: 7, email: 'user@example.com', is_superuser: false },
     ]);
@@ -172,7 +202,11 @@ describe('schedule progress relay', () => {
     gw.events.store(
       EVENTS_STREAM,
       lifecycleSubject('schedule', 6, 'failed'),
-      makeEvent({ type: 'com.fillsched.solve.failed', source: 's', data: { ...base(6), error: { code: 'ENGINE_ERROR', message: 'boom' } } }),
+      makeEvent({
+        type: 'com.fillsched.solve.failed',
+        source: 's',
+        data: { ...base(6), error: { code: 'ENGINE_ERROR', message: 'boom' } },
+      }),
     );
     const c = connect(`/api/v1/ws/schedule/6?token=${token}`);
     expect(await c.next()).toMatchObject({ type: 'error', code: 'ENGINE_ERROR', message: 'boom' });
@@ -185,11 +219,22 @@ describe('schedule progress relay', () => {
     gw.events.store(PROGRESS_STREAM, progressSubject('schedule', 8), progressEvent(8, 40));
     const c = connect(`/api/v1/ws/schedule/8?token=${token}`);
     const first = await c.next();
-    expect(first).toMatchObject({ type: 'progress', step: 'planning', progress: 40, message: 'at 40', best_makespan: 120.5, lower_bound: 100 });
+    expect(first).toMatchObject({
+      type: 'progress',
+      step: 'planning',
+      progress: 40,
+      message: 'at 40',
+      best_makespan: 120.5,
+      lower_bound: 100,
+    });
     expect(typeof first.timestamp).toBe('string');
     gw.events.publish(progressSubject('schedule', 8), progressEvent(8, 60));
     expect(await c.next()).toMatchObject({ type: 'progress', progress: 60 });
-    const done = makeEvent({ type: 'com.fillsched.solve.completed', source: 's', data: { ...base(8), summary } });
+    const done = makeEvent({
+      type: 'com.fillsched.solve.completed',
+      source: 's',
+      data: { ...base(8), summary },
+    });
     gw.events.publish(lifecycleSubject('schedule', 8, 'completed'), done);
     setTimeout(() => (status = 'completed'), 100);
     const t0 = Date.now();
@@ -212,16 +257,27 @@ describe('schedule progress relay', () => {
     await new Promise((r) => setTimeout(r, 50));
     gw.events.publish(
       lifecycleSubject('schedule', 10, 'failed'),
-      makeEvent({ type: 'x', source: 's', data: { ...base(10), error: { code: 'VALIDATION_ERROR', message: 'duplicate lot_id' } } }),
+      makeEvent({
+        type: 'x',
+        source: 's',
+        data: { ...base(10), error: { code: 'VALIDATION_ERROR', message: 'duplicate lot_id' } },
+      }),
     );
-    expect(await a.next()).toMatchObject({ type: 'error', code: 'VALIDATION_ERROR', message: 'duplicate lot_id' });
+    expect(await a.next()).toMatchObject({
+      type: 'error',
+      code: 'VALIDATION_ERROR',
+      message: 'duplicate lot_id',
+    });
     expect((await a.closed).code).toBe(1000);
 
     gw.services.on(RPC.schedule.get, scheduleReply(11, 'running'));
     const b = connect(`/api/v1/ws/schedule/11?token=${token}`);
     await opened(b);
     await new Promise((r) => setTimeout(r, 50));
-    gw.events.publish(lifecycleSubject('schedule', 11, 'cancelled'), makeEvent({ type: 'x', source: 's', data: base(11) }));
+    gw.events.publish(
+      lifecycleSubject('schedule', 11, 'cancelled'),
+      makeEvent({ type: 'x', source: 's', data: base(11) }),
+    );
     expect(await b.next()).toMatchObject({ type: 'error', code: 'CANCELLED' });
   });
 
@@ -281,12 +337,25 @@ describe('comparison progress relay', () => {
       lifecycleSubject('comparison', 3, 'completed'),
       makeEvent({ type: 'x', source: 's', data: { ...base(3, 'lpt-pack', 'comparison'), summary } }),
     );
-    expect(await c.next()).toMatchObject({ type: 'progress', step: 'strategy_completed', strategy: 'lpt-pack', progress: 100 });
+    expect(await c.next()).toMatchObject({
+      type: 'progress',
+      step: 'strategy_completed',
+      strategy: 'lpt-pack',
+      progress: 100,
+    });
     gw.events.publish(
       lifecycleSubject('comparison', 3, 'failed'),
-      makeEvent({ type: 'x', source: 's', data: { ...base(3, 'smart-pack', 'comparison'), error: { code: 'ENGINE_ERROR', message: 'x' } } }),
+      makeEvent({
+        type: 'x',
+        source: 's',
+        data: { ...base(3, 'smart-pack', 'comparison'), error: { code: 'ENGINE_ERROR', message: 'x' } },
+      }),
     );
-    expect(await c.next()).toMatchObject({ type: 'progress', step: 'strategy_failed', strategy: 'smart-pack' });
+    expect(await c.next()).toMatchObject({
+      type: 'progress',
+      step: 'strategy_failed',
+      strategy: 'smart-pack',
+    });
     const results = [{ strategy: 'lpt-pack', status: 'completed', makespan: 450.5 }];
     gw.events.publish(
       comparisonFinishedSubject(3),
@@ -307,7 +376,12 @@ describe('comparison progress relay', () => {
   it('late connect to a finished comparison → complete from the get reply', async () => {
     gw.services.on(RPC.comparison.get, () => ({
       status: 200,
-      body: { id: 4, status: 'completed', best_strategy: 'smart-pack', results: [{ strategy: 'smart-pack' }] },
+      body: {
+        id: 4,
+        status: 'completed',
+        best_strategy: 'smart-pack',
+        results: [{ strategy: 'smart-pack' }],
+      },
     }));
     const c = connect(`/api/v1/ws/compare/4?token=${token}`);
     expect(await c.next()).toMatchObject({
