@@ -218,6 +218,14 @@ describe('create', () => {
     expect(out.status).toBe('pending');
   });
 
+  it('a job id the stream already holds (ids reused after a storage restart) fails that strategy, not silently', async () => {
+    publisher.seenIds.add('solve.requested:comparison.1.spt-pack');
+    const id = await createAs();
+    const out = await getOut(id);
+    expect(out.results.map((r) => r.status)).toEqual(['pending', 'pending', 'failed']);
+    expect(String(out.results[2].error_message)).toMatch(/already used/);
+  });
+
   it('no job enqueued at all → 503 and the comparison is failed, with its finished event', async () => {
     for (const s of ['smart-pack', 'lpt-pack', 'spt-pack']) publisher.failJobsFor.add(s);
     const r = await app.handlers.create({ user: alice, body: guideBody() });

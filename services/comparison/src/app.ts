@@ -315,17 +315,23 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
         time: now,
         data: job,
       });
+      let failure: string | null = null;
       try {
-        await publisher.publishJob(event);
-        enqueued++;
+        const { duplicate } = await publisher.publishJob(event);
+        // The stream dropped it as a duplicate: nothing would ever run this entry.
+        if (duplicate) {
+          failure = `Could not enqueue the job: job id ${entry.job_id} was already used (storage restarted?)`;
+          logger.error({ comparison_id: id, job_id: entry.job_id }, 'solve.requested dropped as a duplicate');
+        } else enqueued++;
       } catch (err) {
-        const message = `Could not enqueue the job: ${(err as Error)?.message ?? String(err)}`;
+        failure = `Could not enqueue the job: ${(err as Error)?.message ?? String(err)}`;
         logger.error({ err, comparison_id: id, job_id: entry.job_id }, 'publishing solve.requested failed');
+      }
+      if (failure !== null)
         await comparisons.updateEntry(id, entry.strategy, ['pending'], {
           status: 'failed',
-          error_message: message,
+          error_message: failure,
         });
-      }
     }
     if (enqueued === 0) {
       // Nothing will ever run: the comparison fails now rather than staying pending forever.

@@ -248,3 +248,24 @@ it('invalid input → 422 over NATS with the guide message for a bad strategy', 
     msg: expect.stringMatching(/^Invalid strategy: must be one of \[smart-pack, /),
   });
 });
+
+it('a restarted non-durable store reusing comparison ids: the stream drops the jobs and create says so', async () => {
+  // A second replica with its own fresh in-memory store hands out id 1 again.
+  const fresh = await startComparisonService({
+    handle: serviceConn,
+    logger,
+    comparisons: new MemoryComparisonRepository(),
+    ids: new MemoryIdAllocator(),
+    configTimeoutMs: 1000,
+  });
+  try {
+    const r = await fresh.app.handlers.create({ user: alice, body: body() });
+    expect(r).toEqual({ status: 503, body: { detail: 'Could not enqueue the comparison jobs' } });
+    const out = await fresh.app.handlers.get({ user: alice, params: { id: '1' } });
+    expect(out.body).toMatchObject({ status: 'failed', best_strategy: null });
+    for (const e of (out.body as { results: { error_message: string }[] }).results)
+      expect(e.error_message).toMatch(/already used/);
+  } finally {
+    await fresh.stop();
+  }
+});

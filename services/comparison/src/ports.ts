@@ -82,7 +82,11 @@ export interface ComparisonRepository {
 }
 
 export interface JobPublisher {
-  publishJob(event: CloudEvent<SolveJob>): Promise<void>;
+  /**
+   * `duplicate: true` when the stream already held this event id: the job id was used before,
+   * which only happens when non-durable storage restarted and handed out the same ids again.
+   */
+  publishJob(event: CloudEvent<SolveJob>): Promise<{ duplicate: boolean }>;
   /** The aggregate event on `comparisonFinishedSubject(id)`. */
   publishFinished(subject: string, event: CloudEvent): Promise<void>;
 }

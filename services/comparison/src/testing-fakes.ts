@@ -18,10 +18,15 @@ export class FakePublisher implements JobPublisher {
   failJobsFor = new Set<string>();
   failFinished = 0;
 
-  async publishJob(event: CloudEvent<SolveJob>): Promise<void> {
+  async publishJob(event: CloudEvent<SolveJob>): Promise<{ duplicate: boolean }> {
     if (this.failJobsFor.has(event.data.strategy)) throw new Error('jetstream unavailable');
-    this.jobs.push(event);
+    // Like the stream's duplicate window: the same event id twice is dropped.
+    const duplicate = this.jobs.some((e) => e.id === event.id) || this.seenIds.has(event.id);
+    if (!duplicate) this.jobs.push(event);
+    return { duplicate };
   }
+  /** Event ids the "stream" already holds (e.g. from before a restart of non-durable storage). */
+  seenIds = new Set<string>();
 
   async publishFinished(subject: string, event: CloudEvent): Promise<void> {
     if (this.failFinished > 0) {

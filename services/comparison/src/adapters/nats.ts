@@ -26,8 +26,9 @@ export class NatsJobPublisher implements JobPublisher {
     private readonly opts: { timeoutMs?: number; retries?: number } = {},
   ) {}
 
-  async publishJob(event: CloudEvent<SolveJob>): Promise<void> {
-    await publishEvent(this.js, JOBS_SUBJECT, event, this.opts);
+  async publishJob(event: CloudEvent<SolveJob>): Promise<{ duplicate: boolean }> {
+    const ack = await publishEvent(this.js, JOBS_SUBJECT, event, this.opts);
+    return { duplicate: ack.duplicate };
   }
 
   async publishFinished(subject: string, event: CloudEvent): Promise<void> {
