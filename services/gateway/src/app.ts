@@ -254,7 +254,13 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
         sendValidation(res, [{ loc: ['body', 'file'], msg: 'field required', type: 'value_error.missing' }]);
         return undefined;
       }
-      out.body = { ...(form.data as Record<string, unknown>), lots_csv: req.file.buffer.toString('utf8') };
+      const fields = form.data as Record<string, unknown>;
+      const filename = req.file.originalname || undefined;
+      if (fields.name === undefined && !filename) {
+        sendValidation(res, [{ loc: ['body', 'name'], msg: 'field required', type: 'value_error.missing' }]);
+        return undefined;
+      }
+      out.body = { ...fields, ...(filename ? { filename } : {}), lots_csv: req.file.buffer.toString('utf8') };
       return out;
     }
     if (route.body) {

@@ -24,7 +24,8 @@ export const ScheduleUploadFormSchema = z.preprocess(
       ? Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([, v]) => v !== ''))
       : raw,
   z.object({
-    name: z.string().trim().min(1).max(200),
+    /** Defaults to the uploaded file's name (the schedule service applies it). */
+    name: z.string().trim().min(1).max(200).optional(),
     strategy: StrategySchema.default('smart-pack'),
     config: JsonObjectField.optional(),
     config_id: z.coerce.number().int().positive().optional(),
@@ -37,7 +38,7 @@ export const ScheduleUploadFormSchema = z.preprocess(
 /** OpenAPI description of the multipart variant (a file part cannot be expressed in zod). */
 export const scheduleUploadJsonSchema = {
   type: 'object',
-  required: ['name', 'file'],
+  required: ['file'],
   properties: {
     file: {
       type: 'string',
@@ -46,7 +47,7 @@ export const scheduleUploadJsonSchema = {
       description:
         "Lots CSV: `Lot ID,Type,Vials` (reference format) or the guide's lot fields as columns; at most 5 MB",
     },
-    name: { type: 'string', minLength: 1, maxLength: 200 },
+    name: { type: 'string', minLength: 1, maxLength: 200, description: 'defaults to the file name' },
     strategy: { type: 'string', default: 'smart-pack' },
     config: { type: 'string', description: 'Config object as a JSON string' },
     config_id: { type: 'integer', minimum: 1 },

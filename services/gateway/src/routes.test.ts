@@ -333,6 +333,19 @@ describe('multipart CSV upload', () => {
       config: { line_count: 2 },
       config_id: 4,
       start_time: '2025-01-01T00:00:00',
+      filename: 'lots.csv',
+      lots_csv: csv,
+    });
+  });
+
+  it('without a name the file name is forwarded (the schedule service names the schedule after it)', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([csv], { type: 'text/csv' }), 'week42.csv');
+    const res = await fetch(`${gw.url}/api/v1/schedule`, { method: 'POST', headers: bearer(token), body: form });
+    expect(res.status).toBe(200);
+    expect(gw.services.last(RPC.schedule.create)!.request.body).toEqual({
+      strategy: 'smart-pack',
+      filename: 'week42.csv',
       lots_csv: csv,
     });
   });
