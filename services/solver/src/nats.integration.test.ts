@@ -244,10 +244,43 @@ test('poison input → failed + a copy in the dead-letter stream with the reason
   expect(dl!.header.get(DLQ_HEADERS.reason)).toMatch(/vials/);
   expect(dl!.json<{ data: { job_id: string } }>().data.job_id).toBe('schedule.104');
 
+  // terminated for good: nothing left pending on the consumer (no redelivery after ack_wait)
+  const consumerInfo = await jsm.consumers.info(JOBS_STREAM, SOLVER_CONSUMER);
+  expect(consumerInfo.num_ack_pending).toBe(0);
+  expect(consumerInfo.num_pending).toBe(0);
+
   await submit(solveJob({ scheduleId: 105 }));
   await waitFor(
     () => seen.find((e) => e.subject === 'fillsched.events.schedule.105.completed'),
     20_000,
     'next job',
   );
+});
+
+test('one job at a time: while a job runs, the next one stays in the stream (no prefetch)', async () => {
+  const slow = solveJob({ scheduleId: 106, strategy: 'milp-opt', time_limit_s: 2 });
+  slow.input.lots_data = lotsFixture(40);
+  slow.input.config = { line_count: 3 };
+  await submit(slow);
+  await waitFor(
+    () => seen.find((e) => e.subject === 'fillsched.events.schedule.106.started'),
+    10_000,
+    'started',
+  );
+  await submit(solveJob({ scheduleId: 107 }));
+  await new Promise((r) => setTimeout(r, 300));
+  const jsm = await jetstreamManager(handle.nc);
+  const info = await jsm.consumers.info(JOBS_STREAM, SOLVER_CONSUMER);
+  expect(info.num_ack_pending).toBe(1);
+  expect(info.num_pending).toBe(1);
+  expect(seen.some((e) => e.subject === 'fillsched.events.schedule.107.started')).toBe(false);
+  await waitFor(
+    () => seen.find((e) => e.subject === 'fillsched.events.schedule.107.completed'),
+    20_000,
+    '107',
+  );
+  const order = seen
+    .filter((e) => /^fillsched\.events\.schedule\.10[67]\.(started|completed)$/.test(e.subject))
+    .map((e) => e.subject.replace('fillsched.events.schedule.', ''));
+  expect(order).toEqual(['106.started', '106.completed', '107.started', '107.completed']);
 });

@@ -50,7 +50,9 @@ export function toJobMessage(msg: JsMsg, logger: Logger): JobMessage {
       if (!ok) logger.warn('ack was not confirmed (already acknowledged)');
     },
     nak: (delay?: number) => msg.nak(delay),
-    term: (reason?: string) => msg.term(reason),
+    // No reason: NATS 2.9 does not understand "+TERM <reason>" and silently ignores the ack, leaving
+    // the job pending for redelivery. The reason travels in the dead-letter copy's headers instead.
+    term: () => msg.term(),
     working: () => msg.working(),
   };
 }
