@@ -21,6 +21,7 @@ import {
   systemClock,
 } from '../adapters/memory';
 import { createAuthApp } from '../app';
+import { argon2idHasher } from '../crypto';
 import { startAuthResponders } from '../responders';
 
 const quantile = (sorted: number[], q: number) =>
@@ -80,7 +81,11 @@ async function main() {
     };
     await measure(10, 1, () => ok(app.handlers.login({ body: creds }), 200)); // warm-up
 
+    const storedHash = await argon2idHasher.hash(creds.password);
     const rows = {
+      'argon2id verify only, 1 client': await measure(Math.min(n, 100), 1, async () => {
+        if (!(await argon2idHasher.verify(storedHash, creds.password))) throw new Error('verify failed');
+      }),
       'in-process login, 1 client': await measure(Math.min(n, 100), 1, () =>
         ok(app.handlers.login({ body: creds }), 200),
       ),
