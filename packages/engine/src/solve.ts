@@ -1,0 +1,169 @@
+import { SolveContext, abortError } from './context';
+import { lowerBound } from './lowerBound';
+import { decode, planOf, type Plan } from './packer';
+import { buildResult } from './result';
+import { blockSearch } from './strategies/blocks';
+import { exactSearch, planObjective } from './strategies/exact';
+import { cfsOrder, listSchedule, lptOrder, sptOrder } from './strategies/list';
+import { runMilp } from './strategies/milpOpt';
+import { isStrategyId, type Instance, type SolveOptions, type SolveOutput, type StrategyId } from './types';
+
+/** Deterministic work budgets (iterations), scaled to the instance size. */
+export function budgets(inst: Instance): { smart: number; hybridBlocks: number; hybridExact: number } {
+  const n = inst.lots.length;
+  if (n <= 2000) {
+    return {
+      smart: Math.min(40_000, 2_000 + 60 * n),
+      hybridBlocks: Math.min(120_000, 6_000 + 150 * n),
+      hybridExact: Math.min(60_000, 2_000 + 40 * n),
+    };
+  }
+  return {
+    smart: Math.max(50, Math.round(2_000_000 / n)),
+    hybridBlocks: Math.max(100, Math.round(4_000_000 / n)),
+    hybridExact: Math.max(200, Math.round(20_000_000 / n)),
+  };
+}
+
+async function runStrategy(
+  inst: Instance,
+  strategy: StrategyId,
+  ctx: SolveContext,
+  seed: number,
+  signal?: AbortSignal,
+): Promise<{ plan: Plan; bound: number | null; note: string }> {
+  const b = budgets(inst);
+  const w = inst.config.priority_weight;
+  switch (strategy) {
+    case 'lpt-pack':
+      return {
+        plan: await listSchedule(inst, lptOrder(inst), ctx, 'lpt'),
+        bound: null,
+        note: 'longest lots first, earliest-finishing line',
+      };
+    case 'spt-pack':
+      return {
+        plan: await listSchedule(inst, sptOrder(inst), ctx, 'spt'),
+        bound: null,
+        note: 'shortest lots first, earliest-finishing line',
+      };
+    case 'cfs-pack':
+      return {
+        plan: await listSchedule(inst, cfsOrder(inst), ctx, 'cfs'),
+        bound: null,
+        note: 'highest priority, then earliest due date first',
+      };
+    case 'smart-pack': {
+      const r = await blockSearch(inst, ctx, {
+        iterations: b.smart,
+        seed,
+        phase: 'smart-pack',
+        progressFrom: 0,
+        progressTo: 95,
+      });
+      return { plan: r.plan, bound: null, note: `block packing, ${r.iterations} iterated-greedy steps` };
+    }
+    case 'hybrid-pack':
+      return {
+        plan: await hybrid(inst, ctx, seed, w, b, 0, 95),
+        bound: null,
+        note: 'block packing + list heuristics + exact local search',
+      };
+    case 'milp-opt': {
+      const heur = await hybrid(inst, ctx, seed, w, b, 0, 40, 0.4);
+      const r = await runMilp(inst, ctx, heur, seed, signal);
+      return { plan: r.plan, bound: r.bound, note: r.message };
+    }
+  }
+}
+
+async function hybrid(
+  inst: Instance,
+  ctx: SolveContext,
+  seed: number,
+  w: number,
+  b: ReturnType<typeof budgets>,
+  from: number,
+  to: number,
+  timeShare = 1,
+): Promise<Plan> {
+  const span = to - from;
+  const blocks = await blockSearch(inst, ctx, {
+    iterations: b.hybridBlocks,
+    seed: seed + 1,
+    phase: 'hybrid: block packing',
+    weight: w,
+    stall: Math.max(2000, 30 * inst.lots.length),
+    progressFrom: from,
+    progressTo: from + span * 0.6,
+  });
+  if (timeShare < 1 && ctx.expired()) return blocks.plan;
+  const cands: Plan[] = [
+    blocks.plan,
+    await listSchedule(inst, cfsOrder(inst), ctx, 'hybrid: critical first'),
+    await listSchedule(inst, lptOrder(inst), ctx, 'hybrid: lpt'),
+  ];
+  let best = cands[0];
+  let bestObj = planObjective(inst, best, w);
+  for (const c of cands.slice(1)) {
+    const o = planObjective(inst, c, w);
+    if (o < bestObj - 1e-9) {
+      best = c;
+      bestObj = o;
+    }
+  }
+  const start = planOf(inst, decode(inst, best));
+  return exactSearch(inst, ctx, start, {
+    iterations: b.hybridExact,
+    seed: seed + 2,
+    phase: 'hybrid: local search',
+    progressFrom: from + span * 0.6,
+    progressTo: to,
+    weight: w,
+  });
+}
+
+/**
+ * Runs one strategy. Resolves with the best schedule found within the time limit; rejects with an
+ * Error named 'AbortError' when options.signal aborts.
+ */
+export async function solve(instance: Instance, options: SolveOptions): Promise<SolveOutput> {
+  const t0 = performance.now();
+  if (!isStrategyId(options.strategy)) throw new Error(`unknown strategy '${String(options.strategy)}'`);
+  if (options.signal?.aborted) throw abortError();
+  const strategy = options.strategy;
+  const timeLimit = options.timeLimitS ?? instance.config.time_limit_s;
+  const seed = (options.seed ?? instance.config.seed) >>> 0;
+  const lb0 = lowerBound(instance);
+  const ctx = new SolveContext(timeLimit > 0 ? timeLimit : 1, lb0, options.signal, options.onProgress);
+  ctx.report('starting', 0, `${strategy} on ${instance.lots.length} lots, ${instance.lines.length} line(s)`);
+  let plan: Plan;
+  let bound: number | null = null;
+  let note = '';
+  try {
+    const r = await runStrategy(instance, strategy, ctx, seed, options.signal);
+    plan = r.plan;
+    bound = r.bound;
+    note = r.note;
+  } catch (e) {
+    if ((e as Error)?.name === 'AbortError' || ctx.aborted) throw abortError();
+    // never fail a valid instance: fall back to a plain list schedule
+    note = `fallback after internal error: ${(e as Error)?.message ?? String(e)}`;
+    plan = await listSchedule(instance, lptOrder(instance), new SolveContext(3600, lb0), 'fallback');
+  }
+  if (options.signal?.aborted) throw abortError();
+  const decoded = decode(instance, plan);
+  ctx.noteBest(decoded.makespan);
+  const lb = Math.max(lb0, Math.min(bound ?? 0, decoded.makespan));
+  const result = buildResult(instance, decoded, lb);
+  if (note) result.kpis.note = note;
+  if (note.startsWith('fallback')) result.kpis.fallback = true;
+  ctx.report('done', 100, note);
+  return {
+    strategy,
+    result,
+    lower_bound: result.kpis.lower_bound,
+    gap: result.kpis.gap,
+    execution_time: Math.round(((performance.now() - t0) / 1000) * 1e6) / 1e6,
+  };
+}
