@@ -32,8 +32,7 @@ let h: TestHarness;
 beforeEach(() => {
   h = makeHarness();
 });
-const create = (body: unknown, user: typeof alice | null = alice) =>
-  h.app.handlers.create({ user, body });
+const create = (body: unknown, user: typeof alice | null = alice) => h.app.handlers.create({ user, body });
 
 describe('create: happy paths', () => {
   test("the guide's body → 202 with the guide's pending summary, stored and enqueued", async () => {
@@ -142,11 +141,14 @@ describe('create: validation (422 with the exact loc)', () => {
     expect((res.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'lots_data']);
   });
 
-  test.each([[null], [[1, 2]], ['text'], [42]])('a body that is not an object (%j) → loc [body]', async (body) => {
-    const res = await create(body);
-    expect(res.status).toBe(422);
-    expect((res.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body']);
-  });
+  test.each([[null], [[1, 2]], ['text'], [42]])(
+    'a body that is not an object (%j) → loc [body]',
+    async (body) => {
+      const res = await create(body);
+      expect(res.status).toBe(422);
+      expect((res.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body']);
+    },
+  );
 
   test('domain errors from the engine are prefixed with body and nothing is stored or sent', async () => {
     const res = await create({
@@ -176,7 +178,10 @@ describe('create: validation (422 with the exact loc)', () => {
   test('time_limit_s above 3600 → body.time_limit_s', async () => {
     const res = await create({ ...guideBody(), time_limit_s: 7200 });
     expect(res.status).toBe(422);
-    expect((res.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'time_limit_s']);
+    expect((res.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual([
+      'body',
+      'time_limit_s',
+    ]);
   });
 });
 
@@ -217,7 +222,9 @@ describe('create: config resolution', () => {
     const res = await create(guideBody());
     expect(res.status).toBe(202);
     expect((await h.schedules.get(1))!.config).toEqual({ line_count: 3, changeover_time: 30 });
-    expect(h.logs.some((l) => l.level === 'warn' && /config service unavailable/.test(String(l.msg)))).toBe(true);
+    expect(h.logs.some((l) => l.level === 'warn' && /config service unavailable/.test(String(l.msg)))).toBe(
+      true,
+    );
   });
 
   test('config service down with a config_id → 503, nothing stored', async () => {
@@ -264,7 +271,8 @@ describe('create: concurrency limit', () => {
     for (let i = 0; i < ACTIVE_SCHEDULE_LIMIT; i++) await create(guideBody());
     const realCount = h.schedules.countActive.bind(h.schedules);
     // First count stale (as if another replica inserted meanwhile), re-count real.
-    h.schedules.countActive = async (userId, opts) => (opts?.maxId === undefined ? 0 : realCount(userId, opts));
+    h.schedules.countActive = async (userId, opts) =>
+      opts?.maxId === undefined ? 0 : realCount(userId, opts);
     const res = await create(guideBody());
     expect(res.status).toBe(429);
     expect(await h.schedules.get(ACTIVE_SCHEDULE_LIMIT + 1)).toBeNull();
@@ -307,7 +315,12 @@ describe('create: CSV upload (lots_csv)', () => {
   });
 
   test('the file name is the default schedule name; blank form fields are ignored', async () => {
-    const res = await create({ lots_csv: lotsCsv('simple_lots.csv'), filename: 'simple_lots.csv', config: '', strategy: '' });
+    const res = await create({
+      lots_csv: lotsCsv('simple_lots.csv'),
+      filename: 'simple_lots.csv',
+      config: '',
+      strategy: '',
+    });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ name: 'simple_lots.csv', strategy: 'smart-pack' });
   });
@@ -332,7 +345,9 @@ describe('create: CSV upload (lots_csv)', () => {
     const res = await create({ name: 'empty', lots_csv: lotsCsv('empty_lots.csv') });
     expect(res.status).toBe(422);
     expect(res.body).toEqual({
-      detail: [{ loc: ['body', 'file'], msg: 'the CSV file contains no lots', type: 'value_error.list.min_items' }],
+      detail: [
+        { loc: ['body', 'file'], msg: 'the CSV file contains no lots', type: 'value_error.list.min_items' },
+      ],
     });
   });
 

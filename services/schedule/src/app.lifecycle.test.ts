@@ -7,21 +7,50 @@ const alice = { id: 1, email: 'alice@example.com', is_superuser: false };
 let h: TestHarness;
 
 const owner = (id: number) => ({ kind: 'schedule' as const, id, user_id: 1 });
-const summary = { makespan: 497.16, utilization: 0.81, changeovers: 4, lots_scheduled: 10, window_violations: 0, kpis: {}, lower_bound: 480, gap: 0.0357, execution_time: 0.12, activity_count: 4 };
+const summary = {
+  makespan: 497.16,
+  utilization: 0.81,
+  changeovers: 4,
+  lots_scheduled: 10,
+  window_violations: 0,
+  kpis: {},
+  lower_bound: 480,
+  gap: 0.0357,
+  execution_time: 0.12,
+  activity_count: 4,
+};
 
-function event(stage: 'started' | 'completed' | 'failed' | 'cancelled', id = 1, time = '2026-01-01T00:10:00.000Z', extra: Record<string, unknown> = {}) {
+function event(
+  stage: 'started' | 'completed' | 'failed' | 'cancelled',
+  id = 1,
+  time = '2026-01-01T00:10:00.000Z',
+  extra: Record<string, unknown> = {},
+) {
   const type = {
     started: EVENT_TYPES.solveStarted,
     completed: EVENT_TYPES.solveCompleted,
     failed: EVENT_TYPES.solveFailed,
     cancelled: EVENT_TYPES.solveCancelled,
   }[stage];
-  const data: Record<string, unknown> = { job_id: `schedule.${id}`, owner: owner(id), strategy: 'smart-pack', ...extra };
+  const data: Record<string, unknown> = {
+    job_id: `schedule.${id}`,
+    owner: owner(id),
+    strategy: 'smart-pack',
+    ...extra,
+  };
   if (stage === 'completed') data.summary = summary;
   if (stage === 'failed') data.error = { code: 'ENGINE_ERROR', message: 'no feasible schedule' };
   // A JSON round trip, as the consumer sees it.
   return JSON.parse(
-    JSON.stringify(makeEvent({ type, source: 'fillsched/solver', id: `solve.${stage}:schedule.${id}`, time: new Date(time), data })),
+    JSON.stringify(
+      makeEvent({
+        type,
+        source: 'fillsched/solver',
+        id: `solve.${stage}:schedule.${id}`,
+        time: new Date(time),
+        data,
+      }),
+    ),
   ) as unknown;
 }
 
@@ -38,7 +67,10 @@ const status = async (id = 1) => (await h.schedules.get(id))!;
 describe('lifecycle transitions', () => {
   test('started → running with started_at from the event', async () => {
     expect(await h.app.handleEvent(event('started'))).toMatchObject({ action: 'ack' });
-    expect(await status()).toMatchObject({ status: 'running', started_at: new Date('2026-01-01T00:10:00.000Z') });
+    expect(await status()).toMatchObject({
+      status: 'running',
+      started_at: new Date('2026-01-01T00:10:00.000Z'),
+    });
   });
 
   test('completed → result fetched and stored, then completed with completed_at', async () => {
@@ -87,7 +119,10 @@ describe('lifecycle transitions', () => {
     await h.app.handleEvent(event('started'));
     await h.app.handleEvent(event('failed'));
     expect(await status()).toMatchObject({ status: 'failed', error_message: 'no feasible schedule' });
-    expect(await h.app.handleEvent(event('completed'))).toMatchObject({ action: 'ack', note: 'already failed' });
+    expect(await h.app.handleEvent(event('completed'))).toMatchObject({
+      action: 'ack',
+      note: 'already failed',
+    });
     expect(h.fetcher.calls).toHaveLength(0);
     expect(await status()).toMatchObject({ status: 'failed' });
   });
@@ -123,9 +158,12 @@ describe('lifecycle robustness', () => {
     expect(h.results.size()).toBe(0);
   });
 
-  test.each([['not json at all'], [{ hello: 'world' }], [null], [42]])('a non-CloudEvent %j is terminated', async (raw) => {
-    expect(await h.app.handleEvent(raw)).toMatchObject({ action: 'term' });
-  });
+  test.each([['not json at all'], [{ hello: 'world' }], [null], [42]])(
+    'a non-CloudEvent %j is terminated',
+    async (raw) => {
+      expect(await h.app.handleEvent(raw)).toMatchObject({ action: 'term' });
+    },
+  );
 
   test('a CloudEvent with malformed data is terminated', async () => {
     const bad = event('started') as { data: Record<string, unknown> };
@@ -161,7 +199,9 @@ describe('lifecycle robustness', () => {
 
   test(`result not found: retried, then after ${RESULT_NOT_FOUND_ATTEMPTS} deliveries the schedule fails`, async () => {
     h.fetcher.results.clear();
-    expect(await h.app.handleEvent(event('completed'), { deliveryCount: 1 })).toMatchObject({ action: 'nak' });
+    expect(await h.app.handleEvent(event('completed'), { deliveryCount: 1 })).toMatchObject({
+      action: 'nak',
+    });
     expect(await status()).toMatchObject({ status: 'pending' });
     const d = await h.app.handleEvent(event('completed'), { deliveryCount: RESULT_NOT_FOUND_ATTEMPTS });
     expect(d).toMatchObject({ action: 'ack' });

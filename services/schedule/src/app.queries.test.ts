@@ -15,7 +15,8 @@ async function seed(id: number, over: Partial<ScheduleRecord> = {}, withResult =
   await h.schedules.create(makeRecord(id, over));
   if (withResult) await h.results.upsert(id, makeResult(4));
 }
-const detailLocs = (body: unknown) => (body as { detail: Array<{ loc: unknown[] }> }).detail.map((d) => d.loc);
+const detailLocs = (body: unknown) =>
+  (body as { detail: Array<{ loc: unknown[] }> }).detail.map((d) => d.loc);
 
 describe('get', () => {
   test('a pending schedule → 200 summary with result null', async () => {
@@ -38,7 +39,11 @@ describe('get', () => {
   test('a completed schedule → result with KPIs, activities, lower bound, gap and per line', async () => {
     await seed(
       1,
-      { status: 'completed', started_at: new Date('2026-01-01T00:00:05Z'), completed_at: new Date('2026-01-01T00:02:30Z') },
+      {
+        status: 'completed',
+        started_at: new Date('2026-01-01T00:00:05Z'),
+        completed_at: new Date('2026-01-01T00:02:30Z'),
+      },
       true,
     );
     const res = await h.app.handlers.get({ user: alice, params: { id: '1' } });
@@ -47,7 +52,18 @@ describe('get', () => {
     expect(body.started_at).toBe('2026-01-01T00:00:05.000Z');
     expect(body.completed_at).toBe('2026-01-01T00:02:30.000Z');
     expect(body.result).toEqual(makeResult(4));
-    for (const k of ['makespan', 'utilization', 'changeovers', 'lots_scheduled', 'window_violations', 'kpis', 'activities', 'lower_bound', 'gap', 'per_line'])
+    for (const k of [
+      'makespan',
+      'utilization',
+      'changeovers',
+      'lots_scheduled',
+      'window_violations',
+      'kpis',
+      'activities',
+      'lower_bound',
+      'gap',
+      'per_line',
+    ])
       expect(body.result).toHaveProperty(k);
   });
 
@@ -88,13 +104,27 @@ describe('list', () => {
   test("the guide's shape, own schedules only, newest first, defaults page 1 size 20", async () => {
     const res = await h.app.handlers.list({ user: alice, query: {} });
     expect(res.status).toBe(200);
-    const body = res.body as { schedules: Array<{ id: number }>; total: number; page: number; page_size: number };
+    const body = res.body as {
+      schedules: Array<{ id: number }>;
+      total: number;
+      page: number;
+      page_size: number;
+    };
     expect(body.total).toBe(3);
     expect(body.page).toBe(1);
     expect(body.page_size).toBe(20);
     expect(body.schedules.map((s) => s.id)).toEqual([4, 2, 1]);
     expect(Object.keys(body.schedules[0]).sort()).toEqual(
-      ['completed_at', 'created_at', 'error_message', 'id', 'name', 'started_at', 'status', 'strategy'].sort(),
+      [
+        'completed_at',
+        'created_at',
+        'error_message',
+        'id',
+        'name',
+        'started_at',
+        'status',
+        'strategy',
+      ].sort(),
     );
   });
 
@@ -107,8 +137,13 @@ describe('list', () => {
   test('status, strategy and sort filters', async () => {
     const byStatus = await h.app.handlers.list({ user: alice, query: { status: 'completed' } });
     expect((byStatus.body as { schedules: Array<{ id: number }> }).schedules.map((s) => s.id)).toEqual([1]);
-    const byStrategy = await h.app.handlers.list({ user: alice, query: { strategy: 'lpt-pack', sort: 'name' } });
-    expect((byStrategy.body as { schedules: Array<{ id: number }> }).schedules.map((s) => s.id)).toEqual([2, 4]);
+    const byStrategy = await h.app.handlers.list({
+      user: alice,
+      query: { strategy: 'lpt-pack', sort: 'name' },
+    });
+    expect((byStrategy.body as { schedules: Array<{ id: number }> }).schedules.map((s) => s.id)).toEqual([
+      2, 4,
+    ]);
   });
 
   test('a superuser lists everyone', async () => {
@@ -143,14 +178,17 @@ describe('list', () => {
 });
 
 describe('delete', () => {
-  test.each([['pending'], ['running']] as const)('a %s schedule is cancelled, then deleted', async (status) => {
-    await seed(1, { status });
-    const res = await h.app.handlers.delete({ user: alice, params: { id: '1' } });
-    expect(res).toEqual({ status: 200, body: { message: 'Schedule deleted successfully' } });
-    expect(h.canceller.cancelled).toEqual(['schedule.1']);
-    expect(await h.schedules.get(1)).toBeNull();
-    expect((await h.app.handlers.get({ user: alice, params: { id: '1' } })).status).toBe(404);
-  });
+  test.each([['pending'], ['running']] as const)(
+    'a %s schedule is cancelled, then deleted',
+    async (status) => {
+      await seed(1, { status });
+      const res = await h.app.handlers.delete({ user: alice, params: { id: '1' } });
+      expect(res).toEqual({ status: 200, body: { message: 'Schedule deleted successfully' } });
+      expect(h.canceller.cancelled).toEqual(['schedule.1']);
+      expect(await h.schedules.get(1)).toBeNull();
+      expect((await h.app.handlers.get({ user: alice, params: { id: '1' } })).status).toBe(404);
+    },
+  );
 
   test('a completed schedule is deleted with its result, no cancellation', async () => {
     await seed(1, { status: 'completed' }, true);
@@ -182,7 +220,9 @@ describe('delete', () => {
     await seed(1, { status: 'failed' });
     await h.app.handlers.delete({ user: alice, params: { id: '1' } });
     expect((await h.app.handlers.delete({ user: alice, params: { id: '1' } })).status).toBe(404);
-    expect(detailLocs((await h.app.handlers.delete({ user: alice, params: { id: 'x' } })).body)).toEqual([['path', 'id']]);
+    expect(detailLocs((await h.app.handlers.delete({ user: alice, params: { id: 'x' } })).body)).toEqual([
+      ['path', 'id'],
+    ]);
   });
 });
 
@@ -223,11 +263,14 @@ describe('export', () => {
     );
   });
 
-  test.each([['pending'], ['running'], ['failed'], ['cancelled']] as const)('a %s schedule → 409', async (status) => {
-    await seed(2, { status });
-    const res = await h.app.handlers.export({ user: alice, params: { id: '2' }, query: { format: 'csv' } });
-    expect(res).toEqual({ status: 409, body: { detail: `Schedule is not completed (status: ${status})` } });
-  });
+  test.each([['pending'], ['running'], ['failed'], ['cancelled']] as const)(
+    'a %s schedule → 409',
+    async (status) => {
+      await seed(2, { status });
+      const res = await h.app.handlers.export({ user: alice, params: { id: '2' }, query: { format: 'csv' } });
+      expect(res).toEqual({ status: 409, body: { detail: `Schedule is not completed (status: ${status})` } });
+    },
+  );
 
   test('format=xml → 422 at query.format', async () => {
     const res = await h.app.handlers.export({ user: alice, params: { id: '1' }, query: { format: 'xml' } });
@@ -236,8 +279,12 @@ describe('export', () => {
   });
 
   test("another user's → 404; superuser → 200", async () => {
-    expect((await h.app.handlers.export({ user: bob, params: { id: '1' }, query: { format: 'csv' } })).status).toBe(404);
-    expect((await h.app.handlers.export({ user: root, params: { id: '1' }, query: { format: 'csv' } })).status).toBe(200);
+    expect(
+      (await h.app.handlers.export({ user: bob, params: { id: '1' }, query: { format: 'csv' } })).status,
+    ).toBe(404);
+    expect(
+      (await h.app.handlers.export({ user: root, params: { id: '1' }, query: { format: 'csv' } })).status,
+    ).toBe(200);
   });
 });
 
@@ -248,7 +295,11 @@ describe('validate', () => {
     const res = await h.app.handlers.validate({ user: alice, body: { lots_data: [lot] } });
     expect(res).toEqual({
       status: 200,
-      body: { valid: true, errors: [], warnings: ["Missing 'priority' field for lot LOT001, defaulting to 0"] },
+      body: {
+        valid: true,
+        errors: [],
+        warnings: ["Missing 'priority' field for lot LOT001, defaulting to 0"],
+      },
     });
   });
 
@@ -260,7 +311,13 @@ describe('validate', () => {
   test('errors are readable strings naming the lot index and field', async () => {
     const res = await h.app.handlers.validate({
       user: alice,
-      body: { lots_data: [{ ...lot, priority: 0 }, { ...lot, priority: 0 }, { lot_id: 'L3', product: 'B', quantity: -5, priority: 1 }] },
+      body: {
+        lots_data: [
+          { ...lot, priority: 0 },
+          { ...lot, priority: 0 },
+          { lot_id: 'L3', product: 'B', quantity: -5, priority: 1 },
+        ],
+      },
     });
     expect(res.status).toBe(200);
     const body = res.body as { valid: boolean; errors: string[] };
@@ -270,7 +327,10 @@ describe('validate', () => {
   });
 
   test('a wrong type is reported once per field (bare array paths are named lots_data too)', async () => {
-    const res = await h.app.handlers.validate({ user: alice, body: [{ ...lot, quantity: 'many', priority: 1 }] });
+    const res = await h.app.handlers.validate({
+      user: alice,
+      body: [{ ...lot, quantity: 'many', priority: 1 }],
+    });
     const body = res.body as { valid: boolean; errors: string[] };
     expect(body.valid).toBe(false);
     expect(body.errors.filter((e) => e.startsWith('lots_data[0].quantity: '))).toHaveLength(1);
@@ -292,19 +352,30 @@ describe('validate', () => {
     expect((res.body as { valid: boolean }).valid).toBe(false);
   });
 
-  test.each([[{}], ['text'], [null], [{ lots_data: 'x' }], [42]])('%j is neither shape → 422 at body', async (body) => {
-    const res = await h.app.handlers.validate({ user: alice, body });
-    expect(res.status).toBe(422);
-    expect(detailLocs(res.body)).toEqual([['body']]);
-  });
+  test.each([[{}], ['text'], [null], [{ lots_data: 'x' }], [42]])(
+    '%j is neither shape → 422 at body',
+    async (body) => {
+      const res = await h.app.handlers.validate({ user: alice, body });
+      expect(res.status).toBe(422);
+      expect(detailLocs(res.body)).toEqual([['body']]);
+    },
+  );
 });
 
 describe('strategies', () => {
   test("the guide's ids, names and descriptions", async () => {
     const res = await h.app.handlers.strategies({ user: alice });
     expect(res.status).toBe(200);
-    const list = (res.body as { strategies: Array<{ id: string; name: string; description: string }> }).strategies;
-    expect(list.map((s) => s.id)).toEqual(['smart-pack', 'lpt-pack', 'spt-pack', 'cfs-pack', 'hybrid-pack', 'milp-opt']);
+    const list = (res.body as { strategies: Array<{ id: string; name: string; description: string }> })
+      .strategies;
+    expect(list.map((s) => s.id)).toEqual([
+      'smart-pack',
+      'lpt-pack',
+      'spt-pack',
+      'cfs-pack',
+      'hybrid-pack',
+      'milp-opt',
+    ]);
     expect(list[0]).toEqual({
       id: 'smart-pack',
       name: 'Smart Pack',

@@ -131,7 +131,8 @@ function csvIssueToDetail(issue: unknown): ErrorDetailItem {
     type?: unknown;
   };
   let tail: (string | number)[] = [];
-  if (Array.isArray(o.loc)) tail = o.loc.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
+  if (Array.isArray(o.loc))
+    tail = o.loc.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
   else {
     if (typeof o.row === 'number' || typeof o.row === 'string') tail.push(o.row);
     if (typeof o.column === 'number' || typeof o.column === 'string') tail.push(o.column);
@@ -139,7 +140,11 @@ function csvIssueToDetail(issue: unknown): ErrorDetailItem {
   // The engine reports ['csv', line, column]; the REST layer names the upload 'file'.
   if (tail[0] === 'csv' || tail[0] === 'file') tail = tail.slice(1);
   const msg = typeof o.msg === 'string' ? o.msg : typeof o.message === 'string' ? o.message : String(issue);
-  return { loc: ['body', 'file', ...tail], msg, type: typeof o.type === 'string' ? o.type : 'value_error.csv' };
+  return {
+    loc: ['body', 'file', ...tail],
+    msg,
+    type: typeof o.type === 'string' ? o.type : 'value_error.csv',
+  };
 }
 
 const NUMERIC = /^\s*[+-]?\d+(\.\d+)?\s*$/;
@@ -148,15 +153,26 @@ const NUMERIC = /^\s*[+-]?\d+(\.\d+)?\s*$/;
  * A multipart upload arrives as `lots_csv` text plus form fields, all strings: parse the CSV into
  * lots_data, `config` from JSON text, and numeric fields into numbers, then validate like JSON.
  */
-function fromCsvUpload(body: Record<string, unknown>): { ok: true; body: Record<string, unknown> } | { ok: false; reply: RpcReply } {
+function fromCsvUpload(
+  body: Record<string, unknown>,
+): { ok: true; body: Record<string, unknown> } | { ok: false; reply: RpcReply } {
   const { lots_csv: csv, filename, ...rest } = body;
   if (typeof csv !== 'string')
-    return { ok: false, reply: invalid([{ loc: ['body', 'file'], msg: 'the uploaded file must be CSV text', type: 'type_error.str' }]) };
+    return {
+      ok: false,
+      reply: invalid([
+        { loc: ['body', 'file'], msg: 'the uploaded file must be CSV text', type: 'type_error.str' },
+      ]),
+    };
   if (rest.lots_data !== undefined)
     return {
       ok: false,
       reply: invalid([
-        { loc: ['body', 'file'], msg: 'send either lots_data (JSON) or a CSV file, not both', type: 'value_error' },
+        {
+          loc: ['body', 'file'],
+          msg: 'send either lots_data (JSON) or a CSV file, not both',
+          type: 'value_error',
+        },
       ]),
     };
   for (const key of Object.keys(rest)) if (rest[key] === '') delete rest[key];
@@ -188,14 +204,18 @@ function fromCsvUpload(body: Record<string, unknown>): { ok: true; body: Record<
   } catch (err) {
     return {
       ok: false,
-      reply: invalid([{ loc: ['body', 'file'], msg: `unreadable CSV: ${(err as Error).message}`, type: 'value_error.csv' }]),
+      reply: invalid([
+        { loc: ['body', 'file'], msg: `unreadable CSV: ${(err as Error).message}`, type: 'value_error.csv' },
+      ]),
     };
   }
   if (parsed.errors.length > 0) return { ok: false, reply: invalid(parsed.errors.map(csvIssueToDetail)) };
   if (parsed.lots.length === 0)
     return {
       ok: false,
-      reply: invalid([{ loc: ['body', 'file'], msg: 'the CSV file contains no lots', type: 'value_error.list.min_items' }]),
+      reply: invalid([
+        { loc: ['body', 'file'], msg: 'the CSV file contains no lots', type: 'value_error.list.min_items' },
+      ]),
     };
   return { ok: true, body: { ...rest, lots_data: parsed.lots } };
 }
@@ -203,7 +223,8 @@ function fromCsvUpload(body: Record<string, unknown>): { ok: true; body: Record<
 // ---------------------------------------------------------------- the app
 
 export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
-  const { schedules, results, ids, publisher, canceller, configResolver, resultFetcher, clock, logger } = deps;
+  const { schedules, results, ids, publisher, canceller, configResolver, resultFetcher, clock, logger } =
+    deps;
 
   async function loadOwned(
     req: RpcRequest,
@@ -245,12 +266,16 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     });
     if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
 
-    if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT) return detail(429, TOO_MANY_SCHEDULES);
+    if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT)
+      return detail(429, TOO_MANY_SCHEDULES);
 
     // Always ask: without config_id the user's default template (if any) applies under the request's keys.
     let config: Record<string, unknown> = requestConfig ?? {};
     let templateId: number | null = null;
-    const resolved = await configResolver.resolve(user, { config_id: body.config_id ?? null, config: requestConfig });
+    const resolved = await configResolver.resolve(user, {
+      config_id: body.config_id ?? null,
+      config: requestConfig,
+    });
     if (resolved.kind === 'resolved') {
       config = resolved.config;
       templateId = resolved.template_id;
@@ -328,10 +353,15 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       logger.error({ err, schedule_id: id }, 'publishing solve.requested failed');
       await schedules
         .transition(id, { to: 'failed', error_message: message, completed_at: clock.now() })
-        .catch((e: unknown) => logger.error({ err: e, schedule_id: id }, 'could not mark the schedule failed'));
+        .catch((e: unknown) =>
+          logger.error({ err: e, schedule_id: id }, 'could not mark the schedule failed'),
+        );
       return detail(503, message);
     }
-    logger.info({ schedule_id: id, job_id, strategy: body.strategy, lots: body.lots_data.length }, 'schedule created');
+    logger.info(
+      { schedule_id: id, job_id, strategy: body.strategy, lots: body.lots_data.length },
+      'schedule created',
+    );
     return reply(202, toSummary(record));
   }
 
@@ -387,7 +417,8 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     const owned = await loadOwned(req);
     if (!owned.ok) return owned.reply;
     const { record } = owned;
-    if (record.status !== 'completed') return detail(409, `Schedule is not completed (status: ${record.status})`);
+    if (record.status !== 'completed')
+      return detail(409, `Schedule is not completed (status: ${record.status})`);
     const out = await scheduleOut(record);
     if (!out.result) return detail(409, 'Schedule result is not available');
     if (query.data.format === 'csv') {
@@ -419,7 +450,11 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     // The engine's messages name the lot, so they win over the schema's for the same field.
     const parsed = ValidateLotsBodySchema.safeParse(body);
     const input = Array.isArray(body) ? { lots_data: body } : (body as Record<string, unknown>);
-    const report = validateInput({ lots_data: input.lots_data, config: input.config ?? undefined, start_time: input.start_time ?? undefined });
+    const report = validateInput({
+      lots_data: input.lots_data,
+      config: input.config ?? undefined,
+      start_time: input.start_time ?? undefined,
+    });
     for (const e of report.errors) add(e.loc, e.msg);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
@@ -499,7 +534,8 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       }
 
       // completed
-      if (!ACTIVE_STATUSES.includes(record.status)) return { action: 'ack', note: `already ${record.status}` };
+      if (!ACTIVE_STATUSES.includes(record.status))
+        return { action: 'ack', note: `already ${record.status}` };
       const summary = (d as z.infer<typeof SolveCompletedSchema>).summary;
       const fetched = await resultFetcher.fetch(record.job_id);
       if (fetched.kind === 'unavailable')
@@ -539,7 +575,11 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       return { action: 'ack', note: moved ? 'completed' : 'status moved meanwhile' };
     } catch (err) {
       logger.warn({ err, event_id: ev.id }, 'lifecycle event processing failed; will retry');
-      return { action: 'nak', delayMs: backoff(deliveryCount), reason: (err as Error)?.message ?? String(err) };
+      return {
+        action: 'nak',
+        delayMs: backoff(deliveryCount),
+        reason: (err as Error)?.message ?? String(err),
+      };
     }
   }
 

@@ -39,7 +39,8 @@ export async function startLifecycleConsumer(opts: {
       raw = m.json();
     } catch {
       logger.error({ subject: m.subject, seq: m.seq }, 'unparseable lifecycle event terminated');
-      m.term('unparseable JSON');
+      // No reason text: NATS 2.9 does not understand `+TERM <reason>` and would leave it pending.
+      m.term();
       return;
     }
     const cid = correlationIdFrom(
@@ -62,11 +63,19 @@ export async function startLifecycleConsumer(opts: {
         m.ack();
         logger.debug({ subject: m.subject, note: decision.note }, 'lifecycle event applied');
       } else if (decision.action === 'term') {
-        logger.error({ subject: m.subject, seq: m.seq, reason: decision.reason }, 'lifecycle event terminated');
-        m.term(decision.reason);
+        logger.error(
+          { subject: m.subject, seq: m.seq, reason: decision.reason },
+          'lifecycle event terminated',
+        );
+        m.term();
       } else {
         logger.warn(
-          { subject: m.subject, reason: decision.reason, delay_ms: decision.delayMs, attempt: m.info.deliveryCount },
+          {
+            subject: m.subject,
+            reason: decision.reason,
+            delay_ms: decision.delayMs,
+            attempt: m.info.deliveryCount,
+          },
           'lifecycle event will be retried',
         );
         m.nak(decision.delayMs);
@@ -90,7 +99,10 @@ export async function startLifecycleConsumer(opts: {
     }
   })().catch((err) => logger.error({ err }, 'lifecycle consumer stopped with an error'));
 
-  logger.info({ stream: EVENTS_STREAM, consumer: opts.durable ?? SCHEDULE_CONSUMER }, 'following lifecycle events');
+  logger.info(
+    { stream: EVENTS_STREAM, consumer: opts.durable ?? SCHEDULE_CONSUMER },
+    'following lifecycle events',
+  );
 
   return {
     processed: () => count,

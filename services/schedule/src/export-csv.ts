@@ -23,7 +23,9 @@ export function activitiesToCsv(activities: readonly ResultActivity[]): string {
   const rows = [EXPORT_CSV_COLUMNS.join(',')];
   for (const a of activities) {
     rows.push(
-      [a.line, a.kind, a.lot_id, a.type, a.start, a.end, a.duration, a.duration_hours].map(csvField).join(','),
+      [a.line, a.kind, a.lot_id, a.type, a.start, a.end, a.duration, a.duration_hours]
+        .map(csvField)
+        .join(','),
     );
   }
   return rows.join('\r\n') + '\r\n';

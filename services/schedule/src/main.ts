@@ -40,7 +40,9 @@ async function main(): Promise<void> {
     results = r;
     ids = new MongoIdAllocator(mongo);
   } else {
-    logger.warn('MONGO_URL is not set: schedules are kept in memory and lost on restart (non-durable storage)');
+    logger.warn(
+      'MONGO_URL is not set: schedules are kept in memory and lost on restart (non-durable storage)',
+    );
     schedules = new MemoryScheduleRepository();
     results = new MemoryResultRepository();
     ids = new MemoryIdAllocator();

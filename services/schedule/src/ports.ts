@@ -135,9 +135,7 @@ export interface ConfigResolver {
 }
 
 export type FetchOutcome =
-  | { kind: 'ok'; result: StoredResult }
-  | { kind: 'not_found' }
-  | { kind: 'unavailable'; reason: string };
+  { kind: 'ok'; result: StoredResult } | { kind: 'not_found' } | { kind: 'unavailable'; reason: string };
 
 /** Reads a solve result from the solver pool, page by page. */
 export interface ResultFetcher {

@@ -3,7 +3,13 @@
  * memory.contract.test.ts and mongoose.contract.test.ts; `makeRepos` must return empty stores.
  */
 import { isDuplicateKeyError } from '@fillsched/service-kit';
-import type { ResultActivity, ResultRepository, ScheduleRecord, ScheduleRepository, StoredResult } from './ports';
+import type {
+  ResultActivity,
+  ResultRepository,
+  ScheduleRecord,
+  ScheduleRepository,
+  StoredResult,
+} from './ports';
 
 export interface Repos {
   schedules: ScheduleRepository;
@@ -70,7 +76,12 @@ export function repositoryContract(label: string, makeRepos: () => Promise<Repos
     });
 
     test('create then get returns the same record, dotted keys and dates intact', async () => {
-      const rec = makeRecord(1, { seed: 7, time_limit_s: 30, start_time: '2026-01-01T00:00:00', config_template_id: 4 });
+      const rec = makeRecord(1, {
+        seed: 7,
+        time_limit_s: 30,
+        start_time: '2026-01-01T00:00:00',
+        config_template_id: 4,
+      });
       await repos.schedules.create(rec);
       const got = await repos.schedules.get(1);
       expect(got).toEqual(rec);
@@ -131,7 +142,13 @@ export function repositoryContract(label: string, makeRepos: () => Promise<Repos
       test('filters by status and strategy together', async () => {
         const r = await repos.schedules.list({ status: 'completed', sort: 'id', skip: 0, limit: 10 });
         expect(r.items.map((x) => x.id)).toEqual([1, 5]);
-        const s = await repos.schedules.list({ strategy: 'lpt-pack', user_id: 1, sort: 'id', skip: 0, limit: 10 });
+        const s = await repos.schedules.list({
+          strategy: 'lpt-pack',
+          user_id: 1,
+          sort: 'id',
+          skip: 0,
+          limit: 10,
+        });
         expect(s.items.map((x) => x.id)).toEqual([1, 4]);
         const none = await repos.schedules.list({ status: 'cancelled', sort: 'id', skip: 0, limit: 10 });
         expect(none).toEqual({ items: [], total: 0 });
@@ -174,7 +191,13 @@ export function repositoryContract(label: string, makeRepos: () => Promise<Repos
 
       test('moves forward and sets the given fields only', async () => {
         const r = await repos.schedules.transition(1, { to: 'running', started_at: at });
-        expect(r).toMatchObject({ id: 1, status: 'running', started_at: at, completed_at: null, error_message: null });
+        expect(r).toMatchObject({
+          id: 1,
+          status: 'running',
+          started_at: at,
+          completed_at: null,
+          error_message: null,
+        });
         const done = await repos.schedules.transition(1, { to: 'completed', completed_at: at });
         expect(done).toMatchObject({ status: 'completed', started_at: at, completed_at: at });
         expect(await repos.schedules.get(1)).toEqual(done);
@@ -186,7 +209,11 @@ export function repositoryContract(label: string, makeRepos: () => Promise<Repos
         await repos.schedules.transition(1, { to: 'failed', error_message: 'boom', completed_at: at });
         for (const to of ['pending', 'running', 'completed', 'cancelled'] as const)
           expect(await repos.schedules.transition(1, { to })).toBeNull();
-        expect(await repos.schedules.get(1)).toMatchObject({ status: 'failed', error_message: 'boom', started_at: at });
+        expect(await repos.schedules.get(1)).toMatchObject({
+          status: 'failed',
+          error_message: 'boom',
+          started_at: at,
+        });
       });
 
       test('honours an explicit from-list', async () => {

@@ -1,11 +1,5 @@
 import { jetstream } from '@nats-io/jetstream';
-import {
-  EVENTS_STREAM,
-  RPC,
-  STREAM_SPECS,
-  ownerConsumerSpec,
-  ownerEventsFilter,
-} from '@fillsched/contracts';
+import { EVENTS_STREAM, RPC, STREAM_SPECS, ownerConsumerSpec, ownerEventsFilter } from '@fillsched/contracts';
 import {
   createServiceClient,
   ensureStreams,
@@ -18,7 +12,13 @@ import {
   type ServiceClient,
   type StreamSpec,
 } from '@fillsched/service-kit';
-import { NatsCanceller, NatsConfigResolver, NatsJobPublisher, NatsResultFetcher, openCancellationsBucket } from './adapters/nats';
+import {
+  NatsCanceller,
+  NatsConfigResolver,
+  NatsJobPublisher,
+  NatsResultFetcher,
+  openCancellationsBucket,
+} from './adapters/nats';
 import { createScheduleApp, type ScheduleApp, type ScheduleOp } from './app';
 import { SCHEDULE_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
 import { systemClock, type Clock, type ResultRepository, type ScheduleRepository } from './ports';
@@ -26,7 +26,11 @@ import { systemClock, type Clock, type ResultRepository, type ScheduleRepository
 export const QUEUE_GROUP = 'schedule';
 
 /** Every stream of the platform plus our durable consumer; idempotent, so start order never matters. */
-export async function provisionStreams(handle: NatsHandle, logger: Logger, durable = SCHEDULE_CONSUMER): Promise<void> {
+export async function provisionStreams(
+  handle: NatsHandle,
+  logger: Logger,
+  durable = SCHEDULE_CONSUMER,
+): Promise<void> {
   const { stream, ...config } = ownerConsumerSpec(durable, ownerEventsFilter('schedule'));
   await ensureStreams(
     handle.nc,
@@ -87,7 +91,11 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
     durable: opts.durable,
   });
   const responders = (Object.keys(RPC.schedule) as ScheduleOp[]).map((op) =>
-    serveRequests(handle, logger, { subject: RPC.schedule[op], queue: QUEUE_GROUP, handler: app.handlers[op] }),
+    serveRequests(handle, logger, {
+      subject: RPC.schedule[op],
+      queue: QUEUE_GROUP,
+      handler: app.handlers[op],
+    }),
   );
 
   let stopped: Promise<void> | undefined;

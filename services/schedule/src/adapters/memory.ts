@@ -25,7 +25,9 @@ function copy<T>(v: T): T {
   return v;
 }
 
-export function compareSchedules(sort: ScheduleListFilter['sort']): (a: ScheduleRecord, b: ScheduleRecord) => number {
+export function compareSchedules(
+  sort: ScheduleListFilter['sort'],
+): (a: ScheduleRecord, b: ScheduleRecord) => number {
   const desc = sort.startsWith('-');
   const field = (desc ? sort.slice(1) : sort) as 'created_at' | 'id' | 'name';
   const sign = desc ? -1 : 1;

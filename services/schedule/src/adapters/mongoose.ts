@@ -112,7 +112,8 @@ export class MongooseScheduleRepository implements ScheduleRepository {
   private readonly model: Model<ScheduleDoc>;
 
   constructor(conn: Connection) {
-    this.model = (conn.models.Schedule ?? conn.model('Schedule', scheduleSchema)) as unknown as Model<ScheduleDoc>;
+    this.model = (conn.models.Schedule ??
+      conn.model('Schedule', scheduleSchema)) as unknown as Model<ScheduleDoc>;
   }
 
   /** Builds indexes (idempotent); main.ts awaits it so a unique index exists before traffic. */

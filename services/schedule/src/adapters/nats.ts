@@ -144,6 +144,9 @@ export class NatsResultFetcher implements ResultFetcher {
       return { kind: 'unavailable', reason: (err as Error)?.message ?? String(err) };
     }
     const { activities: _ignored, ...rest } = summary ?? {};
-    return { kind: 'ok', result: { ...(rest as Omit<StoredResult, 'activities'>), activities } as StoredResult };
+    return {
+      kind: 'ok',
+      result: { ...(rest as Omit<StoredResult, 'activities'>), activities } as StoredResult,
+    };
   }
 }

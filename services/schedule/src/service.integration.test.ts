@@ -1,0 +1,314 @@
+/**
+ * The schedule service on a real nats-server with JetStream: real responders, stream
+ * provisioning, the jobs work queue, the lifecycle consumer, the KV cancellations bucket.
+ * Storage is in memory (the repositories have their own contract suite).
+ */
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import {
+  CANCEL_SUBJECT,
+  CANCELLATIONS_BUCKET,
+  EVENT_TYPES,
+  EVENTS_STREAM,
+  JOBS_STREAM,
+  JOBS_SUBJECT,
+  RPC,
+  SolveJobSchema,
+  lifecycleSubject,
+  makeEvent,
+} from '@fillsched/contracts';
+import {
+  MemoryIdAllocator,
+  connectNats,
+  decodeJson,
+  encodeJson,
+  publishEvent,
+  startNatsForTests,
+  type NatsHandle,
+  type RpcReply,
+  type TestNats,
+} from '@fillsched/service-kit';
+import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
+import { makeActivities } from './repos.contract';
+import { SCHEDULE_CONSUMER } from './consumer';
+import { provisionStreams, startScheduleService, type ScheduleService } from './service';
+import { captureLogger } from './testing/fakes';
+
+jest.setTimeout(30_000);
+
+const alice = { id: 1, email: 'alice@example.com', is_superuser: false };
+const body = (name: string) => ({
+  name,
+  lots_data: [
+    { lot_id: 'LOT001', product: 'ProductA', quantity: 1000, priority: 1 },
+    { lot_id: 'LOT002', product: 'ProductB', quantity: 2000, priority: 0 },
+  ],
+  strategy: 'lpt-pack',
+});
+
+let nats: TestNats;
+let serviceHandle: NatsHandle;
+let peer: NatsHandle; // plays the gateway and the solver
+let service: ScheduleService;
+let jsm: JetStreamManager;
+const { logger, lines: logs } = captureLogger();
+
+async function rpc(subject: string, payload: unknown): Promise<RpcReply> {
+  const msg = await peer.nc.request(subject, encodeJson(payload), { timeout: 5000 });
+  return decodeJson<RpcReply>(msg.data);
+}
+
+async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  what: string,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function publishLifecycle(
+  stage: 'started' | 'completed',
+  id: number,
+  extra: Record<string, unknown> = {},
+) {
+  const type = stage === 'started' ? EVENT_TYPES.solveStarted : EVENT_TYPES.solveCompleted;
+  const data: Record<string, unknown> = {
+    job_id: `schedule.${id}`,
+    owner: { kind: 'schedule', id, user_id: alice.id },
+    strategy: 'lpt-pack',
+    ...extra,
+  };
+  const ev = makeEvent({ type, source: 'fillsched/solver', id: `solve.${stage}:schedule.${id}`, data });
+  await publishEvent(jetstream(peer.nc), lifecycleSubject('schedule', id, stage), ev);
+}
+
+beforeAll(async () => {
+  nats = await startNatsForTests();
+  serviceHandle = await connectNats({ servers: nats.url, name: 'schedule-under-test', logger });
+  peer = await connectNats({ servers: nats.url, name: 'peer', logger });
+  service = await startScheduleService({
+    handle: serviceHandle,
+    logger,
+    schedules: new MemoryScheduleRepository(),
+    results: new MemoryResultRepository(),
+    ids: new MemoryIdAllocator(),
+    resultPageSize: 3,
+    configTimeoutMs: 1000,
+  });
+  jsm = await jetstreamManager(peer.nc);
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await serviceHandle?.drain();
+  await peer?.close();
+  await nats?.stop();
+});
+
+test('provisioning is idempotent and creates the durable consumer', async () => {
+  await provisionStreams(serviceHandle, logger);
+  const info = await jsm.consumers.info(EVENTS_STREAM, SCHEDULE_CONSUMER);
+  expect(info.config.filter_subject).toBe('fillsched.events.schedule.>');
+  expect(info.config.ack_policy).toBe('explicit');
+  for (const s of ['FILLSCHED_JOBS', 'FILLSCHED_EVENTS', 'FILLSCHED_PROGRESS', 'FILLSCHED_DEAD_LETTER'])
+    expect((await jsm.streams.info(s)).config.name).toBe(s);
+});
+
+test('create → 202 and a deduplicable solve.requested in FILLSCHED_JOBS; default template skipped when config is down', async () => {
+  const res = await rpc(RPC.schedule.create, { user: alice, body: body('first') });
+  expect(res.status).toBe(202);
+  expect(res.body).toMatchObject({ id: 1, status: 'pending', strategy: 'lpt-pack' });
+
+  const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: JOBS_SUBJECT });
+  expect(stored).not.toBeNull();
+  expect(stored!.header.get('Nats-Msg-Id')).toBe('solve.requested:schedule.1');
+  const ev = stored!.json<{ id: string; type: string; data: unknown }>();
+  expect(ev.id).toBe('solve.requested:schedule.1');
+  expect(ev.type).toBe(EVENT_TYPES.solveRequested);
+  const job = SolveJobSchema.parse(ev.data);
+  expect(job).toMatchObject({
+    job_id: 'schedule.1',
+    owner: { kind: 'schedule', id: 1, user_id: 1 },
+    strategy: 'lpt-pack',
+  });
+  expect(job.input.lots_data).toHaveLength(2);
+
+  // Re-publishing the same event (a retry) is dropped by the stream's duplicate window.
+  const before = (await jsm.streams.info(JOBS_STREAM)).state.messages;
+  const ack = await publishEvent(jetstream(peer.nc), JOBS_SUBJECT, ev);
+  expect(ack.duplicate).toBe(true);
+  expect((await jsm.streams.info(JOBS_STREAM)).state.messages).toBe(before);
+
+  // No config service is running: the schedule was still accepted, with a warning.
+  expect(logs.some((l) => l.level === 'warn' && /config service unavailable/.test(String(l.msg)))).toBe(true);
+});
+
+test('with a config_id and no config service → 503 quickly', async () => {
+  const t0 = Date.now();
+  const res = await rpc(RPC.schedule.create, { user: alice, body: { ...body('templated'), config_id: 3 } });
+  expect(res).toEqual({ status: 503, body: { detail: 'Service unavailable: config' } });
+  expect(Date.now() - t0).toBeLessThan(3000);
+});
+
+test('a config service responder resolves the template into the stored config', async () => {
+  const sub = peer.nc.subscribe(RPC.config.resolve, {
+    queue: 'config',
+    callback: (_err, msg) => {
+      const req = msg.json<{ body: { config_id: number | null; config: Record<string, unknown> | null } }>();
+      msg.respond(
+        encodeJson({
+          status: 200,
+          body: { config: { line_count: 2, ...(req.body.config ?? {}) }, template_id: 8 },
+        }),
+      );
+    },
+  });
+  try {
+    const res = await rpc(RPC.schedule.create, {
+      user: alice,
+      body: { ...body('with template'), config: { clean_hours: 12 } },
+    });
+    expect(res.status).toBe(202);
+    const id = (res.body as { id: number }).id;
+    const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: JOBS_SUBJECT });
+    const job = SolveJobSchema.parse(stored!.json<{ data: unknown }>().data);
+    expect(job.owner.id).toBe(id);
+    expect(job.input.config).toEqual({ line_count: 2, clean_hours: 12 });
+  } finally {
+    sub.unsubscribe();
+  }
+});
+
+test('started + completed lifecycle events (with a paged solver result) → completed with the full result', async () => {
+  const activities = makeActivities(7);
+  const pages: Array<{ offset: number; limit: number }> = [];
+  const solver: Subscription = peer.nc.subscribe(RPC.solver.result, {
+    queue: 'solver',
+    callback: (_err, msg) => {
+      const { body: req } = msg.json<{ body: { job_id: string; offset: number; limit: number } }>();
+      pages.push({ offset: req.offset, limit: req.limit });
+      if (req.job_id !== 'schedule.1') {
+        msg.respond(encodeJson({ status: 404, body: { detail: 'Result not found' } }));
+        return;
+      }
+      msg.respond(
+        encodeJson({
+          status: 200,
+          body: {
+            result: {
+              makespan: 99.5,
+              utilization: 0.9,
+              changeovers: 1,
+              lots_scheduled: 2,
+              window_violations: 0,
+              kpis: { total_production_time: 99.5, average_line_utilization: 0.9, on_time_delivery_rate: 1 },
+              per_line: [{ line: 1 }],
+            },
+            activities: activities.slice(req.offset, req.offset + req.limit),
+            total_activities: activities.length,
+          },
+        }),
+      );
+    },
+  });
+  try {
+    // A garbage message on the filtered subject must not block the consumer.
+    await jetstream(peer.nc).publish('fillsched.events.schedule.1.started', 'not json', {
+      msgID: 'garbage-1',
+    });
+    await publishLifecycle('started', 1);
+    const running = await waitFor(async () => {
+      const r = await rpc(RPC.schedule.get, { user: alice, params: { id: '1' } });
+      return (r.body as { status: string }).status === 'running' ? r : null;
+    }, 'running');
+    expect((running.body as { started_at: string | null }).started_at).not.toBeNull();
+
+    const summary = {
+      makespan: 99.5,
+      utilization: 0.9,
+      changeovers: 1,
+      lots_scheduled: 2,
+      window_violations: 0,
+      kpis: {},
+      lower_bound: 90,
+      gap: 0.105,
+      execution_time: 0.2,
+      activity_count: 7,
+    };
+    await publishLifecycle('completed', 1, { summary });
+    // A duplicate delivery of the same event id is dropped by JetStream; a late started is harmless.
+    await publishLifecycle('completed', 1, { summary });
+    const done = await waitFor(async () => {
+      const r = await rpc(RPC.schedule.get, { user: alice, params: { id: '1' } });
+      return (r.body as { status: string }).status === 'completed' ? r : null;
+    }, 'completed');
+    const result = (done.body as { result: Record<string, unknown> & { activities: unknown[] } }).result;
+    expect(result.activities).toEqual(activities);
+    expect(result).toMatchObject({ makespan: 99.5, lower_bound: 90, gap: 0.105, per_line: [{ line: 1 }] });
+    expect(pages).toEqual([
+      { offset: 0, limit: 3 },
+      { offset: 3, limit: 3 },
+      { offset: 6, limit: 3 },
+    ]);
+
+    // Export over NATS too.
+    const csv = await rpc(RPC.schedule.export, {
+      user: alice,
+      params: { id: '1' },
+      query: { format: 'csv' },
+    });
+    expect(csv.status).toBe(200);
+    expect((csv.body as string).split('\r\n')).toHaveLength(activities.length + 2);
+    expect(logs.some((l) => l.level === 'error' && /terminated/.test(String(l.msg)))).toBe(true);
+  } finally {
+    solver.unsubscribe();
+  }
+});
+
+test('delete of a pending schedule → cancellation in KV and on CANCEL_SUBJECT, then gone', async () => {
+  const created = await rpc(RPC.schedule.create, { user: alice, body: body('to cancel') });
+  const id = (created.body as { id: number }).id;
+  const cancels: unknown[] = [];
+  const sub = peer.nc.subscribe(CANCEL_SUBJECT, { callback: (_e, m) => void cancels.push(m.json()) });
+  await peer.nc.flush();
+  try {
+    const res = await rpc(RPC.schedule.delete, { user: alice, params: { id: String(id) } });
+    expect(res).toEqual({ status: 200, body: { message: 'Schedule deleted successfully' } });
+    const kv = await new Kvm(peer.nc).open(CANCELLATIONS_BUCKET);
+    const entry = await kv.get(`schedule.${id}`);
+    expect(entry).not.toBeNull();
+    expect(entry!.json<{ job_id: string }>().job_id).toBe(`schedule.${id}`);
+    await waitFor(async () => cancels.length > 0, 'cancel broadcast');
+    expect(cancels).toEqual([{ job_id: `schedule.${id}` }]);
+    expect((await rpc(RPC.schedule.get, { user: alice, params: { id: String(id) } })).status).toBe(404);
+
+    // The solver's late events for the deleted schedule are acked and ignored.
+    await publishLifecycle('started', id);
+    const info = await waitFor(async () => {
+      const i = await jsm.consumers.info(EVENTS_STREAM, SCHEDULE_CONSUMER);
+      return i.num_pending === 0 && i.num_ack_pending === 0 ? i : null;
+    }, 'consumer drained');
+    expect(info.num_redelivered).toBe(0);
+  } finally {
+    sub.unsubscribe();
+  }
+});
+
+test('every route answers over NATS in the queue group', async () => {
+  expect((await rpc(RPC.schedule.strategies, { user: alice })).status).toBe(200);
+  expect((await rpc(RPC.schedule.list, { user: alice, query: { page_size: '101' } })).status).toBe(422);
+  const v = await rpc(RPC.schedule.validate, { user: alice, body: [{ lot_id: 'L1', type: 'A', vials: 10 }] });
+  expect(v).toMatchObject({ status: 200, body: { valid: true } });
+  // Not JSON at all: the kit answers 400 instead of leaving the requester to time out.
+  const raw = await peer.nc.request(RPC.schedule.get, 'nope', { timeout: 5000 });
+  expect(decodeJson<RpcReply>(raw.data).status).toBe(400);
+});
+
+export type { NatsConnection };
