@@ -183,7 +183,8 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
     if (params.length) op.parameters = params;
     const body = requestBody(route);
     if (body) op.requestBody = body;
-    if (route.auth === 'required') op.security = SECURITY;
+    // Public routes say so explicitly (an empty requirement), so UIs do not send a token.
+    op.security = route.auth === 'required' ? SECURITY : [];
     (paths[path] ??= {})[route.method] = op;
   }
   paths['/health'] = {
@@ -191,6 +192,7 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
       operationId: 'health',
       summary: 'Liveness of the gateway and its dependencies',
       tags: ['meta'],
+      security: [],
       responses: { '200': { description: 'Healthy' }, '503': { description: 'Not ready' } },
     },
   };
@@ -199,13 +201,19 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
       operationId: 'root',
       summary: 'API entry point',
       tags: ['meta'],
+      security: [],
       responses: { '200': { description: 'Links' } },
     },
   };
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    info: { title: 'Filling Scheduler API', version, description: DESCRIPTION },
+    info: {
+      title: 'Filling Scheduler API',
+      version,
+      description: DESCRIPTION,
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
     servers: [{ url: '/' }],
     tags: [
       { name: 'auth', description: 'Registration, login, token refresh and logout' },

@@ -341,7 +341,11 @@ describe('multipart CSV upload', () => {
   it('without a name the file name is forwarded (the schedule service names the schedule after it)', async () => {
     const form = new FormData();
     form.append('file', new Blob([csv], { type: 'text/csv' }), 'week42.csv');
-    const res = await fetch(`${gw.url}/api/v1/schedule`, { method: 'POST', headers: bearer(token), body: form });
+    const res = await fetch(`${gw.url}/api/v1/schedule`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: form,
+    });
     expect(res.status).toBe(200);
     expect(gw.services.last(RPC.schedule.create)!.request.body).toEqual({
       strategy: 'smart-pack',
