@@ -93,7 +93,9 @@ describe('GET /openapi.json', () => {
       absoluteRef: '/openapi.json',
       config,
     });
-    const errors = problems.filter((p) => p.severity === 'error').map((p) => `${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`);
+    const errors = problems
+      .filter((p) => p.severity === 'error')
+      .map((p) => `${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`);
     expect(errors).toEqual([]);
   });
 
