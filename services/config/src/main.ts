@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   );
 
   const ops = await startOpsServer({ port: env.OPS_PORT, logger, readiness });
-  logger.info({ opsPort: ops.port }, 'config service ready');
+  logger.info({ ops_port: ops.port }, 'config service ready');
 
   installShutdown({
     logger,
