@@ -213,16 +213,24 @@ describe('login', () => {
   it('unknown-email and wrong-password logins take comparable time', async () => {
     const t = await setup();
     await t.register();
-    const time = async (username: string) => {
+    const once = async (username: string) => {
       const start = performance.now();
-      for (let i = 0; i < 5; i++) await t.h.login({ body: { username, password: 'wrong-password' } });
+      await t.h.login({ body: { username, password: 'wrong-password' } });
       return performance.now() - start;
     };
-    await time('user@example.com'); // warm up
-    const known = await time('user@example.com');
-    const unknown = await time('nobody@example.com');
-    expect(unknown / known).toBeGreaterThan(0.5);
-    expect(unknown / known).toBeLessThan(2);
+    await once('user@example.com'); // warm up
+    // Interleaved, so a load spike on the machine hits both sides alike; medians resist outliers.
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      known.push(await once('user@example.com'));
+      unknown.push(await once('nobody@example.com'));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const ratio = median(unknown) / median(known);
+    // Without the dummy verify the unknown path takes well under a millisecond against ~20+ ms.
+    expect(ratio).toBeGreaterThan(0.4);
+    expect(ratio).toBeLessThan(2.5);
   });
 
   it('inactive user with the right password → 400 Inactive user', async () => {
