@@ -1,5 +1,8 @@
 import {
+  ComparisonListSchema,
   ComparisonOutSchema,
+  ComparisonResultSchema,
+  ComparisonSummarySchema,
   EVENT_TYPES,
   MESSAGES,
   STRATEGY_ERROR,
@@ -115,6 +118,24 @@ describe('create', () => {
       ['lpt-pack', 'pending', null],
       ['spt-pack', 'pending', null],
     ]);
+  });
+
+  it('replies match the contract schemas exactly (no extra fields)', async () => {
+    const r = await app.handlers.create({ user: alice, body: guideBody() });
+    expect(ComparisonSummarySchema.strict().safeParse(r.body).success).toBe(true);
+    const id = (r.body as { id: number }).id;
+    await deliver(lifecycleEvent('completed', id, 'smart-pack'), lifecycleEvent('failed', id, 'lpt-pack'));
+    const out = await getOut(id);
+    const strictOut = ComparisonOutSchema.extend({
+      results: ComparisonResultSchema.strict().array(),
+    }).strict();
+    expect(strictOut.safeParse(out).success).toBe(true);
+    const listed = (await app.handlers.list({ user: alice, query: {} })).body;
+    expect(
+      ComparisonListSchema.extend({ comparisons: ComparisonSummarySchema.strict().array() })
+        .strict()
+        .safeParse(listed).success,
+    ).toBe(true);
   });
 
   it('passes seed and time_limit_s to every job', async () => {

@@ -1,4 +1,4 @@
-import { MESSAGES, RPC } from '@fillsched/contracts';
+import { ConfigListSchema, ConfigTemplateOutSchema, MESSAGES, RPC } from '@fillsched/contracts';
 import { CONFIG_KEYS } from '@fillsched/engine';
 import { MemoryIdAllocator, type RpcUser } from '@fillsched/service-kit';
 import { MemoryTemplateRepository, MemoryUserDefaultsRepository } from './adapters/memory';
@@ -57,6 +57,19 @@ describe('create', () => {
         updated_at: NOW.toISOString(),
       },
     });
+  });
+
+  it('replies match the contract schemas the gateway documents', async () => {
+    const id = await createAs(alice);
+    const strict = ConfigTemplateOutSchema.strict();
+    expect(strict.safeParse((await app.get({ user: alice, params: params(id) })).body).success).toBe(true);
+    expect(strict.safeParse((await app.setDefault({ user: alice, params: params(id) })).body).success).toBe(
+      true,
+    );
+    expect(strict.safeParse((await app.getDefault({ user: alice })).body).success).toBe(true);
+    expect(
+      ConfigListSchema.strict().safeParse((await app.list({ user: alice, query: {} })).body).success,
+    ).toBe(true);
   });
 
   it('defaults is_public to false and description to null', async () => {
