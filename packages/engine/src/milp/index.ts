@@ -7,3 +7,4 @@ export { combinatorialLowerBound, lineSpan, makespan, validateProblem, validateS
 export { solveSequencingMilp, type MilpOptions, type MilpResult } from './solve';
 export { constructSequences, optimalLineOrder, sequencingLocalSearch, type LocalSearchOptions } from './local-search';
 export { loadBestKnown, parseValladaInstance, valladaInstanceName, valladaToScheduleInput, type BestKnown, type ScheduleRequestBody } from './vallada';
+export { runValladaBenchmark, type ValladaBenchOptions, type ValladaBenchRow } from './bench';

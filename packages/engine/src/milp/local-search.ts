@@ -16,6 +16,10 @@ export interface LocalSearchOptions {
   maxIterations?: number;
   /** Called when a new best is found. */
   onImprove?: (sequences: number[][], cmax: number) => void;
+  /** Also descend from our own construction and keep the better start (default true). */
+  tryConstruction?: boolean;
+  /** Tuning knobs (defaults chosen on the Vallada–Ruiz instances). */
+  tuning?: { temperature?: number; hkMax?: number; window?: number; destroyMax?: number };
 }
 
 class State {
@@ -148,6 +152,7 @@ export function optimalLineOrder(problem: SequencingProblem, k: number, jobs: re
 }
 
 const HK_MAX = 11;
+const WINDOW = 8;
 
 /** Best-insertion construction. */
 export function constructSequences(problem: SequencingProblem): number[][] {
@@ -184,7 +189,7 @@ function insertGreedy(st: State, j: number): void {
 }
 
 /** One first-improvement descent; returns when no improving move exists or the deadline passes. */
-function descend(st: State, deadline: number, rand: () => number): void {
+function descend(st: State, deadline: number, rand: () => number, hkMax = HK_MAX, window = WINDOW): void {
   const pr = st.pr;
   const m = pr.m;
   let guard = 0;
@@ -258,7 +263,7 @@ function descend(st: State, deadline: number, rand: () => number): void {
     // 4. Exact re-sequencing of small critical lines.
     for (const a of lines) {
       if (st.loads[a] < cm - EPS) break;
-      if (st.seqs[a].length <= HK_MAX && st.seqs[a].length > 2) {
+      if (st.seqs[a].length <= hkMax && st.seqs[a].length > 2) {
         const order = optimalLineOrder(pr, a, st.seqs[a]);
         const l = lineSpan(pr, a, order);
         if (l < st.loads[a] - EPS) {
@@ -266,32 +271,120 @@ function descend(st: State, deadline: number, rand: () => number): void {
           st.loads[a] = l;
           moved = true;
         }
-      }
+      } else if (st.seqs[a].length > hkMax && windowReorder(st, a, window)) moved = true;
     }
     if (!moved) return;
   }
 }
 
-/** Moves single jobs within line a to their best position while that shortens the line. */
+/** Or-opt: moves blocks of 1–3 consecutive jobs within line a to their best position while that shortens the line. */
 function improveLineOrder(st: State, a: number): boolean {
   const seq = st.seqs[a];
+  const S = st.pr.setup[a];
   let any = false;
   let improved = true;
   while (improved) {
     improved = false;
-    for (let r = 0; r < seq.length; r++) {
-      const j = seq[r];
-      const rem = st.removeDelta(a, r);
-      seq.splice(r, 1);
-      const { delta, pos } = st.bestInsertion(a, j, seq);
-      if (rem + delta < -EPS) {
-        seq.splice(pos, 0, j);
-        st.loads[a] += rem + delta;
-        improved = true;
-        any = true;
-      } else {
-        seq.splice(r, 0, j);
+    for (let len = 1; len <= 3; len++) {
+      for (let r = 0; r + len <= seq.length; r++) {
+        const first = seq[r];
+        const last = seq[r + len - 1];
+        const prev = r > 0 ? seq[r - 1] : -1;
+        const next = r + len < seq.length ? seq[r + len] : -1;
+        // removal gain
+        let rem = 0;
+        if (prev >= 0) rem -= S[prev][first];
+        if (next >= 0) rem -= S[last][next];
+        if (prev >= 0 && next >= 0) rem += S[prev][next];
+        // best reinsertion among the other gaps of the reduced sequence
+        let bestD = -rem - EPS;
+        let bestPos = -1;
+        const q = seq.length - len; // reduced length
+        for (let g = 0; g <= q; g++) {
+          if (g === r) continue; // original place
+          const before = g > 0 ? (g - 1 < r ? seq[g - 1] : seq[g - 1 + len]) : -1;
+          const after = g < q ? (g < r ? seq[g] : seq[g + len]) : -1;
+          let d = 0;
+          if (before >= 0) d += S[before][first];
+          if (after >= 0) d += S[last][after];
+          if (before >= 0 && after >= 0) d -= S[before][after];
+          if (d < bestD) {
+            bestD = d;
+            bestPos = g;
+          }
+        }
+        if (bestPos >= 0) {
+          const block = seq.splice(r, len);
+          seq.splice(bestPos, 0, ...block);
+          st.loads[a] += rem + bestD;
+          improved = true;
+          any = true;
+        }
       }
+    }
+  }
+  return any;
+}
+
+/**
+ * Exact re-ordering of windows of w consecutive jobs with the jobs around the window fixed
+ * (Held–Karp with fixed entry/exit), sliding by w/2. Returns true if line a got shorter.
+ */
+function windowReorder(st: State, a: number, w: number): boolean {
+  const seq = st.seqs[a];
+  const S = st.pr.setup[a];
+  if (seq.length < 3) return false;
+  w = Math.min(w, seq.length);
+  let any = false;
+  const step = Math.max(1, Math.floor(w / 2));
+  for (let r = 0; r + w <= seq.length; r += step) {
+    const jobs = seq.slice(r, r + w);
+    const prev = r > 0 ? seq[r - 1] : -1;
+    const next = r + w < seq.length ? seq[r + w] : -1;
+    const full = 1 << w;
+    const dp = new Float64Array(full * w).fill(Infinity);
+    const par = new Int8Array(full * w).fill(-1);
+    for (let i = 0; i < w; i++) dp[(1 << i) * w + i] = prev >= 0 ? S[prev][jobs[i]] : 0;
+    for (let mask = 1; mask < full; mask++)
+      for (let last = 0; last < w; last++) {
+        const v = dp[mask * w + last];
+        if (v === Infinity) continue;
+        const row = S[jobs[last]];
+        for (let nx = 0; nx < w; nx++) {
+          if (mask & (1 << nx)) continue;
+          const idx = (mask | (1 << nx)) * w + nx;
+          const val = v + row[jobs[nx]];
+          if (val < dp[idx]) {
+            dp[idx] = val;
+            par[idx] = last;
+          }
+        }
+      }
+    let best = Infinity;
+    let bl = -1;
+    for (let i = 0; i < w; i++) {
+      const v = dp[(full - 1) * w + i] + (next >= 0 ? S[jobs[i]][next] : 0);
+      if (v < best) {
+        best = v;
+        bl = i;
+      }
+    }
+    let cur = (prev >= 0 ? S[prev][jobs[0]] : 0) + (next >= 0 ? S[jobs[w - 1]][next] : 0);
+    for (let i = 1; i < w; i++) cur += S[jobs[i - 1]][jobs[i]];
+    if (best < cur - EPS) {
+      const order: number[] = [];
+      let mask = full - 1;
+      let c = bl;
+      while (c >= 0) {
+        order.push(jobs[c]);
+        const pv = par[mask * w + c];
+        mask &= ~(1 << c);
+        c = pv;
+      }
+      order.reverse();
+      for (let i = 0; i < w; i++) seq[r + i] = order[i];
+      st.loads[a] += best - cur;
+      any = true;
     }
   }
   return any;
@@ -310,17 +403,19 @@ export function sequencingLocalSearch(
 ): number[][] {
   const rand = rng(options.seed ?? 1);
   const { n, m } = problem;
+  const hkMax = options.tuning?.hkMax ?? HK_MAX;
+  const win = options.tuning?.window ?? WINDOW;
   let start: number[][];
   if (sequences && validateSequences(problem, sequences).length === 0) start = sequences.map((s) => s.slice());
   else start = constructSequences(problem);
   if (n === 0) return start;
   const input = new State(problem, start);
   let cur = input.clone();
-  descend(cur, deadline, rand);
+  descend(cur, deadline, rand, hkMax, win);
   // Also try our own construction when we were given a start.
-  if (sequences) {
+  if (sequences && options.tryConstruction !== false) {
     const own = new State(problem, constructSequences(problem));
-    descend(own, deadline, rand);
+    descend(own, deadline, rand, hkMax, win);
     if (better(own, cur)) cur = own;
   }
   let best = cur.clone();
@@ -336,10 +431,10 @@ export function sequencingLocalSearch(
         cnt++;
       }
   avgP /= Math.max(1, cnt);
-  const temperature = 0.1 * avgP;
+  const temperature = (options.tuning?.temperature ?? 0.1) * avgP;
   for (let it = 0; it < maxIt && Date.now() < deadline; it++) {
     const cand = cur.clone();
-    const d = Math.min(n, 2 + Math.floor(rand() * Math.min(5, Math.max(1, n / 8))));
+    const d = Math.min(n, 2 + Math.floor(rand() * Math.min(options.tuning?.destroyMax ?? 5, Math.max(1, n / 8))));
     const removed: number[] = [];
     // At least one job from a critical line.
     const cm = cand.cmax();
@@ -361,7 +456,7 @@ export function sequencingLocalSearch(
       cand.recompute(k);
     }
     for (const j of removed) insertGreedy(cand, j);
-    descend(cand, deadline, rand);
+    descend(cand, deadline, rand, hkMax, win);
     const dc = cand.cmax() - cur.cmax();
     if (better(cand, cur) || dc <= EPS || rand() < Math.exp(-dc / temperature)) cur = cand;
     if (better(cur, best)) {

@@ -244,6 +244,7 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
     iteration++;
     cur = sequencingLocalSearch(problem, cur, Math.min(deadline, Date.now() + igChunk), {
       seed: seed + iteration,
+      tryConstruction: iteration === 1,
       onImprove: (s) => offer(s, 'iterated greedy'),
     });
     offer(cur, 'iterated greedy');

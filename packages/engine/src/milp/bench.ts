@@ -1,0 +1,82 @@
+/**
+ * Vallada–Ruiz benchmark runner used by the engine bench: per instance, a warm start (the caller's heuristic,
+ * or our construction) then `solveSequencingMilp` for the rest of the budget n·(m/2)·t ms (t = 30 by default),
+ * reporting RPD against best_verified_ub. This file does I/O (reads the instance files); the rest of milp/ does not.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makespan, validateSequences, type SequencingProblem } from './core';
+import { constructSequences } from './local-search';
+import { solveSequencingMilp } from './solve';
+import { loadBestKnown, parseValladaInstance, valladaInstanceName } from './vallada';
+
+export interface ValladaBenchRow {
+  instance: string;
+  n: number;
+  m: number;
+  best_known: number | null;
+  makespan: number;
+  rpd: number | null;
+  bound: number;
+  optimal: boolean;
+  seconds: number;
+  budget_seconds: number;
+  warm_start_makespan: number;
+}
+
+export interface ValladaBenchOptions {
+  /** Directory with the instance files and best_known_all.csv. */
+  dir: string;
+  /** Which instances (by name, without .txt); default all files in dir. */
+  filter?: (name: string, n: number, m: number) => boolean;
+  /** Heuristic warm start; gets the problem and an absolute deadline (ms) of ~20% of the budget. */
+  warmStart?: (problem: SequencingProblem, deadlineMs: number) => number[][];
+  /** t in the n·(m/2)·t ms budget (default 30). */
+  msPerUnit?: number;
+  seed?: number;
+  onRow?: (row: ValladaBenchRow) => void;
+}
+
+export async function runValladaBenchmark(opts: ValladaBenchOptions): Promise<ValladaBenchRow[]> {
+  const csv = path.join(opts.dir, 'best_known_all.csv');
+  const best = fs.existsSync(csv) ? loadBestKnown(fs.readFileSync(csv, 'utf8')) : new Map();
+  const files = fs
+    .readdirSync(opts.dir)
+    .filter((f) => /^I_.*\.txt$/i.test(f))
+    .sort((a, b) => {
+      const [, na, ma] = a.split('_').map(Number);
+      const [, nb, mb] = b.split('_').map(Number);
+      return na - nb || ma - mb || a.localeCompare(b);
+    });
+  const rows: ValladaBenchRow[] = [];
+  for (const file of files) {
+    const name = valladaInstanceName(file);
+    const problem = parseValladaInstance(fs.readFileSync(path.join(opts.dir, file), 'utf8'));
+    if (opts.filter && !opts.filter(name, problem.n, problem.m)) continue;
+    const budgetMs = problem.n * (problem.m / 2) * (opts.msPerUnit ?? 30);
+    const t0 = Date.now();
+    let warm = opts.warmStart ? opts.warmStart(problem, t0 + 0.2 * budgetMs) : constructSequences(problem);
+    if (validateSequences(problem, warm).length) warm = constructSequences(problem);
+    const warmObj = makespan(problem, warm);
+    const remaining = Math.max(0.05, (budgetMs - (Date.now() - t0)) / 1000);
+    const res = await solveSequencingMilp(problem, warm, { timeLimitS: remaining, seed: opts.seed ?? 1 });
+    const seconds = (Date.now() - t0) / 1000;
+    const bk = best.get(name)?.best_verified_ub ?? null;
+    const row: ValladaBenchRow = {
+      instance: name,
+      n: problem.n,
+      m: problem.m,
+      best_known: bk,
+      makespan: res.objective,
+      rpd: bk ? (100 * (res.objective - bk)) / bk : null,
+      bound: res.bound,
+      optimal: res.optimal,
+      seconds,
+      budget_seconds: budgetMs / 1000,
+      warm_start_makespan: warmObj,
+    };
+    rows.push(row);
+    opts.onRow?.(row);
+  }
+  return rows;
+}
