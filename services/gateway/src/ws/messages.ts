@@ -13,6 +13,8 @@ export type ChannelKind = 'schedule' | 'comparison';
 export interface Outgoing {
   message: WsMessage;
   final: boolean;
+  /** CloudEvent id of the source event (lets a socket skip the live copy of its snapshot). */
+  eventId?: string;
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -20,10 +22,14 @@ export const isTerminalStatus = (status: unknown): boolean =>
   typeof status === 'string' && TERMINAL.has(status);
 
 /** Events arrive as CloudEvents; tolerate a bare data object too. */
-function unwrap(raw: unknown): { data: unknown; time?: string } {
+function unwrap(raw: unknown): { data: unknown; time?: string; id?: string } {
   if (raw && typeof raw === 'object' && 'specversion' in raw && 'data' in raw) {
-    const ev = raw as { data: unknown; time?: unknown };
-    return { data: ev.data, time: typeof ev.time === 'string' ? ev.time : undefined };
+    const ev = raw as { data: unknown; time?: unknown; id?: unknown };
+    return {
+      data: ev.data,
+      time: typeof ev.time === 'string' ? ev.time : undefined,
+      id: typeof ev.id === 'string' ? ev.id : undefined,
+    };
   }
   return { data: raw };
 }
@@ -31,12 +37,13 @@ function unwrap(raw: unknown): { data: unknown; time?: string } {
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function progressMessage(kind: ChannelKind, raw: unknown, now: Date): Outgoing | null {
-  const { data, time } = unwrap(raw);
+  const { data, time, id } = unwrap(raw);
   const p = SolveProgressSchema.safeParse(data);
   if (!p.success) return null;
   const d = p.data;
   return {
     final: false,
+    eventId: id,
     message: {
       type: 'progress',
       step: d.phase,

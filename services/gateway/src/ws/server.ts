@@ -242,6 +242,7 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
     const buffered: Outgoing[] = [];
     let live = false;
     let done = false;
+    let snapshotEventId: string | undefined;
     const finish = (out: Outgoing) => {
       if (done) return;
       done = true;
@@ -253,6 +254,7 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
       deliver(out) {
         if (done) return;
         if (!live) buffered.push(out);
+        else if (out.eventId !== undefined && out.eventId === snapshotEventId) return;
         else if (out.final) finish(out);
         else send(ws, out.message);
       },
@@ -303,7 +305,10 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
     if (done) return;
     if (latest) {
       const out = progressMessage(kind, latest, clock.now());
-      if (out) send(ws, out.message);
+      if (out) {
+        snapshotEventId = out.eventId;
+        send(ws, out.message);
+      }
     }
     live = true;
     for (const out of buffered.splice(0)) member.deliver(out);

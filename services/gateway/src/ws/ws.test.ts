@@ -219,6 +219,11 @@ describe('schedule progress relay', () => {
     gw.events.store(PROGRESS_STREAM, progressSubject('schedule', 8), progressEvent(8, 40));
     const c = connect(`/api/v1/ws/schedule/8?token=${token}`);
     const first = await c.next();
+    // The same event arriving live (published while we read the snapshot) is not sent twice.
+    gw.events.publish(
+      progressSubject('schedule', 8),
+      gw.events.stored.get(`${PROGRESS_STREAM}|${progressSubject('schedule', 8)}`),
+    );
     expect(first).toMatchObject({
       type: 'progress',
       step: 'planning',
