@@ -220,7 +220,7 @@ export function checkSchedule(inst: Instance, result: ScheduleResult): { ok: boo
     lineUtil.reduce((s, x) => s + x, 0) / m,
   );
   const lb = result.kpis.lower_bound;
-  if (typeof lb !== 'number' || lb > mk + 1e-6 * Math.max(1, mk))
+  if (typeof lb !== 'number' || lb > mk + 1e-4 + 1e-6 * mk)
     add(`lower bound ${lb} exceeds the makespan ${mk}`);
   else near('kpis.gap', result.kpis.gap, lb > 1e-12 ? (mk - lb) / lb : mk <= 1e-9 ? 0 : 1);
   if (cfg.max_makespan !== null && result.kpis.max_makespan_exceeded !== mk > cfg.max_makespan + 1e-6) {

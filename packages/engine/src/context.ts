@@ -18,7 +18,7 @@ export function makeRng(seed: number): () => number {
   };
 }
 
-const YIELD_MS = 25;
+const YIELD_MS = 10;
 const PROGRESS_MS = 200;
 
 export class SolveContext {

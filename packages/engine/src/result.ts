@@ -125,7 +125,7 @@ export function buildResult(inst: Instance, d: Decoded, lowerBound: number): Sch
   const n = inst.lots.length;
   const utilization = makespan > 0 ? round(totalFill / (makespan * m)) : 0;
   const maxMk = inst.config.max_makespan;
-  const lb = lowerBound;
+  const lb = Math.floor(lowerBound * 1e4) / 1e4; // never rounded above the makespan
   const result: ScheduleResult = {
     makespan: round(makespan),
     utilization,
@@ -141,7 +141,7 @@ export function buildResult(inst: Instance, d: Decoded, lowerBound: number): Sch
       cleans,
       tardiness_hours: round(d.tardiness),
       weighted_tardiness: round(d.weightedTardiness),
-      lower_bound: round(lb),
+      lower_bound: lb,
       gap: round(gapOf(makespan, lb), 6),
       fill_hours: round(totalFill),
       idle_hours: round(idle),

@@ -97,7 +97,7 @@ async function hybrid(
     progressFrom: from,
     progressTo: from + span * 0.6,
   });
-  if (timeShare < 1 && ctx.expired()) return blocks.plan;
+  if (ctx.expired()) return blocks.plan;
   const cands: Plan[] = [
     blocks.plan,
     await listSchedule(inst, cfsOrder(inst), ctx, 'hybrid: critical first'),

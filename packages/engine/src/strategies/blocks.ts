@@ -78,6 +78,8 @@ export class BlockModel {
   where: (Block | null)[];
   lineOf: Int32Array;
   fullPositions: boolean;
+  /** only the last block of each line is considered (used to finish a construction cut by the time limit) */
+  fast = false;
   private readonly lambda: number;
   readonly minFill: Float64Array;
   /** undo log of remove/insert operations (null = not logging) */
@@ -204,7 +206,7 @@ export class BlockModel {
       const L0 = this.load(k);
       const other = k === topK ? top2 : top1;
       const blocks = this.lines[k];
-      for (let bi = 0; bi < blocks.length; bi++) {
+      for (let bi = this.fast ? Math.max(0, blocks.length - 1) : 0; bi < blocks.length; bi++) {
         const b = blocks[bi];
         const lots = b.lots;
         const len = lots.length;
@@ -450,10 +452,13 @@ export async function blockSearch(
     );
     for (let i = 0; i < n; i++) {
       model.insertBest(order[i]);
-      if (ctx.due())
+      if (ctx.due()) {
+        if (ctx.expired()) model.fast = true; // finish quickly: a complete schedule is always returned
         await ctx.checkpoint(opts.phase, opts.progressFrom + (span * 0.2 * i) / n, 'constructing');
+      }
     }
   }
+  model.fast = false;
   const weight = opts.weight ?? 0;
   const exact = opts.exact ?? needsExact(inst, weight);
   const exEnd = new Float64Array(m);
