@@ -1,6 +1,5 @@
 import type { Connection } from 'mongoose';
 import {
-  MemoryIdAllocator,
   MongoIdAllocator,
   baseEnvSchema,
   connectMongo,
@@ -16,6 +15,7 @@ import {
 } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
 import { MongooseResultRepository, MongooseScheduleRepository } from './adapters/mongoose';
+import { KvIdAllocator, openCountersBucket } from './adapters/nats';
 import type { ResultRepository, ScheduleRepository } from './ports';
 import { startScheduleService } from './service';
 
@@ -27,6 +27,11 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   installProcessErrorHandlers(logger);
 
+  const nats = await connectNats({
+    servers: env.NATS_URL,
+    name: `${SERVICE}${env.SERVICE_INSTANCE ? `-${env.SERVICE_INSTANCE}` : ''}`,
+    logger,
+  });
   let mongo: Connection | undefined;
   let schedules: ScheduleRepository;
   let results: ResultRepository;
@@ -41,18 +46,15 @@ async function main(): Promise<void> {
     ids = new MongoIdAllocator(mongo);
   } else {
     logger.warn(
-      'MONGO_URL is not set: schedules are kept in memory and lost on restart (non-durable storage)',
+      'MONGO_URL is not set: schedules are kept in memory and lost on restart (non-durable storage); ids continue from a NATS KV counter',
     );
     schedules = new MemoryScheduleRepository();
     results = new MemoryResultRepository();
-    ids = new MemoryIdAllocator();
+    // Not MemoryIdAllocator: ids restarting at 1 would collide with job ids, dedup ids and
+    // cancellations the platform still remembers from before the restart.
+    ids = new KvIdAllocator(await openCountersBucket(nats.nc));
   }
 
-  const nats = await connectNats({
-    servers: env.NATS_URL,
-    name: `${SERVICE}${env.SERVICE_INSTANCE ? `-${env.SERVICE_INSTANCE}` : ''}`,
-    logger,
-  });
   const service = await startScheduleService({ handle: nats, logger, schedules, results, ids });
 
   const ops = await startOpsServer({

@@ -5,7 +5,7 @@
  */
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Subscription } from '@nats-io/transport-node';
 import {
   CANCEL_SUBJECT,
   CANCELLATIONS_BUCKET,
@@ -30,6 +30,7 @@ import {
   type TestNats,
 } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
+import { KvIdAllocator, openCountersBucket } from './adapters/nats';
 import { makeActivities } from './repos.contract';
 import { SCHEDULE_CONSUMER } from './consumer';
 import { provisionStreams, startScheduleService, type ScheduleService } from './service';
@@ -311,4 +312,19 @@ test('every route answers over NATS in the queue group', async () => {
   expect(decodeJson<RpcReply>(raw.data).status).toBe(400);
 });
 
-export type { NatsConnection };
+describe('KvIdAllocator (ids without MongoDB)', () => {
+  test('counts up per collection and continues after a restart (a new allocator on the same bucket)', async () => {
+    const first = new KvIdAllocator(await openCountersBucket(peer.nc));
+    expect([await first.next('t1'), await first.next('t1'), await first.next('t2')]).toEqual([1, 2, 1]);
+    const restarted = new KvIdAllocator(await openCountersBucket(serviceHandle.nc));
+    expect(await restarted.next('t1')).toBe(3);
+  });
+
+  test('concurrent allocators never hand out the same id', async () => {
+    const a = new KvIdAllocator(await openCountersBucket(peer.nc));
+    const b = new KvIdAllocator(await openCountersBucket(serviceHandle.nc));
+    const got = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).next('race')));
+    expect(new Set(got).size).toBe(30);
+    expect([...got].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+});

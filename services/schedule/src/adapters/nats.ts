@@ -1,4 +1,4 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -11,7 +11,13 @@ import {
   type RpcUser,
   type SolveJob,
 } from '@fillsched/contracts';
-import { encodeJson, isServiceError, publishEvent, type ServiceClient } from '@fillsched/service-kit';
+import {
+  encodeJson,
+  isServiceError,
+  publishEvent,
+  type IdAllocator,
+  type ServiceClient,
+} from '@fillsched/service-kit';
 import type {
   Canceller,
   ConfigResolver,
@@ -148,5 +154,55 @@ export class NatsResultFetcher implements ResultFetcher {
       kind: 'ok',
       result: { ...(rest as Omit<StoredResult, 'activities'>), activities } as StoredResult,
     };
+  }
+}
+
+/** Bucket of this service's id counters when no MongoDB is configured. */
+export const COUNTERS_BUCKET = 'fillsched-schedule-counters';
+
+export async function openCountersBucket(nc: NatsConnection): Promise<KV> {
+  const kvm = new Kvm(nc);
+  try {
+    return await kvm.create(COUNTERS_BUCKET, { history: 1 });
+  } catch {
+    return kvm.open(COUNTERS_BUCKET);
+  }
+}
+
+const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
+function isCasConflict(err: unknown): boolean {
+  return err instanceof JetStreamApiError && WRONG_LAST_SEQUENCE.has(err.code);
+}
+
+/**
+ * Ids from a JetStream KV counter (compare-and-set on the revision), used when schedules live in
+ * memory: a restarted process must not reuse ids, because job ids, event ids (JetStream dedup),
+ * cancellation keys and the solver's stored results are all derived from them.
+ */
+export class KvIdAllocator implements IdAllocator {
+  constructor(
+    private readonly kv: KV,
+    private readonly maxAttempts = 100,
+  ) {}
+
+  async next(collection: string): Promise<number> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const entry = await this.kv.get(collection);
+      try {
+        if (!entry || entry.operation !== 'PUT') {
+          await this.kv.create(collection, '1');
+          return 1;
+        }
+        const current = Number(entry.string());
+        if (!Number.isInteger(current) || current < 1)
+          throw new Error(`counter ${collection} holds ${entry.string()}`);
+        await this.kv.update(collection, String(current + 1), entry.revision);
+        return current + 1;
+      } catch (err) {
+        if (!isCasConflict(err)) throw err;
+        // Another replica took this value: read again.
+      }
+    }
+    throw new Error(`could not allocate an id for ${collection}: too much contention`);
   }
 }
