@@ -22,6 +22,7 @@ import {
   sendReply,
   sendValidation,
 } from './http';
+import { rateLimited } from './metrics';
 import { buildOpenApi } from './openapi';
 import { systemClock, type GatewayOptions, type GatewayPorts, type ReadinessCheck } from './ports';
 import { API_PREFIX, ROUTES, type RouteDef } from './routes';
@@ -197,6 +198,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     res.setHeader('X-RateLimit-Remaining', String(decision.remaining));
     res.setHeader('X-RateLimit-Reset', String(decision.resetEpochS));
     if (decision.allowed) return true;
+    rateLimited.inc({ client: principal ? 'user' : 'ip' });
     res.setHeader('Retry-After', String(decision.retryAfterS));
     sendDetail(res, 429, MESSAGES.rateLimited(decision.retryAfterS));
     return false;

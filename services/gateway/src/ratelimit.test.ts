@@ -106,6 +106,9 @@ describe('rate limit over HTTP', () => {
       const anon: number[] = [];
       for (let i = 0; i < 4; i++) anon.push((await fetch(`${gw.url}/api/v1/auth/me`)).status);
       expect(anon).toEqual([401, 401, 401, 429]);
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(metrics).toMatch(/gateway_rate_limited_total\{client="user"\} [1-9]/);
+      expect(metrics).toMatch(/gateway_rate_limited_total\{client="ip"\} [1-9]/);
       // Unlimited: health and docs.
       expect((await fetch(`${gw.url}/health`)).headers.get('x-ratelimit-limit')).toBeNull();
     } finally {

@@ -1,4 +1,5 @@
 import type { Logger } from '@fillsched/service-kit';
+import { wsChannels } from '../metrics';
 import type { EventSource, Unsubscribe } from '../ports';
 import type { Outgoing } from './messages';
 
@@ -57,6 +58,7 @@ export class ChannelHub {
         );
       }
       this.channels.set(key, created);
+      wsChannels.set(this.channels.size);
       ch = created;
     }
     const channel = ch;
@@ -69,6 +71,7 @@ export class ChannelHub {
       channel.members.delete(member);
       if (channel.members.size === 0 && this.channels.get(key) === channel) {
         this.channels.delete(key);
+        wsChannels.set(this.channels.size);
         for (const u of channel.unsubscribes) u();
       }
     };

@@ -13,6 +13,7 @@ import {
 } from '@fillsched/contracts';
 import { isServiceError, newCorrelationId, withCorrelation, type Logger } from '@fillsched/service-kit';
 import type { Principal, TokenAuth } from '../auth/tokens';
+import { wsConnections } from '../metrics';
 import type { Clock, EventSource, GatewayOptions, ServiceCaller } from '../ports';
 import { ChannelHub, type ChannelMember } from './hub';
 import {
@@ -88,8 +89,12 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const conn: Conn = { ws, alive: true };
       conns.add(conn);
+      wsConnections.inc();
       ws.on('pong', () => (conn.alive = true));
-      ws.on('close', () => conns.delete(conn));
+      ws.on('close', () => {
+        conns.delete(conn);
+        wsConnections.dec();
+      });
       ws.on('error', (err) => logger.debug({ err: err.message }, 'websocket error'));
       const correlationId = newCorrelationId();
       withCorrelation(correlationId, () => {
