@@ -39,6 +39,15 @@ describe('test servers', () => {
     await nats.stop(); // idempotent
   });
 
+  it('startNatsForTests({ port }) on a port another server holds fails clearly instead of reusing it', async () => {
+    const nats = await startNatsForTests();
+    try {
+      await expect(startNatsForTests({ port: nats.port })).rejects.toThrow(/address already in use/);
+    } finally {
+      await nats.stop();
+    }
+  });
+
   it('startMongoForTests gives a fresh database per call and stops cleanly', async () => {
     const [a, b] = await Promise.all([startMongoForTests(), startMongoForTests()]);
     try {

@@ -48,17 +48,6 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
-
 export interface TestNats {
   url: string;
   port: number;
@@ -73,7 +62,18 @@ export interface TestNats {
 export async function startNatsForTests(
   opts: { port?: number; readyTimeoutMs?: number } = {},
 ): Promise<TestNats> {
-  const port = opts.port ?? (await findFreePort());
+  if (opts.port !== undefined) return startNatsOnce(opts.port, opts.readyTimeoutMs ?? 5000);
+  // A free port can be taken by a parallel test between findFreePort and the bind: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNatsOnce(await findFreePort(), opts.readyTimeoutMs ?? 5000);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startNatsOnce(port: number, readyTimeoutMs: number): Promise<TestNats> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-nats-'));
   const storeDir = path.join(dir, 'js');
   const confFile = path.join(dir, 'nats.conf');
@@ -92,34 +92,43 @@ export async function startNatsForTests(
   );
   const child = spawn('nats-server', ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   track(child);
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    if (stderr.length < 20_000) stderr += d.toString();
-  });
-  const spawnError = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot start nats-server: ${err.message}`)));
-    child.once('exit', (code) =>
-      reject(new Error(`nats-server exited with ${code}: ${stderr.slice(-2000)}`)),
-    );
-  });
-  spawnError.catch(() => undefined);
-
   const cleanupDir = () => fs.rmSync(dir, { recursive: true, force: true });
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 5000);
+
+  // Ready = our own process logged "Server is ready" (JetStream is up by then). A TCP probe
+  // alone could be answered by another server already holding the port.
+  let stderr = '';
+  let timer: NodeJS.Timeout | undefined;
   try {
-    for (;;) {
-      const ok = await Promise.race([canConnect(port), spawnError]);
-      if (ok) break;
-      if (Date.now() > deadline)
-        throw new Error(`nats-server not listening on ${port}: ${stderr.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`nats-server on ${port} not ready in ${readyTimeoutMs} ms: ${stderr.slice(-2000)}`),
+          ),
+        readyTimeoutMs,
+      );
+      child.once('error', (err) => reject(new Error(`cannot start nats-server: ${err.message}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`nats-server exited with ${code}: ${stderr.slice(-2000)}`)),
+      );
+      child.stderr?.on('data', (d: Buffer) => {
+        if (stderr.length < 50_000) stderr += d.toString();
+        if (stderr.includes('[FTL]')) {
+          const fatal = stderr.split('\n').find((l) => l.includes('[FTL]')) ?? '';
+          reject(new Error(`nats-server on ${port} failed: ${fatal.trim()}`));
+        }
+        if (stderr.includes('Server is ready')) resolve();
+      });
+    });
   } catch (err) {
     child.kill('SIGKILL');
     await waitExit(child, 2000);
     cleanupDir();
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
+  child.stderr?.resume(); // keep draining its log so it never blocks on a full pipe
 
   let stopped = false;
   return {
