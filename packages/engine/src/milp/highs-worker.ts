@@ -1,27 +1,33 @@
 /**
- * Worker-thread entry: loads HiGHS (WASM), runs the synchronous solve and posts events back.
- * The parent passes the absolute path of the `highs` loader so resolution never depends on the cwd.
+ * Worker-thread entry: loads HiGHS (WASM) once, then runs one synchronous solve per 'solve' message and posts
+ * the events back tagged with the request id. The worker stays alive between solves so the parent can reuse it
+ * (the WASM load and module start-up are the bulk of a small solve's latency). The parent passes the absolute
+ * path of the `highs` loader so resolution never depends on the cwd.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { runSequencingSolve, type HighsLike, type SolveInput } from './solver-core';
 
-interface WorkerInput extends SolveInput {
-  highsPath: string;
-}
+const port = parentPort;
+if (!port) throw new Error('highs-worker must run in a worker thread');
+const { highsPath } = workerData as { highsPath: string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const highsReady = (require(highsPath) as () => Promise<HighsLike>)();
+// Surface a failed load on the first request rather than as an unhandled rejection.
+highsReady.catch(() => undefined);
 
-async function main(): Promise<void> {
-  const input = workerData as WorkerInput;
-  const port = parentPort;
-  if (!port) throw new Error('highs-worker must run in a worker thread');
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loader = require(input.highsPath) as () => Promise<HighsLike>;
-    const highs = await loader();
-    const out = runSequencingSolve(highs, input, (e) => port.postMessage(e));
-    port.postMessage({ type: 'done', result: out });
-  } catch (err) {
-    port.postMessage({ type: 'error', message: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
-  }
-}
-
-void main();
+port.on('message', (msg: { type: 'solve'; id: number; input: SolveInput }) => {
+  if (msg?.type !== 'solve') return;
+  const { id, input } = msg;
+  highsReady.then(
+    (highs) => {
+      try {
+        const out = runSequencingSolve(highs, input, (e) => port.postMessage({ ...e, id }));
+        port.postMessage({ type: 'done', id, result: out });
+      } catch (err) {
+        port.postMessage({ type: 'error', id, message: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
+      }
+    },
+    (err: unknown) => port.postMessage({ type: 'error', id, message: `could not load HiGHS: ${String(err)}` }),
+  );
+});
+port.postMessage({ type: 'ready' });

@@ -16,6 +16,11 @@ import {
   type SequencingProblem,
 } from './index';
 import { subsetCosts } from './setpart';
+import { runValladaBenchmark, shutdownMilpWorkers, valladaInstanceName } from './index';
+
+afterAll(async () => {
+  await shutdownMilpWorkers();
+});
 
 function findBenchDir(): string {
   let dir = __dirname;
@@ -215,7 +220,7 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
 
   test('arc-based model (forced) also proves a small optimum', async () => {
     const pr = load('I_10_4_S_1-99_1');
-    const res = await solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 20, seed: 1, mode: 'full' });
+    const res = await solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 30, seed: 1, mode: 'arc' });
     expect(res.objective).toBe(119);
     expect(res.optimal).toBe(true);
   });
@@ -245,7 +250,7 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
   test('abort terminates the worker within 100 ms with an AbortError', async () => {
     const pr = load('I_50_10_S_1-9_1');
     const ac = new AbortController();
-    const p = solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 30, signal: ac.signal, mode: 'full' });
+    const p = solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 30, signal: ac.signal, mode: 'arc' });
     await new Promise((r) => setTimeout(r, 700));
     const t0 = Date.now();
     ac.abort();
@@ -261,5 +266,27 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
     expect(validateSequences(pr, res.sequences)).toEqual([]);
     expect(res.objective).toBe(88);
     await expect(solveSequencingMilp({ n: 1, m: 1, p: [[Infinity]], setup: [[[0]]] }, [[0]], { timeLimitS: 1 })).rejects.toThrow(/not allowed on any line/);
+  });
+});
+
+describe('runValladaBenchmark', () => {
+  jest.setTimeout(60000);
+  test('one small instance with a caller warm start: row shape, RPD 0 and proven optimum', async () => {
+    expect(valladaInstanceName('/x/y/I_10_2_S_1-9_1.txt')).toBe('I_10_2_S_1-9_1');
+    let warmCalls = 0;
+    const rows = await runValladaBenchmark({
+      dir: BENCH,
+      filter: (name) => name === 'I_10_4_S_1-99_1',
+      msPerUnit: 250, // 10·2·250 ms = 5 s budget for the test (the bench uses 30)
+      warmStart: (pr, deadline) => {
+        warmCalls++;
+        expect(deadline).toBeGreaterThan(Date.now());
+        return constructSequences(pr);
+      },
+    });
+    expect(warmCalls).toBe(1);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ instance: 'I_10_4_S_1-99_1', n: 10, m: 4, best_known: 119, makespan: 119, rpd: 0, bound: 119, optimal: true });
+    expect(rows[0].seconds).toBeLessThan(5 + 1.6);
   });
 });

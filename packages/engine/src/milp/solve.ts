@@ -8,15 +8,15 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { combinatorialLowerBound, EPS, makespan, validateProblem, validateSequences, type SequencingProblem } from './core';
 import { constructSequences } from './local-search';
-import type { SolveEvent, SolveInput, SolveOutput } from './solver-core';
+import type { SolveEvent, SolveOutput } from './solver-core';
 
 export interface MilpOptions {
   timeLimitS: number;
   signal?: AbortSignal;
   onProgress?: (p: { percent: number; incumbent: number | null; bound: number | null; message: string }) => void;
   seed?: number;
-  /** Force the full model or the LNS (default: chosen by model size). */
-  mode?: 'full' | 'lns';
+  /** Force the exact model ('full'), the arc model ('arc') or the LNS ('lns'); default: chosen by size. */
+  mode?: 'full' | 'arc' | 'lns';
 }
 
 export interface MilpResult {
@@ -37,9 +37,10 @@ function abortError(): Error {
   return e;
 }
 
-function spawnWorker(data: SolveInput & { highsPath: string }): Worker {
+function spawnWorker(): Worker {
+  const workerData = { highsPath: require.resolve('highs') };
   const js = path.join(__dirname, 'highs-worker.js');
-  if (fs.existsSync(js)) return new Worker(js, { workerData: data });
+  if (fs.existsSync(js)) return new Worker(js, { workerData });
   // Running from TypeScript sources (jest, ts tooling): compile the worker on the fly with @swc/core.
   const ts = path.join(__dirname, 'highs-worker.ts');
   if (!fs.existsSync(ts)) throw new Error(`MILP worker script not found next to ${__dirname}`);
@@ -55,7 +56,53 @@ function spawnWorker(data: SolveInput & { highsPath: string }): Worker {
     };
     require(${JSON.stringify(ts)});
   `;
-  return new Worker(code, { eval: true, workerData: data });
+  return new Worker(code, { eval: true, workerData });
+}
+
+/**
+ * One idle worker (HiGHS already loaded) is kept for the next solve; it is unref'd so it never keeps the
+ * process alive. Workers that were aborted or timed out are terminated, never reused.
+ */
+let idle: Worker | null = null;
+let nextId = 1;
+
+function acquireWorker(): Worker {
+  const w = idle ?? spawnWorker();
+  idle = null;
+  w.ref();
+  return w;
+}
+
+function releaseWorker(w: Worker): void {
+  w.removeAllListeners('message');
+  w.removeAllListeners('error');
+  w.removeAllListeners('exit');
+  if (idle) {
+    void w.terminate();
+    return;
+  }
+  idle = w;
+  w.unref();
+  const drop = (): void => {
+    if (idle === w) idle = null;
+  };
+  w.once('exit', drop);
+  w.once('error', () => {
+    drop();
+    void w.terminate();
+  });
+}
+
+/** Starts a worker and loads HiGHS ahead of the first solve (optional; hides the start-up latency). */
+export function prewarmMilpWorker(): void {
+  if (!idle) releaseWorker(spawnWorker());
+}
+
+/** Terminates the idle worker (tests, graceful shutdown). */
+export async function shutdownMilpWorkers(): Promise<void> {
+  const w = idle;
+  idle = null;
+  if (w) await w.terminate();
 }
 
 export function solveSequencingMilp(problem: SequencingProblem, warmStart: number[][], options: MilpOptions): Promise<MilpResult> {
@@ -89,17 +136,22 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
     };
     const started = Date.now();
     let settled = false;
+    const id = nextId++;
     let worker: Worker;
     try {
-      worker = spawnWorker({
-        problem,
-        warmStart: warmValid ? warmStart : null,
-        timeLimitS,
-        // Leave ~60 ms for the result to travel back and be validated.
-        deadlineMs: started + Math.max(0, timeLimitS * 1000 - 60),
-        seed: options.seed,
-        mode: options.mode,
-        highsPath: require.resolve('highs'),
+      worker = acquireWorker();
+      worker.postMessage({
+        type: 'solve',
+        id,
+        input: {
+          problem,
+          warmStart: warmValid ? warmStart : null,
+          timeLimitS,
+          // Leave ~60 ms for the result to travel back and be validated.
+          deadlineMs: started + Math.max(0, timeLimitS * 1000 - 60),
+          seed: options.seed,
+          mode: options.mode,
+        },
       });
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
@@ -141,8 +193,11 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
       }
       if (Number.isFinite(b) && b > bound && b <= incumbentObj + EPS) bound = b;
     };
-    worker.on('message', (msg: SolveEvent | { type: 'done'; result: SolveOutput } | { type: 'error'; message: string }) => {
-      if (settled) return;
+    type Msg = (SolveEvent | { type: 'done'; result: SolveOutput } | { type: 'error'; message: string }) & { id?: number };
+    worker.on('message', (raw: Msg | { type: 'ready' }) => {
+      if (settled || raw.type === 'ready') return;
+      const msg = raw as Msg;
+      if (msg.id !== id) return;
       if (msg.type === 'progress') {
         if (msg.bound !== null && msg.bound > bound && msg.bound <= incumbentObj + EPS) bound = msg.bound;
         emit({ percent: msg.percent, incumbent: Math.min(msg.incumbent ?? Infinity, incumbentObj), bound, message: msg.message });
@@ -150,7 +205,7 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
         acceptIncumbent(msg.sequences, msg.bound);
       } else if (msg.type === 'done') {
         finish();
-        void worker.terminate();
+        releaseWorker(worker);
         acceptIncumbent(msg.result.sequences, msg.result.bound);
         const res = fallbackResult();
         // Re-validate independently of the worker.

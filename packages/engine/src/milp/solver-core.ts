@@ -20,8 +20,9 @@ export interface SolveInput {
   /** Absolute deadline (ms since epoch) fixed by the caller, so worker start-up counts against the budget. */
   deadlineMs?: number;
   seed?: number;
-  /** Force a mode (tests/bench); default: by model size. */
-  mode?: 'full' | 'lns';
+  /** Force a mode: 'full' = exact model (set partitioning when n ≤ 16, else the arc model), 'arc' = the arc
+   * model, 'lns' = large-instance search; default: by model size. */
+  mode?: 'full' | 'arc' | 'lns';
 }
 
 export interface SolveOutput {
@@ -97,13 +98,16 @@ function runMip(
         /* an unusable start only costs time */
       }
     }
-    const callbacks: Record<number, (e: { data: Record<string, unknown> }) => undefined> = {};
-    if (onTick) {
-      callbacks[highs.constants.callbackType.mipInterrupt] = (e) => {
-        onTick(e.data);
+    // Belt and braces: HiGHS checks time_limit itself, but also interrupt from the MIP callback once the
+    // wall-clock limit has passed (some phases check the limit rarely on a loaded machine).
+    const hardStop = Date.now() + Math.max(0.01, timeLimitS) * 1000 + 50;
+    const callbacks: Record<number, (e: { data: Record<string, unknown>; interrupt?: () => void }) => undefined> = {
+      [highs.constants.callbackType.mipInterrupt]: (e) => {
+        onTick?.(e.data);
+        if (Date.now() > hardStop) e.interrupt?.();
         return undefined;
-      };
-    }
+      },
+    };
     const r = model.run(callbacks);
     let x: Float64Array | null = null;
     let objective = Infinity;
@@ -158,7 +162,8 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
   progress('start');
   if (problem.n === 0 || bestObj <= bound + EPS) return done('trivial');
 
-  const mode = input.mode ?? (fullModelArcs(problem) <= FULL_MODEL_MAX_ARCS ? 'full' : 'lns');
+  const forceArc = input.mode === 'arc';
+  const mode = input.mode === 'arc' ? 'full' : input.mode ?? (fullModelArcs(problem) <= FULL_MODEL_MAX_ARCS ? 'full' : 'lns');
   let lastTick = 0;
   const tick = (data: Record<string, unknown>, what: string): void => {
     const now = Date.now();
@@ -178,7 +183,7 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
     const warm = problem.n <= SETPART_MAX_JOBS ? Math.min(200, 0.05 * (deadline - Date.now())) : Math.min(500, 0.1 * (deadline - Date.now()));
     offer(sequencingLocalSearch(problem, best, Date.now() + warm, { seed }), 'local search');
     if (bestObj <= bound + EPS) return done('full');
-    if (problem.n <= SETPART_MAX_JOBS) {
+    if (problem.n <= SETPART_MAX_JOBS && !forceArc) {
       // Set partitioning over line schedules cheaper than the incumbent: exact and very tight.
       const origObj = bestObj;
       const cap = integral ? bestObj - 1 : bestObj * (1 - 1e-9) - 1e-9;
@@ -221,13 +226,15 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
     return done('full');
   }
 
-  // ---- Large instances: assignment-relaxation bound, then IG + MILP-LNS. ----
+  // ---- Large instances: a first iterated-greedy chunk (so a good incumbent exists early), the
+  // assignment-relaxation bound, then IG + MILP-LNS until the deadline. ----
   const rand = rng(seed);
   const total = deadline - Date.now();
-  {
+  offer(sequencingLocalSearch(problem, best, Date.now() + Math.max(200, Math.min(3000, total / 6)), { seed, onImprove: (s) => offer(s, 'iterated greedy') }), 'iterated greedy');
+  if (Date.now() < deadline - 100) {
     const sIn = Array.from({ length: problem.n }, (_, j) => Array.from({ length: problem.m }, (_, k) => (Number.isFinite(problem.p[j][k]) ? minSetupInto(problem, j, k) : 0)));
     const rel = buildAssignmentRelaxation(problem, sIn, bound);
-    const limit = Math.min(0.1 * total, 3000) / 1000;
+    const limit = Math.min(0.1 * total, 3000, deadline - Date.now() - 50) / 1000;
     progress('assignment relaxation bound');
     const r = runMip(highs, rel.arrays, null, limit, seed, (d) => tick(d, 'assignment relaxation'), { objective_bound: bestObj });
     stats.milpSolves++;
@@ -244,7 +251,7 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
     iteration++;
     cur = sequencingLocalSearch(problem, cur, Math.min(deadline, Date.now() + igChunk), {
       seed: seed + iteration,
-      tryConstruction: iteration === 1,
+      tryConstruction: false,
       onImprove: (s) => offer(s, 'iterated greedy'),
     });
     offer(cur, 'iterated greedy');
