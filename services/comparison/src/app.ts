@@ -40,6 +40,7 @@ import {
   type ComparisonStatus,
   type ConfigResolver,
   type JobPublisher,
+  type NewComparison,
   type StrategyEntry,
 } from './ports';
 
@@ -260,7 +261,7 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
 
     const id = await ids.next(COMPARISON_ID_SEQUENCE);
     const now = clock.now();
-    const record: Comparison = {
+    const record: NewComparison = {
       id,
       user_id: user.id,
       name: body.name,

@@ -36,7 +36,6 @@ export interface Comparison {
   /** The resolved config every strategy ran with, and the template it came from. */
   config: Record<string, unknown>;
   config_template_id: number | null;
-  lots_data: Record<string, unknown>[];
   start_time: string | null;
   seed: number | null;
   time_limit_s: number | null;
@@ -51,12 +50,20 @@ export interface Comparison {
 }
 
 /**
+ * What is stored: the comparison plus its lots, kept with the run for the record. Reads leave the
+ * lots out: no reply needs them, and every lifecycle event reads the comparison.
+ */
+export interface NewComparison extends Comparison {
+  lots_data: Record<string, unknown>[];
+}
+
+/**
  * Storage of comparisons. The lifecycle operations are single conditional updates (no
  * transactions needed): concurrent events for different strategies, duplicates and any order
  * all end in the same state.
  */
 export interface ComparisonRepository {
-  insert(c: Comparison): Promise<void>;
+  insert(c: NewComparison): Promise<void>;
   findById(id: number): Promise<Comparison | null>;
   /** Newest first; `user_id` null = everyone's (superusers). */
   list(userId: number | null, skip: number, limit: number): Promise<{ items: Comparison[]; total: number }>;

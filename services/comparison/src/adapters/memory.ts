@@ -1,19 +1,30 @@
 import type { StrategyId } from '@fillsched/engine';
-import type { Comparison, ComparisonRepository, ComparisonStatus, EntryStatus, EntryUpdate } from '../ports';
+import type {
+  Comparison,
+  ComparisonRepository,
+  ComparisonStatus,
+  EntryStatus,
+  EntryUpdate,
+  NewComparison,
+} from '../ports';
 
 // structuredClone keeps Dates; callers can never mutate stored state by accident (as with a database).
-const copy = (c: Comparison): Comparison => structuredClone(c);
+// Reads leave the lots out, like the mongoose adapter's projection.
+const copy = (c: NewComparison): Comparison => {
+  const { lots_data: _lots, ...rest } = c;
+  return structuredClone(rest);
+};
 
 /**
  * Each method reads and writes synchronously between awaits, so it is atomic exactly like the
  * single-document conditional updates of the mongoose adapter.
  */
 export class MemoryComparisonRepository implements ComparisonRepository {
-  private readonly byId = new Map<number, Comparison>();
+  private readonly byId = new Map<number, NewComparison>();
 
-  async insert(c: Comparison): Promise<void> {
+  async insert(c: NewComparison): Promise<void> {
     if (this.byId.has(c.id)) throw new Error(`comparison ${c.id} already exists`);
-    this.byId.set(c.id, copy(c));
+    this.byId.set(c.id, structuredClone(c));
   }
 
   async findById(id: number): Promise<Comparison | null> {

@@ -1,6 +1,6 @@
 import { connectMongo, createLogger, startMongoForTests, type TestMongo } from '@fillsched/service-kit';
 import type { Connection } from 'mongoose';
-import { comparisonRepositoryContract } from '../comparison-repository.contract';
+import { comparison, comparisonRepositoryContract, withoutLots } from '../comparison-repository.contract';
 import { MongooseComparisonRepository } from './mongoose';
 
 jest.setTimeout(30_000);
@@ -21,5 +21,18 @@ describe('MongooseComparisonRepository', () => {
   comparisonRepositoryContract(async () => {
     await conn.collection('comparisons').deleteMany({});
     return new MongooseComparisonRepository(conn);
+  });
+});
+
+describe('MongooseComparisonRepository storage', () => {
+  it('keeps the lots and the resolved config with the run (reads leave the lots out)', async () => {
+    await conn.collection('comparisons').deleteMany({});
+    const repo = new MongooseComparisonRepository(conn);
+    const c = comparison(1, { config: { line_count: 3, clean_hours: 6 } });
+    await repo.insert(c);
+    const raw = await conn.collection('comparisons').findOne({ id: 1 });
+    expect(raw?.lots_data).toEqual(c.lots_data);
+    expect(raw?.config).toEqual({ line_count: 3, clean_hours: 6 });
+    expect(await repo.findById(1)).toEqual(withoutLots(c));
   });
 });

@@ -6,6 +6,7 @@ import type {
   ComparisonStatus,
   EntryStatus,
   EntryUpdate,
+  NewComparison,
   StrategyEntry,
 } from '../ports';
 
@@ -14,7 +15,7 @@ import type {
  * updated with a plain dotted path (`entries.<strategy>.status`) in the filter and the $set of a
  * single updateOne: atomic, no array positional matching, no transaction.
  */
-interface ComparisonDoc extends Omit<Comparison, 'results'> {
+interface ComparisonDoc extends Omit<NewComparison, 'results'> {
   entries: Record<string, Omit<StrategyEntry, 'strategy'>>;
 }
 
@@ -42,6 +43,8 @@ const comparisonSchema = new Schema<ComparisonDoc>(
   { collection: 'comparisons', versionKey: false, minimize: false },
 );
 
+/** Reads leave the (possibly large) lots out. */
+const WITHOUT_LOTS = { lots_data: 0 } as const;
 const SAFE_KEY = /^[A-Za-z0-9_-]+$/;
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as Date));
 
@@ -56,7 +59,6 @@ function toComparison(raw: unknown): Comparison {
     status: d.status,
     config: d.config ?? {},
     config_template_id: d.config_template_id ?? null,
-    lots_data: d.lots_data ?? [],
     start_time: d.start_time ?? null,
     seed: d.seed ?? null,
     time_limit_s: d.time_limit_s ?? null,
@@ -91,7 +93,7 @@ export class MongooseComparisonRepository implements ComparisonRepository {
     this.model = conn.models.Comparison ?? conn.model<ComparisonDoc>('Comparison', comparisonSchema);
   }
 
-  async insert(c: Comparison): Promise<void> {
+  async insert(c: NewComparison): Promise<void> {
     // The embedded test server does not enforce unique indexes, so check the public id too.
     if (await this.model.exists({ id: c.id })) throw new Error(`comparison ${c.id} already exists`);
     const { results, ...rest } = c;
@@ -104,14 +106,14 @@ export class MongooseComparisonRepository implements ComparisonRepository {
   }
 
   async findById(id: number): Promise<Comparison | null> {
-    const doc = await this.model.findOne({ id }).lean();
+    const doc = await this.model.findOne({ id }, WITHOUT_LOTS).lean();
     return doc ? toComparison(doc) : null;
   }
 
   async list(userId: number | null, skip: number, limit: number) {
     const q = userId === null ? {} : { user_id: userId };
     const [docs, total] = await Promise.all([
-      this.model.find(q).sort({ id: -1 }).skip(skip).limit(limit).lean(),
+      this.model.find(q, WITHOUT_LOTS).sort({ id: -1 }).skip(skip).limit(limit).lean(),
       this.model.countDocuments(q),
     ]);
     return { items: docs.map(toComparison), total };
@@ -149,7 +151,7 @@ export class MongooseComparisonRepository implements ComparisonRepository {
       {
         $set: { status: final.status, best_strategy: final.best_strategy, completed_at: final.completed_at },
       },
-      { returnDocument: 'after' },
+      { returnDocument: 'after', projection: WITHOUT_LOTS },
     );
     return doc ? toComparison(doc) : null;
   }
