@@ -289,7 +289,14 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
       withCorrelation(res.locals.correlationId as string, () =>
         services.call(route.service, route.subject, rpc),
       ).then(
-        (reply) => sendReply(res, reply, req.method),
+        (reply) => {
+          const principal = principalOf(res);
+          // The KV watch brings the revocation within milliseconds; this closes the gap for the
+          // client that logged out and immediately retries with the old token on this replica.
+          if (route.revokesSession && principal && reply.status >= 200 && reply.status < 300)
+            ports.revocations.revoke(`sid.${principal.claims.sid}`);
+          sendReply(res, reply, req.method);
+        },
         (err: unknown) => {
           if (isServiceError(err)) {
             logger.warn(

@@ -20,6 +20,8 @@ export interface TokenVerifier {
 /** Revoked sessions / token ids, kept in memory from a KV watch: no network call per request. */
 export interface RevocationChecker {
   isRevoked(claims: { sid: string; jti: string }): boolean;
+  /** Records a revocation this replica just caused (logout), before the KV watch echoes it. */
+  revoke(key: string): void;
   ready(): boolean;
 }
 

@@ -43,7 +43,8 @@ async function call(
   return fetch(urlOf(route, init.id), {
     method: route.method.toUpperCase(),
     headers: {
-      ...(route.auth === 'required' ? bearer(token) : {}),
+      // logout revokes the session of its token: never spend the shared one on it
+      ...(route.auth === 'required' ? bearer(route.revokesSession ? signToken(key) : token) : {}),
       ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       ...init.headers,
     },
@@ -282,17 +283,37 @@ describe('auth bodies', () => {
   it('logout forwards sid and jti from the verified claims (not from the body)', async () => {
     const res = await fetch(`${gw.url}/api/v1/auth/logout`, {
       method: 'POST',
-      headers: { ...bearer(token), 'Content-Type': 'application/json' },
+      headers: {
+        ...bearer(signToken(key, { sid: 'sessL1', jti: 'jtiL1' })),
+        'Content-Type': 'application/json',
+      },
       body: JSON.stringify({ refresh_token: 'r9', sid: 'forged', jti: 'forged' }),
     });
     expect(res.status).toBe(200);
     expect(gw.services.last(RPC.auth.logout)!.request.body).toEqual({
-      sid: 'sess1',
-      jti: 'jti1',
+      sid: 'sessL1',
+      jti: 'jtiL1',
       refresh_token: 'r9',
     });
-    await fetch(`${gw.url}/api/v1/auth/logout`, { method: 'POST', headers: bearer(token) });
-    expect(gw.services.last(RPC.auth.logout)!.request.body).toEqual({ sid: 'sess1', jti: 'jti1' });
+    const t2 = signToken(key, { sid: 'sessL2', jti: 'jtiL2' });
+    await fetch(`${gw.url}/api/v1/auth/logout`, { method: 'POST', headers: bearer(t2) });
+    expect(gw.services.last(RPC.auth.logout)!.request.body).toEqual({ sid: 'sessL2', jti: 'jtiL2' });
+  });
+
+  it('after a successful logout the same token is rejected at once on this replica', async () => {
+    const t = signToken(key, { sid: 'sessOut' });
+    gw.services.on(RPC.auth.logout, () => ({ status: 500, body: { detail: 'Internal server error' } }));
+    expect((await fetch(`${gw.url}/api/v1/auth/logout`, { method: 'POST', headers: bearer(t) })).status).toBe(
+      500,
+    );
+    expect((await fetch(`${gw.url}/api/v1/auth/me`, { headers: bearer(t) })).status).toBe(200); // failed logout: still valid
+    gw.services.on(RPC.auth.logout, () => ({ status: 200, body: { message: 'Successfully logged out' } }));
+    expect((await fetch(`${gw.url}/api/v1/auth/logout`, { method: 'POST', headers: bearer(t) })).status).toBe(
+      200,
+    );
+    const after = await fetch(`${gw.url}/api/v1/auth/me`, { headers: bearer(t) });
+    expect(after.status).toBe(401);
+    expect(after.headers.get('www-authenticate')).toBe('Bearer');
   });
 
   it('register is public and refresh needs no access token', async () => {

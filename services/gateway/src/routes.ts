@@ -59,6 +59,8 @@ export interface RouteDef {
   body?: z.ZodType;
   /** Builds the forwarded body from the verified claims instead of the request (logout). */
   bodyFromClaims?: boolean;
+  /** A 2xx reply revoked the caller's session: reject its token on this replica at once (logout). */
+  revokesSession?: boolean;
   successStatus: number;
   successDescription: string;
   response?: z.ZodType;
@@ -154,6 +156,7 @@ export const ROUTES: RouteDef[] = [
     bodyKind: 'json',
     body: z.object({ refresh_token: z.string().min(1).optional() }).optional(),
     bodyFromClaims: true,
+    revokesSession: true,
     successStatus: 200,
     successDescription: 'Logged out',
     response: MessageSchema,
