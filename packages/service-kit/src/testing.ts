@@ -62,11 +62,11 @@ export interface TestNats {
 export async function startNatsForTests(
   opts: { port?: number; readyTimeoutMs?: number } = {},
 ): Promise<TestNats> {
-  if (opts.port !== undefined) return startNatsOnce(opts.port, opts.readyTimeoutMs ?? 5000);
+  if (opts.port !== undefined) return startNatsOnce(opts.port, opts.readyTimeoutMs ?? 10_000);
   // A free port can be taken by a parallel test between findFreePort and the bind: try again.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startNatsOnce(await findFreePort(), opts.readyTimeoutMs ?? 5000);
+      return await startNatsOnce(await findFreePort(), opts.readyTimeoutMs ?? 10_000);
     } catch (err) {
       if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
     }
@@ -219,7 +219,7 @@ export async function startMongoForTests(opts: { readyTimeoutMs?: number } = {})
     const baseUrl = await new Promise<string>((resolve, reject) => {
       timer = setTimeout(
         () => reject(new Error(`mongo wire server not ready: ${stderr.slice(-2000)}`)),
-        opts.readyTimeoutMs ?? 15_000,
+        opts.readyTimeoutMs ?? 60_000,
       );
       child.once('error', reject);
       child.once('exit', (code) =>
