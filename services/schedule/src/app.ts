@@ -290,7 +290,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
         'config service unavailable: scheduling with the request config only (default template not applied)',
       );
     }
-    if (config !== requestConfig) {
+    if (JSON.stringify(config) !== JSON.stringify(requestConfig ?? {})) {
       // The template's keys take part now: validate the merged config with the lots again.
       const merged = validateInput({
         lots_data: body.lots_data,
