@@ -11,7 +11,7 @@ import {
   progressSubject,
   type WsMessage,
 } from '@fillsched/contracts';
-import { isServiceError, newCorrelationId, withCorrelation, type Logger } from '@fillsched/service-kit';
+import { correlationIdFrom, isServiceError, withCorrelation, type Logger } from '@fillsched/service-kit';
 import type { Principal, TokenAuth } from '../auth/tokens';
 import { wsConnections } from '../metrics';
 import type { Clock, EventSource, GatewayOptions, ServiceCaller } from '../ports';
@@ -96,7 +96,14 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
         wsConnections.dec();
       });
       ws.on('error', (err) => logger.debug({ err: err.message }, 'websocket error'));
-      const correlationId = newCorrelationId();
+      const correlationId = correlationIdFrom(req.headers['x-correlation-id']);
+      const opened = Date.now();
+      ws.once('close', (code) =>
+        withCorrelation(correlationId, () =>
+          // The query string may hold the token: log the path only.
+          logger.info({ path: url.pathname, code, duration_ms: Date.now() - opened }, 'websocket closed'),
+        ),
+      );
       withCorrelation(correlationId, () => {
         handleConnection(ws, req, url, kind, match[2]).catch((err: unknown) => {
           logger.error({ err }, 'websocket connection failed');
