@@ -67,7 +67,9 @@ export function serveRequests(handle: NatsHandle, logger: Logger, opts: ServeReq
       try {
         const decoded = tryDecodeJson<RpcRequest>(msg.data);
         let reply: RpcReply;
-        if (!decoded.ok || (decoded.value !== undefined && typeof decoded.value !== 'object')) {
+        const v = decoded.ok ? decoded.value : undefined;
+        // The envelope must be an object (or empty); anything else is a caller bug, not a 500.
+        if (!decoded.ok || (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v)))) {
           reply = { status: 400, body: { detail: 'Invalid request payload' } };
         } else {
           try {

@@ -109,6 +109,12 @@ describe('serveRequests + createServiceClient', () => {
       headers: h,
     });
     expect(decodeJson(msg.data)).toEqual({ status: 400, body: { detail: 'Invalid request payload' } });
+    for (const payload of ['[1,2]', '"text"', '42']) {
+      const m = await clientConn.nc.request('test.echo', new TextEncoder().encode(payload), {
+        timeout: 2000,
+      });
+      expect(decodeJson<RpcReply>(m.data).status).toBe(400);
+    }
   });
 
   it('maps no responders to ServiceUnavailableError quickly', async () => {
