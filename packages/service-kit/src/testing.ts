@@ -11,17 +11,36 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-const children = new Set<ChildProcess>();
+// Synchronous last-resort cleanup when the test process exits without calling stop()
+// (a crash, process.exit, an aborted run): kill the servers and remove their temp dirs.
+const exitCleanups = new Set<() => void>();
 let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+function onProcessExit(fn: () => void): () => void {
+  exitCleanups.add(fn);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => {
-      for (const c of children) c.kill('SIGKILL');
+      for (const cleanup of exitCleanups) {
+        try {
+          cleanup();
+        } catch {
+          /* best effort */
+        }
+      }
     });
   }
+  return () => exitCleanups.delete(fn);
+}
+
+function track(child: ChildProcess, dir?: string): () => void {
+  const unregister = onProcessExit(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  child.once('exit', () => {
+    if (!dir) unregister(); // a dir still needs removing, by stop() or at exit
+  });
+  return unregister;
 }
 
 function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -91,8 +110,11 @@ async function startNatsOnce(port: number, readyTimeoutMs: number): Promise<Test
     ].join('\n'),
   );
   const child = spawn('nats-server', ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  track(child);
-  const cleanupDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  const untrack = track(child, dir);
+  const cleanupDir = () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    untrack();
+  };
 
   // Ready = our own process logged "Server is ready" (JetStream is up by then). A TCP probe
   // alone could be answered by another server already holding the port.
