@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import {
+  MemoryIdAllocator,
   MongoIdAllocator,
   baseEnvSchema,
   connectMongo,
@@ -15,7 +16,6 @@ import {
 } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
 import { MongooseResultRepository, MongooseScheduleRepository } from './adapters/mongoose';
-import { KvIdAllocator, openCountersBucket } from './adapters/nats';
 import type { ResultRepository, ScheduleRepository } from './ports';
 import { startScheduleService } from './service';
 
@@ -46,13 +46,12 @@ async function main(): Promise<void> {
     ids = new MongoIdAllocator(mongo);
   } else {
     logger.warn(
-      'MONGO_URL is not set: schedules are kept in memory and lost on restart (non-durable storage); ids continue from a NATS KV counter',
+      'MONGO_URL is not set: schedules are kept in memory and lost on restart (non-durable storage)',
     );
     schedules = new MemoryScheduleRepository();
     results = new MemoryResultRepository();
-    // Not MemoryIdAllocator: ids restarting at 1 would collide with job ids, dedup ids and
-    // cancellations the platform still remembers from before the restart.
-    ids = new KvIdAllocator(await openCountersBucket(nats.nc));
+    // The service floors these at the high-water mark NATS keeps, so a restart reuses no id.
+    ids = new MemoryIdAllocator();
   }
 
   const service = await startScheduleService({ handle: nats, logger, schedules, results, ids });

@@ -30,7 +30,7 @@ import {
   type TestNats,
 } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
-import { KvIdAllocator, openCountersBucket } from './adapters/nats';
+import { HighWaterIdAllocator, openCountersBucket } from './adapters/nats';
 import { makeActivities } from './repos.contract';
 import { SCHEDULE_CONSUMER } from './consumer';
 import { provisionStreams, startScheduleService, type ScheduleService } from './service';
@@ -312,19 +312,49 @@ test('every route answers over NATS in the queue group', async () => {
   expect(decodeJson<RpcReply>(raw.data).status).toBe(400);
 });
 
-describe('KvIdAllocator (ids without MongoDB)', () => {
-  test('counts up per collection and continues after a restart (a new allocator on the same bucket)', async () => {
-    const first = new KvIdAllocator(await openCountersBucket(peer.nc));
+describe('HighWaterIdAllocator (ids never reused while NATS remembers them)', () => {
+  test('a restarted store (counter back at 1) continues after the high-water mark', async () => {
+    const first = new HighWaterIdAllocator(new MemoryIdAllocator(), await openCountersBucket(peer.nc));
     expect([await first.next('t1'), await first.next('t1'), await first.next('t2')]).toEqual([1, 2, 1]);
-    const restarted = new KvIdAllocator(await openCountersBucket(serviceHandle.nc));
-    expect(await restarted.next('t1')).toBe(3);
+    const restarted = new HighWaterIdAllocator(
+      new MemoryIdAllocator(),
+      await openCountersBucket(serviceHandle.nc),
+    );
+    expect([await restarted.next('t1'), await restarted.next('t1')]).toEqual([3, 4]);
   });
 
-  test('concurrent allocators never hand out the same id', async () => {
-    const a = new KvIdAllocator(await openCountersBucket(peer.nc));
-    const b = new KvIdAllocator(await openCountersBucket(serviceHandle.nc));
+  test('a store ahead of NATS (NATS reset, MongoDB kept) wins', async () => {
+    const store = new MemoryIdAllocator();
+    for (let i = 0; i < 6; i++) await store.next('t3');
+    const alloc = new HighWaterIdAllocator(store, await openCountersBucket(peer.nc));
+    expect([await alloc.next('t3'), await alloc.next('t3')]).toEqual([7, 8]);
+  });
+
+  test('concurrent allocators with separate stores never hand out the same id', async () => {
+    const a = new HighWaterIdAllocator(new MemoryIdAllocator(), await openCountersBucket(peer.nc));
+    const b = new HighWaterIdAllocator(new MemoryIdAllocator(), await openCountersBucket(serviceHandle.nc));
     const got = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).next('race')));
     expect(new Set(got).size).toBe(30);
-    expect([...got].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(Math.min(...got)).toBe(1);
   });
+});
+
+test('a restarted in-memory service does not reuse ids, so its first job is not dropped as a duplicate', async () => {
+  const before = await rpc(RPC.schedule.list, { user: alice, query: { sort: '-id', page_size: '1' } });
+  const lastId = (before.body as { schedules: Array<{ id: number }> }).schedules[0].id;
+  await service.stop();
+  // Fresh memory stores and a fresh id counter: what a restart without MongoDB looks like.
+  service = await startScheduleService({
+    handle: serviceHandle,
+    logger,
+    schedules: new MemoryScheduleRepository(),
+    results: new MemoryResultRepository(),
+    ids: new MemoryIdAllocator(),
+  });
+  const res = await rpc(RPC.schedule.create, { user: alice, body: body('after restart') });
+  expect(res.status).toBe(202);
+  const id = (res.body as { id: number }).id;
+  expect(id).toBeGreaterThan(lastId);
+  const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: JOBS_SUBJECT });
+  expect(stored!.header.get('Nats-Msg-Id')).toBe(`solve.requested:schedule.${id}`);
 });

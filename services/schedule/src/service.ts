@@ -13,11 +13,13 @@ import {
   type StreamSpec,
 } from '@fillsched/service-kit';
 import {
+  HighWaterIdAllocator,
   NatsCanceller,
   NatsConfigResolver,
   NatsJobPublisher,
   NatsResultFetcher,
   openCancellationsBucket,
+  openCountersBucket,
 } from './adapters/nats';
 import { createScheduleApp, type ScheduleApp, type ScheduleOp } from './app';
 import { SCHEDULE_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
@@ -75,7 +77,7 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
   const app = createScheduleApp({
     schedules: opts.schedules,
     results: opts.results,
-    ids: opts.ids,
+    ids: new HighWaterIdAllocator(opts.ids, await openCountersBucket(handle.nc)),
     publisher: new NatsJobPublisher(jetstream(handle.nc)),
     canceller: new NatsCanceller(handle.nc, kv),
     configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 3000),

@@ -157,7 +157,7 @@ export class NatsResultFetcher implements ResultFetcher {
   }
 }
 
-/** Bucket of this service's id counters when no MongoDB is configured. */
+/** High-water marks of this service's ids (see HighWaterIdAllocator). */
 export const COUNTERS_BUCKET = 'fillsched-schedule-counters';
 
 export async function openCountersBucket(nc: NatsConnection): Promise<KV> {
@@ -175,32 +175,37 @@ function isCasConflict(err: unknown): boolean {
 }
 
 /**
- * Ids from a JetStream KV counter (compare-and-set on the revision), used when schedules live in
- * memory: a restarted process must not reuse ids, because job ids, event ids (JetStream dedup),
- * cancellation keys and the solver's stored results are all derived from them.
+ * Ids that never go back below what NATS remembers. Job ids, `Nats-Msg-Id` dedup ids (10 min
+ * window), cancellation keys (1 day) and lifecycle subjects are all derived from schedule ids, and
+ * NATS often outlives the store (the embedded in-memory Mongo of `npm start`, or no Mongo at all):
+ * a restarted store handing out 1 again would see its first job dropped as a duplicate. So each id
+ * is the larger of the store's next id and the KV high-water mark + 1, and is only returned once
+ * it has been written to the KV by compare-and-set — every id returned is unique even across
+ * replicas and restarts of either side.
  */
-export class KvIdAllocator implements IdAllocator {
+export class HighWaterIdAllocator implements IdAllocator {
   constructor(
+    private readonly primary: IdAllocator,
     private readonly kv: KV,
     private readonly maxAttempts = 100,
   ) {}
 
   async next(collection: string): Promise<number> {
+    const fromStore = await this.primary.next(collection);
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const entry = await this.kv.get(collection);
+      const live = entry !== null && entry.operation === 'PUT';
+      const mark = live ? Number(entry.string()) : 0;
+      if (!Number.isInteger(mark) || mark < 0)
+        throw new Error(`id counter ${collection} holds ${entry?.string()}`);
+      const id = Math.max(fromStore, mark + 1);
       try {
-        if (!entry || entry.operation !== 'PUT') {
-          await this.kv.create(collection, '1');
-          return 1;
-        }
-        const current = Number(entry.string());
-        if (!Number.isInteger(current) || current < 1)
-          throw new Error(`counter ${collection} holds ${entry.string()}`);
-        await this.kv.update(collection, String(current + 1), entry.revision);
-        return current + 1;
+        if (live) await this.kv.update(collection, String(id), entry.revision);
+        else await this.kv.create(collection, String(id));
+        return id;
       } catch (err) {
         if (!isCasConflict(err)) throw err;
-        // Another replica took this value: read again.
+        // Another allocation moved the mark: read it again.
       }
     }
     throw new Error(`could not allocate an id for ${collection}: too much contention`);
