@@ -28,6 +28,7 @@ import {
 import { parseLotsCsv, validateInput } from '@fillsched/engine';
 import { currentCorrelationId, type Logger, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
 import { activitiesToCsv } from './export-csv';
+import { scheduleCreates } from './metrics';
 import {
   ACTIVE_STATUSES,
   type Canceller,
@@ -218,6 +219,14 @@ function fromCsvUpload(
       ]),
     };
   return { ok: true, body: { ...rest, lots_data: parsed.lots } };
+}
+
+function createOutcome(status: number): string {
+  if (status === 202) return 'accepted';
+  if (status === 422) return 'invalid';
+  if (status === 429) return 'limited';
+  if (status === 503) return 'unavailable';
+  return status < 500 ? 'rejected' : 'error';
 }
 
 // ---------------------------------------------------------------- the app
@@ -596,7 +605,11 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
 
   return {
     handlers: {
-      create: guard('create', create),
+      create: guard('create', async (req) => {
+        const r = await create(req);
+        scheduleCreates.inc({ outcome: createOutcome(r.status) });
+        return r;
+      }),
       get: guard('get', get),
       list: guard('list', list),
       delete: guard('delete', remove),

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENTS_STREAM } from '@fillsched/contracts';
 import { CORRELATION_HEADER, correlationIdFrom, withCorrelation, type Logger } from '@fillsched/service-kit';
 import type { EventDecision } from './app';
+import { lifecycleEvents } from './metrics';
 
 export const SCHEDULE_CONSUMER = 'schedule-service';
 /** Tell the server we are still at it while a large result is being fetched (ack_wait is 30 s). */
@@ -39,6 +40,7 @@ export async function startLifecycleConsumer(opts: {
       raw = m.json();
     } catch {
       logger.error({ subject: m.subject, seq: m.seq }, 'unparseable lifecycle event terminated');
+      lifecycleEvents.inc({ action: 'term' });
       // No reason text: NATS 2.9 does not understand `+TERM <reason>` and would leave it pending.
       m.term();
       return;
@@ -59,6 +61,7 @@ export async function startLifecycleConsumer(opts: {
       } finally {
         clearInterval(timer);
       }
+      lifecycleEvents.inc({ action: decision.action });
       if (decision.action === 'ack') {
         m.ack();
         logger.debug({ subject: m.subject, note: decision.note }, 'lifecycle event applied');

@@ -23,6 +23,7 @@ import {
   connectNats,
   decodeJson,
   encodeJson,
+  metricsRegistry,
   publishEvent,
   startNatsForTests,
   type NatsHandle,
@@ -268,6 +269,9 @@ test('started + completed lifecycle events (with a paged solver result) → comp
     expect(csv.status).toBe(200);
     expect((csv.body as string).split('\r\n')).toHaveLength(activities.length + 2);
     expect(logs.some((l) => l.level === 'error' && /terminated/.test(String(l.msg)))).toBe(true);
+    const metrics = await metricsRegistry.getSingleMetricAsString('schedule_lifecycle_events_total');
+    expect(metrics).toMatch(/schedule_lifecycle_events_total\{action="ack"\} [1-9]/);
+    expect(metrics).toMatch(/schedule_lifecycle_events_total\{action="term"\} [1-9]/);
   } finally {
     solver.unsubscribe();
   }
