@@ -133,6 +133,31 @@ export function minSetupInto(problem: SequencingProblem, j: number, k: number): 
 }
 
 /**
+ * sIn[j][k] = minimum setup into job j on line k from any other job allowed on k (0 if none), computed
+ * row-wise (cache-friendly: O(m·n²) sequential reads instead of strided column scans).
+ */
+export function minSetupIntoAll(problem: SequencingProblem): number[][] {
+  const { n, m } = problem;
+  const out = Array.from({ length: n }, () => new Array<number>(m).fill(0));
+  const minIn = new Float64Array(n);
+  for (let k = 0; k < m; k++) {
+    minIn.fill(Infinity);
+    const S = problem.setup[k];
+    for (let i = 0; i < n; i++) {
+      if (!allowed(problem, i, k)) continue;
+      const row = S[i];
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        const v = row[j];
+        if (v < minIn[j]) minIn[j] = v;
+      }
+    }
+    for (let j = 0; j < n; j++) out[j][k] = Number.isFinite(minIn[j]) ? minIn[j] : 0;
+  }
+  return out;
+}
+
+/**
  * Combinatorial lower bound, valid for every instance:
  *  - the longest job on its best line;
  *  - total work: every job costs at least b_j = min_k p_jk, every job that is not first on its line at least
@@ -146,6 +171,7 @@ export function combinatorialLowerBound(problem: SequencingProblem): number {
   let longest = 0;
   let sumA = 0;
   const savings: number[] = [];
+  const sIn = minSetupIntoAll(problem);
   for (let j = 0; j < n; j++) {
     let a = Infinity;
     let b = Infinity;
@@ -153,7 +179,7 @@ export function combinatorialLowerBound(problem: SequencingProblem): number {
       if (!allowed(problem, j, k)) continue;
       const pj = problem.p[j][k];
       b = Math.min(b, pj);
-      a = Math.min(a, pj + minSetupInto(problem, j, k));
+      a = Math.min(a, pj + sIn[j][k]);
     }
     longest = Math.max(longest, b);
     sumA += a;

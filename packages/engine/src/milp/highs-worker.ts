@@ -15,9 +15,14 @@ const highsReady = (require(highsPath) as () => Promise<HighsLike>)();
 // Surface a failed load on the first request rather than as an unhandled rejection.
 highsReady.catch(() => undefined);
 
-port.on('message', (msg: { type: 'solve'; id: number; input: SolveInput }) => {
+port.on('message', (msg: { type: 'solve'; id: number; input: SolveInput; setupFlat?: Float64Array[] }) => {
   if (msg?.type !== 'solve') return;
   const { id, input } = msg;
+  if (msg.setupFlat) {
+    // Row views into the transferred buffers (indexable like number[][]; no copy).
+    const n = input.problem.n;
+    input.problem.setup = msg.setupFlat.map((flat) => Array.from({ length: n }, (_, i) => flat.subarray(i * n, (i + 1) * n) as unknown as number[]));
+  }
   highsReady.then(
     (highs) => {
       try {

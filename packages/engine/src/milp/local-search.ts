@@ -192,9 +192,8 @@ function insertGreedy(st: State, j: number): void {
 function descend(st: State, deadline: number, rand: () => number, hkMax = HK_MAX, window = WINDOW): void {
   const pr = st.pr;
   const m = pr.m;
-  let guard = 0;
   for (;;) {
-    if ((++guard & 7) === 0 && Date.now() > deadline) return;
+    if (Date.now() > deadline) return;
     const cm = st.cmax();
     let moved = false;
     const lines = Array.from({ length: m }, (_, k) => k);
@@ -202,6 +201,7 @@ function descend(st: State, deadline: number, rand: () => number, hkMax = HK_MAX
     lines.sort((a, b) => st.loads[b] - st.loads[a] || rand() - 0.5);
     // 1. Inter-line insertion.
     outer: for (const a of lines) {
+      if (pr.n > 500 && Date.now() > deadline) return;
       const critA = st.loads[a] >= cm - EPS;
       const seqA = st.seqs[a];
       for (let r = 0; r < seqA.length; r++) {
@@ -231,6 +231,7 @@ function descend(st: State, deadline: number, rand: () => number, hkMax = HK_MAX
     if (moved) continue;
     // 3. Inter-line swap (same positions).
     outer2: for (const a of lines) {
+      if (pr.n > 500 && Date.now() > deadline) return;
       const critA = st.loads[a] >= cm - EPS;
       const seqA = st.seqs[a];
       for (let b = 0; b < m; b++) {

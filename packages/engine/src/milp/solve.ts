@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { combinatorialLowerBound, EPS, makespan, validateProblem, validateSequences, type SequencingProblem } from './core';
+import { EPS, makespan, validateProblem, validateSequences, type SequencingProblem } from './core';
 import { constructSequences } from './local-search';
 import type { SolveEvent, SolveOutput } from './solver-core';
 
@@ -106,6 +106,8 @@ export async function shutdownMilpWorkers(): Promise<void> {
 }
 
 export function solveSequencingMilp(problem: SequencingProblem, warmStart: number[][], options: MilpOptions): Promise<MilpResult> {
+  // The budget starts now: validation and data transfer on this thread count against it.
+  const started = Date.now();
   return new Promise<MilpResult>((resolve, reject) => {
     const { signal } = options;
     if (signal?.aborted) {
@@ -122,7 +124,10 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
     // The incumbent we can always fall back to: the warm start or our own construction.
     let incumbent: number[][] = warmValid ? warmStart.map((s) => s.slice()) : constructSequences(problem);
     let incumbentObj = makespan(problem, incumbent);
-    let bound = Math.min(combinatorialLowerBound(problem), incumbentObj);
+    // Cheap valid bound for the fallback paths (the worker computes and reports the real one).
+    let bound = 0;
+    for (let j = 0; j < problem.n; j++) bound = Math.max(bound, Math.min(...problem.p[j].map((v) => (Number.isFinite(v) ? v : Infinity))));
+    bound = Math.min(bound, incumbentObj);
     let last = { percent: 0, incumbent: incumbentObj as number | null, bound: bound as number | null, message: 'starting' };
     let lastEmit = 0;
     const emit = (p: typeof last): void => {
@@ -134,25 +139,40 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
         /* a throwing progress listener must not break the solve */
       }
     };
-    const started = Date.now();
     let settled = false;
     const id = nextId++;
     let worker: Worker;
     try {
       worker = acquireWorker();
-      worker.postMessage({
-        type: 'solve',
-        id,
-        input: {
-          problem,
+      // Setup matrices travel as one transferable Float64Array per line: structured-cloning m·n² nested
+      // numbers blocks the event loop for seconds on large inputs, a flat copy plus transfer does not.
+      const setupFlat = problem.setup.map((mat) => {
+        const flat = new Float64Array(problem.n * problem.n);
+        const n = problem.n;
+        for (let i = 0; i < n; i++) {
+          const row = mat[i];
+          const base = i * n;
+          for (let j = 0; j < n; j++) flat[base + j] = row[j];
+        }
+        return flat;
+      });
+      worker.postMessage(
+        {
+          type: 'solve',
+          id,
+          setupFlat,
+          input: {
+            problem: { n: problem.n, m: problem.m, p: problem.p, setup: [] },
           warmStart: warmValid ? warmStart : null,
           timeLimitS,
           // Leave ~60 ms for the result to travel back and be validated.
           deadlineMs: started + Math.max(0, timeLimitS * 1000 - 60),
-          seed: options.seed,
-          mode: options.mode,
+            seed: options.seed,
+            mode: options.mode,
+          },
         },
-      });
+        setupFlat.map((a) => a.buffer),
+      );
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
       return;
@@ -182,7 +202,7 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
       void worker.terminate();
       emit({ ...last, percent: 100, message: 'time limit: worker stopped, returning the best incumbent' });
       resolve(fallbackResult());
-    }, timeLimitS * 1000 + GRACE_MS);
+    }, Math.max(0, started + timeLimitS * 1000 + GRACE_MS - Date.now()));
     const acceptIncumbent = (seqs: number[][], b: number): void => {
       if (validateSequences(problem, seqs).length === 0) {
         const obj = makespan(problem, seqs);

@@ -7,7 +7,7 @@
  *    then alternating iterated greedy and sub-MILPs that re-optimise the critical line together with one or two
  *    other lines (all other lines fixed) until the deadline.
  */
-import { combinatorialLowerBound, EPS, isIntegral, lineSpan, makespan, minSetupInto, rng, validateSequences, type SequencingProblem } from './core';
+import { combinatorialLowerBound, EPS, isIntegral, lineSpan, makespan, minSetupIntoAll, rng, validateSequences, type SequencingProblem } from './core';
 import { constructSequences, sequencingLocalSearch } from './local-search';
 import { buildSetPartitionModel, decodeSetPartition, SETPART_MAX_JOBS } from './setpart';
 import { optimalLineOrder } from './local-search';
@@ -232,7 +232,7 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
   const total = deadline - Date.now();
   offer(sequencingLocalSearch(problem, best, Date.now() + Math.max(200, Math.min(3000, total / 6)), { seed, onImprove: (s) => offer(s, 'iterated greedy') }), 'iterated greedy');
   if (Date.now() < deadline - 100) {
-    const sIn = Array.from({ length: problem.n }, (_, j) => Array.from({ length: problem.m }, (_, k) => (Number.isFinite(problem.p[j][k]) ? minSetupInto(problem, j, k) : 0)));
+    const sIn = minSetupIntoAll(problem);
     const rel = buildAssignmentRelaxation(problem, sIn, bound);
     const limit = Math.min(0.1 * total, 3000, deadline - Date.now() - 50) / 1000;
     progress('assignment relaxation bound');
