@@ -126,10 +126,17 @@ async function completedInStream(id: number): Promise<number> {
 
 beforeAll(async () => {
   // Test what ships: bring dist up to date (a no-op when it already is).
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'services/solver'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'services/solver'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(
+      `building services/solver failed:\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`,
+    );
+  }
   [nats, mongo] = await Promise.all([startNatsForTests(), startMongoForTests()]);
   nc = await connect({ servers: nats.url });
   nc.subscribe('fillsched.events.>', {
