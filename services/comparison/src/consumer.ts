@@ -37,7 +37,8 @@ export async function startLifecycleConsumer(opts: {
       raw = m.json();
     } catch {
       logger.error({ subject: m.subject, seq: m.seq }, 'unparseable lifecycle event terminated');
-      m.term('unparseable JSON');
+      // no reason argument: NATS 2.9 ignores '+TERM <reason>' and would redeliver the message
+      m.term();
       return;
     }
     const fromEvent = (raw as { correlationid?: unknown } | null)?.correlationid;
@@ -58,7 +59,7 @@ export async function startLifecycleConsumer(opts: {
           { subject: m.subject, seq: m.seq, reason: decision.reason },
           'lifecycle event terminated',
         );
-        m.term(decision.reason);
+        m.term();
       } else {
         logger.warn(
           {
