@@ -151,7 +151,11 @@ async function startPlatform(opts = {}) {
     // NATS
     let natsUrl = opts.natsUrl;
     let nats = null;
-    if (!natsUrl && !opts.privateNats) {
+    // Ids restart at 1 in a fresh embedded store; a durable NATS kept from an earlier run would then
+    // hold jobs, dedup ids and events of *other* schedules with the same ids. So a non-durable store
+    // gets a private NATS too, unless NATS_URL is set explicitly.
+    const privateNats = opts.privateNats || (!natsUrl && !env.NATS_URL && !(opts.mongoUrl || env.MONGO_URL));
+    if (!natsUrl && !privateNats) {
       natsUrl = env.NATS_URL || 'nats://127.0.0.1:4222';
       const u = new URL(natsUrl.replace(/^nats:/, 'http:'));
       if (!(await canConnect(u.hostname, Number(u.port || 4222)))) {
@@ -159,6 +163,8 @@ async function startPlatform(opts = {}) {
         nats = await startNatsServer({ port: Number(u.port || 4222) });
       }
     } else if (!natsUrl) {
+      if (!opts.privateNats)
+        log('MONGO_URL and NATS_URL not set: starting a private nats-server to match the non-durable store');
       nats = await startNatsServer();
       natsUrl = nats.url;
     }
