@@ -218,6 +218,20 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
     }
   });
 
+  test('identical lines (symmetry breaking in both models) match exhaustive search', async () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const base = randomProblem(seed * 31, 7, 1);
+      const m = 3;
+      const pr: SequencingProblem = { n: 7, m, p: base.p.map((row) => [row[0], row[0], row[0]]), setup: [base.setup[0], base.setup[0], base.setup[0]] };
+      const opt = bruteForce(pr);
+      for (const mode of ['full', 'arc'] as const) {
+        const res = await solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 20, seed, mode });
+        expect(res.optimal).toBe(true);
+        expect(res.objective).toBe(opt);
+      }
+    }
+  });
+
   test('arc-based model (forced) also proves a small optimum', async () => {
     const pr = load('I_10_4_S_1-99_1');
     const res = await solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 30, seed: 1, mode: 'arc' });

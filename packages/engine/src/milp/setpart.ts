@@ -83,15 +83,44 @@ export function buildSetPartitionModel(
     }
   }
   const numCols = colLine.length;
-  // rows: q job rows, M line-count rows, M load rows
+  // rows: q job rows, M line-count rows, M load rows, then symmetry rows for identical lines:
+  // for consecutive identical lines k1 < k2 and each job j, "k2's smallest job is j" ≤ "k1's smallest job < j".
   const M = lines.length;
-  const numRows = q + 2 * M;
+  const symPairs: Array<[number, number]> = [];
+  {
+    const used = new Array<boolean>(M).fill(false);
+    for (let a = 0; a < M; a++) {
+      if (used[a]) continue;
+      let prev = a;
+      for (let b = a + 1; b < M; b++) {
+        if (used[b] || !identicalOn(problem, jobs, lines[a], lines[b])) continue;
+        used[b] = true;
+        symPairs.push([prev, b]);
+        prev = b;
+      }
+    }
+  }
+  const numRows = q + 2 * M + symPairs.length * q;
+  const lowest = (mask: number): number => 31 - Math.clz32(mask & -mask);
+  const symRowsOf = (c: number): Array<[number, number]> => {
+    // (row, coefficient) pairs of column c in the symmetry rows
+    const out: Array<[number, number]> = [];
+    const kl = colLine[c];
+    const low = lowest(colMask[c]);
+    symPairs.forEach(([k1, k2], t) => {
+      const base = q + 2 * M + t * q;
+      if (kl === k2) out.push([base + low, 1]);
+      if (kl === k1) for (let j = low + 1; j < q; j++) out.push([base + j, -1]);
+    });
+    return out;
+  };
   const counts = new Int32Array(numRows);
   for (let c = 1; c < numCols; c++) {
     const mask = colMask[c];
     for (let i = 0; i < q; i++) if (mask & (1 << i)) counts[i]++;
     counts[q + colLine[c]]++;
     counts[q + M + colLine[c]]++;
+    if (symPairs.length) for (const [r] of symRowsOf(c)) counts[r]++;
   }
   for (let kl = 0; kl < M; kl++) counts[q + M + kl]++; // Cmax
   const starts = new Int32Array(numRows + 1);
@@ -109,6 +138,7 @@ export function buildSetPartitionModel(
     for (let i = 0; i < q; i++) if (mask & (1 << i)) put(i, c, 1);
     put(q + colLine[c], c, 1);
     put(q + M + colLine[c], c, costs[c]);
+    if (symPairs.length) for (const [r, v] of symRowsOf(c)) put(r, c, v);
   }
   for (let kl = 0; kl < M; kl++) put(q + M + kl, 0, -1);
   const rowLower = new Float64Array(numRows);
@@ -122,6 +152,10 @@ export function buildSetPartitionModel(
     rowUpper[q + kl] = 1;
     rowLower[q + M + kl] = -Infinity;
     rowUpper[q + M + kl] = 0;
+  }
+  for (let r = q + 2 * M; r < numRows; r++) {
+    rowLower[r] = -Infinity;
+    rowUpper[r] = 0;
   }
   const colLower = new Float64Array(numCols);
   const colUpper = new Float64Array(numCols).fill(1);
@@ -157,4 +191,10 @@ export function decodeSetPartition(model: SetPartModel, x: ArrayLike<number>): n
     for (let i = 0; i < model.jobs.length; i++) if (mask & (1 << i)) out[model.colLine[c]].push(model.jobs[i]);
   }
   return out;
+}
+
+function identicalOn(problem: SequencingProblem, jobs: readonly number[], a: number, b: number): boolean {
+  for (const j of jobs) if (problem.p[j][a] !== problem.p[j][b]) return false;
+  for (const i of jobs) for (const j of jobs) if (i !== j && problem.setup[a][i][j] !== problem.setup[b][i][j]) return false;
+  return true;
 }
