@@ -2,11 +2,14 @@ import { SolveContext, abortError } from './context';
 import { lowerBound } from './lowerBound';
 import { decode, planOf, type Plan } from './packer';
 import { buildResult } from './result';
-import { blockSearch } from './strategies/blocks';
+import { blockSearch, needsExact } from './strategies/blocks';
 import { exactSearch, planObjective } from './strategies/exact';
-import { cfsOrder, listSchedule, lptOrder, sptOrder } from './strategies/list';
+import { cfsOrder, listSchedule, lptOrder, releaseOrder, sptOrder } from './strategies/list';
 import { runMilp } from './strategies/milpOpt';
 import { isStrategyId, type Instance, type SolveOptions, type SolveOutput, type StrategyId } from './types';
+
+/** Above this many lots, window-aware searches start from list schedules instead of the block construction. */
+const LARGE = 3000;
 
 /** Deterministic work budgets (iterations), scaled to the instance size. */
 export function budgets(inst: Instance): { smart: number; hybridBlocks: number; hybridExact: number } {
@@ -19,8 +22,8 @@ export function budgets(inst: Instance): { smart: number; hybridBlocks: number; 
     };
   }
   return {
-    smart: Math.max(50, Math.round(2_000_000 / n)),
-    hybridBlocks: Math.max(100, Math.round(4_000_000 / n)),
+    smart: Math.max(50, Math.round(1_000_000 / n)),
+    hybridBlocks: Math.max(100, Math.round(2_000_000 / n)),
     hybridExact: Math.max(200, Math.round(20_000_000 / n)),
   };
 }
@@ -54,12 +57,23 @@ async function runStrategy(
         note: 'highest priority, then earliest due date first',
       };
     case 'smart-pack': {
+      const exact = needsExact(inst, 0);
+      const starts = exact
+        ? [
+            await listSchedule(inst, releaseOrder(inst), ctx, 'smart-pack'),
+            ...(inst.lots.length > LARGE
+              ? []
+              : [await listSchedule(inst, lptOrder(inst), ctx, 'smart-pack')]),
+          ]
+        : [];
       const r = await blockSearch(inst, ctx, {
         iterations: b.smart,
         seed,
         phase: 'smart-pack',
         progressFrom: 0,
         progressTo: 95,
+        starts,
+        skipConstruction: exact && inst.lots.length > LARGE,
       });
       return { plan: r.plan, bound: null, note: `block packing, ${r.iterations} iterated-greedy steps` };
     }
@@ -70,7 +84,7 @@ async function runStrategy(
         note: 'block packing + list heuristics + exact local search',
       };
     case 'milp-opt': {
-      const heur = await hybrid(inst, ctx, seed, w, b, 0, 40, 0.4);
+      const heur = await hybrid(inst, ctx, seed, w, b, 0, 40);
       const r = await runMilp(inst, ctx, heur, seed, signal);
       return { plan: r.plan, bound: r.bound, note: r.message };
     }
@@ -85,33 +99,41 @@ async function hybrid(
   b: ReturnType<typeof budgets>,
   from: number,
   to: number,
-  timeShare = 1,
 ): Promise<Plan> {
   const span = to - from;
-  const blocks = await blockSearch(inst, ctx, {
-    iterations: b.hybridBlocks,
-    seed: seed + 1,
-    phase: 'hybrid: block packing',
-    weight: w,
-    stall: Math.max(2000, 30 * inst.lots.length),
-    progressFrom: from,
-    progressTo: from + span * 0.6,
-  });
-  if (ctx.expired()) return blocks.plan;
-  const cands: Plan[] = [
-    blocks.plan,
+  const exact = needsExact(inst, w);
+  const starts = [
     await listSchedule(inst, cfsOrder(inst), ctx, 'hybrid: critical first'),
-    await listSchedule(inst, lptOrder(inst), ctx, 'hybrid: lpt'),
+    await listSchedule(inst, releaseOrder(inst), ctx, 'hybrid: release order'),
+    ...(inst.lots.length > LARGE ? [] : [await listSchedule(inst, lptOrder(inst), ctx, 'hybrid: lpt')]),
   ];
-  let best = cands[0];
-  let bestObj = planObjective(inst, best, w);
-  for (const c of cands.slice(1)) {
-    const o = planObjective(inst, c, w);
-    if (o < bestObj - 1e-9) {
-      best = c;
-      bestObj = o;
+  // a few independent restarts on small instances (the iterated greedy's result varies with the seed)
+  const n = inst.lots.length;
+  const restarts = n <= 50 ? 6 : n <= 200 ? 3 : 1;
+  let blocks: { plan: Plan } | null = null;
+  let blocksObj = Infinity;
+  for (let r = 0; r < restarts; r++) {
+    const res = await blockSearch(inst, ctx, {
+      iterations: b.hybridBlocks,
+      seed: seed + 1 + 7919 * r,
+      phase: 'hybrid: block packing',
+      weight: w,
+      stall: Math.max(2000, 30 * n),
+      progressFrom: from + (span * 0.6 * r) / restarts,
+      progressTo: from + (span * 0.6 * (r + 1)) / restarts,
+      starts,
+      skipConstruction: exact && n > LARGE,
+    });
+    const o = planObjective(inst, res.plan, w);
+    if (o < blocksObj) {
+      blocksObj = o;
+      blocks = res;
     }
+    if (ctx.expired()) break;
   }
+  if (!blocks) throw new Error('no block search result');
+  if (ctx.expired()) return blocks.plan;
+  const best = blocks.plan;
   const start = planOf(inst, decode(inst, best));
   return exactSearch(inst, ctx, start, {
     iterations: b.hybridExact,
@@ -152,7 +174,15 @@ export async function solve(instance: Instance, options: SolveOptions): Promise<
     plan = await listSchedule(instance, lptOrder(instance), new SolveContext(3600, lb0), 'fallback');
   }
   if (options.signal?.aborted) throw abortError();
-  const decoded = decode(instance, plan);
+  let decoded: ReturnType<typeof decode>;
+  try {
+    decoded = decode(instance, plan);
+  } catch (e) {
+    // a strategy bug must not fail a valid instance: fall back to a plain list schedule
+    note = `fallback after internal error: ${(e as Error)?.message ?? String(e)}`;
+    plan = await listSchedule(instance, lptOrder(instance), new SolveContext(3600, lb0), 'fallback');
+    decoded = decode(instance, plan);
+  }
   ctx.noteBest(decoded.makespan);
   const lb = Math.max(lb0, Math.min(bound ?? 0, decoded.makespan));
   const result = buildResult(instance, decoded, lb);

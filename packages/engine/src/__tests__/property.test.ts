@@ -69,9 +69,41 @@ const instanceArb: fc.Arbitrary<RawScheduleInput> = fc
     };
   });
 
-async function checkStrategy(strategy: StrategyId, runs: number, timeLimitS: number): Promise<void> {
+/** Vallada–Ruiz-like instances: every lot its own type, per-line setup matrices, unrelated lines, no cleaning. */
+const valladaArb: fc.Arbitrary<RawScheduleInput> = fc
+  .record({
+    n: fc.integer({ min: 2, max: 12 }),
+    m: fc.integer({ min: 2, max: 5 }),
+    seed: fc.integer({ min: 0, max: 1e6 }),
+  })
+  .map(({ n, m, seed }) => {
+    let s = seed + 1;
+    const rnd = (): number => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648;
+    };
+    const lots = Array.from({ length: n }, (_, j) => {
+      const by: Record<string, number> = {};
+      for (let k = 1; k <= m; k++) if (k === 1 || rnd() < 0.8) by[String(k)] = 1 + Math.floor(rnd() * 99);
+      return { lot_id: `J${j}`, type: `T${j}`, vials: 1, priority: 0, fill_hours_by_line: by };
+    });
+    const lines = Array.from({ length: m }, (_, k) => {
+      const mat: Record<string, Record<string, number>> = {};
+      for (let a = 0; a < n; a++)
+        for (let b = 0; b < n; b++) if (a !== b) (mat[`T${a}`] ??= {})[`T${b}`] = Math.floor(rnd() * 50);
+      return { id: k + 1, changeover_matrix: mat };
+    });
+    return { lots_data: lots, config: { lines, window_hours: null, initial_clean: false } };
+  });
+
+async function checkStrategy(
+  strategy: StrategyId,
+  runs: number,
+  timeLimitS: number,
+  arb = instanceArb,
+): Promise<void> {
   await fc.assert(
-    fc.asyncProperty(instanceArb, fc.integer({ min: 0, max: 1000 }), async (raw, seed) => {
+    fc.asyncProperty(arb, fc.integer({ min: 0, max: 1000 }), async (raw, seed) => {
       const norm = normalizeInput(raw);
       if (!norm.ok) return; // rare: a lot longer than every window on its lines
       const i = norm.instance;
@@ -92,6 +124,8 @@ async function checkStrategy(strategy: StrategyId, runs: number, timeLimitS: num
 describe('property: every strategy is feasible, above the lower bound and deterministic per seed', () => {
   for (const s of HEURISTICS) it(s, () => checkStrategy(s, 30, 30), 120_000);
   it('milp-opt', () => checkStrategy('milp-opt', 4, 3), 120_000);
+  for (const s of ['smart-pack', 'hybrid-pack', 'cfs-pack'] as StrategyId[])
+    it(`${s} on Vallada–Ruiz-like instances`, () => checkStrategy(s, 15, 30, valladaArb), 120_000);
   it('the packer never crashes on degenerate inputs (zero clean, zero changeovers)', async () => {
     const raw = {
       lots_data: [1, 2, 3].map((i) => ({ lot_id: `x${i}`, type: 'A', vials: 100 })),

@@ -12,7 +12,8 @@
  * acceptance; deterministic for a seed (the iteration count is fixed; the time limit only cuts it short).
  */
 import { makeRng, type SolveContext } from '../context';
-import { BREAK, LineSim, evalLine, type Plan } from '../packer';
+import { BREAK, LineSim, decode, evalLine, planOf, type Plan } from '../packer';
+import { planObjective } from './exact';
 import type { Instance } from '../types';
 import { polish } from './polish';
 
@@ -51,6 +52,10 @@ export interface BlockSearchOptions {
   weight?: number;
   /** stop after this many iterations without improvement (default max(150, 8n)) */
   stall?: number;
+  /** other complete plans (e.g. list schedules); the search starts from the best of these and its own construction */
+  starts?: Plan[];
+  /** skip the block construction (large instances: start from the best of `starts`) */
+  skipConstruction?: boolean;
 }
 
 /** Whether packer timing (idle, downtime, tardiness) can differ from the block-length surrogate. */
@@ -258,8 +263,8 @@ export class BlockModel {
     let created = -1;
     if (bestB === null) {
       bestB = { lots: [j], internal: bestDelta };
-      created = this.lines[bestK].length;
-      this.lines[bestK].push(bestB);
+      created = this.newBlockIndex(bestK, j);
+      this.lines[bestK].splice(created, 0, bestB);
     } else {
       bestB.lots.splice(bestP, 0, j);
       bestB.internal += bestDelta;
@@ -278,8 +283,8 @@ export class BlockModel {
     if (b === null) {
       delta = this.fill[j * this.m + k];
       b = { lots: [j], internal: delta };
-      created = this.lines[k].length;
-      this.lines[k].push(b);
+      created = this.newBlockIndex(k, j);
+      this.lines[k].splice(created, 0, b);
     } else {
       delta = this.insertDelta(k, b.lots, -1, j, p);
       b.lots.splice(p, 0, j);
@@ -399,23 +404,21 @@ export class BlockModel {
     this.recompute();
   }
 
-  /** A line's sequence: blocks ordered by their earliest start window (then due date), BREAK between blocks. */
+  /** Where a new block opened by lot j goes on line k: blocks stay ordered by the start window of their first lot. */
+  newBlockIndex(k: number, j: number): number {
+    const rel = this.inst.lots[j].startWindow ?? 0;
+    const blocks = this.lines[k];
+    if (rel <= 0 || blocks.length === 0) return blocks.length;
+    let i = blocks.length;
+    while (i > 0 && (this.inst.lots[blocks[i - 1].lots[0]].startWindow ?? 0) > rel) i--;
+    return i;
+  }
+
+  /** A line's sequence: its blocks in order, BREAK between blocks. */
   lineSeq(k: number): number[] {
-    const lots = this.inst.lots;
     const blocks = this.lines[k];
     const seq: number[] = [];
-    if (blocks.length === 1) return blocks[0].lots.slice();
-    const keyed = blocks.map((b) => {
-      let rel = Infinity;
-      let due = Infinity;
-      for (const j of b.lots) {
-        rel = Math.min(rel, lots[j].startWindow ?? 0);
-        due = Math.min(due, lots[j].endWindow ?? Infinity);
-      }
-      return { b, rel, due };
-    });
-    keyed.sort((x, y) => x.rel - y.rel || x.due - y.due);
-    for (const { b } of keyed) {
+    for (const b of blocks) {
       if (seq.length > 0) seq.push(BREAK);
       for (const j of b.lots) seq.push(j);
     }
@@ -444,8 +447,9 @@ export async function blockSearch(
   const m = model.m;
   const rng = makeRng(opts.seed);
   const span = opts.progressTo - opts.progressFrom;
-  if (start) model.loadPlan(start);
-  else {
+  const weight = opts.weight ?? 0;
+  const startPlans = [...(start ? [start] : []), ...(opts.starts ?? [])];
+  if (!start && !(opts.skipConstruction && startPlans.length > 0)) {
     const minFill = model.minFill;
     const order = Array.from({ length: n }, (_, j) => j).sort(
       (a, b) => minFill[b] - minFill[a] || model.type[a] - model.type[b] || a - b,
@@ -457,9 +461,22 @@ export async function blockSearch(
         await ctx.checkpoint(opts.phase, opts.progressFrom + (span * 0.2 * i) / n, 'constructing');
       }
     }
+    startPlans.unshift(model.toPlan());
   }
   model.fast = false;
-  const weight = opts.weight ?? 0;
+  // start from the best candidate (exact evaluation)
+  let bestStart = startPlans[0];
+  if (startPlans.length > 1) {
+    let bestVal = Infinity;
+    for (const p of startPlans) {
+      const v = planObjective(inst, p, weight);
+      if (v < bestVal) {
+        bestVal = v;
+        bestStart = p;
+      }
+    }
+  }
+  model.loadPlan(planOf(inst, decode(inst, bestStart)));
   const exact = opts.exact ?? needsExact(inst, weight);
   const exEnd = new Float64Array(m);
   const exWt = new Float64Array(m);
@@ -626,7 +643,7 @@ export async function blockSearch(
   // regroup types on the best solution (feasible descent on changeover time)
   if (n > 1 && !ctx.expired()) {
     model.loadPlan(best);
-    if (polish(model, n) > 0) {
+    if (polish(model, n, () => ctx.expired()) > 0) {
       const obj = fullObj();
       if (obj < bestObj - 1e-9) {
         bestObj = obj;

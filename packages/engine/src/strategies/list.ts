@@ -72,3 +72,14 @@ export function cfsOrder(inst: Instance): number[] {
         a - b,
     );
 }
+
+/** Release order: earliest start window first, lots of a type together, longer lots first. */
+export function releaseOrder(inst: Instance): number[] {
+  const f = inst.lots.map((_, j) => minFill(inst, j));
+  const rel = (j: number): number => inst.lots[j].startWindow ?? 0;
+  return inst.lots
+    .map((_, j) => j)
+    .sort(
+      (a, b) => rel(a) - rel(b) || inst.lots[a].typeIndex - inst.lots[b].typeIndex || f[b] - f[a] || a - b,
+    );
+}

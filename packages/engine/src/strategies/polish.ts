@@ -6,12 +6,18 @@ import type { BlockModel } from './blocks';
  * when both blocks still fit the window and the sum of block lengths decreases (this regroups types
  * after block elimination). First improvement, at most maxMoves moves.
  */
-export function polish(model: BlockModel, maxMoves: number): number {
+export function polish(
+  model: BlockModel,
+  maxMoves: number,
+  shouldStop: () => boolean = () => false,
+  maxWork = 4e5,
+): number {
   const W = model.W;
   const m = model.m;
   let moves = 0;
+  let work = 0;
   let improved = true;
-  while (improved && moves < maxMoves) {
+  while (improved && moves < maxMoves && work < maxWork && !shouldStop()) {
     improved = false;
     for (let kx = 0; kx < m && moves < maxMoves; kx++) {
       for (const X of model.lines[kx].slice()) {
@@ -21,6 +27,7 @@ export function polish(model: BlockModel, maxMoves: number): number {
           const t0 = model.type[X.lots[0]];
           if (X.lots.every((j) => model.type[j] === t0)) continue;
         }
+        if (work >= maxWork || shouldStop()) return moves;
         for (let ia = 0; ia < X.lots.length && moves < maxMoves; ia++) {
           const a = X.lots[ia];
           const remA = model.removeDelta(kx, X.lots, ia);
@@ -29,6 +36,7 @@ export function polish(model: BlockModel, maxMoves: number): number {
             if (!Number.isFinite(model.fill[a * m + k])) continue;
             for (const Y of model.lines[k]) {
               if (Y === X) continue;
+              work += 1 + Y.lots.length;
               const [dA, pA] = model.bestPos(k, Y.lots, -1, a);
               if (
                 Y.internal + dA <= W + 1e-9 &&
@@ -40,6 +48,7 @@ export function polish(model: BlockModel, maxMoves: number): number {
                 done = true;
                 break;
               }
+              work += Y.lots.length * (X.lots.length + Y.lots.length);
               for (let ib = 0; ib < Y.lots.length; ib++) {
                 const b = Y.lots[ib];
                 if (!Number.isFinite(model.fill[b * m + kx])) continue;
@@ -54,10 +63,12 @@ export function polish(model: BlockModel, maxMoves: number): number {
                   nx + ny < X.internal + Y.internal - 1e-9 &&
                   (k === kx || (nx - X.internal <= 1e-9 && ny - Y.internal <= 1e-9))
                 ) {
+                  const yAlive = Y.lots.length > 1;
                   model.remove(a);
                   model.remove(b);
                   model.insertAt(b, kx, X, model.bestPos(kx, X.lots, -1, b)[1]);
-                  model.insertAt(a, k, Y, model.bestPos(k, Y.lots, -1, a)[1]);
+                  if (yAlive) model.insertAt(a, k, Y, model.bestPos(k, Y.lots, -1, a)[1]);
+                  else model.insertAt(a, k, null, 0);
                   done = true;
                   break;
                 }
