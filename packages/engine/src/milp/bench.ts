@@ -58,10 +58,13 @@ export async function runValladaBenchmark(opts: ValladaBenchOptions): Promise<Va
     const name = valladaInstanceName(file);
     // Filter on the n and m in the name (I_<n>_<m>_...) before reading the file.
     const [, nName, mName] = name.split('_').map(Number);
-    if (opts.filter && Number.isFinite(nName) && Number.isFinite(mName) && !opts.filter(name, nName, mName)) continue;
+    if (opts.filter && Number.isFinite(nName) && Number.isFinite(mName) && !opts.filter(name, nName, mName))
+      continue;
     const problem = parseValladaInstance(fs.readFileSync(path.join(opts.dir, file), 'utf8'));
     if (opts.filter && !opts.filter(name, problem.n, problem.m)) continue;
-    const budgetMs = opts.budgetMs ? opts.budgetMs(problem.n, problem.m) : problem.n * (problem.m / 2) * (opts.msPerUnit ?? 30);
+    const budgetMs = opts.budgetMs
+      ? opts.budgetMs(problem.n, problem.m)
+      : problem.n * (problem.m / 2) * (opts.msPerUnit ?? 30);
     const t0 = Date.now();
     let warm = opts.warmStart ? opts.warmStart(problem, t0 + 0.2 * budgetMs) : constructSequences(problem);
     if (validateSequences(problem, warm).length) warm = constructSequences(problem);

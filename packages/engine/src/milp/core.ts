@@ -39,10 +39,15 @@ export function makespan(problem: SequencingProblem, sequences: readonly (readon
 }
 
 /** Errors of a candidate solution (empty = valid): every job exactly once, only on allowed lines. */
-export function validateSequences(problem: SequencingProblem, sequences: readonly (readonly number[])[]): string[] {
+export function validateSequences(
+  problem: SequencingProblem,
+  sequences: readonly (readonly number[])[],
+): string[] {
   const errors: string[] = [];
   if (!Array.isArray(sequences) || sequences.length !== problem.m) {
-    errors.push(`expected ${problem.m} line sequences, got ${Array.isArray(sequences) ? sequences.length : typeof sequences}`);
+    errors.push(
+      `expected ${problem.m} line sequences, got ${Array.isArray(sequences) ? sequences.length : typeof sequences}`,
+    );
     return errors;
   }
   const seen = new Array<number>(problem.n).fill(0);
@@ -71,7 +76,8 @@ export function validateProblem(problem: SequencingProblem): string[] {
   if (!Number.isInteger(m) || m < 1) errors.push('m must be a positive integer');
   if (errors.length) return errors;
   if (!Array.isArray(problem.p) || problem.p.length !== n) errors.push(`p must have ${n} rows`);
-  if (!Array.isArray(problem.setup) || problem.setup.length !== m) errors.push(`setup must have ${m} matrices`);
+  if (!Array.isArray(problem.setup) || problem.setup.length !== m)
+    errors.push(`setup must have ${m} matrices`);
   if (errors.length) return errors;
   for (let j = 0; j < n; j++) {
     const row = problem.p[j];
@@ -82,7 +88,8 @@ export function validateProblem(problem: SequencingProblem): string[] {
     let any = false;
     for (let k = 0; k < m; k++) {
       const v = row[k];
-      if (typeof v !== 'number' || Number.isNaN(v) || v < 0) errors.push(`p[${j}][${k}] must be a non-negative number or Infinity`);
+      if (typeof v !== 'number' || Number.isNaN(v) || v < 0)
+        errors.push(`p[${j}][${k}] must be a non-negative number or Infinity`);
       else if (Number.isFinite(v)) any = true;
     }
     if (!any) errors.push(`job ${j} is not allowed on any line`);
@@ -102,7 +109,8 @@ export function validateProblem(problem: SequencingProblem): string[] {
         if (i === j) continue;
         const v = s[i][j];
         // A non-finite setup is allowed only if the pair can never be adjacent; we treat it as forbidden-adjacency.
-        if (typeof v !== 'number' || Number.isNaN(v) || v < 0) errors.push(`setup[${k}][${i}][${j}] must be a non-negative number`);
+        if (typeof v !== 'number' || Number.isNaN(v) || v < 0)
+          errors.push(`setup[${k}][${i}][${j}] must be a non-negative number`);
       }
     }
   }
@@ -117,7 +125,9 @@ export function isIntegral(problem: SequencingProblem): boolean {
     }
   for (let k = 0; k < problem.m; k++)
     for (let i = 0; i < problem.n; i++)
-      for (let j = 0; j < problem.n; j++) if (i !== j && Number.isFinite(problem.setup[k][i][j]) && !Number.isInteger(problem.setup[k][i][j])) return false;
+      for (let j = 0; j < problem.n; j++)
+        if (i !== j && Number.isFinite(problem.setup[k][i][j]) && !Number.isInteger(problem.setup[k][i][j]))
+          return false;
   return true;
 }
 

@@ -10,7 +10,6 @@ import { runSequencingSolve, type HighsLike, type SolveInput } from './solver-co
 const port = parentPort;
 if (!port) throw new Error('highs-worker must run in a worker thread');
 const { highsPath } = workerData as { highsPath: string };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const highsReady = (require(highsPath) as () => Promise<HighsLike>)();
 // Surface a failed load on the first request rather than as an unhandled rejection.
 highsReady.catch(() => undefined);
@@ -21,7 +20,9 @@ port.on('message', (msg: { type: 'solve'; id: number; input: SolveInput; setupFl
   if (msg.setupFlat) {
     // Row views into the transferred buffers (indexable like number[][]; no copy).
     const n = input.problem.n;
-    input.problem.setup = msg.setupFlat.map((flat) => Array.from({ length: n }, (_, i) => flat.subarray(i * n, (i + 1) * n) as unknown as number[]));
+    input.problem.setup = msg.setupFlat.map((flat) =>
+      Array.from({ length: n }, (_, i) => flat.subarray(i * n, (i + 1) * n) as unknown as number[]),
+    );
   }
   highsReady.then(
     (highs) => {
@@ -29,10 +30,15 @@ port.on('message', (msg: { type: 'solve'; id: number; input: SolveInput; setupFl
         const out = runSequencingSolve(highs, input, (e) => port.postMessage({ ...e, id }));
         port.postMessage({ type: 'done', id, result: out });
       } catch (err) {
-        port.postMessage({ type: 'error', id, message: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
+        port.postMessage({
+          type: 'error',
+          id,
+          message: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err),
+        });
       }
     },
-    (err: unknown) => port.postMessage({ type: 'error', id, message: `could not load HiGHS: ${String(err)}` }),
+    (err: unknown) =>
+      port.postMessage({ type: 'error', id, message: `could not load HiGHS: ${String(err)}` }),
   );
 });
 port.postMessage({ type: 'ready' });

@@ -4,7 +4,25 @@
  */
 export type { SequencingProblem } from './core';
 export { combinatorialLowerBound, lineSpan, makespan, validateProblem, validateSequences } from './core';
-export { prewarmMilpWorker, shutdownMilpWorkers, solveSequencingMilp, type MilpOptions, type MilpResult } from './solve';
-export { constructSequences, optimalLineOrder, sequencingLocalSearch, type LocalSearchOptions } from './local-search';
-export { loadBestKnown, parseValladaInstance, valladaInstanceName, valladaToScheduleInput, type BestKnown, type ScheduleRequestBody } from './vallada';
+export {
+  prewarmMilpWorker,
+  shutdownMilpWorkers,
+  solveSequencingMilp,
+  type MilpOptions,
+  type MilpResult,
+} from './solve';
+export {
+  constructSequences,
+  optimalLineOrder,
+  sequencingLocalSearch,
+  type LocalSearchOptions,
+} from './local-search';
+export {
+  loadBestKnown,
+  parseValladaInstance,
+  valladaInstanceName,
+  valladaToScheduleInput,
+  type BestKnown,
+  type ScheduleRequestBody,
+} from './vallada';
 export { runValladaBenchmark, type ValladaBenchOptions, type ValladaBenchRow } from './bench';

@@ -157,7 +157,10 @@ const WINDOW = 8;
 /** Best-insertion construction. */
 export function constructSequences(problem: SequencingProblem): number[][] {
   const { n, m } = problem;
-  const st = new State(problem, Array.from({ length: m }, () => []));
+  const st = new State(
+    problem,
+    Array.from({ length: m }, () => []),
+  );
   const order = Array.from({ length: n }, (_, j) => j);
   const best = order.map((j) => Math.min(...problem.p[j].map((v) => (Number.isFinite(v) ? v : Infinity))));
   order.sort((a, b) => best[b] - best[a] || a - b);
@@ -248,7 +251,10 @@ function descend(st: State, deadline: number, rand: () => number, hkMax = HK_MAX
             const newA = st.loads[a] + st.replaceDelta(a, r, i);
             if (newA >= cm - EPS) continue;
             const newB = st.loads[b] + st.replaceDelta(b, q, j);
-            if (Math.max(newA, newB) < cm - EPS && (critA || critB || newA + newB < st.loads[a] + st.loads[b] - EPS)) {
+            if (
+              Math.max(newA, newB) < cm - EPS &&
+              (critA || critB || newA + newB < st.loads[a] + st.loads[b] - EPS)
+            ) {
               seqA[r] = i;
               seqB[q] = j;
               st.loads[a] = newA;
@@ -407,7 +413,8 @@ export function sequencingLocalSearch(
   const hkMax = options.tuning?.hkMax ?? HK_MAX;
   const win = options.tuning?.window ?? WINDOW;
   let start: number[][];
-  if (sequences && validateSequences(problem, sequences).length === 0) start = sequences.map((s) => s.slice());
+  if (sequences && validateSequences(problem, sequences).length === 0)
+    start = sequences.map((s) => s.slice());
   else start = constructSequences(problem);
   if (n === 0) return start;
   const input = new State(problem, start);
@@ -420,7 +427,11 @@ export function sequencingLocalSearch(
     if (better(own, cur)) cur = own;
   }
   let best = cur.clone();
-  if (better(best, input)) options.onImprove?.(best.seqs.map((s) => s.slice()), best.cmax());
+  if (better(best, input))
+    options.onImprove?.(
+      best.seqs.map((s) => s.slice()),
+      best.cmax(),
+    );
   const maxIt = options.maxIterations ?? Infinity;
   // Temperature: a fraction of the average processing time (Ruiz & Stützle style).
   let avgP = 0;
@@ -435,7 +446,10 @@ export function sequencingLocalSearch(
   const temperature = (options.tuning?.temperature ?? 0.1) * avgP;
   for (let it = 0; it < maxIt && Date.now() < deadline; it++) {
     const cand = cur.clone();
-    const d = Math.min(n, 2 + Math.floor(rand() * Math.min(options.tuning?.destroyMax ?? 5, Math.max(1, n / 8))));
+    const d = Math.min(
+      n,
+      2 + Math.floor(rand() * Math.min(options.tuning?.destroyMax ?? 5, Math.max(1, n / 8))),
+    );
     const removed: number[] = [];
     // At least one job from a critical line.
     const cm = cand.cmax();
@@ -462,7 +476,10 @@ export function sequencingLocalSearch(
     if (better(cand, cur) || dc <= EPS || rand() < Math.exp(-dc / temperature)) cur = cand;
     if (better(cur, best)) {
       best = cur.clone();
-      options.onImprove?.(best.seqs.map((s) => s.slice()), best.cmax());
+      options.onImprove?.(
+        best.seqs.map((s) => s.slice()),
+        best.cmax(),
+      );
     }
   }
   const out = best.seqs.map((s) => s.slice());

@@ -33,7 +33,8 @@ function findBenchDir(): string {
   }
 }
 const BENCH = findBenchDir();
-const load = (name: string): SequencingProblem => parseValladaInstance(fs.readFileSync(path.join(BENCH, name + '.txt'), 'utf8'));
+const load = (name: string): SequencingProblem =>
+  parseValladaInstance(fs.readFileSync(path.join(BENCH, name + '.txt'), 'utf8'));
 const bestKnown = loadBestKnown(fs.readFileSync(path.join(BENCH, 'best_known_all.csv'), 'utf8'));
 const instanceNames = fs
   .readdirSync(BENCH)
@@ -48,7 +49,11 @@ function randomProblem(seed: number, n: number, m: number, forbid = false): Sequ
   };
   const p = Array.from({ length: n }, () => Array.from({ length: m }, () => 1 + Math.floor(r() * 20)));
   if (forbid) for (let j = 0; j < n; j++) for (let k = 1; k < m; k++) if (r() < 0.3) p[j][k] = Infinity;
-  const setup = Array.from({ length: m }, () => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 0 : Math.floor(r() * 10)))));
+  const setup = Array.from({ length: m }, () =>
+    Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, j) => (i === j ? 0 : Math.floor(r() * 10))),
+    ),
+  );
   return { n, m, p, setup };
 }
 
@@ -105,7 +110,12 @@ describe('Vallada-Ruiz instances', () => {
     const pr = load('I_10_2_S_1-9_1');
     const body = valladaToScheduleInput(pr);
     expect(body.lots_data).toHaveLength(10);
-    expect(body.lots_data[0]).toEqual({ lot_id: 'J0', type: 'T0', vials: 1, fill_hours_by_line: { '1': 30, '2': 50 } });
+    expect(body.lots_data[0]).toEqual({
+      lot_id: 'J0',
+      type: 'T0',
+      vials: 1,
+      fill_hours_by_line: { '1': 30, '2': 50 },
+    });
     expect(body.config.window_hours).toBeNull();
     expect(body.config.initial_clean).toBe(false);
     expect(body.config.lines.map((l) => l.id)).toEqual([1, 2]);
@@ -115,7 +125,12 @@ describe('Vallada-Ruiz instances', () => {
   });
 
   test('best-known table', () => {
-    expect(bestKnown.get('I_10_2_S_1-9_1')).toEqual({ n: 10, m: 2, best_verified_ub: 169, ub_is_optimal: true });
+    expect(bestKnown.get('I_10_2_S_1-9_1')).toEqual({
+      n: 10,
+      m: 2,
+      best_verified_ub: 169,
+      ub_is_optimal: true,
+    });
     expect(bestKnown.get('I_50_10_S_1-9_1')?.ub_is_optimal).toBe(false);
     expect(bestKnown.get('I_250_30_S_1-124_1')?.best_verified_ub).toBeNull();
   });
@@ -156,13 +171,18 @@ describe('sequencing tools', () => {
     expect(makespan(pr, [[0], [2, 1]])).toBe(5);
     expect(validateSequences(pr, [[0], [2, 1]])).toEqual([]);
     expect(validateSequences(pr, [[1], [0, 2]]).join()).toMatch(/job 0 is not allowed on line 1/);
-    expect(validateSequences(pr, [[0, 0], [2]]).join()).toMatch(/job 0 is scheduled 2 times.*job 1 is not scheduled|job 1 is not scheduled/);
+    expect(validateSequences(pr, [[0, 0], [2]]).join()).toMatch(
+      /job 0 is scheduled 2 times.*job 1 is not scheduled|job 1 is not scheduled/,
+    );
   });
 
   test('Held-Karp line order and subset costs match brute force', () => {
     const pr = randomProblem(7, 7, 1);
     const jobs = [0, 1, 2, 3, 4, 5, 6];
-    const perms = (a: number[]): number[][] => (a.length <= 1 ? [a] : a.flatMap((x, i) => perms([...a.slice(0, i), ...a.slice(i + 1)]).map((r) => [x, ...r])));
+    const perms = (a: number[]): number[][] =>
+      a.length <= 1
+        ? [a]
+        : a.flatMap((x, i) => perms([...a.slice(0, i), ...a.slice(i + 1)]).map((r) => [x, ...r]));
     const best = Math.min(...perms(jobs).map((s) => lineSpan(pr, 0, s)));
     expect(lineSpan(pr, 0, optimalLineOrder(pr, 0, jobs))).toBe(best);
     const costs = subsetCosts(pr, jobs, 0, Infinity);
@@ -172,18 +192,23 @@ describe('sequencing tools', () => {
 
   test('local search: valid, never worse than its input, deterministic per seed', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 25 }), fc.integer({ min: 1, max: 4 }), (seed, n, m) => {
-        const pr = randomProblem(seed, n, m, true);
-        const start = constructSequences(pr);
-        expect(validateSequences(pr, start)).toEqual([]);
-        const far = Date.now() + 60000;
-        const a = sequencingLocalSearch(pr, start, far, { seed, maxIterations: 30 });
-        const b = sequencingLocalSearch(pr, start, far, { seed, maxIterations: 30 });
-        expect(validateSequences(pr, a)).toEqual([]);
-        expect(makespan(pr, a)).toBeLessThanOrEqual(makespan(pr, start));
-        expect(a).toEqual(b);
-        expect(makespan(pr, a)).toBeGreaterThanOrEqual(combinatorialLowerBound(pr));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.integer({ min: 1, max: 25 }),
+        fc.integer({ min: 1, max: 4 }),
+        (seed, n, m) => {
+          const pr = randomProblem(seed, n, m, true);
+          const start = constructSequences(pr);
+          expect(validateSequences(pr, start)).toEqual([]);
+          const far = Date.now() + 60000;
+          const a = sequencingLocalSearch(pr, start, far, { seed, maxIterations: 30 });
+          const b = sequencingLocalSearch(pr, start, far, { seed, maxIterations: 30 });
+          expect(validateSequences(pr, a)).toEqual([]);
+          expect(makespan(pr, a)).toBeLessThanOrEqual(makespan(pr, start));
+          expect(a).toEqual(b);
+          expect(makespan(pr, a)).toBeGreaterThanOrEqual(combinatorialLowerBound(pr));
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -222,7 +247,12 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
     for (let seed = 1; seed <= 3; seed++) {
       const base = randomProblem(seed * 31, 7, 1);
       const m = 3;
-      const pr: SequencingProblem = { n: 7, m, p: base.p.map((row) => [row[0], row[0], row[0]]), setup: [base.setup[0], base.setup[0], base.setup[0]] };
+      const pr: SequencingProblem = {
+        n: 7,
+        m,
+        p: base.p.map((row) => [row[0], row[0], row[0]]),
+        setup: [base.setup[0], base.setup[0], base.setup[0]],
+      };
       const opt = bruteForce(pr);
       for (const mode of ['full', 'arc'] as const) {
         const res = await solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 20, seed, mode });
@@ -234,7 +264,11 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
 
   test('arc-based model (forced) also proves a small optimum', async () => {
     const pr = load('I_10_4_S_1-99_1');
-    const res = await solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 30, seed: 1, mode: 'arc' });
+    const res = await solveSequencingMilp(pr, constructSequences(pr), {
+      timeLimitS: 30,
+      seed: 1,
+      mode: 'arc',
+    });
     expect(res.objective).toBe(119);
     expect(res.optimal).toBe(true);
   });
@@ -245,7 +279,11 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
     const warm = constructSequences(pr);
     const stamps: number[] = [];
     const t0 = Date.now();
-    const res = await solveSequencingMilp(pr, warm, { timeLimitS: 2, seed: 3, onProgress: () => stamps.push(Date.now()) });
+    const res = await solveSequencingMilp(pr, warm, {
+      timeLimitS: 2,
+      seed: 3,
+      onProgress: () => stamps.push(Date.now()),
+    });
     const elapsed = Date.now() - t0;
     expect(validateSequences(pr, res.sequences)).toEqual([]);
     expect(res.objective).toBe(makespan(pr, res.sequences));
@@ -264,14 +302,20 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
   test('abort terminates the worker within 100 ms with an AbortError', async () => {
     const pr = load('I_50_10_S_1-9_1');
     const ac = new AbortController();
-    const p = solveSequencingMilp(pr, constructSequences(pr), { timeLimitS: 30, signal: ac.signal, mode: 'arc' });
+    const p = solveSequencingMilp(pr, constructSequences(pr), {
+      timeLimitS: 30,
+      signal: ac.signal,
+      mode: 'arc',
+    });
     await new Promise((r) => setTimeout(r, 700));
     const t0 = Date.now();
     ac.abort();
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     expect(Date.now() - t0).toBeLessThan(100);
     // an already-aborted signal rejects at once
-    await expect(solveSequencingMilp(pr, [], { timeLimitS: 1, signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(solveSequencingMilp(pr, [], { timeLimitS: 1, signal: ac.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
   });
 
   test('an invalid warm start is replaced, an invalid problem rejects', async () => {
@@ -279,7 +323,9 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
     const res = await solveSequencingMilp(pr, [[0, 0], [], []], { timeLimitS: 5 });
     expect(validateSequences(pr, res.sequences)).toEqual([]);
     expect(res.objective).toBe(88);
-    await expect(solveSequencingMilp({ n: 1, m: 1, p: [[Infinity]], setup: [[[0]]] }, [[0]], { timeLimitS: 1 })).rejects.toThrow(/not allowed on any line/);
+    await expect(
+      solveSequencingMilp({ n: 1, m: 1, p: [[Infinity]], setup: [[[0]]] }, [[0]], { timeLimitS: 1 }),
+    ).rejects.toThrow(/not allowed on any line/);
   });
 });
 
@@ -300,7 +346,16 @@ describe('runValladaBenchmark', () => {
     });
     expect(warmCalls).toBe(1);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ instance: 'I_10_4_S_1-99_1', n: 10, m: 4, best_known: 119, makespan: 119, rpd: 0, bound: 119, optimal: true });
+    expect(rows[0]).toMatchObject({
+      instance: 'I_10_4_S_1-99_1',
+      n: 10,
+      m: 4,
+      best_known: 119,
+      makespan: 119,
+      rpd: 0,
+      bound: 119,
+      optimal: true,
+    });
     expect(rows[0].seconds).toBeLessThan(5 + 1.6);
   });
 });

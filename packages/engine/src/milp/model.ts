@@ -24,7 +24,14 @@ export interface ModelArrays {
   colUpper: Float64Array;
   rowLower: Float64Array;
   rowUpper: Float64Array;
-  matrix: { format: 'csr'; numRows: number; numCols: number; starts: Int32Array; indices: Int32Array; values: Float64Array };
+  matrix: {
+    format: 'csr';
+    numRows: number;
+    numCols: number;
+    starts: Int32Array;
+    indices: Int32Array;
+    values: Float64Array;
+  };
   integrality: Int32Array;
 }
 
@@ -74,10 +81,16 @@ export function buildModel(problem: SequencingProblem, opts: BuildOptions = {}):
     integ.push(i);
     return cost.length - 1;
   };
-  const cmaxCol = addCol(1, Math.max(0, opts.cmaxLower ?? 0), opts.cmaxUpper ?? Infinity, integralData && secondary === 0 ? 1 : 0);
+  const cmaxCol = addCol(
+    1,
+    Math.max(0, opts.cmaxLower ?? 0),
+    opts.cmaxUpper ?? Infinity,
+    integralData && secondary === 0 ? 1 : 0,
+  );
   const yCol = new Int32Array(N * M).fill(-1);
   for (let jl = 0; jl < N; jl++)
-    for (let kl = 0; kl < M; kl++) if (allowed(problem, jobs[jl], lines[kl])) yCol[jl * M + kl] = addCol(0, 0, 1, 1);
+    for (let kl = 0; kl < M; kl++)
+      if (allowed(problem, jobs[jl], lines[kl])) yCol[jl * M + kl] = addCol(0, 0, 1, 1);
   const arcCol0 = cost.length;
   const af: number[] = [];
   const at: number[] = [];
@@ -145,7 +158,12 @@ export function buildModel(problem: SequencingProblem, opts: BuildOptions = {}):
   for (let jl = 0; jl < N; jl++) {
     const cols: number[] = [];
     for (let kl = 0; kl < M; kl++) if (yCol[jl * M + kl] >= 0) cols.push(yCol[jl * M + kl]);
-    addRow(cols, cols.map(() => 1), 1, 1);
+    addRow(
+      cols,
+      cols.map(() => 1),
+      1,
+      1,
+    );
   }
   for (let jl = 0; jl < N; jl++)
     for (let kl = 0; kl < M; kl++) {
@@ -161,7 +179,13 @@ export function buildModel(problem: SequencingProblem, opts: BuildOptions = {}):
     }
   for (let kl = 0; kl < M; kl++) {
     const st = startArcs[kl];
-    if (st.length) addRow(st.map((a) => arcCol0 + a), st.map(() => 1), -Infinity, 1);
+    if (st.length)
+      addRow(
+        st.map((a) => arcCol0 + a),
+        st.map(() => 1),
+        -Infinity,
+        1,
+      );
   }
   // load rows
   for (let kl = 0; kl < M; kl++) {
@@ -208,7 +232,8 @@ export function buildModel(problem: SequencingProblem, opts: BuildOptions = {}):
     for (let a = 0; a < M; a++) {
       if (used[a]) continue;
       const group = [a];
-      for (let b = a + 1; b < M; b++) if (!used[b] && identicalLines(problem, jobs, lines[a], lines[b])) group.push(b);
+      for (let b = a + 1; b < M; b++)
+        if (!used[b] && identicalLines(problem, jobs, lines[a], lines[b])) group.push(b);
       for (const g of group) used[g] = true;
       if (group.length > 1) identicalGroups.push(group);
     }
@@ -238,7 +263,14 @@ export function buildModel(problem: SequencingProblem, opts: BuildOptions = {}):
     colUpper: Float64Array.from(up),
     rowLower: Float64Array.from(rlo),
     rowUpper: Float64Array.from(rup),
-    matrix: { format: 'csr', numRows, numCols, starts: Int32Array.from(starts), indices: Int32Array.from(idx), values: Float64Array.from(val) },
+    matrix: {
+      format: 'csr',
+      numRows,
+      numCols,
+      starts: Int32Array.from(starts),
+      indices: Int32Array.from(idx),
+      values: Float64Array.from(val),
+    },
     integrality: Int32Array.from(integ),
   };
   return {
@@ -263,7 +295,8 @@ function identicalLines(problem: SequencingProblem, jobs: number[], a: number, b
     const pb = problem.p[j][b];
     if (pa !== pb) return false;
   }
-  for (const i of jobs) for (const j of jobs) if (i !== j && problem.setup[a][i][j] !== problem.setup[b][i][j]) return false;
+  for (const i of jobs)
+    for (const j of jobs) if (i !== j && problem.setup[a][i][j] !== problem.setup[b][i][j]) return false;
   return true;
 }
 
@@ -272,7 +305,11 @@ function identicalLines(problem: SequencingProblem, jobs: number[], a: number, b
  * global line id; only the model's lines are read and they must contain exactly the model's jobs.
  * Identical lines are relabelled so that the symmetry-breaking rows hold.
  */
-export function warmStartVector(problem: SequencingProblem, model: BuiltModel, sequences: readonly (readonly number[])[]): Float64Array {
+export function warmStartVector(
+  problem: SequencingProblem,
+  model: BuiltModel,
+  sequences: readonly (readonly number[])[],
+): Float64Array {
   const M = model.lines.length;
   const N = model.jobs.length;
   const local = new Map<number, number>();
@@ -286,11 +323,16 @@ export function warmStartVector(problem: SequencingProblem, model: BuiltModel, s
   }
   const v = new Float64Array(model.arrays.numCols);
   const arcIndex = new Map<string, number>();
-  for (let a = 0; a < model.arcFrom.length; a++) arcIndex.set(`${model.arcFrom[a]},${model.arcTo[a]},${model.arcLine[a]}`, a);
+  for (let a = 0; a < model.arcFrom.length; a++)
+    arcIndex.set(`${model.arcFrom[a]},${model.arcTo[a]},${model.arcLine[a]}`, a);
   let cmax = 0;
   for (let kl = 0; kl < M; kl++) {
     const seq = seqs[kl];
-    const span = lineSpan(problem, model.lines[kl], seq.map((jl) => model.jobs[jl]));
+    const span = lineSpan(
+      problem,
+      model.lines[kl],
+      seq.map((jl) => model.jobs[jl]),
+    );
     cmax = Math.max(cmax, span);
     if (model.loadCol0 >= 0) v[model.loadCol0 + kl] = span;
     for (let r = 0; r < seq.length; r++) {
@@ -334,7 +376,9 @@ export function decodeSolution(model: BuiltModel, x: ArrayLike<number>): number[
       cur = succ.get(cur);
     }
     const consistent = seq.length === onLine.length && onLine.every((j) => seen.has(j));
-    const ordered = consistent ? seq : onLine.slice().sort((a, b) => x[model.uCol0 + a] - x[model.uCol0 + b] + EPS * (a - b));
+    const ordered = consistent
+      ? seq
+      : onLine.slice().sort((a, b) => x[model.uCol0 + a] - x[model.uCol0 + b] + EPS * (a - b));
     out.push(ordered.map((jl) => model.jobs[jl]));
   }
   return out;
@@ -347,7 +391,11 @@ export function decodeSolution(model: BuiltModel, x: ArrayLike<number>): number[
  * its smallest incoming setup, and the first saves at most max_j s_in[j,k], so every dual bound of this
  * model is a valid lower bound of the sequencing problem.
  */
-export function buildAssignmentRelaxation(problem: SequencingProblem, sIn: number[][], cmaxLower: number): { arrays: ModelArrays; integralObjective: boolean } {
+export function buildAssignmentRelaxation(
+  problem: SequencingProblem,
+  sIn: number[][],
+  cmaxLower: number,
+): { arrays: ModelArrays; integralObjective: boolean } {
   const { n, m } = problem;
   const integral = isIntegral(problem);
   const cost: number[] = [1];
@@ -404,7 +452,14 @@ export function buildAssignmentRelaxation(problem: SequencingProblem, sIn: numbe
       colUpper: Float64Array.from(up),
       rowLower: Float64Array.from(rlo),
       rowUpper: Float64Array.from(rup),
-      matrix: { format: 'csr', numRows, numCols, starts: Int32Array.from(starts), indices: Int32Array.from(idx), values: Float64Array.from(val) },
+      matrix: {
+        format: 'csr',
+        numRows,
+        numCols,
+        starts: Int32Array.from(starts),
+        indices: Int32Array.from(idx),
+        values: Float64Array.from(val),
+      },
       integrality: Int32Array.from(integ),
     },
     integralObjective: integral,

@@ -24,7 +24,12 @@ export interface SetPartModel {
 }
 
 /** c_k(S) for all subsets S of `jobs` with value ≤ cap (Infinity otherwise), via Held–Karp. */
-export function subsetCosts(problem: SequencingProblem, jobs: readonly number[], k: number, cap: number): Float64Array {
+export function subsetCosts(
+  problem: SequencingProblem,
+  jobs: readonly number[],
+  k: number,
+  cap: number,
+): Float64Array {
   const q = jobs.length;
   const full = 1 << q;
   const S = problem.setup[k];
@@ -188,13 +193,15 @@ export function decodeSetPartition(model: SetPartModel, x: ArrayLike<number>): n
   for (let c = 1; c < model.arrays.numCols; c++) {
     if (x[c] <= 0.5) continue;
     const mask = model.colMask[c];
-    for (let i = 0; i < model.jobs.length; i++) if (mask & (1 << i)) out[model.colLine[c]].push(model.jobs[i]);
+    for (let i = 0; i < model.jobs.length; i++)
+      if (mask & (1 << i)) out[model.colLine[c]].push(model.jobs[i]);
   }
   return out;
 }
 
 function identicalOn(problem: SequencingProblem, jobs: readonly number[], a: number, b: number): boolean {
   for (const j of jobs) if (problem.p[j][a] !== problem.p[j][b]) return false;
-  for (const i of jobs) for (const j of jobs) if (i !== j && problem.setup[a][i][j] !== problem.setup[b][i][j]) return false;
+  for (const i of jobs)
+    for (const j of jobs) if (i !== j && problem.setup[a][i][j] !== problem.setup[b][i][j]) return false;
   return true;
 }

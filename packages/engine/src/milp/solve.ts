@@ -13,7 +13,12 @@ import type { SolveEvent, SolveOutput } from './solver-core';
 export interface MilpOptions {
   timeLimitS: number;
   signal?: AbortSignal;
-  onProgress?: (p: { percent: number; incumbent: number | null; bound: number | null; message: string }) => void;
+  onProgress?: (p: {
+    percent: number;
+    incumbent: number | null;
+    bound: number | null;
+    message: string;
+  }) => void;
   seed?: number;
   /** Force the exact model ('full'), the arc model ('arc') or the LNS ('lns'); default: chosen by size. */
   mode?: 'full' | 'arc' | 'lns';
@@ -105,7 +110,11 @@ export async function shutdownMilpWorkers(): Promise<void> {
   if (w) await w.terminate();
 }
 
-export function solveSequencingMilp(problem: SequencingProblem, warmStart: number[][], options: MilpOptions): Promise<MilpResult> {
+export function solveSequencingMilp(
+  problem: SequencingProblem,
+  warmStart: number[][],
+  options: MilpOptions,
+): Promise<MilpResult> {
   // The budget starts now: validation and data transfer on this thread count against it.
   const started = Date.now();
   return new Promise<MilpResult>((resolve, reject) => {
@@ -119,16 +128,24 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
       reject(new Error(`invalid sequencing problem: ${problemErrors.slice(0, 5).join('; ')}`));
       return;
     }
-    const timeLimitS = Number.isFinite(options.timeLimitS) ? Math.min(MAX_TIME_S, Math.max(0, options.timeLimitS)) : MAX_TIME_S;
+    const timeLimitS = Number.isFinite(options.timeLimitS)
+      ? Math.min(MAX_TIME_S, Math.max(0, options.timeLimitS))
+      : MAX_TIME_S;
     const warmValid = Array.isArray(warmStart) && validateSequences(problem, warmStart).length === 0;
     // The incumbent we can always fall back to: the warm start or our own construction.
     let incumbent: number[][] = warmValid ? warmStart.map((s) => s.slice()) : constructSequences(problem);
     let incumbentObj = makespan(problem, incumbent);
     // Cheap valid bound for the fallback paths (the worker computes and reports the real one).
     let bound = 0;
-    for (let j = 0; j < problem.n; j++) bound = Math.max(bound, Math.min(...problem.p[j].map((v) => (Number.isFinite(v) ? v : Infinity))));
+    for (let j = 0; j < problem.n; j++)
+      bound = Math.max(bound, Math.min(...problem.p[j].map((v) => (Number.isFinite(v) ? v : Infinity))));
     bound = Math.min(bound, incumbentObj);
-    let last = { percent: 0, incumbent: incumbentObj as number | null, bound: bound as number | null, message: 'starting' };
+    let last = {
+      percent: 0,
+      incumbent: incumbentObj as number | null,
+      bound: bound as number | null,
+      message: 'starting',
+    };
     let lastEmit = 0;
     const emit = (p: typeof last): void => {
       last = p;
@@ -163,10 +180,10 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
           setupFlat,
           input: {
             problem: { n: problem.n, m: problem.m, p: problem.p, setup: [] },
-          warmStart: warmValid ? warmStart : null,
-          timeLimitS,
-          // Leave ~60 ms for the result to travel back and be validated.
-          deadlineMs: started + Math.max(0, timeLimitS * 1000 - 60),
+            warmStart: warmValid ? warmStart : null,
+            timeLimitS,
+            // Leave ~60 ms for the result to travel back and be validated.
+            deadlineMs: started + Math.max(0, timeLimitS * 1000 - 60),
             seed: options.seed,
             mode: options.mode,
           },
@@ -179,7 +196,10 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
     }
     const heartbeat = setInterval(() => {
       if (Date.now() - lastEmit >= 200) {
-        emit({ ...last, percent: Math.min(100, ((Date.now() - started) / Math.max(1, timeLimitS * 1000)) * 100) });
+        emit({
+          ...last,
+          percent: Math.min(100, ((Date.now() - started) / Math.max(1, timeLimitS * 1000)) * 100),
+        });
       }
     }, 50);
     const finish = (): void => {
@@ -188,7 +208,12 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
       clearTimeout(safety);
       signal?.removeEventListener('abort', onAbort);
     };
-    const fallbackResult = (): MilpResult => ({ sequences: incumbent, objective: incumbentObj, bound: Math.min(bound, incumbentObj), optimal: incumbentObj <= bound + EPS });
+    const fallbackResult = (): MilpResult => ({
+      sequences: incumbent,
+      objective: incumbentObj,
+      bound: Math.min(bound, incumbentObj),
+      optimal: incumbentObj <= bound + EPS,
+    });
     const onAbort = (): void => {
       if (settled) return;
       finish();
@@ -196,13 +221,16 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
       reject(abortError());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const safety = setTimeout(() => {
-      if (settled) return;
-      finish();
-      void worker.terminate();
-      emit({ ...last, percent: 100, message: 'time limit: worker stopped, returning the best incumbent' });
-      resolve(fallbackResult());
-    }, Math.max(0, started + timeLimitS * 1000 + GRACE_MS - Date.now()));
+    const safety = setTimeout(
+      () => {
+        if (settled) return;
+        finish();
+        void worker.terminate();
+        emit({ ...last, percent: 100, message: 'time limit: worker stopped, returning the best incumbent' });
+        resolve(fallbackResult());
+      },
+      Math.max(0, started + timeLimitS * 1000 + GRACE_MS - Date.now()),
+    );
     const acceptIncumbent = (seqs: number[][], b: number): void => {
       if (validateSequences(problem, seqs).length === 0) {
         const obj = makespan(problem, seqs);
@@ -213,14 +241,21 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
       }
       if (Number.isFinite(b) && b > bound && b <= incumbentObj + EPS) bound = b;
     };
-    type Msg = (SolveEvent | { type: 'done'; result: SolveOutput } | { type: 'error'; message: string }) & { id?: number };
+    type Msg = (SolveEvent | { type: 'done'; result: SolveOutput } | { type: 'error'; message: string }) & {
+      id?: number;
+    };
     worker.on('message', (raw: Msg | { type: 'ready' }) => {
       if (settled || raw.type === 'ready') return;
       const msg = raw as Msg;
       if (msg.id !== id) return;
       if (msg.type === 'progress') {
         if (msg.bound !== null && msg.bound > bound && msg.bound <= incumbentObj + EPS) bound = msg.bound;
-        emit({ percent: msg.percent, incumbent: Math.min(msg.incumbent ?? Infinity, incumbentObj), bound, message: msg.message });
+        emit({
+          percent: msg.percent,
+          incumbent: Math.min(msg.incumbent ?? Infinity, incumbentObj),
+          bound,
+          message: msg.message,
+        });
       } else if (msg.type === 'incumbent') {
         acceptIncumbent(msg.sequences, msg.bound);
       } else if (msg.type === 'done') {
@@ -235,7 +270,12 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
           return;
         }
         res.optimal = res.optimal && (msg.result.optimal || res.objective <= res.bound + EPS);
-        emit({ percent: 100, incumbent: res.objective, bound: res.bound, message: res.optimal ? 'optimal' : 'finished' });
+        emit({
+          percent: 100,
+          incumbent: res.objective,
+          bound: res.bound,
+          message: res.optimal ? 'optimal' : 'finished',
+        });
         resolve(res);
       } else if (msg.type === 'error') {
         finish();
@@ -252,7 +292,8 @@ export function solveSequencingMilp(problem: SequencingProblem, warmStart: numbe
       if (settled) return;
       finish();
       // The worker died without a result (e.g. out of memory): the incumbent is still a valid answer.
-      if (code !== 0) emit({ ...last, message: `worker exited with code ${code}; returning the best incumbent` });
+      if (code !== 0)
+        emit({ ...last, message: `worker exited with code ${code}; returning the best incumbent` });
       resolve(fallbackResult());
     });
   });

@@ -7,11 +7,27 @@
  *    then alternating iterated greedy and sub-MILPs that re-optimise the critical line together with one or two
  *    other lines (all other lines fixed) until the deadline.
  */
-import { combinatorialLowerBound, EPS, isIntegral, lineSpan, makespan, minSetupIntoAll, rng, validateSequences, type SequencingProblem } from './core';
+import {
+  combinatorialLowerBound,
+  EPS,
+  isIntegral,
+  lineSpan,
+  makespan,
+  minSetupIntoAll,
+  rng,
+  validateSequences,
+  type SequencingProblem,
+} from './core';
 import { constructSequences, sequencingLocalSearch } from './local-search';
 import { buildSetPartitionModel, decodeSetPartition, SETPART_MAX_JOBS } from './setpart';
 import { optimalLineOrder } from './local-search';
-import { buildAssignmentRelaxation, buildModel, decodeSolution, warmStartVector, type ModelArrays } from './model';
+import {
+  buildAssignmentRelaxation,
+  buildModel,
+  decodeSolution,
+  warmStartVector,
+  type ModelArrays,
+} from './model';
 
 export interface SolveInput {
   problem: SequencingProblem;
@@ -41,13 +57,18 @@ export type SolveEvent =
 /** Minimal structural view of the parts of the `highs` module we use (keeps the worker type-light). */
 export interface HighsLike {
   createModel(data: ModelArrays): HighsModelLike;
-  constants: { callbackType: { mipInterrupt: 6; mipImprovingSolution: 4 }; modelStatus: { optimal: 7; infeasible: 8 } };
+  constants: {
+    callbackType: { mipInterrupt: 6; mipImprovingSolution: 4 };
+    modelStatus: { optimal: 7; infeasible: 8 };
+  };
 }
 export interface HighsModelLike {
   options: { set(o: Record<string, unknown>): unknown };
   info: { get(name: string): unknown };
   setSolution(s: { colValue: Float64Array }): unknown;
-  run(callbacks?: Record<number, (e: { data: Record<string, unknown>; interrupt?: () => void }) => undefined>): { modelStatus: number };
+  run(
+    callbacks?: Record<number, (e: { data: Record<string, unknown>; interrupt?: () => void }) => undefined>,
+  ): { modelStatus: number };
   getSolution(): { colValue: Float64Array };
   getObjectiveValue(): number;
   dispose(): void;
@@ -101,7 +122,10 @@ function runMip(
     // Belt and braces: HiGHS checks time_limit itself, but also interrupt from the MIP callback once the
     // wall-clock limit has passed (some phases check the limit rarely on a loaded machine).
     const hardStop = Date.now() + Math.max(0.01, timeLimitS) * 1000 + 50;
-    const callbacks: Record<number, (e: { data: Record<string, unknown>; interrupt?: () => void }) => undefined> = {
+    const callbacks: Record<
+      number,
+      (e: { data: Record<string, unknown>; interrupt?: () => void }) => undefined
+    > = {
       [highs.constants.callbackType.mipInterrupt]: (e) => {
         onTick?.(e.data);
         if (Date.now() > hardStop) e.interrupt?.();
@@ -123,7 +147,11 @@ function runMip(
   }
 }
 
-export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e: SolveEvent) => void): SolveOutput {
+export function runSequencingSolve(
+  highs: HighsLike,
+  input: SolveInput,
+  emit: (e: SolveEvent) => void,
+): SolveOutput {
   const t0 = Date.now();
   const { problem } = input;
   const seed = input.seed ?? 1;
@@ -133,11 +161,15 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
   const stats: SolveOutput['stats'] = { milpSolves: 0, lnsImprovements: 0 };
 
   let best: number[][] =
-    input.warmStart && validateSequences(problem, input.warmStart).length === 0 ? input.warmStart.map((s) => s.slice()) : constructSequences(problem);
+    input.warmStart && validateSequences(problem, input.warmStart).length === 0
+      ? input.warmStart.map((s) => s.slice())
+      : constructSequences(problem);
   let bestObj = makespan(problem, best);
   let bound = combinatorialLowerBound(problem);
-  const percent = (): number => Math.min(100, Math.max(0, ((Date.now() - t0) / Math.max(1, deadline - t0)) * 100));
-  const progress = (message: string): void => emit({ type: 'progress', percent: percent(), incumbent: bestObj, bound, message });
+  const percent = (): number =>
+    Math.min(100, Math.max(0, ((Date.now() - t0) / Math.max(1, deadline - t0)) * 100));
+  const progress = (message: string): void =>
+    emit({ type: 'progress', percent: percent(), incumbent: bestObj, bound, message });
   const offer = (seqs: number[][], source: string): boolean => {
     if (validateSequences(problem, seqs).length) return false;
     const obj = makespan(problem, seqs);
@@ -163,7 +195,10 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
   if (problem.n === 0 || bestObj <= bound + EPS) return done('trivial');
 
   const forceArc = input.mode === 'arc';
-  const mode = input.mode === 'arc' ? 'full' : input.mode ?? (fullModelArcs(problem) <= FULL_MODEL_MAX_ARCS ? 'full' : 'lns');
+  const mode =
+    input.mode === 'arc'
+      ? 'full'
+      : (input.mode ?? (fullModelArcs(problem) <= FULL_MODEL_MAX_ARCS ? 'full' : 'lns'));
   let lastTick = 0;
   const tick = (data: Record<string, unknown>, what: string): void => {
     const now = Date.now();
@@ -173,14 +208,22 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
       type: 'progress',
       percent: percent(),
       incumbent: bestObj,
-      bound: Math.max(bound, Number.isFinite(Number(data.mip_dual_bound)) && mode === 'full' ? roundBound(Number(data.mip_dual_bound)) : bound),
+      bound: Math.max(
+        bound,
+        Number.isFinite(Number(data.mip_dual_bound)) && mode === 'full'
+          ? roundBound(Number(data.mip_dual_bound))
+          : bound,
+      ),
       message: what,
     });
   };
 
   if (mode === 'full') {
     // Warm-up: a short iterated greedy gives HiGHS a good cutoff.
-    const warm = problem.n <= SETPART_MAX_JOBS ? Math.min(200, 0.05 * (deadline - Date.now())) : Math.min(500, 0.1 * (deadline - Date.now()));
+    const warm =
+      problem.n <= SETPART_MAX_JOBS
+        ? Math.min(200, 0.05 * (deadline - Date.now()))
+        : Math.min(500, 0.1 * (deadline - Date.now()));
     offer(sequencingLocalSearch(problem, best, Date.now() + warm, { seed }), 'local search');
     if (bestObj <= bound + EPS) return done('full');
     if (problem.n <= SETPART_MAX_JOBS && !forceArc) {
@@ -198,15 +241,28 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
         stats.fullModelRows = sp.arrays.numRows;
         progress(`set-partitioning MILP: ${sp.columns} line schedules below ${cap}`);
         // Presolve (probing) costs more than it saves on these pure set-partitioning models.
-        const r = runMip(highs, sp.arrays, null, (deadline - Date.now()) / 1000, seed, (d) => tick(d, 'branch and bound (set partitioning)'), { presolve: 'off' });
+        const r = runMip(
+          highs,
+          sp.arrays,
+          null,
+          (deadline - Date.now()) / 1000,
+          seed,
+          (d) => tick(d, 'branch and bound (set partitioning)'),
+          { presolve: 'off' },
+        );
         stats.milpSolves++;
         if (r.x) {
           const sets = decodeSetPartition(sp, r.x);
-          offer(sets.map((set, k) => optimalLineOrder(problem, k, set)), 'MILP');
+          offer(
+            sets.map((set, k) => optimalLineOrder(problem, k, set)),
+            'MILP',
+          );
         }
-        if (r.status === highs.constants.modelStatus.optimal) bound = Math.max(bound, Math.min(origObj, roundBound(r.objective)));
+        if (r.status === highs.constants.modelStatus.optimal)
+          bound = Math.max(bound, Math.min(origObj, roundBound(r.objective)));
         else if (r.status === highs.constants.modelStatus.infeasible) bound = Math.max(bound, origObj);
-        else if (Number.isFinite(r.dualBound)) bound = Math.max(bound, Math.min(origObj, roundBound(r.dualBound)));
+        else if (Number.isFinite(r.dualBound))
+          bound = Math.max(bound, Math.min(origObj, roundBound(r.dualBound)));
         progress(`set-partitioning MILP finished (status ${r.status})`);
         return done('full');
       }
@@ -216,11 +272,15 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
     stats.fullModelRows = model.arrays.numRows;
     const remaining = (deadline - Date.now()) / 1000;
     progress(`full MILP: ${model.arrays.numCols} columns, ${model.arrays.numRows} rows`);
-    const r = runMip(highs, model.arrays, warmStartVector(problem, model, best), remaining, seed, (d) => tick(d, 'branch and cut'));
+    const r = runMip(highs, model.arrays, warmStartVector(problem, model, best), remaining, seed, (d) =>
+      tick(d, 'branch and cut'),
+    );
     stats.milpSolves++;
     if (r.x) offer(decodeSolution(model, r.x), 'MILP');
-    if (r.status === highs.constants.modelStatus.optimal) bound = Math.max(bound, roundBound(r.dualBound > -Infinity ? r.dualBound : r.objective));
-    else if (r.status === highs.constants.modelStatus.infeasible) bound = Math.max(bound, bestObj); // nothing below the cutoff
+    if (r.status === highs.constants.modelStatus.optimal)
+      bound = Math.max(bound, roundBound(r.dualBound > -Infinity ? r.dualBound : r.objective));
+    else if (r.status === highs.constants.modelStatus.infeasible)
+      bound = Math.max(bound, bestObj); // nothing below the cutoff
     else bound = Math.max(bound, roundBound(r.dualBound));
     progress('full MILP finished');
     return done('full');
@@ -230,13 +290,21 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
   // assignment-relaxation bound, then IG + MILP-LNS until the deadline. ----
   const rand = rng(seed);
   const total = deadline - Date.now();
-  offer(sequencingLocalSearch(problem, best, Date.now() + Math.max(200, Math.min(3000, total / 6)), { seed, onImprove: (s) => offer(s, 'iterated greedy') }), 'iterated greedy');
+  offer(
+    sequencingLocalSearch(problem, best, Date.now() + Math.max(200, Math.min(3000, total / 6)), {
+      seed,
+      onImprove: (s) => offer(s, 'iterated greedy'),
+    }),
+    'iterated greedy',
+  );
   if (Date.now() < deadline - 100) {
     const sIn = minSetupIntoAll(problem);
     const rel = buildAssignmentRelaxation(problem, sIn, bound);
     const limit = Math.min(0.1 * total, 3000, deadline - Date.now() - 50) / 1000;
     progress('assignment relaxation bound');
-    const r = runMip(highs, rel.arrays, null, limit, seed, (d) => tick(d, 'assignment relaxation'), { objective_bound: bestObj });
+    const r = runMip(highs, rel.arrays, null, limit, seed, (d) => tick(d, 'assignment relaxation'), {
+      objective_bound: bestObj,
+    });
     stats.milpSolves++;
     if (r.status === highs.constants.modelStatus.optimal) bound = Math.max(bound, roundBound(r.objective));
     else if (Number.isFinite(r.dualBound)) bound = Math.max(bound, roundBound(r.dualBound));
@@ -283,9 +351,20 @@ export function runSequencingSolve(highs: HighsLike, input: SolveInput, emit: (e
     // Exact sub-problem by set partitioning when small enough, else the arc model with a time limit.
     // Exact sub-problem by set partitioning; larger neighbourhoods are left to the iterated greedy
     // (arc-model sub-MILPs of 20+ jobs rarely improve within a sub-second limit).
-    const sp = jobs.length <= SETPART_MAX_JOBS && lines.length >= 2 ? buildSetPartitionModel(problem, jobs, lines, oldMax, 200000, weight) : null;
+    const sp =
+      jobs.length <= SETPART_MAX_JOBS && lines.length >= 2
+        ? buildSetPartitionModel(problem, jobs, lines, oldMax, 200000, weight)
+        : null;
     if (sp) {
-      const r = runMip(highs, sp.arrays, null, limit, seed + iteration, (d) => tick(d, 'LNS sub-MILP (set partitioning)'), { presolve: 'off' });
+      const r = runMip(
+        highs,
+        sp.arrays,
+        null,
+        limit,
+        seed + iteration,
+        (d) => tick(d, 'LNS sub-MILP (set partitioning)'),
+        { presolve: 'off' },
+      );
       stats.milpSolves++;
       if (r.x) sub = decodeSetPartition(sp, r.x).map((set, kl) => optimalLineOrder(problem, lines[kl], set));
     }

@@ -5,7 +5,7 @@
  */
 import type { SequencingProblem } from './core';
 
-export interface ValladaInstance extends SequencingProblem {}
+export type ValladaInstance = SequencingProblem;
 
 /**
  * Format (whitespace separated): `n m 1`, `m`, then n lines of pairs `machine p` for every machine,
@@ -28,7 +28,8 @@ export function parseValladaInstance(text: string): ValladaInstance {
   const m = int('m');
   int('header flag');
   const m2 = int('machine count');
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(m) || m < 1) throw new Error(`Vallada instance: bad header n=${n} m=${m}`);
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(m) || m < 1)
+    throw new Error(`Vallada instance: bad header n=${n} m=${m}`);
   if (m2 !== m) throw new Error(`Vallada instance: machine count mismatch (${m} vs ${m2})`);
   const p: number[][] = [];
   for (let j = 0; j < n; j++) {
@@ -36,7 +37,8 @@ export function parseValladaInstance(text: string): ValladaInstance {
     for (let r = 0; r < m; r++) {
       const k = int(`machine index of job ${j}`);
       const v = int(`p of job ${j}`);
-      if (!Number.isInteger(k) || k < 0 || k >= m) throw new Error(`Vallada instance: job ${j} names machine ${k}`);
+      if (!Number.isInteger(k) || k < 0 || k >= m)
+        throw new Error(`Vallada instance: job ${j} names machine ${k}`);
       // Negative or huge processing times are used in some generators to mark "not allowed".
       row[k] = v < 0 ? Infinity : v;
     }
@@ -47,7 +49,8 @@ export function parseValladaInstance(text: string): ValladaInstance {
   const setup: number[][][] = [];
   for (let k = 0; k < m; k++) {
     const label = next(`machine label M${k}`);
-    if (label.toUpperCase() !== `M${k}`) throw new Error(`Vallada instance: expected 'M${k}', got '${label}'`);
+    if (label.toUpperCase() !== `M${k}`)
+      throw new Error(`Vallada instance: expected 'M${k}', got '${label}'`);
     const mat: number[][] = [];
     for (let i = 0; i < n; i++) {
       const row: number[] = [];
@@ -60,7 +63,12 @@ export function parseValladaInstance(text: string): ValladaInstance {
 }
 
 export interface ScheduleRequestBody {
-  lots_data: Array<{ lot_id: string; type: string; vials: number; fill_hours_by_line: Record<string, number> }>;
+  lots_data: Array<{
+    lot_id: string;
+    type: string;
+    vials: number;
+    fill_hours_by_line: Record<string, number>;
+  }>;
   config: {
     lines: Array<{ id: number; changeover_matrix: Record<string, Record<string, number>> }>;
     window_hours: null;
