@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { z } from 'zod';
 import {
   MemoryIdAllocator,
   MongoIdAllocator,
@@ -20,7 +21,11 @@ import type { ResultRepository, ScheduleRepository } from './ports';
 import { startScheduleService } from './service';
 
 const SERVICE = 'schedule';
-const envSchema = baseEnvSchema.extend({});
+const envSchema = baseEnvSchema.extend({
+  // Together with one publish retry these keep a create below the gateway's 5 s request timeout.
+  CONFIG_TIMEOUT_MS: z.coerce.number().int().positive().default(1500),
+  PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(1500),
+});
 
 async function main(): Promise<void> {
   const env = loadConfig(envSchema);
@@ -54,7 +59,15 @@ async function main(): Promise<void> {
     ids = new MemoryIdAllocator();
   }
 
-  const service = await startScheduleService({ handle: nats, logger, schedules, results, ids });
+  const service = await startScheduleService({
+    handle: nats,
+    logger,
+    schedules,
+    results,
+    ids,
+    configTimeoutMs: env.CONFIG_TIMEOUT_MS,
+    publishTimeoutMs: env.PUBLISH_TIMEOUT_MS,
+  });
 
   const ops = await startOpsServer({
     port: env.OPS_PORT,

@@ -343,6 +343,25 @@ describe('HighWaterIdAllocator (ids never reused while NATS remembers them)', ()
   });
 });
 
+test('jobs stream missing → 503 quickly and the schedule is failed with the reason; provisioning heals it', async () => {
+  await jsm.streams.delete(JOBS_STREAM);
+  try {
+    const t0 = Date.now();
+    const res = await rpc(RPC.schedule.create, { user: alice, body: body('no queue') });
+    expect(res.status).toBe(503);
+    expect((res.body as { detail: string }).detail).toMatch(/^Could not enqueue the schedule: /);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    const list = await rpc(RPC.schedule.list, { user: alice, query: { status: 'failed' } });
+    const failed = (list.body as { schedules: Array<{ name: string; error_message: string }> }).schedules;
+    expect(failed.find((s) => s.name === 'no queue')?.error_message).toBe(
+      (res.body as { detail: string }).detail,
+    );
+  } finally {
+    await provisionStreams(serviceHandle, logger);
+  }
+  expect((await rpc(RPC.schedule.create, { user: alice, body: body('queue back') })).status).toBe(202);
+});
+
 test('a restarted in-memory service does not reuse ids, so its first job is not dropped as a duplicate', async () => {
   const before = await rpc(RPC.schedule.list, { user: alice, query: { sort: '-id', page_size: '1' } });
   const lastId = (before.body as { schedules: Array<{ id: number }> }).schedules[0].id;

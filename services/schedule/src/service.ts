@@ -54,7 +54,10 @@ export interface ScheduleServiceOptions {
   clock?: Clock;
   /** Activities per `RPC.solver.result` page (tests use small pages to exercise paging). */
   resultPageSize?: number;
+  /** config.resolve timeout; with the publish budget it keeps a create under the gateway's 5 s. */
   configTimeoutMs?: number;
+  /** Per attempt; one retry. */
+  publishTimeoutMs?: number;
   durable?: string;
 }
 
@@ -72,15 +75,18 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
   const { handle, logger } = opts;
   await provisionStreams(handle, logger, opts.durable);
   const kv = await openCancellationsBucket(handle.nc);
-  const configClient = createServiceClient(handle, 'config', { timeoutMs: opts.configTimeoutMs ?? 3000 });
+  const configClient = createServiceClient(handle, 'config', { timeoutMs: opts.configTimeoutMs ?? 1500 });
   const solverClient = createServiceClient(handle, 'solver', { timeoutMs: 10_000 });
   const app = createScheduleApp({
     schedules: opts.schedules,
     results: opts.results,
     ids: new HighWaterIdAllocator(opts.ids, await openCountersBucket(handle.nc)),
-    publisher: new NatsJobPublisher(jetstream(handle.nc)),
+    publisher: new NatsJobPublisher(jetstream(handle.nc), {
+      timeoutMs: opts.publishTimeoutMs ?? 1500,
+      retries: 1,
+    }),
     canceller: new NatsCanceller(handle.nc, kv),
-    configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 3000),
+    configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 1500),
     resultFetcher: new NatsResultFetcher(solverClient, { pageSize: opts.resultPageSize }),
     clock: opts.clock ?? systemClock,
     logger,
@@ -99,6 +105,9 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
       handler: app.handlers[op],
     }),
   );
+
+  // The subscriptions reach the server before we call ourselves ready (no "no responders" right after start).
+  await handle.nc.flush();
 
   let stopped: Promise<void> | undefined;
   return {
