@@ -266,18 +266,8 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     const body = parsed.data;
     const requestConfig = body.config ?? null;
 
-    // Domain checks on the request alone first: the common mistakes get precise errors without
-    // a round trip to the config service.
-    const check = validateInput({
-      lots_data: body.lots_data,
-      config: requestConfig ?? undefined,
-      start_time: body.start_time ?? undefined,
-    });
-    if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
-
-    if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT)
-      return detail(429, TOO_MANY_SCHEDULES);
-
+    // Resolve first, validate after: a template may make lots valid (lines, windows) that the
+    // request's config alone would reject, or invalid (min_batch_size).
     // Always ask: without config_id the user's default template (if any) applies under the request's keys.
     let config: Record<string, unknown> = requestConfig ?? {};
     let templateId: number | null = null;
@@ -299,15 +289,16 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
         'config service unavailable: scheduling with the request config only (default template not applied)',
       );
     }
-    if (JSON.stringify(config) !== JSON.stringify(requestConfig ?? {})) {
-      // The template's keys take part now: validate the merged config with the lots again.
-      const merged = validateInput({
-        lots_data: body.lots_data,
-        config,
-        start_time: body.start_time ?? undefined,
-      });
-      if (!merged.valid) return invalid(prefixDetail(merged.errors, 'body'));
-    }
+
+    const check = validateInput({
+      lots_data: body.lots_data,
+      config,
+      start_time: body.start_time ?? undefined,
+    });
+    if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
+
+    if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT)
+      return detail(429, TOO_MANY_SCHEDULES);
 
     const id = await ids.next(SCHEDULE_ID_SEQUENCE);
     const job_id = makeJobId('schedule', id);
