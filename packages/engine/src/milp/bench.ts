@@ -52,8 +52,7 @@ export async function runValladaBenchmark(opts: ValladaBenchOptions): Promise<Va
     });
   const rows: ValladaBenchRow[] = [];
   // Load HiGHS once up front so the first instance's budget is not spent on start-up.
-  prewarmMilpWorker();
-  await new Promise((r) => setTimeout(r, 300));
+  await prewarmMilpWorker();
   for (const file of files) {
     const name = valladaInstanceName(file);
     // Filter on the n and m in the name (I_<n>_<m>_...) before reading the file.

@@ -41,4 +41,8 @@ port.on('message', (msg: { type: 'solve'; id: number; input: SolveInput; setupFl
       port.postMessage({ type: 'error', id, message: `could not load HiGHS: ${String(err)}` }),
   );
 });
-port.postMessage({ type: 'ready' });
+// 'ready' once HiGHS is loaded, so callers can wait for a warm worker.
+highsReady.then(
+  () => port.postMessage({ type: 'ready' }),
+  () => port.postMessage({ type: 'ready' }),
+);

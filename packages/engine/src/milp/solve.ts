@@ -98,9 +98,29 @@ function releaseWorker(w: Worker): void {
   });
 }
 
-/** Starts a worker and loads HiGHS ahead of the first solve (optional; hides the start-up latency). */
-export function prewarmMilpWorker(): void {
-  if (!idle) releaseWorker(spawnWorker());
+/**
+ * Starts a worker and loads HiGHS ahead of the first solve (optional; hides the start-up latency).
+ * Resolves when that worker has HiGHS loaded (or after `timeoutMs`).
+ */
+export function prewarmMilpWorker(timeoutMs = 5000): Promise<void> {
+  if (idle) return Promise.resolve();
+  const w = spawnWorker();
+  releaseWorker(w);
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, timeoutMs);
+    t.unref();
+    const onMsg = (m: { type?: string }): void => {
+      if (m?.type !== 'ready') return;
+      w.off('message', onMsg);
+      clearTimeout(t);
+      resolve();
+    };
+    w.on('message', onMsg);
+    w.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 /** Terminates the idle worker (tests, graceful shutdown). */
