@@ -262,6 +262,62 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
     }
   });
 
+  test('edge cases: no jobs, one line, fewer jobs than lines, fractional data, zero time limit, concurrent solves', async () => {
+    const empty: SequencingProblem = { n: 0, m: 2, p: [], setup: [[], []] };
+    expect(await solveSequencingMilp(empty, [[], []], { timeLimitS: 1 })).toEqual({
+      sequences: [[], []],
+      objective: 0,
+      bound: 0,
+      optimal: true,
+    });
+    const fewer: SequencingProblem = {
+      n: 2,
+      m: 4,
+      p: [
+        [3, 4, 5, 6],
+        [9, 1, Infinity, 2],
+      ],
+      setup: Array.from({ length: 4 }, () => [
+        [0, 1],
+        [1, 0],
+      ]),
+    };
+    const rf = await solveSequencingMilp(fewer, constructSequences(fewer), { timeLimitS: 2 });
+    expect(rf).toMatchObject({ objective: 3, optimal: true });
+    const frac: SequencingProblem = {
+      n: 5,
+      m: 2,
+      p: [
+        [1.5, 2.25],
+        [3.1, 1],
+        [2, 2],
+        [0.5, 4],
+        [1, 1],
+      ],
+      setup: Array.from({ length: 2 }, () =>
+        Array.from({ length: 5 }, (_, i) =>
+          Array.from({ length: 5 }, (_, j) => (i === j ? 0 : 0.3 * ((i + j) % 3))),
+        ),
+      ),
+    };
+    const rfr = await solveSequencingMilp(frac, constructSequences(frac), { timeLimitS: 5 });
+    expect(rfr.optimal).toBe(true);
+    expect(rfr.objective).toBeCloseTo(bruteForce(frac), 9);
+    // zero budget: still a valid answer, at least as good as the warm start
+    const pr = load('I_12_3_S_1-49_1');
+    const warm = constructSequences(pr);
+    const r0 = await solveSequencingMilp(pr, warm, { timeLimitS: 0 });
+    expect(validateSequences(pr, r0.sequences)).toEqual([]);
+    expect(r0.objective).toBeLessThanOrEqual(makespan(pr, warm));
+    expect(r0.bound).toBeLessThanOrEqual(139);
+    // two solves at once use two workers and both finish correctly
+    const [a, b] = await Promise.all([
+      solveSequencingMilp(load('I_10_3_S_1-49_1'), [], { timeLimitS: 10 }),
+      solveSequencingMilp(load('I_12_4_S_1-99_1'), [], { timeLimitS: 10 }),
+    ]);
+    expect([a.objective, a.optimal, b.objective, b.optimal]).toEqual([88, true, 120, true]);
+  });
+
   test('arc-based model (forced) also proves a small optimum', async () => {
     const pr = load('I_10_4_S_1-99_1');
     const res = await solveSequencingMilp(pr, constructSequences(pr), {
