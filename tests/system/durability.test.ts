@@ -14,7 +14,14 @@ describe('a killed solver loses nothing', () => {
   let platform: any;
 
   beforeAll(async () => {
-    platform = await startPlatform({ privateNats: true, gatewayPort: 0, solvers: 1, stdio: 'ignore' });
+    // a shorter ack_wait than the production 30 s keeps the test quick; the mechanism is the same
+    platform = await startPlatform({
+      privateNats: true,
+      gatewayPort: 0,
+      solvers: 1,
+      stdio: 'ignore',
+      env: { SOLVER_ACK_WAIT_S: '10' },
+    });
   });
   afterAll(async () => {
     await platform?.stop();

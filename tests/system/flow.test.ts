@@ -136,4 +136,13 @@ describe('platform flow over HTTP and WebSocket', () => {
     expect(res.body).toEqual({ detail: 'Service unavailable: comparison' });
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
+
+  test('NATS unreachable at request time → 503 within the breaker timeout, never a hang', async () => {
+    await platform.nats.stop();
+    const t0 = Date.now();
+    const res = await alice.request('GET', '/schedules');
+    expect(res.status).toBe(503);
+    expect(res.body.detail).toMatch(/^Service unavailable: /);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
 });
