@@ -15,10 +15,11 @@ const LARGE = 3000;
 export function budgets(inst: Instance): { smart: number; hybridBlocks: number; hybridExact: number } {
   const n = inst.lots.length;
   if (n <= 2000) {
+    // fixed iteration counts (determinism), shrinking per lot as every iteration gets dearer
     return {
-      smart: Math.min(40_000, 2_000 + 60 * n),
-      hybridBlocks: Math.min(120_000, 6_000 + 150 * n),
-      hybridExact: Math.min(60_000, 2_000 + 40 * n),
+      smart: Math.round(Math.min(40_000, 2_000 + 60 * n, Math.max(3_000, 6_000_000 / n))),
+      hybridBlocks: Math.round(Math.min(120_000, 6_000 + 150 * n, Math.max(6_000, 20_000_000 / n))),
+      hybridExact: Math.round(Math.min(60_000, 2_000 + 40 * n, Math.max(2_000, 20_000_000 / n))),
     };
   }
   return {
