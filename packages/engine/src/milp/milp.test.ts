@@ -263,6 +263,21 @@ describe('solveSequencingMilp (HiGHS in a worker thread)', () => {
   });
 
   test('edge cases: no jobs, one line, fewer jobs than lines, fractional data, zero time limit, concurrent solves', async () => {
+    const oneLine: SequencingProblem = {
+      n: 4,
+      m: 1,
+      p: [[3], [2], [5], [1]],
+      setup: [
+        [
+          [0, 1, 2, 3],
+          [1, 0, 1, 1],
+          [4, 4, 0, 2],
+          [1, 2, 3, 0],
+        ],
+      ],
+    };
+    const r1 = await solveSequencingMilp(oneLine, [[0, 1, 2, 3]], { timeLimitS: 2 });
+    expect(r1).toMatchObject({ objective: bruteForce(oneLine), optimal: true });
     const empty: SequencingProblem = { n: 0, m: 2, p: [], setup: [[], []] };
     expect(await solveSequencingMilp(empty, [[], []], { timeLimitS: 1 })).toEqual({
       sequences: [[], []],

@@ -219,11 +219,11 @@ export function runSequencingSolve(
   };
 
   if (mode === 'full') {
-    // Warm-up: a short iterated greedy gives HiGHS a good cutoff.
+    // Warm-up: iterated greedy gives HiGHS a good incumbent/cutoff. Short before set partitioning (which
+    // finds the optimum itself), longer before the arc model (whose own incumbent search is slow).
+    const left = deadline - Date.now();
     const warm =
-      problem.n <= SETPART_MAX_JOBS
-        ? Math.min(200, 0.05 * (deadline - Date.now()))
-        : Math.min(500, 0.1 * (deadline - Date.now()));
+      problem.n <= SETPART_MAX_JOBS && !forceArc ? Math.min(200, 0.05 * left) : Math.min(3000, 0.25 * left);
     offer(sequencingLocalSearch(problem, best, Date.now() + warm, { seed }), 'local search');
     if (bestObj <= bound + EPS) return done('full');
     if (problem.n <= SETPART_MAX_JOBS && !forceArc) {
