@@ -208,11 +208,16 @@ export function runSequencingSolve(
       type: 'progress',
       percent: percent(),
       incumbent: bestObj,
-      bound: Math.max(
-        bound,
-        Number.isFinite(Number(data.mip_dual_bound)) && mode === 'full'
-          ? roundBound(Number(data.mip_dual_bound))
-          : bound,
+      // The exact models are restricted to solutions below the incumbent, so their dual bound d proves
+      // optimum ≥ min(incumbent, d). LNS sub-MILPs and the relaxation say nothing here.
+      bound: Math.min(
+        bestObj,
+        Math.max(
+          bound,
+          Number.isFinite(Number(data.mip_dual_bound)) && mode === 'full'
+            ? roundBound(Number(data.mip_dual_bound))
+            : bound,
+        ),
       ),
       message: what,
     });
