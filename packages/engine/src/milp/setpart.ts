@@ -76,10 +76,17 @@ export function buildSetPartitionModel(
   const colMask: number[] = [0];
   const colCost: number[] = [1];
   const costs: number[] = [0];
+  const all = lines.map((k) => subsetCosts(problem, jobs, k, cap));
+  const full = (1 << q) - 1;
+  // Two lines: a subset is only usable if the other line can take its complement. This filter decides most
+  // 2-line models outright (their set-partitioning LP is otherwise weak: it mixes halves of subsets).
+  const twoLines = lines.length === 2;
   for (let kl = 0; kl < lines.length; kl++) {
-    const c = subsetCosts(problem, jobs, lines[kl], cap);
+    const c = all[kl];
+    const other = twoLines ? all[1 - kl] : null;
     for (let mask = 1; mask < c.length; mask++) {
       if (c[mask] === Infinity) continue;
+      if (other && mask !== full && other[full ^ mask] === Infinity) continue;
       colLine.push(kl);
       colMask.push(mask);
       colCost.push(secondaryWeight * c[mask]);
