@@ -5,7 +5,8 @@
  *    need at least B − (initial_clean ? 0 : min(B, m)) cleans and N − B changeovers, and the cleaning
  *    window forces B ≥ (Σ min fill + N·c_min) / (W + c_min); the overhead is minimised over B.
  *    With the same/different defaults, every type beyond the number of blocks needs a different-type
- *    changeover (t − B extra).
+ *    changeover (t − B extra). Lots longer than (W − c_min)/2 need a block each, and the other lots
+ *    must fit in what those blocks leave (W − f) or in further blocks: another bound on B.
  */
 import { changeover } from './input';
 import type { Instance } from './types';
@@ -20,6 +21,7 @@ export function lowerBound(inst: Instance): number {
   const ic = config.initial_clean;
   let lb1 = 0;
   let sumFill = 0;
+  const minFills: number[] = [];
   for (const lot of lots) {
     let best = Infinity;
     let minF = Infinity;
@@ -32,6 +34,7 @@ export function lowerBound(inst: Instance): number {
     }
     lb1 = Math.max(lb1, best);
     sumFill += minF;
+    minFills.push(minF);
   }
   // minimum changeover into a lot (over lines and predecessor types that exist)
   const T = inst.types.length;
@@ -55,7 +58,22 @@ export function lowerBound(inst: Instance): number {
   }
   if (!Number.isFinite(cMin)) cMin = 0;
   let bMin = 1;
-  if (W !== null) bMin = Math.max(1, Math.ceil((sumFill + n * cMin) / (W + cMin) - 1e-9));
+  if (W !== null) {
+    bMin = Math.max(1, Math.ceil((sumFill + n * cMin) / (W + cMin) - 1e-9));
+    // lots longer than (W − c_min)/2 cannot share a block; the other lots fit in the rest of those
+    // blocks (W − f each) or in further blocks (W + c_min each, counting one changeover per lot)
+    let nBig = 0;
+    let bigSlack = 0;
+    let smallDemand = 0;
+    for (const f of minFills) {
+      if (2 * f + cMin > W + 1e-9) {
+        nBig++;
+        bigSlack += W - f;
+      } else smallDemand += f + cMin;
+    }
+    const bBig = nBig + Math.max(0, Math.ceil((smallDemand - bigSlack) / (W + cMin) - 1e-9));
+    bMin = Math.max(bMin, bBig);
+  }
   bMin = Math.min(bMin, n);
   // extra different-type changeovers with defaults on every line
   const allDefault = lines.every((l) => l.matrix < 0);

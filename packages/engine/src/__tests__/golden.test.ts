@@ -53,6 +53,16 @@ describe('golden cases (hand-computed)', () => {
     for (const s of HEURISTICS) expect((await run(i, s)).result.makespan).toBeGreaterThanOrEqual(497.16);
   });
 
+  it('lots_large.csv: the bound counts the lots that need a block of their own', async () => {
+    const { lots } = parseLotsCsv(readFileSync(join(LOTS, 'lots_large.csv'), 'utf8'));
+    const i = inst({ lots_data: lots });
+    // 256 lots exceed (120 − 4)/2 h: 256 blocks, 244 changeovers of ≥ 4 h, Σ fill = 29,125.43 h
+    expect(lowerBound(i)).toBeCloseTo(29125.4268 + 256 * 24 + 244 * 4, 3);
+    const out = await run(i, 'smart-pack');
+    expect(out.result.makespan).toBeLessThan(36_400);
+    expect(out.gap).toBeLessThan(0.005);
+  }, 30_000);
+
   it('waits for a start window (IDLE, then a CLEAN that ends when the lot may start)', async () => {
     const out = await run(
       { lots_data: [{ lot_id: 'L', type: 'A', vials: vialsFor(1), start_window: at(30) }], start_time: T0 },
