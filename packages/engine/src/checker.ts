@@ -94,6 +94,10 @@ export function checkSchedule(inst: Instance, result: ScheduleResult): { ok: boo
             add(`${where}: CLEAN lasts ${(e - s) / MS_PER_HOUR} h, not ${cfg.clean_hours}`);
           if (pendingCo) add(`${where}: a CHANGEOVER must be followed by its FILL`);
           if (cleanPending) add(`${where}: two CLEANs without a FILL`);
+          if (cfg.window_hours === null && blockOpen && lastFillType !== null)
+            add(
+              `${where}: no cleaning regime (window_hours null): a CLEAN only opens a line or follows a downtime`,
+            );
           blockOpen = true;
           cleanSeen = true;
           origin = e;

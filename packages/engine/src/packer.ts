@@ -76,8 +76,9 @@ export class LineSim {
     const cfg = inst.config;
     const W = cfg.window_hours;
     const sw = lot.startWindow ?? 0;
-    // 1. continue the open block
-    if (!forceNew && this.lastType >= 0) {
+    // 1. continue the open block. Without a cleaning regime (window_hours null) there are no
+    //    voluntary block breaks: a CLEAN only opens a line or follows a downtime (SPEC §3).
+    if ((!forceNew || W === null) && this.lastType >= 0) {
       const co = changeover(inst, this.k, this.lastType, lot.typeIndex);
       const fs = Math.max(this.t + co, sw);
       const fe = fs + f;
@@ -106,6 +107,11 @@ export class LineSim {
     // 3. a new block opened by a CLEAN, pushed past downtime as needed
     const C = cfg.clean_hours;
     let cs = Math.max(this.t, sw - C);
+    if (W === null && this.lastType >= 0) {
+      // continuing failed only because of a downtime: the new block starts after it
+      const d = this.conflict(this.t, Infinity);
+      if (d >= 0) cs = Math.max(cs, this.inst.lines[this.k].downtime[d].end);
+    }
     for (;;) {
       const c = this.conflict(cs, cs + C + f);
       if (c < 0) break;

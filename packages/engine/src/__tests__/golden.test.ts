@@ -42,6 +42,24 @@ describe('golden cases (hand-computed)', () => {
       expect((await run(three, s)).result.makespan).toBeGreaterThanOrEqual(42 - 1e-6);
   });
 
+  it('without a cleaning regime a long changeover is paid, never dodged with a CLEAN', async () => {
+    // A→B costs 50 h on the only line, far more than a 24 h CLEAN, but window_hours null means
+    // there are no cleans after the first block: 2 + 50 + 3 hours (no initial clean)
+    const input = {
+      lots_data: [
+        { lot_id: 'A1', type: 'A', vials: 1, fill_hours: 2 },
+        { lot_id: 'B1', type: 'B', vials: 1, fill_hours: 3 },
+      ],
+      config: { window_hours: null, initial_clean: false, changeover_matrix: { A: { B: 50 }, B: { A: 50 } } },
+      start_time: T0,
+    };
+    for (const s of STRATEGY_IDS) {
+      const out = await run(input, s);
+      expect(out.result.makespan).toBeCloseTo(55, 6);
+      expect(out.result.activities.map((a) => a.kind)).toEqual(['FILL', 'CHANGEOVER', 'FILL']);
+    }
+  });
+
   it('lots.csv on one line with the defaults reaches the proven optimum 497.16 h', async () => {
     const { lots, errors } = parseLotsCsv(readFileSync(join(LOTS, 'lots.csv'), 'utf8'));
     expect(errors).toEqual([]);
