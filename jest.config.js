@@ -10,7 +10,7 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
-  moduleNameMapper: { '^@fillsched/(contracts|engine|service-kit)$': '<rootDir>/packages/$1/src' },
+  moduleNameMapper: { '^@fillsched/(contracts|engine|service-kit|job-owner)$': '<rootDir>/packages/$1/src' },
 };
 module.exports = {
   projects: [

@@ -10,6 +10,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import type { ServiceClient } from './client';
+import type { RpcReply, RpcRequest } from './rpc';
 
 // Synchronous last-resort cleanup when the test process exits without calling stop()
 // (a crash, process.exit, an aborted run): kill the servers and remove their temp dirs.
@@ -281,4 +283,121 @@ export async function startMongoForTests(opts: { readyTimeoutMs?: number } = {})
   } finally {
     clearTimeout(timer);
   }
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** The JSON log lines written to stdout so far. */
+  lines: Array<Record<string, unknown>>;
+  stderr(): string;
+  /** Resolves with the exit code once the process has exited and its output has been read. */
+  exited: Promise<number | null>;
+  /** Resolves with the first log line matching; rejects after timeoutMs or when the process ends first. */
+  waitForLine(
+    match: (l: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /** `waitForLine` for the line whose `msg` is exactly `msg`. */
+  waitFor(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends the signal (SIGKILL after 15 s) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Runs a service's `src/main.ts` as its own process from the TypeScript sources (no build), with
+ * `@fillsched/*` mapped to the workspace sources. LOG_LEVEL defaults to info; with
+ * `inheritEnv: false` the child sees only PATH and `env`, so no stray variable of the test run leaks in.
+ */
+export function spawnServiceProcess(opts: {
+  main: string;
+  env: Record<string, string>;
+  inheritEnv?: boolean;
+  /** Default timeout of waitForLine/waitFor; 20 s. */
+  waitTimeoutMs?: number;
+}): ServiceProcess {
+  // From src/ or dist/ alike: the hook lives with the sources.
+  const register = path.resolve(__dirname, '..', 'src', 'test-support', 'workspace-register.js');
+  const base = opts.inheritEnv === false ? { PATH: process.env.PATH ?? '' } : process.env;
+  const child = spawn(process.execPath, ['-r', register, opts.main], {
+    env: { ...base, LOG_LEVEL: 'info', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.trim().startsWith('{')) return;
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      return; // not a log line
+    }
+    waiters.forEach((w) => w());
+  });
+  // 'close' comes after stdout and stderr are fully read, so nothing the process wrote is missed.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const unregister = onProcessExit(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  void exited.then(unregister);
+
+  const waitForLine: ServiceProcess['waitForLine'] = (match, timeoutMs = opts.waitTimeoutMs ?? 20_000) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = lines.find(match);
+        if (hit) {
+          clearTimeout(timer);
+          resolve(hit);
+        }
+        return hit !== undefined;
+      };
+      const timer = setTimeout(
+        () => reject(new Error(`no matching log line; stderr: ${stderr.slice(-2000)}`)),
+        timeoutMs,
+      );
+      if (check()) return;
+      waiters.push(() => void check());
+      void exited.then(() => {
+        if (!check()) {
+          clearTimeout(timer);
+          reject(new Error(`process exited; stderr: ${stderr.slice(-2000)}`));
+        }
+      });
+    });
+
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    waitForLine,
+    waitFor: (msg, timeoutMs) => waitForLine((l) => l.msg === msg, timeoutMs),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** A ServiceClient whose replies are scripted per call (a returned Error is thrown); records the calls. */
+export function scriptedServiceClient(answer: (subject: string, payload: RpcRequest) => RpcReply | Error) {
+  const calls: Array<{ subject: string; payload: RpcRequest; timeoutMs?: number }> = [];
+  const client = {
+    service: 'fake',
+    breaker: undefined as never,
+    close: () => undefined,
+    async request(subject: string, payload: RpcRequest, opts?: { timeoutMs?: number }) {
+      calls.push({ subject, payload, timeoutMs: opts?.timeoutMs });
+      const a = answer(subject, payload);
+      if (a instanceof Error) throw a;
+      return a;
+    },
+  } satisfies ServiceClient;
+  return { client, calls };
 }

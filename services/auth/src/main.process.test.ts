@@ -4,66 +4,18 @@ import {
   createLogger,
   createServiceClient,
   findFreePort,
+  spawnServiceProcess,
   startNatsForTests,
+  type ServiceProcess,
   type TestNats,
 } from '@fillsched/service-kit';
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import readline from 'node:readline';
 
-const CHILD = path.join(__dirname, 'test-support', 'main-child.js');
+const MAIN = path.join(__dirname, 'main.ts');
 
-interface Run {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  stderr: () => string;
-  exited: Promise<number | null>;
-  waitFor(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-function run(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [CHILD], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<() => void> = [];
-  readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-    try {
-      lines.push(JSON.parse(l) as Record<string, unknown>);
-      waiters.forEach((w) => w());
-    } catch {
-      /* not a log line */
-    }
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    lines,
-    stderr: () => err,
-    exited,
-    waitFor(msg, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = lines.find((l) => l.msg === msg);
-          if (hit) {
-            clearTimeout(timer);
-            resolve(hit);
-          }
-        };
-        const timer = setTimeout(
-          () => reject(new Error(`no "${msg}" log line; stderr: ${err.slice(-1000)}`)),
-          timeoutMs,
-        );
-        waiters.push(check);
-        check();
-        void exited.then(() => setTimeout(check, 50));
-      });
-    },
-  };
-}
+/** The service as its own process, seeing only PATH and `env`. */
+const run = (env: Record<string, string>): ServiceProcess =>
+  spawnServiceProcess({ main: MAIN, env, inheritEnv: false });
 
 describe('auth main process', () => {
   let nats: TestNats;

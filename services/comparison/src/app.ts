@@ -1,3 +1,4 @@
+import type { EventDecision } from '@fillsched/job-owner';
 import {
   CloudEventSchema,
   ComparisonFinishedSchema,
@@ -52,10 +53,7 @@ export type ComparisonOp = keyof typeof RPC.comparison;
 export type Handler = (req: RpcRequest) => Promise<RpcReply>;
 
 /** What the lifecycle consumer does with a message once the handler is done. */
-export type EventDecision =
-  | { action: 'ack'; note?: string }
-  | { action: 'term'; reason: string }
-  | { action: 'nak'; delayMs: number; reason: string };
+export type { EventDecision };
 
 export interface ComparisonAppDeps {
   comparisons: ComparisonRepository;

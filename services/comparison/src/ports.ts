@@ -1,6 +1,6 @@
-import type { CloudEvent, SolveJob } from '@fillsched/contracts';
+import type { CloudEvent } from '@fillsched/contracts';
 import type { StrategyId } from '@fillsched/engine';
-import type { RpcUser } from '@fillsched/service-kit';
+import type { SolveJobPublisher } from '@fillsched/job-owner';
 
 export type ComparisonStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type EntryStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -88,32 +88,12 @@ export interface ComparisonRepository {
   markFinishedPublished(id: number): Promise<void>;
 }
 
-export interface JobPublisher {
-  /**
-   * `duplicate: true` when the stream already held this event id: the job id was used before,
-   * which only happens when non-durable storage restarted and handed out the same ids again.
-   */
-  publishJob(event: CloudEvent<SolveJob>): Promise<{ duplicate: boolean }>;
+export interface JobPublisher extends SolveJobPublisher {
   /** The aggregate event on `comparisonFinishedSubject(id)`. */
   publishFinished(subject: string, event: CloudEvent): Promise<void>;
 }
 
-export interface Canceller {
-  /** KV mark (a solver claiming it later skips it) + broadcast (a running solver aborts). */
-  cancel(jobId: string): Promise<void>;
-}
-
-export type ResolveOutcome =
-  | { kind: 'resolved'; config: Record<string, unknown>; template_id: number | null }
-  | { kind: 'rejected'; status: number; body: unknown }
-  | { kind: 'unavailable'; reason: string };
-
-export interface ConfigResolver {
-  resolve(
-    user: RpcUser,
-    req: { config_id: number | null; config: Record<string, unknown> | null },
-  ): Promise<ResolveOutcome>;
-}
+export type { Canceller, ConfigResolver, ResolveOutcome } from '@fillsched/job-owner';
 
 export interface Clock {
   now(): Date;

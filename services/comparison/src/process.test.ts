@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { RPC } from '@fillsched/contracts';
 import {
@@ -5,16 +6,20 @@ import {
   createLogger,
   createServiceClient,
   startMongoForTests,
+  spawnServiceProcess,
   startNatsForTests,
   publishEvent,
   type NatsHandle,
+  type ServiceProcess,
   type ServiceClient,
   type TestNats,
 } from '@fillsched/service-kit';
-import { spawnService, type ServiceProcess } from './test-support/spawn-service';
 import { lifecycleEvent } from './testing-fakes';
 
 jest.setTimeout(60_000);
+
+const spawnService = (env: Record<string, string>): ServiceProcess =>
+  spawnServiceProcess({ main: path.join(__dirname, 'main.ts'), env });
 
 const logger = createLogger('comparison-process-test', 'silent');
 let nats: TestNats;

@@ -1,23 +1,21 @@
 import { jetstream } from '@nats-io/jetstream';
-import { RPC, STREAM_SPECS, ownerConsumerSpec, ownerEventsFilter } from '@fillsched/contracts';
+import { RPC } from '@fillsched/contracts';
+import {
+  NatsCanceller,
+  NatsConfigResolver,
+  openCancellationsBucket,
+  provisionOwnerStreams,
+} from '@fillsched/job-owner';
 import {
   createServiceClient,
-  ensureStreams,
   serveRequests,
-  type ConsumerSpec,
   type IdAllocator,
   type Logger,
   type NatsHandle,
   type Responder,
   type ServiceClient,
-  type StreamSpec,
 } from '@fillsched/service-kit';
-import {
-  NatsCanceller,
-  NatsConfigResolver,
-  NatsJobPublisher,
-  openCancellationsBucket,
-} from './adapters/nats';
+import { NatsJobPublisher } from './adapters/nats';
 import { createComparisonApp, type ComparisonApp, type ComparisonOp } from './app';
 import { COMPARISON_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
 import { systemClock, type Clock, type ComparisonRepository } from './ports';
@@ -25,16 +23,12 @@ import { systemClock, type Clock, type ComparisonRepository } from './ports';
 export const QUEUE_GROUP = 'comparison';
 
 /** Every stream of the platform plus our durable consumer; idempotent, so start order never matters. */
-export async function provisionStreams(handle: NatsHandle, logger: Logger, durable = COMPARISON_CONSUMER) {
-  const { stream, ...config } = ownerConsumerSpec(durable, ownerEventsFilter('comparison'));
-  await ensureStreams(
-    handle.nc,
-    {
-      streams: Object.values(STREAM_SPECS) as unknown as StreamSpec[],
-      consumers: [{ stream, config } as unknown as ConsumerSpec],
-    },
-    logger,
-  );
+export function provisionStreams(
+  handle: NatsHandle,
+  logger: Logger,
+  durable = COMPARISON_CONSUMER,
+): Promise<void> {
+  return provisionOwnerStreams(handle, logger, 'comparison', durable);
 }
 
 export interface ComparisonServiceOptions {

@@ -1,17 +1,22 @@
+import path from 'node:path';
 import { RPC } from '@fillsched/contracts';
 import {
   connectNats,
   createLogger,
   createServiceClient,
   startMongoForTests,
+  spawnServiceProcess,
   startNatsForTests,
   type NatsHandle,
+  type ServiceProcess,
   type ServiceClient,
   type TestNats,
 } from '@fillsched/service-kit';
-import { spawnService, type ServiceProcess } from './test-support/spawn-service';
 
 jest.setTimeout(60_000);
+
+const spawnService = (env: Record<string, string>): ServiceProcess =>
+  spawnServiceProcess({ main: path.join(__dirname, 'main.ts'), env });
 
 const logger = createLogger('config-process-test', 'silent');
 let nats: TestNats;

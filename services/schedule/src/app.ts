@@ -1,3 +1,4 @@
+import type { EventDecision } from '@fillsched/job-owner';
 import type { z } from 'zod';
 import {
   CloudEventSchema,
@@ -68,10 +69,7 @@ export type ScheduleOp = 'create' | 'get' | 'list' | 'delete' | 'export' | 'vali
 export type Handler = (req: RpcRequest) => Promise<RpcReply>;
 
 /** What the lifecycle consumer does with a message once the handler is done. */
-export type EventDecision =
-  | { action: 'ack'; note?: string }
-  | { action: 'term'; reason: string }
-  | { action: 'nak'; delayMs: number; reason: string };
+export type { EventDecision };
 
 export interface ScheduleApp {
   handlers: Record<ScheduleOp, Handler>;

@@ -2,9 +2,7 @@
  * src/main.ts as its own process (from the TypeScript sources): env validation, readiness, and
  * the SIGTERM sequence answering a request in flight before exiting 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import readline from 'node:readline';
 import { RPC } from '@fillsched/contracts';
 import {
   connectNats,
@@ -12,38 +10,18 @@ import {
   decodeJson,
   encodeJson,
   findFreePort,
+  spawnServiceProcess,
   startNatsForTests,
   type RpcReply,
+  type ServiceProcess,
   type TestNats,
 } from '@fillsched/service-kit';
 
-const CHILD = path.join(__dirname, 'testing', 'main-child.js');
+const MAIN = path.join(__dirname, 'main.ts');
 
-function run(env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, [CHILD], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-    try {
-      lines.push(JSON.parse(l) as Record<string, unknown>);
-    } catch {
-      /* not a log line */
-    }
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = async (msg: string, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while (!lines.some((l) => l.msg === msg)) {
-      if (Date.now() > deadline) throw new Error(`no "${msg}" log line; stderr: ${err.slice(-1000)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { child, lines, exited, waitFor, stderr: () => err };
-}
+/** The service as its own process, seeing only PATH and `env`. */
+const run = (env: Record<string, string>): ServiceProcess =>
+  spawnServiceProcess({ main: MAIN, env, inheritEnv: false, waitTimeoutMs: 30_000 });
 
 let nats: TestNats;
 beforeAll(async () => {

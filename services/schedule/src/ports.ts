@@ -1,4 +1,4 @@
-import type { CloudEvent, RpcUser, ScheduleStatus, SolveJob } from '@fillsched/contracts';
+import type { CloudEvent, ScheduleStatus, SolveJob } from '@fillsched/contracts';
 import type { StrategyId } from '@fillsched/engine';
 import type { IdAllocator } from '@fillsched/service-kit';
 
@@ -116,23 +116,7 @@ export interface JobPublisher {
   publish(event: CloudEvent<SolveJob>): Promise<void>;
 }
 
-/** Tells the solver pool to abort (running job) or skip (queued job) a job. */
-export interface Canceller {
-  cancel(jobId: string): Promise<void>;
-}
-
-export type ResolveOutcome =
-  | { kind: 'resolved'; config: Record<string, unknown>; template_id: number | null }
-  /** The config service answered with a client error (template not found, invalid id): pass it through. */
-  | { kind: 'rejected'; status: number; body: unknown }
-  | { kind: 'unavailable'; reason: string };
-
-export interface ConfigResolver {
-  resolve(
-    user: RpcUser,
-    req: { config_id: number | null; config: Record<string, unknown> | null },
-  ): Promise<ResolveOutcome>;
-}
+export type { Canceller, ConfigResolver, ResolveOutcome } from '@fillsched/job-owner';
 
 export type FetchOutcome =
   { kind: 'ok'; result: StoredResult } | { kind: 'not_found' } | { kind: 'unavailable'; reason: string };

@@ -1,24 +1,24 @@
 import { jetstream } from '@nats-io/jetstream';
-import { EVENTS_STREAM, RPC, STREAM_SPECS, ownerConsumerSpec, ownerEventsFilter } from '@fillsched/contracts';
+import { RPC } from '@fillsched/contracts';
+import {
+  NatsCanceller,
+  NatsConfigResolver,
+  openCancellationsBucket,
+  provisionOwnerStreams,
+} from '@fillsched/job-owner';
 import {
   createServiceClient,
-  ensureStreams,
   serveRequests,
-  type ConsumerSpec,
   type IdAllocator,
   type Logger,
   type NatsHandle,
   type Responder,
   type ServiceClient,
-  type StreamSpec,
 } from '@fillsched/service-kit';
 import {
   HighWaterIdAllocator,
-  NatsCanceller,
-  NatsConfigResolver,
   NatsJobPublisher,
   NatsResultFetcher,
-  openCancellationsBucket,
   openCountersBucket,
 } from './adapters/nats';
 import { createScheduleApp, type ScheduleApp, type ScheduleOp } from './app';
@@ -28,21 +28,12 @@ import { systemClock, type Clock, type ResultRepository, type ScheduleRepository
 export const QUEUE_GROUP = 'schedule';
 
 /** Every stream of the platform plus our durable consumer; idempotent, so start order never matters. */
-export async function provisionStreams(
+export function provisionStreams(
   handle: NatsHandle,
   logger: Logger,
   durable = SCHEDULE_CONSUMER,
 ): Promise<void> {
-  const { stream, ...config } = ownerConsumerSpec(durable, ownerEventsFilter('schedule'));
-  await ensureStreams(
-    handle.nc,
-    {
-      streams: Object.values(STREAM_SPECS) as unknown as StreamSpec[],
-      consumers: [{ stream, config } as unknown as ConsumerSpec],
-    },
-    logger,
-  );
-  if (stream !== EVENTS_STREAM) throw new Error(`unexpected consumer stream ${stream}`);
+  return provisionOwnerStreams(handle, logger, 'schedule', durable);
 }
 
 export interface ScheduleServiceOptions {

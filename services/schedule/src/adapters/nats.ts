@@ -1,108 +1,15 @@
-import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  CANCEL_SUBJECT,
-  CANCELLATIONS_BUCKET,
-  JOBS_SUBJECT,
-  KV_SPECS,
-  RPC,
-  type CloudEvent,
-  type RpcUser,
-  type SolveJob,
-} from '@fillsched/contracts';
-import {
-  encodeJson,
-  isServiceError,
-  publishEvent,
-  type IdAllocator,
-  type ServiceClient,
-} from '@fillsched/service-kit';
-import type {
-  Canceller,
-  ConfigResolver,
-  FetchOutcome,
-  JobPublisher,
-  ResolveOutcome,
-  ResultActivity,
-  ResultFetcher,
-  StoredResult,
-} from '../ports';
+import { RPC, type CloudEvent, type SolveJob } from '@fillsched/contracts';
+import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
+import type { IdAllocator, ServiceClient } from '@fillsched/service-kit';
+import type { FetchOutcome, JobPublisher, ResultActivity, ResultFetcher, StoredResult } from '../ports';
 
-export class NatsJobPublisher implements JobPublisher {
-  constructor(
-    private readonly js: JetStreamClient,
-    private readonly opts: { timeoutMs?: number; retries?: number } = {},
-  ) {}
-
+/** The shared solve-job publisher behind this service's `publish` port. */
+export class NatsJobPublisher extends NatsSolveJobPublisher implements JobPublisher {
   async publish(event: CloudEvent<SolveJob>): Promise<void> {
-    await publishEvent(this.js, JOBS_SUBJECT, event, this.opts);
-  }
-}
-
-/** Creates the cancellations bucket if missing (same TTL everywhere), else opens the existing one. */
-export async function openCancellationsBucket(nc: NatsConnection): Promise<KV> {
-  const kvm = new Kvm(nc);
-  try {
-    return await kvm.create(CANCELLATIONS_BUCKET, { ttl: KV_SPECS.cancellations.ttlMs });
-  } catch {
-    // Created by another service with slightly different options: use it as it is.
-    return kvm.open(CANCELLATIONS_BUCKET);
-  }
-}
-
-/**
- * KV first (a solver that claims the job later skips it), then the core broadcast (a solver
- * running it aborts now). The broadcast is flushed so it has left this process when we reply.
- */
-export class NatsCanceller implements Canceller {
-  constructor(
-    private readonly nc: NatsConnection,
-    private readonly kv: KV,
-  ) {}
-
-  async cancel(jobId: string): Promise<void> {
-    await this.kv.put(jobId, encodeJson({ job_id: jobId, reason: 'deleted', at: new Date().toISOString() }));
-    this.nc.publish(CANCEL_SUBJECT, encodeJson({ job_id: jobId }));
-    await this.nc.flush();
-  }
-}
-
-export class NatsConfigResolver implements ConfigResolver {
-  constructor(
-    private readonly client: ServiceClient,
-    private readonly timeoutMs = 3000,
-  ) {}
-
-  async resolve(
-    user: RpcUser,
-    req: { config_id: number | null; config: Record<string, unknown> | null },
-  ): Promise<ResolveOutcome> {
-    try {
-      const reply = await this.client.request(
-        RPC.config.resolve,
-        { user, body: { config_id: req.config_id, config: req.config } },
-        { timeoutMs: this.timeoutMs },
-      );
-      if (reply.status === 200) {
-        const body = reply.body as { config?: unknown; template_id?: unknown } | null;
-        const config = body?.config;
-        if (!config || typeof config !== 'object' || Array.isArray(config))
-          return { kind: 'unavailable', reason: 'malformed reply from the config service' };
-        const tid = body?.template_id;
-        return {
-          kind: 'resolved',
-          config: config as Record<string, unknown>,
-          template_id: typeof tid === 'number' ? tid : null,
-        };
-      }
-      if (reply.status >= 400 && reply.status < 500)
-        return { kind: 'rejected', status: reply.status, body: reply.body };
-      return { kind: 'unavailable', reason: `config service replied ${reply.status}` };
-    } catch (err) {
-      if (isServiceError(err)) return { kind: 'unavailable', reason: err.message };
-      return { kind: 'unavailable', reason: (err as Error)?.message ?? String(err) };
-    }
+    await this.publishJob(event);
   }
 }
 

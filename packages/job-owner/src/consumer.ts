@@ -1,0 +1,130 @@
+import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EVENTS_STREAM } from '@fillsched/contracts';
+import { CORRELATION_HEADER, correlationIdFrom, withCorrelation, type Logger } from '@fillsched/service-kit';
+import type { EventDecision } from './ports';
+
+export interface LifecycleConsumer {
+  /** Stops pulling and waits for the message in hand to be settled. */
+  stop(): Promise<void>;
+  /** Messages settled so far (tests wait on it). */
+  processed(): number;
+}
+
+export interface LifecycleConsumerOptions {
+  nc: NatsConnection;
+  logger: Logger;
+  /** The durable pull consumer on EVENTS_STREAM (provisioned by the owning service). */
+  durable: string;
+  /** Applies one parsed event; a throw is treated as a transient failure (nak after retryDelayMs). */
+  handle: (raw: unknown, meta: { deliveryCount: number }) => Promise<EventDecision>;
+  /** Redelivery delay when `handle` throws. */
+  retryDelayMs: number;
+  /** When set, `working()` is sent at this interval while `handle` runs (it may outlast ack_wait). */
+  workingIntervalMs?: number;
+  /** Called with the action taken for every settled message (metrics). */
+  onSettled?: (action: EventDecision['action']) => void;
+  /** Names the events in the start log line. */
+  description?: string;
+}
+
+/**
+ * Follows a service's lifecycle events with its durable pull consumer, one message at a time
+ * (the owners' conditional updates make any order and any number of replicas safe). Acks only
+ * after `handle` has stored the change; an unparseable message is terminated, never retried forever.
+ */
+export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Promise<LifecycleConsumer> {
+  const { logger, durable } = opts;
+  const consumer = await jetstream(opts.nc).consumers.get(EVENTS_STREAM, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 16 });
+  let count = 0;
+  let stopping = false;
+
+  const settle = async (m: JsMsg): Promise<void> => {
+    let raw: unknown;
+    try {
+      raw = m.json();
+    } catch {
+      logger.error({ subject: m.subject, seq: m.seq }, 'unparseable lifecycle event terminated');
+      opts.onSettled?.('term');
+      // No reason argument: NATS 2.9 ignores `+TERM <reason>` and would redeliver the message.
+      m.term();
+      return;
+    }
+    const fromEvent = (raw as { correlationid?: unknown } | null)?.correlationid;
+    const cid = correlationIdFrom(
+      m.headers?.get(CORRELATION_HEADER) || (typeof fromEvent === 'string' ? fromEvent : undefined),
+    );
+    await withCorrelation(cid, async () => {
+      const timer =
+        opts.workingIntervalMs !== undefined
+          ? setInterval(() => m.working(), opts.workingIntervalMs)
+          : undefined;
+      let decision: EventDecision;
+      try {
+        decision = await opts.handle(raw, { deliveryCount: m.info.deliveryCount });
+      } catch (err) {
+        decision = {
+          action: 'nak',
+          delayMs: opts.retryDelayMs,
+          reason: (err as Error)?.message ?? String(err),
+        };
+      } finally {
+        if (timer) clearInterval(timer);
+      }
+      opts.onSettled?.(decision.action);
+      if (decision.action === 'ack') {
+        m.ack();
+        logger.debug({ subject: m.subject, note: decision.note }, 'lifecycle event applied');
+      } else if (decision.action === 'term') {
+        logger.error(
+          { subject: m.subject, seq: m.seq, reason: decision.reason },
+          'lifecycle event terminated',
+        );
+        m.term();
+      } else {
+        logger.warn(
+          {
+            subject: m.subject,
+            reason: decision.reason,
+            delay_ms: decision.delayMs,
+            attempt: m.info.deliveryCount,
+          },
+          'lifecycle event will be retried',
+        );
+        m.nak(decision.delayMs);
+      }
+    });
+  };
+
+  const loop = (async () => {
+    for await (const m of messages) {
+      if (stopping) {
+        // Pulled but not processed: hand it straight back for another replica.
+        m.nak();
+        continue;
+      }
+      try {
+        await settle(m);
+      } catch (err) {
+        logger.error({ err, subject: m.subject }, 'lifecycle event handling failed');
+      }
+      count++;
+    }
+  })().catch((err) => logger.error({ err }, 'lifecycle consumer stopped with an error'));
+
+  logger.info(
+    { stream: EVENTS_STREAM, consumer: durable },
+    `following ${opts.description ?? 'lifecycle events'}`,
+  );
+  return {
+    processed: () => count,
+    async stop() {
+      if (!stopping) {
+        stopping = true;
+        messages.stop();
+      }
+      await loop;
+    },
+  };
+}

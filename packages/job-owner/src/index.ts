@@ -1,0 +1,6 @@
+// What services that own solve jobs (schedule, comparison) share: the ports towards the config
+// service and the solver pool, their NATS adapters, stream provisioning and the lifecycle consumer.
+export * from './ports';
+export * from './nats';
+export * from './streams';
+export * from './consumer';

@@ -1,0 +1,307 @@
+/**
+ * The shared job-owner adapters against a real nats-server: stream provisioning, the lifecycle
+ * consumer's settling (ack / term / nak / throw, working() heartbeats, stop), the cancellations
+ * bucket with its broadcast, and the deduplicating jobs publisher.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { headers, type Subscription } from '@nats-io/transport-node';
+import {
+  CANCEL_SUBJECT,
+  EVENTS_STREAM,
+  JOBS_STREAM,
+  lifecycleSubject,
+  type CloudEvent,
+  type SolveJob,
+} from '@fillsched/contracts';
+import {
+  CORRELATION_HEADER,
+  connectNats,
+  createLogger,
+  currentCorrelationId,
+  decodeJson,
+  type NatsHandle,
+  type TestNats,
+  startNatsForTests,
+} from '@fillsched/service-kit';
+import { runLifecycleConsumer, type LifecycleConsumer } from './consumer';
+import { NatsCanceller, NatsJobPublisher, openCancellationsBucket } from './nats';
+import type { EventDecision } from './ports';
+import { provisionOwnerStreams } from './streams';
+
+jest.setTimeout(30_000);
+
+const logger = createLogger('job-owner-test', 'silent');
+let nats: TestNats;
+let handle: NatsHandle;
+let jsm: JetStreamManager;
+let consumer: LifecycleConsumer | undefined;
+let durableSeq = 0;
+
+beforeAll(async () => {
+  nats = await startNatsForTests();
+  handle = await connectNats({ servers: nats.url, name: 'job-owner-test', logger });
+  jsm = await jetstreamManager(handle.nc);
+});
+afterEach(async () => {
+  await consumer?.stop();
+  consumer = undefined;
+});
+afterAll(async () => {
+  await handle?.close();
+  await nats?.stop();
+});
+
+async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A fresh durable (and a fresh schedule id range) per test, so tests never see each other's events. */
+async function freshOwner(): Promise<{ durable: string; base: number }> {
+  durableSeq++;
+  const durable = `job-owner-test-${durableSeq}`;
+  await provisionOwnerStreams(handle, logger, 'schedule', 'job-owner-test');
+  // Same settings as the owner durable, but starting after whatever earlier tests left in the stream.
+  const { last_seq } = (await jsm.streams.info(EVENTS_STREAM)).state;
+  await jsm.consumers.add(EVENTS_STREAM, {
+    durable_name: durable,
+    filter_subject: 'fillsched.events.schedule.>',
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: 30_000_000_000,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: last_seq + 1,
+  });
+  return { durable, base: durableSeq * 1000 };
+}
+
+async function publishRaw(subject: string, data: string | object, correlationId?: string): Promise<void> {
+  const h = headers();
+  if (correlationId) h.set(CORRELATION_HEADER, correlationId);
+  await jetstream(handle.nc).publish(subject, typeof data === 'string' ? data : JSON.stringify(data), {
+    headers: h,
+  });
+}
+
+async function pendingOf(durable: string): Promise<{ ackPending: number; pending: number }> {
+  const info = await jsm.consumers.info(EVENTS_STREAM, durable);
+  return { ackPending: info.num_ack_pending, pending: info.num_pending };
+}
+
+test('provisioning is idempotent and creates the owner durable on the events stream with its filter', async () => {
+  await provisionOwnerStreams(handle, logger, 'comparison', 'job-owner-provision');
+  await provisionOwnerStreams(handle, logger, 'comparison', 'job-owner-provision');
+  const info = await jsm.consumers.info(EVENTS_STREAM, 'job-owner-provision');
+  expect(info.config.filter_subject).toBe('fillsched.events.comparison.>');
+  expect(info.config.ack_policy).toBe(AckPolicy.Explicit);
+  await expect(jsm.streams.info(JOBS_STREAM)).resolves.toBeDefined();
+});
+
+test('an applied event is acked once, with the parsed body, delivery count and correlation id', async () => {
+  const { durable, base } = await freshOwner();
+  const seen: Array<{ raw: unknown; deliveryCount: number; cid: string | undefined }> = [];
+  const settled: string[] = [];
+  consumer = await runLifecycleConsumer({
+    nc: handle.nc,
+    logger,
+    durable,
+    retryDelayMs: 100,
+    onSettled: (a) => settled.push(a),
+    handle: async (raw, meta) => {
+      seen.push({ raw, deliveryCount: meta.deliveryCount, cid: currentCorrelationId() });
+      return { action: 'ack' };
+    },
+  });
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'started'), { id: 'e1' }, 'cid-from-header');
+  await publishRaw(lifecycleSubject('schedule', base + 2, 'started'), {
+    id: 'e2',
+    correlationid: 'cid-from-event',
+  });
+  await waitUntil(() => consumer!.processed() === 2);
+  expect(seen).toEqual([
+    { raw: { id: 'e1' }, deliveryCount: 1, cid: 'cid-from-header' },
+    { raw: { id: 'e2', correlationid: 'cid-from-event' }, deliveryCount: 1, cid: 'cid-from-event' },
+  ]);
+  expect(settled).toEqual(['ack', 'ack']);
+  await waitUntil(async () => (await pendingOf(durable)).ackPending === 0);
+  expect(await pendingOf(durable)).toEqual({ ackPending: 0, pending: 0 });
+});
+
+test('an unparseable event is terminated without reaching the handler and never comes back', async () => {
+  const { durable, base } = await freshOwner();
+  const handled: unknown[] = [];
+  const settled: string[] = [];
+  consumer = await runLifecycleConsumer({
+    nc: handle.nc,
+    logger,
+    durable,
+    retryDelayMs: 100,
+    onSettled: (a) => settled.push(a),
+    handle: async (raw) => {
+      handled.push(raw);
+      return { action: 'ack' };
+    },
+  });
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'started'), '{not json');
+  await publishRaw(lifecycleSubject('schedule', base + 2, 'started'), { ok: true });
+  await waitUntil(() => consumer!.processed() === 2);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(handled).toEqual([{ ok: true }]);
+  expect(settled).toEqual(['term', 'ack']);
+  expect(consumer.processed()).toBe(2);
+  expect(await pendingOf(durable)).toEqual({ ackPending: 0, pending: 0 });
+});
+
+test.each<[string, (attempt: number) => EventDecision | Error]>([
+  [
+    'a nak decision',
+    (n) => (n === 1 ? { action: 'nak', delayMs: 200, reason: 'store down' } : { action: 'ack' }),
+  ],
+  ['a throwing handler (nak after retryDelayMs)', (n) => (n === 1 ? new Error('boom') : { action: 'ack' })],
+])('%s is redelivered later with the next delivery count', async (_what, decide) => {
+  const { durable, base } = await freshOwner();
+  const attempts: number[] = [];
+  const settled: string[] = [];
+  consumer = await runLifecycleConsumer({
+    nc: handle.nc,
+    logger,
+    durable,
+    retryDelayMs: 200,
+    onSettled: (a) => settled.push(a),
+    handle: async (_raw, meta) => {
+      attempts.push(meta.deliveryCount);
+      const d = decide(meta.deliveryCount);
+      if (d instanceof Error) throw d;
+      return d;
+    },
+  });
+  const started = Date.now();
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'completed'), { id: 'x' });
+  await waitUntil(() => consumer!.processed() === 2);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  expect(attempts).toEqual([1, 2]);
+  expect(settled).toEqual(['nak', 'ack']);
+});
+
+test('a term decision settles the event for good', async () => {
+  const { durable, base } = await freshOwner();
+  let calls = 0;
+  consumer = await runLifecycleConsumer({
+    nc: handle.nc,
+    logger,
+    durable,
+    retryDelayMs: 50,
+    handle: async () => {
+      calls++;
+      return { action: 'term', reason: 'not a CloudEvent' };
+    },
+  });
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'failed'), { nope: 1 });
+  await waitUntil(() => consumer!.processed() === 1);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(calls).toBe(1);
+  expect(await pendingOf(durable)).toEqual({ ackPending: 0, pending: 0 });
+});
+
+test('working() heartbeats keep a slow event from being redelivered past ack_wait', async () => {
+  const { durable, base } = await freshOwner();
+  await jsm.consumers.update(EVENTS_STREAM, durable, { ack_wait: 1_000_000_000 });
+  const attempts: number[] = [];
+  consumer = await runLifecycleConsumer({
+    nc: handle.nc,
+    logger,
+    durable,
+    retryDelayMs: 50,
+    workingIntervalMs: 250,
+    handle: async (_raw, meta) => {
+      attempts.push(meta.deliveryCount);
+      await new Promise((r) => setTimeout(r, 2500));
+      return { action: 'ack' };
+    },
+  });
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'completed'), { big: true });
+  await waitUntil(() => consumer!.processed() === 1);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(attempts).toEqual([1]);
+  expect(consumer.processed()).toBe(1);
+});
+
+test('stop() waits for the event in hand to be settled, and may be called again', async () => {
+  const { durable, base } = await freshOwner();
+  let release!: () => void;
+  const entered = new Promise<void>((resolveEntered) => {
+    void runLifecycleConsumer({
+      nc: handle.nc,
+      logger,
+      durable,
+      retryDelayMs: 50,
+      handle: async () => {
+        resolveEntered();
+        await new Promise<void>((r) => (release = r));
+        return { action: 'ack' };
+      },
+    }).then((c) => (consumer = c));
+  });
+  await waitUntil(() => consumer !== undefined);
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'started'), { id: 's' });
+  await entered;
+  let stopped = false;
+  const stopping = consumer!.stop().then(() => (stopped = true));
+  await new Promise((r) => setTimeout(r, 200));
+  expect(stopped).toBe(false);
+  release();
+  await stopping;
+  expect(consumer!.processed()).toBe(1);
+  await consumer!.stop();
+  expect(await pendingOf(durable)).toEqual({ ackPending: 0, pending: 0 });
+});
+
+describe('cancellations', () => {
+  let sub: Subscription | undefined;
+  afterEach(() => sub?.unsubscribe());
+
+  test('the bucket opens when it already exists; cancel marks the KV, then broadcasts', async () => {
+    const kv = await openCancellationsBucket(handle.nc);
+    const again = await openCancellationsBucket(handle.nc);
+    const broadcasts: unknown[] = [];
+    sub = handle.nc.subscribe(CANCEL_SUBJECT, {
+      callback: (_e, m) => void broadcasts.push(decodeJson(m.data)),
+    });
+    await handle.nc.flush();
+
+    await new NatsCanceller(handle.nc, kv).cancel('schedule.7');
+    const entry = await again.get('schedule.7');
+    expect(entry && (JSON.parse(entry.string()) as Record<string, unknown>)).toMatchObject({
+      job_id: 'schedule.7',
+      reason: 'deleted',
+    });
+    await waitUntil(() => broadcasts.length === 1);
+    expect(broadcasts).toEqual([{ job_id: 'schedule.7' }]);
+  });
+});
+
+test('the jobs publisher reports a repeated event id as a duplicate and the stream keeps one copy', async () => {
+  await provisionOwnerStreams(handle, logger, 'schedule', 'job-owner-provision-jobs');
+  const event = {
+    specversion: '1.0',
+    id: `job-owner-test-${Date.now()}`,
+    source: 'job-owner-test',
+    type: 'fillsched.solve.requested',
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data: { job_id: 'schedule.1' },
+  } as unknown as CloudEvent<SolveJob>;
+  const before = (await jsm.streams.info(JOBS_STREAM)).state.messages;
+  const publisher = new NatsJobPublisher(jetstream(handle.nc), { timeoutMs: 2000, retries: 1 });
+  expect(await publisher.publishJob(event)).toEqual({ duplicate: false });
+  expect(await publisher.publishJob(event)).toEqual({ duplicate: true });
+  expect((await jsm.streams.info(JOBS_STREAM)).state.messages).toBe(before + 1);
+});
