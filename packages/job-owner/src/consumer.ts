@@ -28,6 +28,12 @@ export interface LifecycleConsumerOptions {
   description?: string;
 }
 
+/** What a service is started with; retry delay, heartbeats and metrics are the service's own policy. */
+export type OwnerConsumerOptions = Pick<LifecycleConsumerOptions, 'nc' | 'logger' | 'handle'> & {
+  /** Defaults to the service's durable name. */
+  durable?: string;
+};
+
 /**
  * Follows a service's lifecycle events with its durable pull consumer, one message at a time
  * (the owners' conditional updates make any order and any number of replicas safe). Acks only

@@ -4,3 +4,5 @@ export * from './ports';
 export * from './nats';
 export * from './streams';
 export * from './consumer';
+export * from './create';
+export * from './events';

@@ -29,7 +29,7 @@ import {
   type TestNats,
   startNatsForTests,
 } from '@fillsched/service-kit';
-import { runLifecycleConsumer, type LifecycleConsumer } from './consumer';
+import { runLifecycleConsumer, type LifecycleConsumer, type LifecycleConsumerOptions } from './consumer';
 import { NatsCanceller, NatsJobPublisher, openCancellationsBucket } from './nats';
 import type { EventDecision } from './ports';
 import { provisionOwnerStreams } from './streams';
@@ -91,9 +91,18 @@ async function publishRaw(subject: string, data: string | object, correlationId?
   });
 }
 
-async function pendingOf(durable: string): Promise<{ ackPending: number; pending: number }> {
-  const info = await jsm.consumers.info(EVENTS_STREAM, durable);
-  return { ackPending: info.num_ack_pending, pending: info.num_pending };
+/** The consumer under test on the test's durable. */
+const follow = (durable: string, opts: Omit<LifecycleConsumerOptions, 'nc' | 'logger' | 'durable'>) =>
+  runLifecycleConsumer({ nc: handle.nc, logger, durable, ...opts });
+
+/** Nothing pending or unacknowledged on the durable (acks are not awaited by clients: give them a moment). */
+async function expectAllSettled(durable: string): Promise<void> {
+  const read = async () => {
+    const info = await jsm.consumers.info(EVENTS_STREAM, durable);
+    return { ackPending: info.num_ack_pending, pending: info.num_pending };
+  };
+  await waitUntil(async () => (await read()).ackPending === 0, 3000).catch(() => undefined);
+  expect(await read()).toEqual({ ackPending: 0, pending: 0 });
 }
 
 test('provisioning is idempotent and creates the owner durable on the events stream with its filter', async () => {
@@ -109,10 +118,7 @@ test('an applied event is acked once, with the parsed body, delivery count and c
   const { durable, base } = await freshOwner();
   const seen: Array<{ raw: unknown; deliveryCount: number; cid: string | undefined }> = [];
   const settled: string[] = [];
-  consumer = await runLifecycleConsumer({
-    nc: handle.nc,
-    logger,
-    durable,
+  consumer = await follow(durable, {
     retryDelayMs: 100,
     onSettled: (a) => settled.push(a),
     handle: async (raw, meta) => {
@@ -131,18 +137,14 @@ test('an applied event is acked once, with the parsed body, delivery count and c
     { raw: { id: 'e2', correlationid: 'cid-from-event' }, deliveryCount: 1, cid: 'cid-from-event' },
   ]);
   expect(settled).toEqual(['ack', 'ack']);
-  await waitUntil(async () => (await pendingOf(durable)).ackPending === 0);
-  expect(await pendingOf(durable)).toEqual({ ackPending: 0, pending: 0 });
+  await expectAllSettled(durable);
 });
 
 test('an unparseable event is terminated without reaching the handler and never comes back', async () => {
   const { durable, base } = await freshOwner();
   const handled: unknown[] = [];
   const settled: string[] = [];
-  consumer = await runLifecycleConsumer({
-    nc: handle.nc,
-    logger,
-    durable,
+  consumer = await follow(durable, {
     retryDelayMs: 100,
     onSettled: (a) => settled.push(a),
     handle: async (raw) => {
@@ -157,7 +159,7 @@ test('an unparseable event is terminated without reaching the handler and never 
   expect(handled).toEqual([{ ok: true }]);
   expect(settled).toEqual(['term', 'ack']);
   expect(consumer.processed()).toBe(2);
-  expect(await pendingOf(durable)).toEqual({ ackPending: 0, pending: 0 });
+  await expectAllSettled(durable);
 });
 
 test.each<[string, (attempt: number) => EventDecision | Error]>([
@@ -170,10 +172,7 @@ test.each<[string, (attempt: number) => EventDecision | Error]>([
   const { durable, base } = await freshOwner();
   const attempts: number[] = [];
   const settled: string[] = [];
-  consumer = await runLifecycleConsumer({
-    nc: handle.nc,
-    logger,
-    durable,
+  consumer = await follow(durable, {
     retryDelayMs: 200,
     onSettled: (a) => settled.push(a),
     handle: async (_raw, meta) => {
@@ -194,10 +193,7 @@ test.each<[string, (attempt: number) => EventDecision | Error]>([
 test('a term decision settles the event for good', async () => {
   const { durable, base } = await freshOwner();
   let calls = 0;
-  consumer = await runLifecycleConsumer({
-    nc: handle.nc,
-    logger,
-    durable,
+  consumer = await follow(durable, {
     retryDelayMs: 50,
     handle: async () => {
       calls++;
@@ -208,17 +204,14 @@ test('a term decision settles the event for good', async () => {
   await waitUntil(() => consumer!.processed() === 1);
   await new Promise((r) => setTimeout(r, 500));
   expect(calls).toBe(1);
-  expect(await pendingOf(durable)).toEqual({ ackPending: 0, pending: 0 });
+  await expectAllSettled(durable);
 });
 
 test('working() heartbeats keep a slow event from being redelivered past ack_wait', async () => {
   const { durable, base } = await freshOwner();
   await jsm.consumers.update(EVENTS_STREAM, durable, { ack_wait: 1_000_000_000 });
   const attempts: number[] = [];
-  consumer = await runLifecycleConsumer({
-    nc: handle.nc,
-    logger,
-    durable,
+  consumer = await follow(durable, {
     retryDelayMs: 50,
     workingIntervalMs: 250,
     handle: async (_raw, meta) => {
@@ -238,10 +231,7 @@ test('stop() waits for the event in hand to be settled, and may be called again'
   const { durable, base } = await freshOwner();
   let release!: () => void;
   const entered = new Promise<void>((resolveEntered) => {
-    void runLifecycleConsumer({
-      nc: handle.nc,
-      logger,
-      durable,
+    void follow(durable, {
       retryDelayMs: 50,
       handle: async () => {
         resolveEntered();
@@ -261,7 +251,7 @@ test('stop() waits for the event in hand to be settled, and may be called again'
   await stopping;
   expect(consumer!.processed()).toBe(1);
   await consumer!.stop();
-  expect(await pendingOf(durable)).toEqual({ ackPending: 0, pending: 0 });
+  await expectAllSettled(durable);
 });
 
 describe('cancellations', () => {

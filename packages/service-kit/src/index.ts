@@ -9,6 +9,7 @@ export * from './client';
 export * from './streams';
 export * from './ops';
 export * from './shutdown';
+export * from './serve';
 export * from './mongo';
 // Test helpers only spawn processes when called, so exporting them here costs nothing.
 export * from './testing';

@@ -4,12 +4,9 @@ import {
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
-  installShutdown,
   MemoryIdAllocator,
   MongoIdAllocator,
-  mongoReady,
-  startOpsServer,
-  type ReadinessCheck,
+  serveUntilShutdown,
 } from '@fillsched/service-kit';
 import type { Connection } from 'mongoose';
 import { KvRevocationPublisher, openRevocationsBucket } from './adapters/kv';
@@ -31,13 +28,11 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   installProcessErrorHandlers(logger);
 
-  const readiness: ReadinessCheck[] = [];
   let mongo: Connection | undefined;
   let stores: Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys' | 'ids'>;
   if (env.MONGO_URL) {
     const conn = await connectMongo({ url: env.MONGO_URL, logger, dbName: `fillsched_${SERVICE}` });
     mongo = conn;
-    readiness.push({ name: 'mongo', check: () => mongoReady(conn) });
     stores = { ...(await createMongooseRepositories(conn)), ids: new MongoIdAllocator(conn) };
   } else {
     logger.warn(
@@ -57,7 +52,6 @@ async function main(): Promise<void> {
     name: `${SERVICE}-${env.SERVICE_INSTANCE ?? process.pid}`,
     logger,
   });
-  readiness.push({ name: 'nats', check: () => nats.isConnected() });
   const revocations = new KvRevocationPublisher(await openRevocationsBucket(nats.nc));
 
   const app = await createAuthApp(
@@ -74,20 +68,17 @@ async function main(): Promise<void> {
   );
   const responders = startAuthResponders(nats, logger, app);
 
-  const ops = await startOpsServer({ port: env.OPS_PORT, logger, readiness });
-  logger.info({ opsPort: ops.port, kid: app.signingKey.kid }, 'auth service ready');
-
-  installShutdown({
+  await serveUntilShutdown({
     logger,
-    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    onBegin: () => ops.setDraining(),
-    steps: [
-      // Stop taking requests and let the running ones reply before the connection goes.
-      { name: 'responders', run: async () => void (await Promise.all(responders.map((r) => r.stop()))) },
-      { name: 'nats', run: () => nats.drain() },
-      { name: 'mongo', run: async () => void (await mongo?.close()) },
-      { name: 'ops', run: () => ops.close() },
-    ],
+    env,
+    nats,
+    mongo,
+    // Stop taking requests and let the running ones reply before the connection goes.
+    stop: {
+      name: 'stop responders',
+      run: async () => void (await Promise.all(responders.map((r) => r.stop()))),
+    },
+    ready: { msg: 'auth service ready', fields: { kid: app.signingKey.kid } },
   });
 }
 

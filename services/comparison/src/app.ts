@@ -1,6 +1,10 @@
-import type { EventDecision } from '@fillsched/job-owner';
 import {
-  CloudEventSchema,
+  readSolveLifecycleEvent,
+  resolveJobConfig,
+  solveRequestedEvent,
+  type EventDecision,
+} from '@fillsched/job-owner';
+import {
   ComparisonFinishedSchema,
   CreateComparisonBodySchema,
   EVENT_TYPES,
@@ -8,20 +12,15 @@ import {
   MESSAGES,
   PageQuerySchema,
   RPC,
-  SolveCancelledSchema,
   SolveCompletedSchema,
   SolveFailedSchema,
-  SolveJobSchema,
-  SolveStartedSchema,
   comparisonFinishedSubject,
   jobId as makeJobId,
   makeEvent,
   prefixDetail,
   zodToDetail,
-  type CloudEvent,
   type ComparisonFinished,
   type ErrorDetailItem,
-  type SolveJob,
 } from '@fillsched/contracts';
 import { STRATEGY_IDS, validateInput, type StrategyId } from '@fillsched/engine';
 import {
@@ -227,26 +226,14 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
     });
     if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
 
-    let config: Record<string, unknown> = requestConfig ?? {};
-    let templateId: number | null = null;
-    const resolved = await configResolver.resolve(user, {
-      config_id: body.config_id ?? null,
-      config: requestConfig,
-    });
-    if (resolved.kind === 'resolved') {
-      config = resolved.config;
-      templateId = resolved.template_id;
-    } else if (resolved.kind === 'rejected') {
-      return reply(resolved.status, resolved.body);
-    } else if (body.config_id != null) {
-      logger.warn({ reason: resolved.reason, config_id: body.config_id }, 'config service unavailable');
-      return detail(503, MESSAGES.serviceUnavailable('config'));
-    } else {
-      logger.warn(
-        { reason: resolved.reason, user_id: user.id },
-        'config service unavailable: comparing with the request config only (default template not applied)',
-      );
-    }
+    const resolved = await resolveJobConfig(
+      { configResolver, logger },
+      user,
+      { config_id: body.config_id ?? null, config: requestConfig },
+      'comparing',
+    );
+    if (resolved.kind === 'reply') return resolved.reply;
+    const { config, template_id: templateId } = resolved;
     if (config !== requestConfig) {
       // The template's keys take part now: validate the merged config with the lots again.
       const merged = validateInput({
@@ -296,23 +283,15 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
     // One job per strategy on the shared work queue, so idle solver workers take them in parallel.
     let enqueued = 0;
     for (const entry of record.results) {
-      const job: SolveJob = SolveJobSchema.parse({
+      const event = solveRequestedEvent({
+        source: EVENT_SOURCE,
         job_id: entry.job_id,
         owner: { kind: 'comparison', id, user_id: user.id },
         strategy: entry.strategy,
-        input: { lots_data: body.lots_data, config, start_time: body.start_time ?? null },
-        ...(body.seed != null ? { seed: body.seed } : {}),
-        ...(body.time_limit_s != null ? { time_limit_s: body.time_limit_s } : {}),
-      });
-      const event: CloudEvent<SolveJob> = makeEvent({
-        type: EVENT_TYPES.solveRequested,
-        source: EVENT_SOURCE,
-        subject: entry.job_id,
-        // Deterministic: a retried publish is dropped by the stream's duplicate window.
-        id: `solve.requested:${entry.job_id}`,
-        correlationid: currentCorrelationId(),
+        input: { lots_data: body.lots_data, config, start_time: body.start_time },
+        seed: body.seed,
+        time_limit_s: body.time_limit_s,
         time: now,
-        data: job,
       });
       let failure: string | null = null;
       try {
@@ -391,25 +370,10 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
 
   // ---------------- lifecycle events
   async function handleEvent(raw: unknown, meta: { deliveryCount?: number } = {}): Promise<EventDecision> {
-    const envelope = CloudEventSchema.safeParse(raw);
-    if (!envelope.success) return { action: 'term', reason: 'not a CloudEvent' };
-    const ev = envelope.data;
-    const schema =
-      ev.type === EVENT_TYPES.solveStarted
-        ? SolveStartedSchema
-        : ev.type === EVENT_TYPES.solveCompleted
-          ? SolveCompletedSchema
-          : ev.type === EVENT_TYPES.solveFailed
-            ? SolveFailedSchema
-            : ev.type === EVENT_TYPES.solveCancelled
-              ? SolveCancelledSchema
-              : null;
-    // Our own comparison.finished (same subject tree) and anything else: nothing to do.
-    if (!schema) return { action: 'ack', note: `ignored ${ev.type}` };
-    const data = schema.safeParse(ev.data);
-    if (!data.success) return { action: 'term', reason: `malformed ${ev.type}: ${data.error.message}` };
-    const { owner, strategy, job_id } = data.data;
-    if (owner.kind !== 'comparison') return { action: 'ack', note: 'not a comparison job' };
+    const read = readSolveLifecycleEvent(raw, 'comparison');
+    if (read.kind === 'settled') return read.decision;
+    const { event: ev } = read;
+    const { owner, strategy, job_id } = read.data;
 
     const c = await comparisons.findById(owner.id);
     if (!c) return { action: 'ack', note: 'comparison gone' };

@@ -1,6 +1,8 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { runLifecycleConsumer, type EventDecision, type LifecycleConsumer } from '@fillsched/job-owner';
-import type { Logger } from '@fillsched/service-kit';
+import {
+  runLifecycleConsumer,
+  type LifecycleConsumer,
+  type OwnerConsumerOptions,
+} from '@fillsched/job-owner';
 
 export type { LifecycleConsumer } from '@fillsched/job-owner';
 
@@ -10,12 +12,7 @@ export const COMPARISON_CONSUMER = 'comparison-service';
  * Follows comparison lifecycle events (the conditional updates make any order and any number of
  * replicas safe); a failing store is retried later.
  */
-export function startLifecycleConsumer(opts: {
-  nc: NatsConnection;
-  logger: Logger;
-  handle: (raw: unknown, meta: { deliveryCount: number }) => Promise<EventDecision>;
-  durable?: string;
-}): Promise<LifecycleConsumer> {
+export function startLifecycleConsumer(opts: OwnerConsumerOptions): Promise<LifecycleConsumer> {
   return runLifecycleConsumer({
     ...opts,
     durable: opts.durable ?? COMPARISON_CONSUMER,

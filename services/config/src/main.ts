@@ -5,14 +5,11 @@ import {
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
-  installShutdown,
   loadConfig,
   MemoryIdAllocator,
   MongoIdAllocator,
-  mongoReady,
+  serveUntilShutdown,
   serveRequests,
-  startOpsServer,
-  type ReadinessCheck,
   type Responder,
 } from '@fillsched/service-kit';
 import type { Connection } from 'mongoose';
@@ -29,12 +26,10 @@ async function main(): Promise<void> {
   installProcessErrorHandlers(logger);
 
   let mongo: Connection | undefined;
-  const readiness: ReadinessCheck[] = [];
   let deps;
   if (env.MONGO_URL) {
     mongo = await connectMongo({ url: env.MONGO_URL, logger, dbName: `fillsched_${SERVICE}` });
     const conn = mongo;
-    readiness.push({ name: 'mongo', check: () => mongoReady(conn) });
     deps = {
       templates: new MongooseTemplateRepository(conn),
       defaults: new MongooseUserDefaultsRepository(conn),
@@ -54,27 +49,23 @@ async function main(): Promise<void> {
     name: `${SERVICE}-${env.SERVICE_INSTANCE ?? process.pid}`,
     logger,
   });
-  readiness.push({ name: 'nats', check: () => nats.isConnected() });
 
   const app = createConfigApp({ ...deps, logger });
   const responders: Responder[] = Object.entries(app.handlers).map(([subject, handler]) =>
     serveRequests(nats, logger, { subject, queue: SERVICE, handler }),
   );
 
-  const ops = await startOpsServer({ port: env.OPS_PORT, logger, readiness });
-  logger.info({ ops_port: ops.port }, 'config service ready');
-
-  installShutdown({
+  await serveUntilShutdown({
     logger,
-    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    onBegin: () => ops.setDraining(),
-    steps: [
-      // Stop taking requests and let the running ones reply before the connection goes.
-      { name: 'responders', run: async () => void (await Promise.all(responders.map((r) => r.stop()))) },
-      { name: 'nats', run: () => nats.drain() },
-      { name: 'mongo', run: async () => void (await mongo?.close()) },
-      { name: 'ops', run: () => ops.close() },
-    ],
+    env,
+    nats,
+    mongo,
+    // Stop taking requests and let the running ones reply before the connection goes.
+    stop: {
+      name: 'stop responders',
+      run: async () => void (await Promise.all(responders.map((r) => r.stop()))),
+    },
+    ready: { msg: 'config service ready' },
   });
 }
 

@@ -1,33 +1,31 @@
-import type { EventDecision } from '@fillsched/job-owner';
+import {
+  readSolveLifecycleEvent,
+  resolveJobConfig,
+  solveRequestedEvent,
+  type EventDecision,
+} from '@fillsched/job-owner';
 import type { z } from 'zod';
 import {
-  CloudEventSchema,
   CreateScheduleBodySchema,
   EVENT_TYPES,
   ExportQuerySchema,
   IdParamSchema,
   MESSAGES,
   ScheduleListQuerySchema,
-  SolveCancelledSchema,
   SolveCompletedSchema,
   SolveFailedSchema,
-  SolveJobSchema,
-  SolveStartedSchema,
   ValidateLotsBodySchema,
   jobId as makeJobId,
-  makeEvent,
   prefixDetail,
   strategiesResponse,
   zodToDetail,
-  type CloudEvent,
   type ErrorDetailItem,
   type RpcUser,
   type ScheduleOut,
   type ScheduleSummary,
-  type SolveJob,
 } from '@fillsched/contracts';
 import { parseLotsCsv, validateInput } from '@fillsched/engine';
-import { currentCorrelationId, type Logger, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
+import type { Logger, RpcReply, RpcRequest } from '@fillsched/service-kit';
 import { activitiesToCsv } from './export-csv';
 import { scheduleCreates } from './metrics';
 import {
@@ -267,26 +265,14 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     // Resolve first, validate after: a template may make lots valid (lines, windows) that the
     // request's config alone would reject, or invalid (min_batch_size).
     // Always ask: without config_id the user's default template (if any) applies under the request's keys.
-    let config: Record<string, unknown> = requestConfig ?? {};
-    let templateId: number | null = null;
-    const resolved = await configResolver.resolve(user, {
-      config_id: body.config_id ?? null,
-      config: requestConfig,
-    });
-    if (resolved.kind === 'resolved') {
-      config = resolved.config;
-      templateId = resolved.template_id;
-    } else if (resolved.kind === 'rejected') {
-      return reply(resolved.status, resolved.body);
-    } else if (body.config_id != null) {
-      logger.warn({ reason: resolved.reason, config_id: body.config_id }, 'config service unavailable');
-      return detail(503, MESSAGES.serviceUnavailable('config'));
-    } else {
-      logger.warn(
-        { reason: resolved.reason, user_id: user.id },
-        'config service unavailable: scheduling with the request config only (default template not applied)',
-      );
-    }
+    const resolved = await resolveJobConfig(
+      { configResolver, logger },
+      user,
+      { config_id: body.config_id ?? null, config: requestConfig },
+      'scheduling',
+    );
+    if (resolved.kind === 'reply') return resolved.reply;
+    const { config, template_id: templateId } = resolved;
 
     const check = validateInput({
       lots_data: body.lots_data,
@@ -326,23 +312,15 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       return detail(429, TOO_MANY_SCHEDULES);
     }
 
-    const job: SolveJob = SolveJobSchema.parse({
+    const event = solveRequestedEvent({
+      source: EVENT_SOURCE,
       job_id,
       owner: { kind: 'schedule', id, user_id: user.id },
       strategy: body.strategy,
-      input: { lots_data: body.lots_data, config, start_time: body.start_time ?? null },
-      ...(body.seed != null ? { seed: body.seed } : {}),
-      ...(body.time_limit_s != null ? { time_limit_s: body.time_limit_s } : {}),
-    });
-    const event: CloudEvent<SolveJob> = makeEvent({
-      type: EVENT_TYPES.solveRequested,
-      source: EVENT_SOURCE,
-      subject: job_id,
-      // Deterministic: a retried publish is dropped by the stream's duplicate window.
-      id: `solve.requested:${job_id}`,
-      correlationid: currentCorrelationId(),
+      input: { lots_data: body.lots_data, config, start_time: body.start_time },
+      seed: body.seed,
+      time_limit_s: body.time_limit_s,
       time: record.created_at,
-      data: job,
     });
     try {
       await publisher.publish(event);
@@ -476,24 +454,9 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
 
   async function handleEvent(raw: unknown, meta: { deliveryCount?: number } = {}): Promise<EventDecision> {
     const deliveryCount = meta.deliveryCount ?? 1;
-    const envelope = CloudEventSchema.safeParse(raw);
-    if (!envelope.success) return { action: 'term', reason: 'not a CloudEvent' };
-    const ev = envelope.data;
-    const schema =
-      ev.type === EVENT_TYPES.solveStarted
-        ? SolveStartedSchema
-        : ev.type === EVENT_TYPES.solveCompleted
-          ? SolveCompletedSchema
-          : ev.type === EVENT_TYPES.solveFailed
-            ? SolveFailedSchema
-            : ev.type === EVENT_TYPES.solveCancelled
-              ? SolveCancelledSchema
-              : null;
-    if (!schema) return { action: 'ack', note: `ignored event type ${ev.type}` };
-    const data = schema.safeParse(ev.data);
-    if (!data.success) return { action: 'term', reason: `invalid ${ev.type} data: ${data.error.message}` };
-    const d = data.data;
-    if (d.owner.kind !== 'schedule') return { action: 'ack', note: 'not a schedule job' };
+    const read = readSolveLifecycleEvent(raw, 'schedule');
+    if (read.kind === 'settled') return read.decision;
+    const { event: ev, data: d } = read;
 
     try {
       const record = await schedules.get(d.owner.id);

@@ -1,6 +1,8 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { runLifecycleConsumer, type EventDecision, type LifecycleConsumer } from '@fillsched/job-owner';
-import type { Logger } from '@fillsched/service-kit';
+import {
+  runLifecycleConsumer,
+  type LifecycleConsumer,
+  type OwnerConsumerOptions,
+} from '@fillsched/job-owner';
 import { lifecycleEvents } from './metrics';
 
 export type { LifecycleConsumer } from '@fillsched/job-owner';
@@ -13,12 +15,7 @@ const WORKING_INTERVAL_MS = 10_000;
  * Follows the schedule lifecycle events (order per schedule matters less than never blocking:
  * the status guard makes any order safe), counting what was done with each.
  */
-export function startLifecycleConsumer(opts: {
-  nc: NatsConnection;
-  logger: Logger;
-  handle: (raw: unknown, meta: { deliveryCount: number }) => Promise<EventDecision>;
-  durable?: string;
-}): Promise<LifecycleConsumer> {
+export function startLifecycleConsumer(opts: OwnerConsumerOptions): Promise<LifecycleConsumer> {
   return runLifecycleConsumer({
     ...opts,
     durable: opts.durable ?? SCHEDULE_CONSUMER,

@@ -9,10 +9,8 @@ import {
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
-  installShutdown,
   loadConfig,
-  mongoReady,
-  startOpsServer,
+  serveUntilShutdown,
   type IdAllocator,
 } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
@@ -69,27 +67,14 @@ async function main(): Promise<void> {
     publishTimeoutMs: env.PUBLISH_TIMEOUT_MS,
   });
 
-  const ops = await startOpsServer({
-    port: env.OPS_PORT,
+  await serveUntilShutdown({
     logger,
-    readiness: [
-      { name: 'nats', check: () => nats.isConnected() },
-      ...(mongo ? [{ name: 'mongo', check: () => mongoReady(mongo!) }] : []),
-    ],
-  });
-  logger.info({ ops_port: ops.port }, 'schedule service ready');
-
-  installShutdown({
-    logger,
-    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    onBegin: () => ops.setDraining(),
-    steps: [
-      // Requests in hand get their replies and the event in hand is acked before NATS goes.
-      { name: 'stop responders and consumer', run: () => service.stop() },
-      { name: 'drain NATS', run: () => nats.drain() },
-      { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
-      { name: 'close ops server', run: () => ops.close() },
-    ],
+    env,
+    nats,
+    mongo,
+    // Requests in hand get their replies and the event in hand is acked before NATS goes.
+    stop: { name: 'stop responders and consumer', run: () => service.stop() },
+    ready: { msg: 'schedule service ready' },
   });
 }
 

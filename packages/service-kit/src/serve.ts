@@ -1,0 +1,44 @@
+import type { Connection } from 'mongoose';
+import type { Logger } from './logging';
+import { mongoReady } from './mongo';
+import type { NatsHandle } from './nats';
+import { startOpsServer, type OpsServer } from './ops';
+import { installShutdown, type ShutdownStep } from './shutdown';
+
+/**
+ * The end of a service's main.ts once its work is running: the ops server (ready while NATS and,
+ * if used, MongoDB are), the "ready" log line, and the SIGTERM sequence — not ready → `stop` (stop
+ * taking work, finish the work in hand) → drain NATS → close MongoDB → close the ops server — so
+ * no acknowledged work is lost.
+ */
+export async function serveUntilShutdown(opts: {
+  logger: Logger;
+  env: { OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number };
+  nats: NatsHandle;
+  mongo?: Connection;
+  stop: ShutdownStep;
+  ready: { msg: string; fields?: Record<string, unknown> };
+}): Promise<OpsServer> {
+  const { logger, nats, mongo } = opts;
+  const ops = await startOpsServer({
+    port: opts.env.OPS_PORT,
+    logger,
+    readiness: [
+      { name: 'nats', check: () => nats.isConnected() },
+      ...(mongo ? [{ name: 'mongo', check: () => mongoReady(mongo) }] : []),
+    ],
+  });
+  logger.info({ ops_port: ops.port, ...opts.ready.fields }, opts.ready.msg);
+  installShutdown({
+    logger,
+    timeoutMs: opts.env.SHUTDOWN_TIMEOUT_MS,
+    onBegin: () => ops.setDraining(),
+    steps: [
+      opts.stop,
+      { name: 'drain NATS', run: () => nats.drain() },
+      { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
+      { name: 'close ops server', run: () => ops.close() },
+    ],
+  });
+  return ops;
+}
