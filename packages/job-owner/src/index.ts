@@ -6,3 +6,5 @@ export * from './streams';
 export * from './consumer';
 export * from './create';
 export * from './events';
+export * from './owned';
+export * from './work';

@@ -22,10 +22,12 @@ import {
 import {
   CORRELATION_HEADER,
   connectNats,
+  createServiceClient,
   createLogger,
   currentCorrelationId,
   decodeJson,
   type NatsHandle,
+  type ServiceClient,
   type TestNats,
   startNatsForTests,
 } from '@fillsched/service-kit';
@@ -33,6 +35,7 @@ import { runLifecycleConsumer, type LifecycleConsumer, type LifecycleConsumerOpt
 import { NatsCanceller, NatsJobPublisher, openCancellationsBucket } from './nats';
 import type { EventDecision } from './ports';
 import { provisionOwnerStreams } from './streams';
+import { startOwnerWork } from './work';
 
 jest.setTimeout(30_000);
 
@@ -294,4 +297,42 @@ test('the jobs publisher reports a repeated event id as a duplicate and the stre
   expect(await publisher.publishJob(event)).toEqual({ duplicate: false });
   expect(await publisher.publishJob(event)).toEqual({ duplicate: true });
   expect((await jsm.streams.info(JOBS_STREAM)).state.messages).toBe(before + 1);
+});
+
+test('owner work: responders answer in the queue group; stop() stops them, then the consumer, then closes clients, once', async () => {
+  const { durable } = await freshOwner();
+  const order: string[] = [];
+  const work = await startOwnerWork({
+    handle,
+    logger,
+    subjects: { ping: 'job-owner.test.rpc.ping', echo: 'job-owner.test.rpc.echo' },
+    queue: 'job-owner-test',
+    handlers: {
+      ping: async () => ({ status: 200, body: { pong: true } }),
+      echo: async (req) => ({ status: 201, body: req.body }),
+    },
+    startConsumer: async () => {
+      const c = await follow(durable, { retryDelayMs: 50, handle: async () => ({ action: 'ack' }) });
+      return { processed: c.processed, stop: () => c.stop().then(() => void order.push('consumer')) };
+    },
+    clients: [{ close: () => order.push('client') } as unknown as ServiceClient],
+  });
+  expect(work.responders).toHaveLength(2);
+  const client = createServiceClient(handle, 'job-owner-test', { timeoutMs: 2000 });
+  try {
+    expect(await client.request('job-owner.test.rpc.ping', {})).toMatchObject({
+      status: 200,
+      body: { pong: true },
+    });
+    expect(await client.request('job-owner.test.rpc.echo', { body: { a: 1 } })).toMatchObject({
+      status: 201,
+      body: { a: 1 },
+    });
+    await Promise.all([work.stop(), work.stop()]);
+    await work.stop();
+    expect(order).toEqual(['consumer', 'client']);
+    await expect(client.request('job-owner.test.rpc.ping', {})).rejects.toMatchObject({ status: 503 });
+  } finally {
+    client.close();
+  }
 });

@@ -1,4 +1,5 @@
 import {
+  loadOwnedRecord,
   readSolveLifecycleEvent,
   resolveJobConfig,
   solveRequestedEvent,
@@ -8,7 +9,6 @@ import {
   ComparisonFinishedSchema,
   CreateComparisonBodySchema,
   EVENT_TYPES,
-  IdParamSchema,
   MESSAGES,
   PageQuerySchema,
   RPC,
@@ -23,13 +23,7 @@ import {
   type ErrorDetailItem,
 } from '@fillsched/contracts';
 import { STRATEGY_IDS, validateInput, type StrategyId } from '@fillsched/engine';
-import {
-  currentCorrelationId,
-  type Logger,
-  type RpcReply,
-  type RpcRequest,
-  type RpcUser,
-} from '@fillsched/service-kit';
+import { currentCorrelationId, type Logger, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
 import {
   ENDED_STATUSES,
   UNFINISHED_STATUSES,
@@ -75,9 +69,7 @@ const reply = (status: number, body: unknown): RpcReply => ({ status, body });
 const detail = (status: number, message: string): RpcReply => reply(status, { detail: message });
 const invalid = (items: ErrorDetailItem[]): RpcReply => reply(422, { detail: items });
 const unauthorized = (): RpcReply => detail(401, MESSAGES.credentials);
-const notFound = (): RpcReply => detail(404, MESSAGES.comparisonNotFound);
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-const canSee = (user: RpcUser, c: Comparison) => user.is_superuser || c.user_id === user.id;
 
 export function toSummary(c: Comparison) {
   return {
@@ -147,16 +139,8 @@ const allEnded = (c: Comparison) => c.results.every((r) => ENDED_STATUSES.includ
 export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
   const { comparisons, ids, publisher, canceller, configResolver, clock, logger } = deps;
 
-  async function loadOwned(
-    req: RpcRequest,
-  ): Promise<{ ok: true; user: RpcUser; record: Comparison } | { ok: false; reply: RpcReply }> {
-    if (!req.user) return { ok: false, reply: unauthorized() };
-    const parsed = IdParamSchema.safeParse(req.params ?? {});
-    if (!parsed.success) return { ok: false, reply: invalid(zodToDetail(parsed.error, 'path')) };
-    const record = await comparisons.findById(parsed.data.id);
-    if (!record || !canSee(req.user, record)) return { ok: false, reply: notFound() };
-    return { ok: true, user: req.user, record };
-  }
+  const loadOwned = (req: RpcRequest) =>
+    loadOwnedRecord<Comparison>(req, (id) => comparisons.findById(id), MESSAGES.comparisonNotFound);
 
   /** Publishes `comparison.finished` (deduplicated by its id) and remembers that it was sent. */
   async function publishFinished(c: Comparison): Promise<void> {

@@ -5,10 +5,10 @@ import {
   NatsConfigResolver,
   openCancellationsBucket,
   provisionOwnerStreams,
+  startOwnerWork,
 } from '@fillsched/job-owner';
 import {
   createServiceClient,
-  serveRequests,
   type IdAllocator,
   type Logger,
   type NatsHandle,
@@ -16,7 +16,7 @@ import {
   type ServiceClient,
 } from '@fillsched/service-kit';
 import { NatsJobPublisher } from './adapters/nats';
-import { createComparisonApp, type ComparisonApp, type ComparisonOp } from './app';
+import { createComparisonApp, type ComparisonApp } from './app';
 import { COMPARISON_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
 import { systemClock, type Clock, type ComparisonRepository } from './ports';
 
@@ -65,33 +65,21 @@ export async function startComparisonService(opts: ComparisonServiceOptions): Pr
     clock: opts.clock ?? systemClock,
     logger,
   });
-  const consumer = await startLifecycleConsumer({
-    nc: handle.nc,
+  const clients = [configClient];
+  const work = await startOwnerWork({
+    handle,
     logger,
-    handle: (raw, meta) => app.handleEvent(raw, meta),
-    durable: opts.durable,
+    subjects: RPC.comparison,
+    queue: QUEUE_GROUP,
+    handlers: app.handlers,
+    startConsumer: () =>
+      startLifecycleConsumer({
+        nc: handle.nc,
+        logger,
+        handle: (raw, meta) => app.handleEvent(raw, meta),
+        durable: opts.durable,
+      }),
+    clients,
   });
-  const responders = (Object.keys(RPC.comparison) as ComparisonOp[]).map((op) =>
-    serveRequests(handle, logger, {
-      subject: RPC.comparison[op],
-      queue: QUEUE_GROUP,
-      handler: app.handlers[op],
-    }),
-  );
-
-  let stopped: Promise<void> | undefined;
-  return {
-    app,
-    responders,
-    consumer,
-    clients: [configClient],
-    stop() {
-      stopped ??= (async () => {
-        await Promise.allSettled(responders.map((r) => r.stop()));
-        await consumer.stop();
-        configClient.close();
-      })();
-      return stopped;
-    },
-  };
+  return { app, clients, ...work };
 }

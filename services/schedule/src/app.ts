@@ -1,4 +1,5 @@
 import {
+  loadOwnedRecord,
   readSolveLifecycleEvent,
   resolveJobConfig,
   solveRequestedEvent,
@@ -9,7 +10,6 @@ import {
   CreateScheduleBodySchema,
   EVENT_TYPES,
   ExportQuerySchema,
-  IdParamSchema,
   MESSAGES,
   ScheduleListQuerySchema,
   SolveCompletedSchema,
@@ -20,7 +20,6 @@ import {
   strategiesResponse,
   zodToDetail,
   type ErrorDetailItem,
-  type RpcUser,
   type ScheduleOut,
   type ScheduleSummary,
 } from '@fillsched/contracts';
@@ -81,7 +80,6 @@ const reply = (status: number, body: unknown, headers?: Record<string, string>):
 const detail = (status: number, message: string): RpcReply => reply(status, { detail: message });
 const invalid = (items: ErrorDetailItem[]): RpcReply => reply(422, { detail: items });
 const unauthorized = (): RpcReply => detail(401, MESSAGES.credentials);
-const notFound = (): RpcReply => detail(404, MESSAGES.scheduleNotFound);
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -109,10 +107,6 @@ export function locToPath(loc: readonly (string | number)[]): string {
     else out += out ? `.${part}` : part;
   }
   return out;
-}
-
-function canSee(user: RpcUser, r: ScheduleRecord): boolean {
-  return user.is_superuser || r.user_id === user.id;
 }
 
 // ---------------------------------------------------------------- CSV upload
@@ -231,16 +225,8 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
   const { schedules, results, ids, publisher, canceller, configResolver, resultFetcher, clock, logger } =
     deps;
 
-  async function loadOwned(
-    req: RpcRequest,
-  ): Promise<{ ok: true; user: RpcUser; record: ScheduleRecord } | { ok: false; reply: RpcReply }> {
-    if (!req.user) return { ok: false, reply: unauthorized() };
-    const parsed = IdParamSchema.safeParse(req.params ?? {});
-    if (!parsed.success) return { ok: false, reply: invalid(zodToDetail(parsed.error, 'path')) };
-    const record = await schedules.get(parsed.data.id);
-    if (!record || !canSee(req.user, record)) return { ok: false, reply: notFound() };
-    return { ok: true, user: req.user, record };
-  }
+  const loadOwned = (req: RpcRequest) =>
+    loadOwnedRecord<ScheduleRecord>(req, (id) => schedules.get(id), MESSAGES.scheduleNotFound);
 
   async function scheduleOut(record: ScheduleRecord): Promise<ScheduleOut> {
     const result = record.status === 'completed' ? await results.get(record.id) : null;

@@ -5,10 +5,10 @@ import {
   NatsConfigResolver,
   openCancellationsBucket,
   provisionOwnerStreams,
+  startOwnerWork,
 } from '@fillsched/job-owner';
 import {
   createServiceClient,
-  serveRequests,
   type IdAllocator,
   type Logger,
   type NatsHandle,
@@ -21,7 +21,7 @@ import {
   NatsResultFetcher,
   openCountersBucket,
 } from './adapters/nats';
-import { createScheduleApp, type ScheduleApp, type ScheduleOp } from './app';
+import { createScheduleApp, type ScheduleApp } from './app';
 import { SCHEDULE_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
 import { systemClock, type Clock, type ResultRepository, type ScheduleRepository } from './ports';
 
@@ -83,37 +83,21 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
     logger,
   });
 
-  const consumer = await startLifecycleConsumer({
-    nc: handle.nc,
+  const clients = [configClient, solverClient];
+  const work = await startOwnerWork({
+    handle,
     logger,
-    handle: (raw, meta) => app.handleEvent(raw, meta),
-    durable: opts.durable,
+    subjects: RPC.schedule,
+    queue: QUEUE_GROUP,
+    handlers: app.handlers,
+    startConsumer: () =>
+      startLifecycleConsumer({
+        nc: handle.nc,
+        logger,
+        handle: (raw, meta) => app.handleEvent(raw, meta),
+        durable: opts.durable,
+      }),
+    clients,
   });
-  const responders = (Object.keys(RPC.schedule) as ScheduleOp[]).map((op) =>
-    serveRequests(handle, logger, {
-      subject: RPC.schedule[op],
-      queue: QUEUE_GROUP,
-      handler: app.handlers[op],
-    }),
-  );
-
-  // The subscriptions reach the server before we call ourselves ready (no "no responders" right after start).
-  await handle.nc.flush();
-
-  let stopped: Promise<void> | undefined;
-  return {
-    app,
-    responders,
-    consumer,
-    clients: [configClient, solverClient],
-    stop() {
-      stopped ??= (async () => {
-        await Promise.allSettled(responders.map((r) => r.stop()));
-        await consumer.stop();
-        configClient.close();
-        solverClient.close();
-      })();
-      return stopped;
-    },
-  };
+  return { app, clients, ...work };
 }

@@ -1,0 +1,58 @@
+import {
+  serveRequests,
+  type Logger,
+  type NatsHandle,
+  type Responder,
+  type ServiceClient,
+} from '@fillsched/service-kit';
+import type { LifecycleConsumer } from './consumer';
+
+type Handler = Parameters<typeof serveRequests>[2]['handler'];
+
+export interface OwnerWork {
+  responders: Responder[];
+  consumer: LifecycleConsumer;
+  /** Stops taking requests, then stops consuming (each waits for the work in hand), then closes the clients; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an owner app's lifecycle consumer and one responder per RPC subject in the service's queue
+ * group, and returns once the subscriptions have reached the server (so no "no responders" right
+ * after the service says it is ready).
+ */
+export async function startOwnerWork<Op extends string>(opts: {
+  handle: NatsHandle;
+  logger: Logger;
+  subjects: Record<Op, string>;
+  queue: string;
+  handlers: Record<Op, Handler>;
+  startConsumer: () => Promise<LifecycleConsumer>;
+  /** Closed on stop, after the consumer. */
+  clients: ServiceClient[];
+}): Promise<OwnerWork> {
+  const { handle, logger } = opts;
+  const consumer = await opts.startConsumer();
+  const responders = (Object.keys(opts.subjects) as Op[]).map((op) =>
+    serveRequests(handle, logger, {
+      subject: opts.subjects[op],
+      queue: opts.queue,
+      handler: opts.handlers[op],
+    }),
+  );
+  await handle.nc.flush();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    responders,
+    consumer,
+    stop() {
+      stopped ??= (async () => {
+        await Promise.allSettled(responders.map((r) => r.stop()));
+        await consumer.stop();
+        for (const client of opts.clients) client.close();
+      })();
+      return stopped;
+    },
+  };
+}
