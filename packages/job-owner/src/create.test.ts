@@ -35,6 +35,8 @@ describe('resolveJobConfig', () => {
       template_id: 7,
     });
     expect(calls).toEqual([{ user, req }]);
+    await resolveJobConfig(deps, user, {}, 'scheduling');
+    expect(calls[1]).toEqual({ user, req: { config_id: null, config: null } });
   });
 
   test("rejected → the config service's reply passes through unchanged", async () => {

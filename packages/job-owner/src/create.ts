@@ -24,9 +24,10 @@ export type JobConfig =
 export async function resolveJobConfig(
   deps: { configResolver: ConfigResolver; logger: Logger },
   user: RpcUser,
-  req: { config_id: number | null; config: Record<string, unknown> | null },
+  body: { config_id?: number | null; config?: Record<string, unknown> | null },
   fallback: string,
 ): Promise<JobConfig> {
+  const req = { config_id: body.config_id ?? null, config: body.config ?? null };
   const resolved = await deps.configResolver.resolve(user, req);
   if (resolved.kind === 'resolved')
     return { kind: 'ok', config: resolved.config, template_id: resolved.template_id };

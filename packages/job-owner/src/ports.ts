@@ -33,3 +33,9 @@ export interface SolveJobPublisher {
    */
   publishJob(event: CloudEvent<SolveJob>): Promise<{ duplicate: boolean }>;
 }
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

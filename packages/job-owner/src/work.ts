@@ -1,13 +1,30 @@
 import {
   serveRequests,
+  type IdAllocator,
   type Logger,
   type NatsHandle,
   type Responder,
   type ServiceClient,
 } from '@fillsched/service-kit';
 import type { LifecycleConsumer } from './consumer';
+import type { Clock } from './ports';
 
 type Handler = Parameters<typeof serveRequests>[2]['handler'];
+
+/** What every job-owning service is started with, besides its repositories and its own knobs. */
+export interface OwnerServiceOptions {
+  handle: NatsHandle;
+  logger: Logger;
+  ids: IdAllocator;
+  clock?: Clock;
+  /** config.resolve timeout. */
+  configTimeoutMs?: number;
+  /** The lifecycle consumer's durable name (tests use their own). */
+  durable?: string;
+}
+
+/** A started job-owning service: its app, the work it serves and the clients it closes on stop. */
+export type OwnerService<App> = OwnerWork & { app: App; clients: ServiceClient[] };
 
 export interface OwnerWork {
   responders: Responder[];

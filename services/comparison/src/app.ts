@@ -210,12 +210,7 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
     });
     if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
 
-    const resolved = await resolveJobConfig(
-      { configResolver, logger },
-      user,
-      { config_id: body.config_id ?? null, config: requestConfig },
-      'comparing',
-    );
+    const resolved = await resolveJobConfig({ configResolver, logger }, user, body, 'comparing');
     if (resolved.kind === 'reply') return resolved.reply;
     const { config, template_id: templateId } = resolved;
     if (config !== requestConfig) {

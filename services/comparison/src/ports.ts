@@ -95,7 +95,4 @@ export interface JobPublisher extends SolveJobPublisher {
 
 export type { Canceller, ConfigResolver, ResolveOutcome } from '@fillsched/job-owner';
 
-export interface Clock {
-  now(): Date;
-}
-export const systemClock: Clock = { now: () => new Date() };
+export { systemClock, type Clock } from '@fillsched/job-owner';

@@ -6,19 +6,14 @@ import {
   openCancellationsBucket,
   provisionOwnerStreams,
   startOwnerWork,
+  type OwnerService,
+  type OwnerServiceOptions,
 } from '@fillsched/job-owner';
-import {
-  createServiceClient,
-  type IdAllocator,
-  type Logger,
-  type NatsHandle,
-  type Responder,
-  type ServiceClient,
-} from '@fillsched/service-kit';
+import { createServiceClient, type Logger, type NatsHandle } from '@fillsched/service-kit';
 import { NatsJobPublisher } from './adapters/nats';
 import { createComparisonApp, type ComparisonApp } from './app';
-import { COMPARISON_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
-import { systemClock, type Clock, type ComparisonRepository } from './ports';
+import { COMPARISON_CONSUMER, startLifecycleConsumer } from './consumer';
+import { systemClock, type ComparisonRepository } from './ports';
 
 export const QUEUE_GROUP = 'comparison';
 
@@ -31,24 +26,12 @@ export function provisionStreams(
   return provisionOwnerStreams(handle, logger, 'comparison', durable);
 }
 
-export interface ComparisonServiceOptions {
-  handle: NatsHandle;
-  logger: Logger;
+export interface ComparisonServiceOptions extends OwnerServiceOptions {
   comparisons: ComparisonRepository;
-  ids: IdAllocator;
-  clock?: Clock;
   configTimeoutMs?: number;
-  durable?: string;
 }
 
-export interface ComparisonService {
-  app: ComparisonApp;
-  responders: Responder[];
-  consumer: LifecycleConsumer;
-  clients: ServiceClient[];
-  /** Stops taking requests, then stops consuming; each waits for the work in hand. */
-  stop(): Promise<void>;
-}
+export type ComparisonService = OwnerService<ComparisonApp>;
 
 /** Provisions streams, opens the KV bucket, starts the responders and the lifecycle consumer. */
 export async function startComparisonService(opts: ComparisonServiceOptions): Promise<ComparisonService> {

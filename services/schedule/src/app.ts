@@ -246,17 +246,11 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     const parsed = CreateScheduleBodySchema.safeParse(raw);
     if (!parsed.success) return invalid(zodToDetail(parsed.error, 'body'));
     const body = parsed.data;
-    const requestConfig = body.config ?? null;
 
     // Resolve first, validate after: a template may make lots valid (lines, windows) that the
     // request's config alone would reject, or invalid (min_batch_size).
     // Always ask: without config_id the user's default template (if any) applies under the request's keys.
-    const resolved = await resolveJobConfig(
-      { configResolver, logger },
-      user,
-      { config_id: body.config_id ?? null, config: requestConfig },
-      'scheduling',
-    );
+    const resolved = await resolveJobConfig({ configResolver, logger }, user, body, 'scheduling');
     if (resolved.kind === 'reply') return resolved.reply;
     const { config, template_id: templateId } = resolved;
 

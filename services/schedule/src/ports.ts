@@ -126,8 +126,4 @@ export interface ResultFetcher {
   fetch(jobId: string): Promise<FetchOutcome>;
 }
 
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+export { systemClock, type Clock } from '@fillsched/job-owner';

@@ -6,15 +6,10 @@ import {
   openCancellationsBucket,
   provisionOwnerStreams,
   startOwnerWork,
+  type OwnerService,
+  type OwnerServiceOptions,
 } from '@fillsched/job-owner';
-import {
-  createServiceClient,
-  type IdAllocator,
-  type Logger,
-  type NatsHandle,
-  type Responder,
-  type ServiceClient,
-} from '@fillsched/service-kit';
+import { createServiceClient, type Logger, type NatsHandle } from '@fillsched/service-kit';
 import {
   HighWaterIdAllocator,
   NatsJobPublisher,
@@ -22,8 +17,8 @@ import {
   openCountersBucket,
 } from './adapters/nats';
 import { createScheduleApp, type ScheduleApp } from './app';
-import { SCHEDULE_CONSUMER, startLifecycleConsumer, type LifecycleConsumer } from './consumer';
-import { systemClock, type Clock, type ResultRepository, type ScheduleRepository } from './ports';
+import { SCHEDULE_CONSUMER, startLifecycleConsumer } from './consumer';
+import { systemClock, type ResultRepository, type ScheduleRepository } from './ports';
 
 export const QUEUE_GROUP = 'schedule';
 
@@ -36,30 +31,18 @@ export function provisionStreams(
   return provisionOwnerStreams(handle, logger, 'schedule', durable);
 }
 
-export interface ScheduleServiceOptions {
-  handle: NatsHandle;
-  logger: Logger;
+export interface ScheduleServiceOptions extends OwnerServiceOptions {
   schedules: ScheduleRepository;
   results: ResultRepository;
-  ids: IdAllocator;
-  clock?: Clock;
   /** Activities per `RPC.solver.result` page (tests use small pages to exercise paging). */
   resultPageSize?: number;
   /** config.resolve timeout; with the publish budget it keeps a create under the gateway's 5 s. */
   configTimeoutMs?: number;
   /** Per attempt; one retry. */
   publishTimeoutMs?: number;
-  durable?: string;
 }
 
-export interface ScheduleService {
-  app: ScheduleApp;
-  responders: Responder[];
-  consumer: LifecycleConsumer;
-  clients: ServiceClient[];
-  /** Stops taking requests, then stops consuming; each waits for the work in hand. */
-  stop(): Promise<void>;
-}
+export type ScheduleService = OwnerService<ScheduleApp>;
 
 /** Provisions streams, opens the KV bucket, starts responders and the lifecycle consumer. */
 export async function startScheduleService(opts: ScheduleServiceOptions): Promise<ScheduleService> {
