@@ -15,6 +15,7 @@ import { makeRng, type SolveContext } from '../context';
 import { BREAK, LineSim, decode, evalLine, planOf, type Plan } from '../packer';
 import { planObjective } from './exact';
 import type { Instance } from '../types';
+import { binPackApplies, binPackPlan } from './binpack';
 import { polish } from './polish';
 
 interface Block {
@@ -54,6 +55,8 @@ export interface BlockSearchOptions {
   stall?: number;
   /** other complete plans (e.g. list schedules); the search starts from the best of these and its own construction */
   starts?: Plan[];
+  /** elimination / eviction attempts of the dedicated bin packing (identical default lines) */
+  binPackAttempts?: number;
   /** skip the block construction (large instances: start from the best of `starts`) */
   skipConstruction?: boolean;
 }
@@ -449,7 +452,22 @@ export async function blockSearch(
   const span = opts.progressTo - opts.progressFrom;
   const weight = opts.weight ?? 0;
   const startPlans = [...(start ? [start] : []), ...(opts.starts ?? [])];
+  let bpPlan: Plan | null = null;
   if (!start && !(opts.skipConstruction && startPlans.length > 0)) {
+    // identical default lines without timing constraints: the dedicated bin packing (checked below
+    // by exact packer evaluation like every other start); above 300 lots it replaces the slower
+    // best-insertion construction
+    if (binPackApplies(inst) && !ctx.expired()) {
+      bpPlan = binPackPlan(inst, {
+        seed: opts.seed,
+        attempts: opts.binPackAttempts ?? 24,
+        shouldStop: () => ctx.expired(),
+      });
+      if (bpPlan) startPlans.push(bpPlan);
+      await ctx.checkpoint(opts.phase, opts.progressFrom + span * 0.1, 'block packing');
+    }
+  }
+  if (!start && !(opts.skipConstruction && startPlans.length > 0) && !(bpPlan && n > 300)) {
     const minFill = model.minFill;
     const order = Array.from({ length: n }, (_, j) => j).sort(
       (a, b) => minFill[b] - minFill[a] || model.type[a] - model.type[b] || a - b,
@@ -536,7 +554,8 @@ export async function blockSearch(
   const uniq: number[] = [];
   const mark = new Int32Array(n);
   // stop after a long stretch without improvement (deterministic)
-  const stall = opts.stall ?? Math.max(150, 8 * n);
+  // (a start from the dedicated bin packing is already a local optimum of stronger moves: shorter)
+  const stall = opts.stall ?? (bestStart === bpPlan ? 150 : Math.max(150, 8 * n));
   let lastImprove = 0;
   for (; it < iters; it++) {
     if (it - lastImprove > stall) break;
