@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from './logging';
-import { mongoReady } from './mongo';
+import { MemoryIdAllocator, MongoIdAllocator, connectMongo, mongoReady, type IdAllocator } from './mongo';
 import type { NatsHandle } from './nats';
 import { startOpsServer, type OpsServer } from './ops';
 import { installShutdown, type ShutdownStep } from './shutdown';
@@ -41,4 +41,25 @@ export async function serveUntilShutdown(opts: {
     ],
   });
   return ops;
+}
+
+/**
+ * A service's storage: its own database `fillsched_<service>` on the MONGO_URL server, or, without
+ * MONGO_URL, in-memory stores and a warning saying what a restart loses. Ids come from the same place.
+ */
+export async function openStores<T>(opts: {
+  service: string;
+  env: { MONGO_URL?: string };
+  logger: Logger;
+  mongo: (conn: Connection) => T | Promise<T>;
+  memory: () => T;
+  memoryWarning: string;
+}): Promise<{ stores: T; ids: IdAllocator; mongo?: Connection }> {
+  const url = opts.env.MONGO_URL;
+  if (url) {
+    const mongo = await connectMongo({ url, logger: opts.logger, dbName: `fillsched_${opts.service}` });
+    return { mongo, stores: await opts.mongo(mongo), ids: new MongoIdAllocator(mongo) };
+  }
+  opts.logger.warn(opts.memoryWarning);
+  return { stores: opts.memory(), ids: new MemoryIdAllocator() };
 }

@@ -1,14 +1,11 @@
 import {
-  connectMongo,
   connectNats,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
-  MemoryIdAllocator,
-  MongoIdAllocator,
+  openStores,
   serveUntilShutdown,
 } from '@fillsched/service-kit';
-import type { Connection } from 'mongoose';
 import { KvRevocationPublisher, openRevocationsBucket } from './adapters/kv';
 import {
   MemoryRefreshTokenRepository,
@@ -28,24 +25,22 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   installProcessErrorHandlers(logger);
 
-  let mongo: Connection | undefined;
-  let stores: Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys' | 'ids'>;
-  if (env.MONGO_URL) {
-    const conn = await connectMongo({ url: env.MONGO_URL, logger, dbName: `fillsched_${SERVICE}` });
-    mongo = conn;
-    stores = { ...(await createMongooseRepositories(conn)), ids: new MongoIdAllocator(conn) };
-  } else {
-    logger.warn(
-      'MONGO_URL is not set: users, refresh tokens and the signing key live in memory (NOT durable; ' +
-        'a restart logs everyone out, and replicas do not share keys unless AUTH_PRIVATE_KEY_PEM is set)',
-    );
-    stores = {
+  const { mongo, ids, stores } = await openStores<
+    Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys'>
+  >({
+    service: SERVICE,
+    env,
+    logger,
+    mongo: (conn) => createMongooseRepositories(conn),
+    memory: () => ({
       users: new MemoryUserRepository(),
       refreshTokens: new MemoryRefreshTokenRepository(),
       signingKeys: new MemorySigningKeyRepository(),
-      ids: new MemoryIdAllocator(),
-    };
-  }
+    }),
+    memoryWarning:
+      'MONGO_URL is not set: users, refresh tokens and the signing key live in memory (NOT durable; ' +
+      'a restart logs everyone out, and replicas do not share keys unless AUTH_PRIVATE_KEY_PEM is set)',
+  });
 
   const nats = await connectNats({
     servers: env.NATS_URL,
@@ -55,7 +50,7 @@ async function main(): Promise<void> {
   const revocations = new KvRevocationPublisher(await openRevocationsBucket(nats.nc));
 
   const app = await createAuthApp(
-    { ...stores, revocations, clock: systemClock, logger },
+    { ...stores, ids, revocations, clock: systemClock, logger },
     {
       accessTokenMinutes: env.ACCESS_TOKEN_EXPIRE_MINUTES,
       refreshTokenDays: env.REFRESH_TOKEN_EXPIRE_DAYS,

@@ -1,16 +1,12 @@
-import type { Connection } from 'mongoose';
 import {
-  MemoryIdAllocator,
-  MongoIdAllocator,
   baseEnvSchema,
-  connectMongo,
   connectNats,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
   loadConfig,
+  openStores,
   serveUntilShutdown,
-  type IdAllocator,
 } from '@fillsched/service-kit';
 import { z } from 'zod';
 import { MemoryComparisonRepository } from './adapters/memory';
@@ -29,20 +25,19 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   installProcessErrorHandlers(logger);
 
-  let mongo: Connection | undefined;
-  let comparisons: ComparisonRepository;
-  let ids: IdAllocator;
-  if (env.MONGO_URL) {
-    mongo = await connectMongo({ url: env.MONGO_URL, logger, dbName: `fillsched_${SERVICE}` });
-    comparisons = new MongooseComparisonRepository(mongo);
-    ids = new MongoIdAllocator(mongo);
-  } else {
-    logger.warn(
+  const {
+    mongo,
+    ids,
+    stores: comparisons,
+  } = await openStores<ComparisonRepository>({
+    service: SERVICE,
+    env,
+    logger,
+    mongo: (conn) => new MongooseComparisonRepository(conn),
+    memory: () => new MemoryComparisonRepository(),
+    memoryWarning:
       'MONGO_URL is not set: comparisons are kept in memory and lost on restart (non-durable storage)',
-    );
-    comparisons = new MemoryComparisonRepository();
-    ids = new MemoryIdAllocator();
-  }
+  });
 
   const nats = await connectNats({
     servers: env.NATS_URL,

@@ -1,19 +1,16 @@
 import {
   baseEnvSchema,
-  connectMongo,
   connectNats,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
   loadConfig,
-  MemoryIdAllocator,
-  MongoIdAllocator,
+  openStores,
   serveUntilShutdown,
   serveRequests,
   type Responder,
 } from '@fillsched/service-kit';
-import type { Connection } from 'mongoose';
-import { createConfigApp } from './app';
+import { createConfigApp, type ConfigAppDeps } from './app';
 import { MemoryTemplateRepository, MemoryUserDefaultsRepository } from './adapters/memory';
 import { MongooseTemplateRepository, MongooseUserDefaultsRepository } from './adapters/mongoose';
 
@@ -25,24 +22,20 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   installProcessErrorHandlers(logger);
 
-  let mongo: Connection | undefined;
-  let deps;
-  if (env.MONGO_URL) {
-    mongo = await connectMongo({ url: env.MONGO_URL, logger, dbName: `fillsched_${SERVICE}` });
-    const conn = mongo;
-    deps = {
+  const { mongo, ids, stores } = await openStores<Pick<ConfigAppDeps, 'templates' | 'defaults'>>({
+    service: SERVICE,
+    env,
+    logger,
+    mongo: (conn) => ({
       templates: new MongooseTemplateRepository(conn),
       defaults: new MongooseUserDefaultsRepository(conn),
-      ids: new MongoIdAllocator(conn),
-    };
-  } else {
-    logger.warn('MONGO_URL is not set: using in-memory storage, which is NOT durable');
-    deps = {
+    }),
+    memory: () => ({
       templates: new MemoryTemplateRepository(),
       defaults: new MemoryUserDefaultsRepository(),
-      ids: new MemoryIdAllocator(),
-    };
-  }
+    }),
+    memoryWarning: 'MONGO_URL is not set: using in-memory storage, which is NOT durable',
+  });
 
   const nats = await connectNats({
     servers: env.NATS_URL,
@@ -50,7 +43,7 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const app = createConfigApp({ ...deps, logger });
+  const app = createConfigApp({ ...stores, ids, logger });
   const responders: Responder[] = Object.entries(app.handlers).map(([subject, handler]) =>
     serveRequests(nats, logger, { subject, queue: SERVICE, handler }),
   );

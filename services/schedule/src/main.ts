@@ -1,17 +1,13 @@
-import type { Connection } from 'mongoose';
 import { z } from 'zod';
 import {
-  MemoryIdAllocator,
-  MongoIdAllocator,
   baseEnvSchema,
-  connectMongo,
   connectNats,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
   loadConfig,
+  openStores,
   serveUntilShutdown,
-  type IdAllocator,
 } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
 import { MongooseResultRepository, MongooseScheduleRepository } from './adapters/mongoose';
@@ -35,27 +31,27 @@ async function main(): Promise<void> {
     name: `${SERVICE}${env.SERVICE_INSTANCE ? `-${env.SERVICE_INSTANCE}` : ''}`,
     logger,
   });
-  let mongo: Connection | undefined;
-  let schedules: ScheduleRepository;
-  let results: ResultRepository;
-  let ids: IdAllocator;
-  if (env.MONGO_URL) {
-    mongo = await connectMongo({ url: env.MONGO_URL, logger, dbName: `fillsched_${SERVICE}` });
-    const s = new MongooseScheduleRepository(mongo);
-    const r = new MongooseResultRepository(mongo);
-    await Promise.all([s.init(), r.init()]);
-    schedules = s;
-    results = r;
-    ids = new MongoIdAllocator(mongo);
-  } else {
-    logger.warn(
+  const {
+    mongo,
+    ids,
+    stores: { schedules, results },
+  } = await openStores<{ schedules: ScheduleRepository; results: ResultRepository }>({
+    service: SERVICE,
+    env,
+    logger,
+    mongo: async (conn) => {
+      const stores = {
+        schedules: new MongooseScheduleRepository(conn),
+        results: new MongooseResultRepository(conn),
+      };
+      await Promise.all([stores.schedules.init(), stores.results.init()]);
+      return stores;
+    },
+    // The service floors the in-memory ids at the high-water mark NATS keeps, so a restart reuses no id.
+    memory: () => ({ schedules: new MemoryScheduleRepository(), results: new MemoryResultRepository() }),
+    memoryWarning:
       'MONGO_URL is not set: schedules are kept in memory and lost on restart (non-durable storage)',
-    );
-    schedules = new MemoryScheduleRepository();
-    results = new MemoryResultRepository();
-    // The service floors these at the high-water mark NATS keeps, so a restart reuses no id.
-    ids = new MemoryIdAllocator();
-  }
+  });
 
   const service = await startScheduleService({
     handle: nats,
