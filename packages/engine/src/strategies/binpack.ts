@@ -48,6 +48,20 @@ export function binPackApplies(inst: Instance): boolean {
   return true;
 }
 
+/**
+ * Share of lots longer than (W − c_same)/2 (each needs a block of its own). When it is large the
+ * problem is mostly packing the other lots into what those blocks leave, where the dedicated packing
+ * is strongest.
+ */
+export function longLotShare(inst: Instance): number {
+  const W = inst.config.window_hours;
+  if (W === null || inst.lots.length === 0) return 0;
+  const cs = inst.config.changeover_same_hours;
+  let c = 0;
+  for (const lot of inst.lots) if (2 * Math.min(...lot.fill) + cs > W + EPS) c++;
+  return c / inst.lots.length;
+}
+
 export interface BinPackOptions {
   seed: number;
   /** elimination attempts (deterministic work budget) */

@@ -15,7 +15,7 @@ import { makeRng, type SolveContext } from '../context';
 import { BREAK, LineSim, decode, evalLine, planOf, type Plan } from '../packer';
 import { planObjective } from './exact';
 import type { Instance } from '../types';
-import { binPackApplies, binPackPlan } from './binpack';
+import { binPackApplies, binPackPlan, longLotShare } from './binpack';
 import { polish } from './polish';
 
 interface Block {
@@ -453,11 +453,14 @@ export async function blockSearch(
   const weight = opts.weight ?? 0;
   const startPlans = [...(start ? [start] : []), ...(opts.starts ?? [])];
   let bpPlan: Plan | null = null;
+  let bpRegime = false;
   if (!start && !(opts.skipConstruction && startPlans.length > 0)) {
     // identical default lines without timing constraints: the dedicated bin packing (checked below
-    // by exact packer evaluation like every other start); above 300 lots it replaces the slower
-    // best-insertion construction
+    // by exact packer evaluation like every other start). When at least a quarter of the lots need a
+    // block of their own and there are over 300 lots, it replaces the slower best-insertion
+    // construction and the iterated greedy after it is short; otherwise both starts compete.
     if (binPackApplies(inst) && !ctx.expired()) {
+      bpRegime = longLotShare(inst) >= 0.25;
       bpPlan = binPackPlan(inst, {
         seed: opts.seed,
         attempts: opts.binPackAttempts ?? 24,
@@ -467,7 +470,7 @@ export async function blockSearch(
       await ctx.checkpoint(opts.phase, opts.progressFrom + span * 0.1, 'block packing');
     }
   }
-  if (!start && !(opts.skipConstruction && startPlans.length > 0) && !(bpPlan && n > 300)) {
+  if (!start && !(opts.skipConstruction && startPlans.length > 0) && !(bpPlan && bpRegime && n > 300)) {
     const minFill = model.minFill;
     const order = Array.from({ length: n }, (_, j) => j).sort(
       (a, b) => minFill[b] - minFill[a] || model.type[a] - model.type[b] || a - b,
@@ -554,8 +557,8 @@ export async function blockSearch(
   const uniq: number[] = [];
   const mark = new Int32Array(n);
   // stop after a long stretch without improvement (deterministic)
-  // (a start from the dedicated bin packing is already a local optimum of stronger moves: shorter)
-  const stall = opts.stall ?? (bestStart === bpPlan ? 150 : Math.max(150, 8 * n));
+  // (a start from the dedicated packing in its regime is a local optimum of stronger moves: shorter)
+  const stall = opts.stall ?? (bpRegime && bestStart === bpPlan ? 150 : Math.max(150, 8 * n));
   let lastImprove = 0;
   for (; it < iters; it++) {
     if (it - lastImprove > stall) break;
