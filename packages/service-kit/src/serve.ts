@@ -3,6 +3,7 @@ import type { Logger } from './logging';
 import { MemoryIdAllocator, MongoIdAllocator, connectMongo, mongoReady, type IdAllocator } from './mongo';
 import type { NatsHandle } from './nats';
 import { startOpsServer, type OpsServer } from './ops';
+import type { Responder } from './responder';
 import { installShutdown, type ShutdownStep } from './shutdown';
 
 /**
@@ -16,7 +17,8 @@ export async function serveUntilShutdown(opts: {
   env: { OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number };
   nats: NatsHandle;
   mongo?: Connection;
-  stop: ShutdownStep;
+  /** Stops taking work and lets the work in hand finish: a step, or just the responders to stop. */
+  stop: ShutdownStep | Responder[];
   ready: { msg: string; fields?: Record<string, unknown> };
 }): Promise<OpsServer> {
   const { logger, nats, mongo } = opts;
@@ -34,13 +36,20 @@ export async function serveUntilShutdown(opts: {
     timeoutMs: opts.env.SHUTDOWN_TIMEOUT_MS,
     onBegin: () => ops.setDraining(),
     steps: [
-      opts.stop,
+      Array.isArray(opts.stop) ? stopResponders(opts.stop) : opts.stop,
       { name: 'drain NATS', run: () => nats.drain() },
       { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
       { name: 'close ops server', run: () => ops.close() },
     ],
   });
   return ops;
+}
+
+function stopResponders(responders: Responder[]): ShutdownStep {
+  return {
+    name: 'stop responders',
+    run: async () => void (await Promise.all(responders.map((r) => r.stop()))),
+  };
 }
 
 /**

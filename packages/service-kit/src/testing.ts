@@ -10,7 +10,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { ServiceClient } from './client';
+import { createServiceClient, type ServiceClient } from './client';
+import { createLogger } from './logging';
+import { connectNats, type NatsHandle } from './nats';
 import type { RpcReply, RpcRequest } from './rpc';
 
 // Synchronous last-resort cleanup when the test process exits without calling stop()
@@ -400,4 +402,36 @@ export function scriptedServiceClient(answer: (subject: string, payload: RpcRequ
     },
   } satisfies ServiceClient;
   return { client, calls };
+}
+
+export interface TestNatsClient {
+  nats: TestNats;
+  /** The test's own connection (to publish, subscribe, or stand in for other services). */
+  conn: NatsHandle;
+  /** A breaker client towards `service`, as the gateway would call it. */
+  client: ServiceClient;
+  /** Closes the client and the connection, then stops the server. */
+  stop(): Promise<void>;
+}
+
+/** A fresh nats-server with one connection and a service client on it: the caller's side of RPC tests. */
+export async function startNatsClientForTests(opts: {
+  service: string;
+  name: string;
+  timeoutMs?: number;
+}): Promise<TestNatsClient> {
+  const nats = await startNatsForTests();
+  const logger = createLogger(opts.name, 'silent');
+  const conn = await connectNats({ servers: nats.url, name: opts.name, logger });
+  const client = createServiceClient(conn, opts.service, { timeoutMs: opts.timeoutMs ?? 5000 });
+  return {
+    nats,
+    conn,
+    client,
+    async stop() {
+      client.close();
+      await conn.close();
+      await nats.stop();
+    },
+  };
 }

@@ -2,17 +2,15 @@ import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { RPC } from '@fillsched/contracts';
 import {
-  connectNats,
-  createLogger,
-  createServiceClient,
   startMongoForTests,
   spawnServiceProcess,
-  startNatsForTests,
+  startNatsClientForTests,
   publishEvent,
   type NatsHandle,
   type ServiceProcess,
   type ServiceClient,
   type TestNats,
+  type TestNatsClient,
 } from '@fillsched/service-kit';
 import { lifecycleEvent } from './testing-fakes';
 
@@ -21,22 +19,19 @@ jest.setTimeout(60_000);
 const spawnService = (env: Record<string, string>): ServiceProcess =>
   spawnServiceProcess({ main: path.join(__dirname, 'main.ts'), env });
 
-const logger = createLogger('comparison-process-test', 'silent');
 let nats: TestNats;
 let conn: NatsHandle;
 let client: ServiceClient;
+let bed: TestNatsClient | undefined;
 let svc: ServiceProcess | undefined;
 
 beforeAll(async () => {
-  nats = await startNatsForTests();
-  conn = await connectNats({ servers: nats.url, name: 'comparison-process-test', logger });
-  client = createServiceClient(conn, 'comparison', { timeoutMs: 5000 });
+  bed = await startNatsClientForTests({ service: 'comparison', name: 'comparison-process-test' });
+  ({ nats, conn, client } = bed);
 });
 afterAll(async () => {
   await svc?.stop('SIGKILL');
-  client?.close();
-  await conn?.close();
-  await nats?.stop();
+  await bed?.stop();
 });
 
 it('main: starts from env, warns about non-durable storage, serves, is ready, and exits 0 on SIGTERM', async () => {

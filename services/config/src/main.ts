@@ -54,10 +54,7 @@ async function main(): Promise<void> {
     nats,
     mongo,
     // Stop taking requests and let the running ones reply before the connection goes.
-    stop: {
-      name: 'stop responders',
-      run: async () => void (await Promise.all(responders.map((r) => r.stop()))),
-    },
+    stop: responders,
     ready: { msg: 'config service ready' },
   });
 }

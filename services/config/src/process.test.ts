@@ -1,16 +1,13 @@
 import path from 'node:path';
 import { RPC } from '@fillsched/contracts';
 import {
-  connectNats,
-  createLogger,
-  createServiceClient,
   startMongoForTests,
   spawnServiceProcess,
-  startNatsForTests,
-  type NatsHandle,
+  startNatsClientForTests,
   type ServiceProcess,
   type ServiceClient,
   type TestNats,
+  type TestNatsClient,
 } from '@fillsched/service-kit';
 
 jest.setTimeout(60_000);
@@ -18,22 +15,18 @@ jest.setTimeout(60_000);
 const spawnService = (env: Record<string, string>): ServiceProcess =>
   spawnServiceProcess({ main: path.join(__dirname, 'main.ts'), env });
 
-const logger = createLogger('config-process-test', 'silent');
 let nats: TestNats;
-let conn: NatsHandle;
 let client: ServiceClient;
+let bed: TestNatsClient | undefined;
 let svc: ServiceProcess | undefined;
 
 beforeAll(async () => {
-  nats = await startNatsForTests();
-  conn = await connectNats({ servers: nats.url, name: 'config-process-test', logger });
-  client = createServiceClient(conn, 'config', { timeoutMs: 5000 });
+  bed = await startNatsClientForTests({ service: 'config', name: 'config-process-test' });
+  ({ nats, client } = bed);
 });
 afterAll(async () => {
   await svc?.stop('SIGKILL');
-  client?.close();
-  await conn?.close();
-  await nats?.stop();
+  await bed?.stop();
 });
 
 it('main: starts from env, warns about non-durable storage, serves, is ready, and exits 0 on SIGTERM', async () => {
