@@ -62,7 +62,11 @@ describe('a killed solver loses nothing', () => {
     expect(done.body.result.lots_scheduled).toBe(lots.length);
 
     const conn = await mongoose
-      .createConnection(platform.mongoUrl, { dbName: 'fillsched_solver', directConnection: true })
+      .createConnection(platform.mongoUrl, {
+        dbName: 'fillsched_solver',
+        directConnection: true,
+        serverMonitoringMode: 'poll',
+      })
       .asPromise();
     try {
       const docs = await conn.collection('solve_results').countDocuments({ job_id: `schedule.${id}` });

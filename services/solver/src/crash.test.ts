@@ -108,7 +108,11 @@ const stage = (id: number, s: string) =>
 
 async function storedResults(jobId: string): Promise<number> {
   const conn = await mongoose
-    .createConnection(mongo.url, { dbName: 'fillsched_solver', directConnection: true })
+    .createConnection(mongo.url, {
+      dbName: 'fillsched_solver',
+      directConnection: true,
+      serverMonitoringMode: 'poll',
+    })
     .asPromise();
   try {
     return await conn.collection(RESULTS_COLLECTION).countDocuments({ job_id: jobId });

@@ -1,6 +1,6 @@
-import { startMongoForTests, type TestMongo } from '@fillsched/service-kit';
+import { connectMongo, createLogger, startMongoForTests, type TestMongo } from '@fillsched/service-kit';
 import { randomBytes } from 'node:crypto';
-import mongoose, { type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import { authRepositoryContract } from '../repositories.contract';
 import { createMongooseRepositories } from './mongoose';
 
@@ -10,8 +10,8 @@ let conn: Connection;
 
 beforeAll(async () => {
   mongo = await startMongoForTests();
-  conn = mongoose.createConnection(mongo.url, { directConnection: true, serverSelectionTimeoutMS: 5000 });
-  await conn.asPromise();
+  // the kit's connection (polling heartbeats): the embedded server breaks streaming ones under load
+  conn = await connectMongo({ url: mongo.url, logger: createLogger('auth-test', 'silent') });
 }, 30_000);
 
 afterAll(async () => {
