@@ -35,6 +35,40 @@ export interface ModelArrays {
   integrality: Int32Array;
 }
 
+/** The growable column/row/CSR arrays a builder fills, packed into HiGHS's typed model shape. */
+function toModelArrays(b: {
+  cost: number[];
+  lo: number[];
+  up: number[];
+  rlo: number[];
+  rup: number[];
+  starts: number[];
+  idx: number[];
+  val: number[];
+  integ: number[];
+}): ModelArrays {
+  const numCols = b.cost.length;
+  const numRows = b.rlo.length;
+  return {
+    numCols,
+    numRows,
+    colCost: Float64Array.from(b.cost),
+    colLower: Float64Array.from(b.lo),
+    colUpper: Float64Array.from(b.up),
+    rowLower: Float64Array.from(b.rlo),
+    rowUpper: Float64Array.from(b.rup),
+    matrix: {
+      format: 'csr',
+      numRows,
+      numCols,
+      starts: Int32Array.from(b.starts),
+      indices: Int32Array.from(b.idx),
+      values: Float64Array.from(b.val),
+    },
+    integrality: Int32Array.from(b.integ),
+  };
+}
+
 export interface BuiltModel {
   arrays: ModelArrays;
   /** Global job ids and line ids of the (sub-)problem. */
@@ -121,7 +155,6 @@ export function buildModel(problem: SequencingProblem, opts: BuildOptions = {}):
     loadCol0 = cost.length;
     for (let kl = 0; kl < M; kl++) addCol(secondary, 0, Infinity, 0);
   }
-  const numCols = cost.length;
 
   // Rows (CSR).
   const starts: number[] = [0];
@@ -254,25 +287,7 @@ export function buildModel(problem: SequencingProblem, opts: BuildOptions = {}):
         }
       }
   }
-  const numRows = rlo.length;
-  const arrays: ModelArrays = {
-    numCols,
-    numRows,
-    colCost: Float64Array.from(cost),
-    colLower: Float64Array.from(lo),
-    colUpper: Float64Array.from(up),
-    rowLower: Float64Array.from(rlo),
-    rowUpper: Float64Array.from(rup),
-    matrix: {
-      format: 'csr',
-      numRows,
-      numCols,
-      starts: Int32Array.from(starts),
-      indices: Int32Array.from(idx),
-      values: Float64Array.from(val),
-    },
-    integrality: Int32Array.from(integ),
-  };
+  const arrays = toModelArrays({ cost, lo, up, rlo, rup, starts, idx, val, integ });
   return {
     arrays,
     jobs,
@@ -441,27 +456,8 @@ export function buildAssignmentRelaxation(
     rlo.push(-Infinity);
     rup.push(maxS);
   }
-  const numCols = cost.length;
-  const numRows = rlo.length;
   return {
-    arrays: {
-      numCols,
-      numRows,
-      colCost: Float64Array.from(cost),
-      colLower: Float64Array.from(lo),
-      colUpper: Float64Array.from(up),
-      rowLower: Float64Array.from(rlo),
-      rowUpper: Float64Array.from(rup),
-      matrix: {
-        format: 'csr',
-        numRows,
-        numCols,
-        starts: Int32Array.from(starts),
-        indices: Int32Array.from(idx),
-        values: Float64Array.from(val),
-      },
-      integrality: Int32Array.from(integ),
-    },
+    arrays: toModelArrays({ cost, lo, up, rlo, rup, starts, idx, val, integ }),
     integralObjective: integral,
   };
 }
