@@ -341,6 +341,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
       expose?: boolean;
       message?: string;
       field?: string;
+      name?: string;
       body?: unknown;
     };
     if (e?.type === 'entity.too.large' || e?.code === 'LIMIT_FILE_SIZE' || e?.code === 'LIMIT_FIELD_VALUE')
@@ -351,12 +352,16 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
       ];
       return sendValidation(res, detail);
     }
-    if (typeof e?.code === 'string' && e.code.startsWith('LIMIT_')) {
+    // Every multer error is about the client's multipart body (a part without a field name, too
+    // many parts, an unexpected file field): a 422 naming the part, never a 500.
+    if (e?.name === 'MulterError' || (typeof e?.code === 'string' && e.code.startsWith('LIMIT_'))) {
       const msg =
         e.code === 'LIMIT_UNEXPECTED_FILE'
           ? `Unexpected file field '${e.field}': send one CSV file as 'file'`
-          : (e.message ?? 'Invalid multipart body');
-      return sendValidation(res, [{ loc: ['body', e.field ?? 'file'], msg, type: 'value_error' }]);
+          : e.code === 'MISSING_FIELD_NAME'
+            ? 'Multipart part without a field name: every part needs Content-Disposition: form-data; name="..."'
+            : (e.message ?? 'Invalid multipart body');
+      return sendValidation(res, [{ loc: e.field ? ['body', e.field] : ['body'], msg, type: 'value_error' }]);
     }
     if (
       e?.message === 'Unexpected end of form' ||

@@ -420,6 +420,25 @@ describe('multipart CSV upload', () => {
     expect(gw.services.calls).toHaveLength(0);
   });
 
+  // Found by schemathesis: multer's MISSING_FIELD_NAME error used to fall through to a 500.
+  it('a part without a field name → 422 saying so, not a 500', async () => {
+    const boundary = 'b0undary';
+    const body =
+      `--${boundary}\r\nContent-Disposition: form-data; name=""\r\n\r\n{"a": 1}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="lots.csv"\r\n` +
+      `Content-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`;
+    const res = await fetch(`${gw.url}/api/v1/schedule`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
+    expect(res.status).toBe(422);
+    const detail = ((await res.json()) as { detail: Array<{ loc: unknown[]; msg: string }> }).detail;
+    expect(detail[0].loc).toEqual(['body']);
+    expect(detail[0].msg).toMatch(/without a field name/);
+    expect(gw.services.calls).toHaveLength(0);
+  });
+
   it('a file over 5 MB → 413', async () => {
     const form = new FormData();
     form.append('file', new Blob(['x'.repeat(5 * 1024 * 1024 + 10)]), 'big.csv');
