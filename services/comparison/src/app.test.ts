@@ -67,6 +67,20 @@ const getOut = async (id: number, user: RpcUser = alice) =>
   };
 
 describe('create', () => {
+  // Found by schemathesis: BSON cannot store a key with NUL, so the mongoose adapter answered 500.
+  it.each([
+    [{ config: { 'a\u0000': 1 } }, ['body', 'config', 'a\u0000']],
+    [
+      { lots_data: [{ lot_id: 'A', product: 'X', quantity: 100, extra: { 'q\u0000': 1 } }] },
+      ['body', 'lots_data', 0, 'extra', 'q\u0000'],
+    ],
+  ])('422 naming the key for a NUL character in a key of %j', async (over, loc) => {
+    const r = await app.handlers.create({ user: alice, body: guideBody(over) });
+    expect(r.status).toBe(422);
+    expect((r.body as { detail: { loc: unknown[] }[] }).detail.map((d) => d.loc)).toContainEqual(loc);
+    expect(publisher.jobs).toHaveLength(0);
+  });
+
   it("answers 202 with the guide's shape and fans out one job per strategy", async () => {
     const r = await app.handlers.create({ user: alice, body: guideBody() });
     expect(r).toEqual({

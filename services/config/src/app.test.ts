@@ -120,6 +120,22 @@ describe('create', () => {
     expect((r.body as { detail: { loc: unknown[] }[] }).detail.map((d) => d.loc)).toContainEqual(loc);
   });
 
+  // Found by schemathesis: BSON cannot store a key with NUL, so the mongoose adapter answered 500.
+  it('422 naming the key for a config key with a NUL character, at any depth (create and update)', async () => {
+    const r = await app.create({
+      user: alice,
+      body: body({ config: { line_count: 2, z: [{ 'a\u0000b': 1 }] } }),
+    });
+    expect(r.status).toBe(422);
+    expect((r.body as { detail: { loc: unknown[]; msg: string }[] }).detail[0]).toMatchObject({
+      loc: ['body', 'config', 'z', 0, 'a\u0000b'],
+      msg: expect.stringMatching(/NUL/),
+    });
+    const id = await createAs(alice);
+    const u = await app.update({ user: alice, params: params(id), body: { config: { 'k\u0000': 1 } } });
+    expect(u.status).toBe(422);
+  });
+
   it('422 for a missing body; 401 without a user', async () => {
     expect((await app.create({ user: alice })).status).toBe(422);
     expect(await app.create({ body: body() })).toEqual({

@@ -19,3 +19,30 @@ export const ErrorSchema = z.object({
 /** ISO timestamps as the guide prints them. */
 export const Timestamp = z.string().describe('ISO 8601 timestamp');
 export const NullableTimestamp = Timestamp.nullable();
+
+/**
+ * Path of the first object key, at any depth, that contains a NUL character, or null. MongoDB's
+ * BSON cannot store such a key, so open objects stored as sent (config, extra lot fields) must
+ * refuse it up front: a 422 naming the key instead of a storage error (found by schemathesis).
+ */
+export function nulKeyPath(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulKeyPath(value[i], [...path, i]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\u0000')) return [...path, k];
+      const found = nulKeyPath(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** zod refinement for open objects that are stored as given (see nulKeyPath). */
+export function refuseNulKeys(value: unknown, ctx: z.RefinementCtx): void {
+  const path = nulKeyPath(value);
+  if (path) ctx.addIssue({ code: 'custom', message: 'Keys must not contain NUL characters (\\u0000)', path });
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { STRATEGY_IDS, STRATEGIES } from '@fillsched/engine';
-import { NullableTimestamp, Timestamp } from './common';
+import { NullableTimestamp, refuseNulKeys, Timestamp } from './common';
 
 export const STRATEGY_ERROR = `Invalid strategy: must be one of [${STRATEGY_IDS.join(', ')}]`;
 export const StrategySchema = z.enum(STRATEGY_IDS, { error: () => STRATEGY_ERROR });
@@ -9,26 +9,28 @@ export const StrategySchema = z.enum(STRATEGY_IDS, { error: () => STRATEGY_ERROR
  * One lot as clients send it. Types are checked here (422 with the field's loc); domain rules
  * (required fields, aliases, windows, sizes) are the engine's validation, which names the lot.
  */
-export const LotInputSchema = z.looseObject({
-  lot_id: z.string().optional(),
-  type: z.string().optional(),
-  product: z.string().optional().describe('alias of type'),
-  lot_type: z.string().optional().describe('alias of type'),
-  vials: z.number().optional(),
-  quantity: z.number().optional().describe('alias of vials'),
-  priority: z.number().int().optional().describe('higher = more urgent; default 0'),
-  start_window: z.string().nullish().describe('earliest start, ISO 8601'),
-  end_window: z.string().nullish().describe('due time, ISO 8601'),
-  fill_hours: z.number().positive().optional().describe('overrides vials / fill rate'),
-  fill_hours_by_line: z
-    .record(z.string(), z.number().positive())
-    .optional()
-    .describe('unrelated lines: hours per line id; a missing line means the lot cannot run there'),
-});
+export const LotInputSchema = z
+  .looseObject({
+    lot_id: z.string().optional(),
+    type: z.string().optional(),
+    product: z.string().optional().describe('alias of type'),
+    lot_type: z.string().optional().describe('alias of type'),
+    vials: z.number().optional(),
+    quantity: z.number().optional().describe('alias of vials'),
+    priority: z.number().int().optional().describe('higher = more urgent; default 0'),
+    start_window: z.string().nullish().describe('earliest start, ISO 8601'),
+    end_window: z.string().nullish().describe('due time, ISO 8601'),
+    fill_hours: z.number().positive().optional().describe('overrides vials / fill rate'),
+    fill_hours_by_line: z
+      .record(z.string(), z.number().positive())
+      .optional()
+      .describe('unrelated lines: hours per line id; a missing line means the lot cannot run there'),
+  })
+  .superRefine(refuseNulKeys);
 export type LotInput = z.infer<typeof LotInputSchema>;
 
 /** Config is an open object validated by the engine (types, ranges, unknown keys as warnings). */
-export const ScheduleConfigSchema = z.record(z.string(), z.unknown());
+export const ScheduleConfigSchema = z.record(z.string(), z.unknown()).superRefine(refuseNulKeys);
 
 export const CreateScheduleBodySchema = z.object({
   name: z.string().trim().min(1).max(200),
