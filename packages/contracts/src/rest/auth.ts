@@ -1,11 +1,15 @@
 import { z } from 'zod';
-import { Timestamp } from './common';
+import { apiSchemas, Timestamp } from './common';
 
-export const RegisterBodySchema = z.object({
-  email: z.email(),
-  password: z.string().min(8, 'Password must be at least 8 characters').max(128),
-  full_name: z.string().max(200).optional(),
-});
+const GUIDE_USER = { email: 'user@example.com', password: 'SecurePass123!' };
+
+export const RegisterBodySchema = z
+  .object({
+    email: z.email(),
+    password: z.string().min(8, 'Password must be at least 8 characters').max(128),
+    full_name: z.string().max(200).optional(),
+  })
+  .register(apiSchemas, { id: 'UserCreate', examples: [GUIDE_USER] });
 export type RegisterBody = z.infer<typeof RegisterBodySchema>;
 
 /** OAuth2 password form (username = email); the JSON variant also accepts `email`. */
@@ -19,27 +23,67 @@ export const LoginBodySchema = z
     message: 'field required',
     path: ['username'],
   })
-  .transform((b) => ({ username: (b.username ?? b.email) as string, password: b.password }));
+  .transform((b) => ({ username: (b.username ?? b.email) as string, password: b.password }))
+  .register(apiSchemas, {
+    id: 'LoginRequest',
+    examples: [{ username: GUIDE_USER.email, password: GUIDE_USER.password }],
+  });
 export type LoginBody = z.infer<typeof LoginBodySchema>;
 
-export const RefreshBodySchema = z.object({ refresh_token: z.string().min(1) });
+// An opaque refresh token as the auth service issues them (rotated on every use).
+const REFRESH_TOKEN_EXAMPLE = 'q3Jm0bYg1u0tXb5hQ2yVZ8mJ7x1c9fK4s6dLwPeRtA0';
 
-export const TokenResponseSchema = z.object({
-  access_token: z.string(),
-  token_type: z.literal('bearer'),
-  refresh_token: z.string(),
-  expires_in: z.number().int().describe('access token lifetime in seconds'),
-});
+export const RefreshBodySchema = z
+  .object({ refresh_token: z.string().min(1) })
+  .register(apiSchemas, { id: 'RefreshRequest', examples: [{ refresh_token: REFRESH_TOKEN_EXAMPLE }] });
+
+/** Optional body of logout: the refresh token to revoke with the session (the access token's). */
+export const LogoutBodySchema = z
+  .object({ refresh_token: z.string().min(1).optional() })
+  .register(apiSchemas, { id: 'LogoutRequest', examples: [{ refresh_token: REFRESH_TOKEN_EXAMPLE }] });
+
+export const TokenResponseSchema = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('bearer'),
+    refresh_token: z.string(),
+    expires_in: z.number().int().describe('access token lifetime in seconds'),
+  })
+  .register(apiSchemas, {
+    id: 'Token',
+    examples: [
+      {
+        access_token: 'eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9...',
+        token_type: 'bearer',
+        refresh_token: REFRESH_TOKEN_EXAMPLE,
+        expires_in: 1800,
+      },
+    ],
+  });
 export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 
-export const UserOutSchema = z.object({
-  id: z.number().int(),
-  email: z.string(),
-  full_name: z.string().nullable().optional(),
-  is_active: z.boolean(),
-  is_superuser: z.boolean(),
-  created_at: Timestamp,
-});
+export const UserOutSchema = z
+  .object({
+    id: z.number().int(),
+    email: z.string(),
+    full_name: z.string().nullable().optional(),
+    is_active: z.boolean(),
+    is_superuser: z.boolean(),
+    created_at: Timestamp,
+  })
+  .register(apiSchemas, {
+    id: 'User',
+    examples: [
+      {
+        id: 1,
+        email: 'user@example.com',
+        full_name: null,
+        is_active: true,
+        is_superuser: false,
+        created_at: '2024-10-13T10:00:00',
+      },
+    ],
+  });
 export type UserOut = z.infer<typeof UserOutSchema>;
 
 /** The claims the auth service signs and the gateway verifies. */

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/**
+ * The schemas the OpenAPI document names as components (`id`) and the examples it shows for them,
+ * kept next to each schema so the document, Swagger UI's "Try it out" and schemathesis' examples
+ * phase all use the API guide's own bodies. Examples are type-checked against the schema's input.
+ */
+export const apiSchemas = z.registry<{ id?: string; description?: string; examples?: z.$input[] }>();
+
 export const PageQuerySchema = z.object({
   page: z.coerce.number().int().min(1).default(1),
   page_size: z.coerce.number().int().min(1).max(100).default(20),
@@ -8,13 +15,19 @@ export type PageQuery = z.infer<typeof PageQuerySchema>;
 
 export const IdParamSchema = z.object({ id: z.coerce.number().int().positive() });
 
-export const MessageSchema = z.object({ message: z.string() });
-export const ErrorSchema = z.object({
-  detail: z.union([
-    z.string(),
-    z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
-  ]),
-});
+export const MessageSchema = z
+  .object({ message: z.string() })
+  .register(apiSchemas, { id: 'Message', examples: [{ message: 'Schedule deleted successfully' }] });
+export const ErrorSchema = z
+  .object({
+    detail: z.union([
+      z.string(),
+      z.array(
+        z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() }),
+      ),
+    ]),
+  })
+  .register(apiSchemas, { id: 'HTTPError', examples: [{ detail: 'Schedule not found' }] });
 
 /** ISO timestamps as the guide prints them. */
 export const Timestamp = z.string().describe('ISO 8601 timestamp');

@@ -1,30 +1,70 @@
 import { z } from 'zod';
-import { Timestamp } from './common';
+import { CONFIG_KEYS } from '@fillsched/engine';
+import { apiSchemas, Timestamp } from './common';
 import { ScheduleConfigSchema } from './schedules';
 
-export const ConfigTemplateBodySchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).nullish(),
-  config: ScheduleConfigSchema,
-  is_public: z.boolean().default(false),
-});
-export const ConfigTemplateUpdateSchema = z.object({
-  name: z.string().trim().min(1).max(200).optional(),
-  description: z.string().max(2000).nullish(),
-  config: ScheduleConfigSchema.optional(),
-  is_public: z.boolean().optional(),
-});
-export const ConfigTemplateOutSchema = z.object({
-  id: z.number().int(),
-  user_id: z.number().int(),
-  name: z.string(),
-  description: z.string().nullable(),
-  config: ScheduleConfigSchema,
-  is_public: z.boolean(),
-  is_default: z.boolean(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
+// The API guide's own bodies, shown as OpenAPI examples.
+const GUIDE_CONFIG = {
+  line_count: 5,
+  changeover_time: 30,
+  min_batch_size: 100,
+  max_makespan: 480,
+  priority_weight: 2.0,
+};
+const GUIDE_TEMPLATE = {
+  id: 1,
+  user_id: 1,
+  name: 'High-Priority Production',
+  description: 'Configuration for high-priority lots',
+  config: GUIDE_CONFIG,
+  is_public: false,
+  is_default: false,
+  created_at: '2024-10-13T10:00:00',
+  updated_at: '2024-10-13T10:00:00',
+};
+
+export const ConfigTemplateBodySchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).nullish(),
+    config: ScheduleConfigSchema,
+    is_public: z.boolean().default(false),
+  })
+  .register(apiSchemas, {
+    id: 'ConfigTemplateCreate',
+    examples: [
+      {
+        name: GUIDE_TEMPLATE.name,
+        description: GUIDE_TEMPLATE.description,
+        config: GUIDE_CONFIG,
+        is_public: false,
+      },
+    ],
+  });
+export const ConfigTemplateUpdateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    description: z.string().max(2000).nullish(),
+    config: ScheduleConfigSchema.optional(),
+    is_public: z.boolean().optional(),
+  })
+  .register(apiSchemas, {
+    id: 'ConfigTemplateUpdate',
+    examples: [{ name: 'Updated Name', config: { line_count: 6 } }],
+  });
+export const ConfigTemplateOutSchema = z
+  .object({
+    id: z.number().int(),
+    user_id: z.number().int(),
+    name: z.string(),
+    description: z.string().nullable(),
+    config: ScheduleConfigSchema,
+    is_public: z.boolean(),
+    is_default: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .register(apiSchemas, { id: 'ConfigTemplate', examples: [GUIDE_TEMPLATE] });
 export const ConfigListQuerySchema = z.object({
   page: z.coerce.number().int().min(1).default(1),
   page_size: z.coerce.number().int().min(1).max(100).default(20),
@@ -33,13 +73,31 @@ export const ConfigListQuerySchema = z.object({
     .transform((v) => v === true || v === 'true' || v === '1')
     .default(false),
 });
-export const ConfigListSchema = z.object({
-  configs: z.array(ConfigTemplateOutSchema),
-  total: z.number().int(),
-  page: z.number().int(),
-  page_size: z.number().int(),
+export const ConfigListSchema = z
+  .object({
+    configs: z.array(ConfigTemplateOutSchema),
+    total: z.number().int(),
+    page: z.number().int(),
+    page_size: z.number().int(),
+  })
+  .register(apiSchemas, {
+    id: 'ConfigTemplateList',
+    examples: [{ configs: [GUIDE_TEMPLATE], total: 1, page: 1, page_size: 20 }],
+  });
+export const ValidateConfigBodySchema = z.object({ config: ScheduleConfigSchema }).register(apiSchemas, {
+  id: 'ConfigValidationRequest',
+  examples: [{ config: { line_count: 3, changeover_time: 30 } }],
 });
-export const ValidateConfigBodySchema = z.object({ config: ScheduleConfigSchema });
+
+/** The reply of GET /config/system/default: every key's built-in default, and the keys' documentation. */
+export const systemDefaultResponse = () => ({
+  config: Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, k.default])) as Record<string, unknown>,
+  keys: CONFIG_KEYS.map((k) => ({ ...k })),
+});
+export const SystemDefaultConfigSchema = z
+  .object({ config: ScheduleConfigSchema })
+  .loose()
+  .register(apiSchemas, { id: 'SystemDefaultConfig', examples: [systemDefaultResponse()] });
 export const ResolveConfigRequestSchema = z.object({
   config_id: z.number().int().positive().nullish(),
   config: ScheduleConfigSchema.nullish(),

@@ -1,9 +1,51 @@
 import { z } from 'zod';
 import { STRATEGY_IDS, STRATEGIES } from '@fillsched/engine';
-import { NullableTimestamp, refuseNulKeys, Timestamp } from './common';
+import { apiSchemas, NullableTimestamp, refuseNulKeys, Timestamp } from './common';
+
+// The API guide's own bodies (seeds/filling-scheduler-api.md), shown as OpenAPI examples.
+const GUIDE_LOT = {
+  lot_id: 'LOT001',
+  product: 'ProductA',
+  quantity: 1000,
+  priority: 1,
+  start_window: '2024-10-14T08:00:00',
+  end_window: '2024-10-14T16:00:00',
+};
+const GUIDE_SUMMARY = {
+  id: 1,
+  name: 'Production Schedule - Week 42',
+  strategy: 'smart-pack',
+  status: 'completed',
+  created_at: '2024-10-13T10:00:00',
+  started_at: '2024-10-13T10:00:05',
+  completed_at: '2024-10-13T10:02:30',
+  error_message: null,
+} as const;
+// The guide's activity plus the fields it leaves out (kind, type, duration_hours).
+const GUIDE_ACTIVITY = {
+  kind: 'FILL',
+  line: 1,
+  lot_id: 'LOT001',
+  type: 'ProductA',
+  start: '2024-10-14T08:00:00',
+  end: '2024-10-14T10:30:00',
+  duration: 150.0,
+  duration_hours: 2.5,
+} as const;
+const GUIDE_RESULT = {
+  makespan: 450.5,
+  utilization: 0.85,
+  changeovers: 12,
+  lots_scheduled: 50,
+  window_violations: 0,
+  kpis: { total_production_time: 450.5, average_line_utilization: 0.85, on_time_delivery_rate: 1.0 },
+  activities: [GUIDE_ACTIVITY],
+};
 
 export const STRATEGY_ERROR = `Invalid strategy: must be one of [${STRATEGY_IDS.join(', ')}]`;
-export const StrategySchema = z.enum(STRATEGY_IDS, { error: () => STRATEGY_ERROR });
+export const StrategySchema = z
+  .enum(STRATEGY_IDS, { error: () => STRATEGY_ERROR })
+  .register(apiSchemas, { id: 'Strategy', examples: ['smart-pack'] });
 
 /**
  * One lot as clients send it. Types are checked here (422 with the field's loc); domain rules
@@ -26,63 +68,89 @@ export const LotInputSchema = z
       .optional()
       .describe('unrelated lines: hours per line id; a missing line means the lot cannot run there'),
   })
-  .superRefine(refuseNulKeys);
+  .superRefine(refuseNulKeys)
+  .register(apiSchemas, { id: 'Lot', examples: [GUIDE_LOT] });
 export type LotInput = z.infer<typeof LotInputSchema>;
 
 /** Config is an open object validated by the engine (types, ranges, unknown keys as warnings). */
-export const ScheduleConfigSchema = z.record(z.string(), z.unknown()).superRefine(refuseNulKeys);
+export const ScheduleConfigSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine(refuseNulKeys)
+  .register(apiSchemas, { id: 'ScheduleConfig', examples: [{ line_count: 3, changeover_time: 30 }] });
 
-export const CreateScheduleBodySchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  lots_data: z.array(LotInputSchema).min(1, 'at least one lot is required'),
-  strategy: StrategySchema.default('smart-pack'),
-  config: ScheduleConfigSchema.nullish(),
-  config_id: z.number().int().positive().nullish(),
-  start_time: z.string().nullish(),
-  seed: z.number().int().nullish(),
-  time_limit_s: z.number().positive().max(3600).nullish(),
-});
+export const CreateScheduleBodySchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    lots_data: z.array(LotInputSchema).min(1, 'at least one lot is required'),
+    strategy: StrategySchema.default('smart-pack'),
+    config: ScheduleConfigSchema.nullish(),
+    config_id: z.number().int().positive().nullish(),
+    start_time: z.string().nullish(),
+    seed: z.number().int().nullish(),
+    time_limit_s: z.number().positive().max(3600).nullish(),
+  })
+  .register(apiSchemas, {
+    id: 'ScheduleCreate',
+    examples: [
+      {
+        name: 'Production Schedule - Week 42',
+        lots_data: [GUIDE_LOT],
+        strategy: 'smart-pack',
+        config: { line_count: 3, changeover_time: 30 },
+        start_time: '2024-10-14T08:00:00',
+      },
+    ],
+  });
 export type CreateScheduleBody = z.infer<typeof CreateScheduleBodySchema>;
 
 export const ScheduleStatusSchema = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']);
 export type ScheduleStatus = z.infer<typeof ScheduleStatusSchema>;
 
-export const ScheduleSummarySchema = z.object({
-  id: z.number().int(),
-  name: z.string(),
-  strategy: StrategySchema,
-  status: ScheduleStatusSchema,
-  created_at: Timestamp,
-  started_at: NullableTimestamp,
-  completed_at: NullableTimestamp,
-  error_message: z.string().nullable(),
-});
+export const ScheduleSummarySchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    strategy: StrategySchema,
+    status: ScheduleStatusSchema,
+    created_at: Timestamp,
+    started_at: NullableTimestamp,
+    completed_at: NullableTimestamp,
+    error_message: z.string().nullable(),
+  })
+  .register(apiSchemas, {
+    id: 'ScheduleSummary',
+    examples: [{ ...GUIDE_SUMMARY, status: 'pending', started_at: null, completed_at: null }],
+  });
 export type ScheduleSummary = z.infer<typeof ScheduleSummarySchema>;
 
-export const ActivitySchema = z.object({
-  kind: z.enum(['CLEAN', 'CHANGEOVER', 'FILL', 'IDLE', 'DOWNTIME']),
-  line: z.number().int(),
-  lot_id: z.string().optional(),
-  type: z.string().optional(),
-  start: Timestamp,
-  end: Timestamp,
-  duration: z.number().describe('minutes'),
-  duration_hours: z.number(),
-});
+export const ActivitySchema = z
+  .object({
+    kind: z.enum(['CLEAN', 'CHANGEOVER', 'FILL', 'IDLE', 'DOWNTIME']),
+    line: z.number().int(),
+    lot_id: z.string().optional(),
+    type: z.string().optional(),
+    start: Timestamp,
+    end: Timestamp,
+    duration: z.number().describe('minutes'),
+    duration_hours: z.number(),
+  })
+  .register(apiSchemas, { id: 'Activity', examples: [GUIDE_ACTIVITY] });
 
-export const ScheduleResultSchema = z.looseObject({
-  makespan: z.number().describe('hours'),
-  utilization: z.number(),
-  changeovers: z.number().int(),
-  lots_scheduled: z.number().int(),
-  window_violations: z.number().int(),
-  kpis: z.record(z.string(), z.unknown()),
-  activities: z.array(ActivitySchema),
-});
+export const ScheduleResultSchema = z
+  .looseObject({
+    makespan: z.number().describe('hours'),
+    utilization: z.number(),
+    changeovers: z.number().int(),
+    lots_scheduled: z.number().int(),
+    window_violations: z.number().int(),
+    kpis: z.record(z.string(), z.unknown()),
+    activities: z.array(ActivitySchema),
+  })
+  .register(apiSchemas, { id: 'ScheduleResult', examples: [GUIDE_RESULT] });
 
 export const ScheduleOutSchema = ScheduleSummarySchema.extend({
   result: ScheduleResultSchema.nullable().optional(),
-});
+}).register(apiSchemas, { id: 'ScheduleOut', examples: [{ ...GUIDE_SUMMARY, result: GUIDE_RESULT }] });
 export type ScheduleOut = z.infer<typeof ScheduleOutSchema>;
 
 export const ScheduleListQuerySchema = z.object({
@@ -92,31 +160,52 @@ export const ScheduleListQuerySchema = z.object({
   strategy: StrategySchema.optional(),
   sort: z.enum(['created_at', '-created_at', 'id', '-id', 'name', '-name']).default('-created_at'),
 });
-export const ScheduleListSchema = z.object({
-  schedules: z.array(ScheduleSummarySchema),
-  total: z.number().int(),
-  page: z.number().int(),
-  page_size: z.number().int(),
-});
+export const ScheduleListSchema = z
+  .object({
+    schedules: z.array(ScheduleSummarySchema),
+    total: z.number().int(),
+    page: z.number().int(),
+    page_size: z.number().int(),
+  })
+  .register(apiSchemas, {
+    id: 'ScheduleList',
+    examples: [{ schedules: [GUIDE_SUMMARY], total: 1, page: 1, page_size: 20 }],
+  });
 
 export const ExportQuerySchema = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
 /** Accepts the guide's `{"lots_data": [...]}` or a bare array of lots. */
-export const ValidateLotsBodySchema = z.union([
-  z.object({
-    lots_data: z.array(LotInputSchema),
-    config: ScheduleConfigSchema.nullish(),
-    start_time: z.string().nullish(),
-  }),
-  z.array(LotInputSchema).transform((lots_data) => ({ lots_data, config: undefined, start_time: undefined })),
-]);
-export const ValidationResponseSchema = z.object({
-  valid: z.boolean(),
-  errors: z.array(z.string()),
-  warnings: z.array(z.string()),
-});
+export const ValidateLotsBodySchema = z
+  .union([
+    z.object({
+      lots_data: z.array(LotInputSchema),
+      config: ScheduleConfigSchema.nullish(),
+      start_time: z.string().nullish(),
+    }),
+    z
+      .array(LotInputSchema)
+      .transform((lots_data) => ({ lots_data, config: undefined, start_time: undefined })),
+  ])
+  .register(apiSchemas, {
+    id: 'LotsValidationRequest',
+    examples: [{ lots_data: [{ lot_id: 'LOT001', product: 'ProductA', quantity: 1000 }] }],
+  });
+export const ValidationResponseSchema = z
+  .object({
+    valid: z.boolean(),
+    errors: z.array(z.string()),
+    warnings: z.array(z.string()),
+  })
+  .register(apiSchemas, {
+    id: 'ValidationResult',
+    examples: [
+      { valid: true, errors: [], warnings: ["Missing 'priority' field for lot LOT001, defaulting to 0"] },
+    ],
+  });
 
-export const StrategiesResponseSchema = z.object({
-  strategies: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })),
-});
 export const strategiesResponse = () => ({ strategies: STRATEGIES.map((s) => ({ ...s })) });
+export const StrategiesResponseSchema = z
+  .object({
+    strategies: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })),
+  })
+  .register(apiSchemas, { id: 'StrategyList', examples: [strategiesResponse()] });
