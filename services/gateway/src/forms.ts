@@ -56,3 +56,10 @@ export const scheduleUploadJsonSchema = {
     time_limit_s: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
   },
 } as const;
+
+/** A CSV upload as the README's walk-through sends it (`-F name=from-csv -F strategy=lpt-pack -F file=@lots.csv`). */
+export const scheduleUploadExample = {
+  file: 'Lot ID,Type,Vials\nLOT001,ProductA,100000\nLOT002,ProductB,250000\nLOT003,ProductA,50000\n',
+  name: 'from-csv',
+  strategy: 'lpt-pack',
+};

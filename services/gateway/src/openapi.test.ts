@@ -5,6 +5,14 @@ import { startTestGateway, type TestGateway } from './test/helpers';
 
 type Json = Record<string, any>;
 
+/** Follows a `#/components/...` $ref inside the document. */
+function deref(doc: Json, node: Json): Json {
+  if (typeof node?.$ref !== 'string') return node;
+  let out: Json = doc;
+  for (const p of node.$ref.replace(/^#\//, '').split('/')) out = out[p];
+  return deref(doc, out);
+}
+
 let gw: TestGateway;
 beforeAll(async () => {
   gw = await startTestGateway();
@@ -65,8 +73,9 @@ describe('GET /openapi.json', () => {
     expect(login['application/json']).toBeDefined();
     const create = doc.paths['/api/v1/schedule'].post.requestBody.content;
     expect(create['multipart/form-data'].schema.properties.file.format).toBe('binary');
-    expect(create['application/json'].schema.required).toEqual(expect.arrayContaining(['name', 'lots_data']));
-    expect(create['application/json'].schema.properties.strategy.enum).toContain('milp-opt');
+    const json = deref(doc, create['application/json'].schema);
+    expect(json.required).toEqual(expect.arrayContaining(['name', 'lots_data']));
+    expect(deref(doc, json.properties.strategy).enum).toContain('milp-opt');
     expect(doc.paths['/api/v1/schedule/{id}/export'].get.responses['200'].content['text/csv']).toBeDefined();
   });
 
@@ -74,14 +83,13 @@ describe('GET /openapi.json', () => {
     const cfg = doc.components.schemas.ScheduleConfig;
     expect(Object.keys(cfg.properties).sort()).toEqual(CONFIG_KEYS.map((k) => k.key).sort());
     expect(cfg.properties.fill_rate_vph.default).toBe(19920);
-    expect(JSON.stringify(doc.paths['/api/v1/schedule'].post.requestBody)).toContain(
-      '#/components/schemas/ScheduleConfig',
-    );
-    expect(
-      doc.paths['/api/v1/config'].post.requestBody.content['application/json'].schema.properties.config,
-    ).toEqual({
+    expect(doc.components.schemas.ScheduleCreate.properties.config.anyOf).toContainEqual({
       $ref: '#/components/schemas/ScheduleConfig',
     });
+    expect(
+      deref(doc, doc.paths['/api/v1/config'].post.requestBody.content['application/json'].schema).properties
+        .config,
+    ).toEqual({ $ref: '#/components/schemas/ScheduleConfig' });
   });
 
   it('passes the Redocly OpenAPI 3.1 linter (recommended rules) without errors', async () => {
@@ -107,6 +115,138 @@ describe('GET /openapi.json', () => {
       let node: Json | undefined = doc;
       for (const p of path) node = node?.[p];
       expect(node).toBeDefined();
+    }
+  });
+
+  /** Every operation with its media types (request and every response), for the example checks. */
+  function mediaTypes(): { where: string; media: Json }[] {
+    const out: { where: string; media: Json }[] = [];
+    for (const [path, ops] of Object.entries(doc.paths as Json))
+      for (const [method, op] of Object.entries(ops as Json)) {
+        for (const [type, media] of Object.entries((op.requestBody?.content ?? {}) as Json))
+          out.push({ where: `${method.toUpperCase()} ${path} request ${type}`, media });
+        for (const [status, res] of Object.entries(op.responses as Json))
+          for (const [type, media] of Object.entries(((res as Json).content ?? {}) as Json))
+            out.push({ where: `${method.toUpperCase()} ${path} ${status} ${type}`, media });
+      }
+    return out;
+  }
+
+  it('every request and response body of every operation has an example', () => {
+    const all = mediaTypes();
+    expect(all.length).toBeGreaterThan(150);
+    expect(all.filter((m) => m.media.example === undefined).map((m) => m.where)).toEqual([]);
+    for (const r of ROUTES) {
+      const op = doc.paths[API_PREFIX + toOpenApiPath(r.path)][r.method];
+      if (r.body) expect(op.requestBody.content['application/json'].example).toBeDefined();
+      if (r.response)
+        expect(op.responses[String(r.successStatus)].content['application/json'].example).toBeDefined();
+    }
+  });
+
+  it('every example validates against its own schema (JSON Schema 2020-12, a real validator)', () => {
+    // @redocly/ajv (Ajv 8 with the 2020-12 dialect) comes with redoc, like the linter above.
+    const Ajv2020 = require('@redocly/ajv/dist/2020').default;
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+    const base = 'urn:fillsched:openapi';
+    ajv.addSchema({ $id: base, components: doc.components });
+    const compile = (schema: Json) =>
+      ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${base}#/components/`)));
+    const failures: string[] = [];
+    const check = (where: string, schema: Json, example: unknown) => {
+      const validate = compile(schema);
+      if (!validate(example)) failures.push(`${where}: ${ajv.errorsText(validate.errors)}`);
+    };
+    let checked = 0;
+    for (const { where, media } of mediaTypes()) {
+      check(where, media.schema, media.example);
+      checked++;
+    }
+    for (const [id, schema] of Object.entries(doc.components.schemas as Json))
+      for (const example of (schema as Json).examples ?? []) {
+        check(`components.schemas.${id}`, { $ref: `#/components/schemas/${id}` }, example);
+        checked++;
+      }
+    expect(failures).toEqual([]);
+    expect(checked).toBeGreaterThan(180);
+    // …and the validator does reject what does not fit (the test can fail).
+    expect(compile({ $ref: '#/components/schemas/ScheduleCreate' })({ name: 'x', lots_data: [] })).toBe(
+      false,
+    );
+  });
+
+  it('request examples are accepted by the zod contracts the gateway validates with', () => {
+    for (const r of ROUTES) {
+      if (!r.body) continue;
+      const op = doc.paths[API_PREFIX + toOpenApiPath(r.path)][r.method];
+      const parsed = r.body.safeParse(op.requestBody.content['application/json'].example);
+      expect({ operation: r.operationId, issues: parsed.error?.issues ?? [] }).toEqual({
+        operation: r.operationId,
+        issues: [],
+      });
+    }
+  });
+
+  it("POST /schedule's default body in Swagger UI is the guide's body, not a generated one", () => {
+    const media = doc.paths['/api/v1/schedule'].post.requestBody.content['application/json'];
+    expect(media.example).toMatchObject({
+      name: 'Production Schedule - Week 42',
+      strategy: 'smart-pack',
+      lots_data: [expect.objectContaining({ lot_id: 'LOT001', product: 'ProductA', quantity: 1000 })],
+    });
+  });
+
+  it('names the main bodies as components and references them instead of inlining copies', () => {
+    const schemas = doc.components.schemas;
+    for (const id of [
+      'ScheduleCreate',
+      'ScheduleSummary',
+      'ScheduleOut',
+      'ScheduleResult',
+      'Activity',
+      'Lot',
+      'Comparison',
+      'ComparisonCreate',
+      'ComparisonResult',
+      'ConfigTemplate',
+      'ConfigTemplateCreate',
+      'User',
+      'Token',
+    ])
+      expect(schemas[id]).toBeDefined();
+    const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+    const json = (path: string, method: string, status?: string) => {
+      const op = doc.paths[path][method];
+      return (status ? op.responses[status] : op.requestBody).content['application/json'].schema;
+    };
+    expect(json('/api/v1/schedule', 'post')).toEqual(ref('ScheduleCreate'));
+    expect(json('/api/v1/schedule', 'post', '202')).toEqual(ref('ScheduleSummary'));
+    expect(json('/api/v1/schedule/{id}', 'get', '200')).toEqual(ref('ScheduleOut'));
+    expect(json('/api/v1/compare/{id}', 'get', '200')).toEqual(ref('Comparison'));
+    expect(json('/api/v1/config/{id}', 'get', '200')).toEqual(ref('ConfigTemplate'));
+    expect(schemas.ScheduleOut.properties.result.anyOf).toContainEqual(ref('ScheduleResult'));
+    expect(schemas.ScheduleResult.properties.activities.items).toEqual(ref('Activity'));
+    // one definition each: no inline copy of an Activity anywhere else
+    const activityShape = JSON.stringify(schemas.Activity.properties);
+    expect(JSON.stringify(doc).split(activityShape)).toHaveLength(2);
+  });
+
+  it('has no jsonSchemaDialect (Swagger UI warns about it in red)', () => {
+    expect(doc).not.toHaveProperty('jsonSchemaDialect');
+    expect(JSON.stringify(doc)).not.toContain('"$schema"');
+  });
+
+  it("503 and 504 name the route's own service, in the description and the example", () => {
+    for (const r of ROUTES) {
+      const op = doc.paths[API_PREFIX + toOpenApiPath(r.path)][r.method];
+      expect(op.responses['503'].description).toContain(`Service unavailable: ${r.service}`);
+      expect(op.responses['503'].description).not.toContain('<service>');
+      expect(op.responses['503'].content['application/json'].example).toEqual({
+        detail: `Service unavailable: ${r.service}`,
+      });
+      expect(op.responses['504'].content['application/json'].example).toEqual({
+        detail: `Service timeout: ${r.service}`,
+      });
     }
   });
 
@@ -140,7 +280,58 @@ describe('docs UIs with local assets', () => {
       expect(r.status).toBe(200);
       expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(100);
     }
-    expect(await (await fetch(`${gw.url}/docs/init.js`)).text()).toContain("url: '/openapi.json'");
+    const init = await (await fetch(`${gw.url}/docs/init.js`)).text();
+    expect(init).toContain("url: '/openapi.json'");
+    // Swagger UI's default validatorUrl sends the document to validator.swagger.io
+    expect(init).toMatch(/validatorUrl: null/);
+  });
+
+  /**
+   * How a script or stylesheet makes the browser load something from an absolute URL (an element's
+   * src, CSS url()/@import); `href`s in scripts are links a user may follow, and the HTML pages
+   * hold no absolute URL at all (tested above).
+   */
+  const OUTSIDE_LOAD = /src\s*[:=]\s*["']https?:\/\/|url\(\s*["']?https?:\/\/|@import\s+["']?https?:\/\//;
+
+  it('no page or asset of /docs and /redoc loads anything from another host', async () => {
+    const urls = [
+      '/docs',
+      '/docs/init.js',
+      '/docs/assets/swagger-ui.css',
+      '/docs/assets/swagger-ui-bundle.js',
+      '/docs/assets/swagger-ui-standalone-preset.js',
+      '/redoc',
+      '/redoc/redoc.standalone.js',
+    ];
+    for (const u of urls) {
+      const res = await fetch(`${gw.url}${u}`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect({ u, load: text.match(OUTSIDE_LOAD)?.[0] ?? null }).toEqual({ u, load: null });
+    }
+    // the one ReDoc loads at runtime (its footer logo) is served locally instead
+    const redoc = await (await fetch(`${gw.url}/redoc/redoc.standalone.js`)).text();
+    expect(redoc).not.toContain('cdn.redoc.ly');
+    expect(redoc).toContain('src:"/favicon.svg"');
+    // the pattern does catch the original bundle (the check can fail)
+    const original = require('node:fs').readFileSync(
+      require.resolve('redoc/bundles/redoc.standalone.js'),
+      'utf8',
+    );
+    expect(original).toMatch(OUTSIDE_LOAD);
+  });
+
+  it('both pages link a favicon, which is served (also at /favicon.ico)', async () => {
+    for (const page of ['/docs', '/redoc'])
+      expect(await (await fetch(`${gw.url}${page}`)).text()).toContain(
+        '<link rel="icon" type="image/svg+xml" href="/favicon.svg">',
+      );
+    for (const u of ['/favicon.svg', '/favicon.ico']) {
+      const res = await fetch(`${gw.url}${u}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('image/svg+xml');
+      expect(await res.text()).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>\s*$/);
+    }
   });
 
   it('/redoc serves ReDoc with the local standalone bundle', async () => {

@@ -1,20 +1,53 @@
 import { z } from 'zod';
-import { ErrorSchema } from '@fillsched/contracts';
+import { apiSchemas, ErrorSchema, MESSAGES, type ServiceName } from '@fillsched/contracts';
 import { CONFIG_KEYS } from '@fillsched/engine';
-import { scheduleUploadJsonSchema } from './forms';
+import { scheduleUploadExample, scheduleUploadJsonSchema } from './forms';
 import { API_PREFIX, ROUTES, toOpenApiPath, type RouteDef } from './routes';
 
 type Json = Record<string, unknown>;
 
-/** zod → JSON Schema 2020-12 (OpenAPI 3.1's dialect) describing what clients send. */
-export function toJsonSchema(schema: z.ZodType): Json {
-  const out = z.toJSONSchema(schema, {
-    target: 'draft-2020-12',
-    io: 'input',
-    unrepresentable: 'any',
-  }) as Json;
-  delete out.$schema;
-  return out;
+const COMPONENT_PREFIX = '#/components/schemas/';
+const componentRef = (id: string): Json => ({ $ref: COMPONENT_PREFIX + id });
+
+/**
+ * zod → JSON Schema 2020-12 (OpenAPI 3.1's dialect) describing what clients send. Schemas named
+ * in the contracts' `apiSchemas` registry become `$ref`s to components collected here, so each
+ * main body is defined once in the document; their examples travel with them.
+ */
+export class SchemaComponents {
+  readonly schemas: Record<string, Json> = {};
+
+  toJsonSchema(schema: z.ZodType): Json {
+    const out = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'any',
+      metadata: apiSchemas,
+    }) as Json;
+    delete out.$schema;
+    const defs = (out.$defs ?? {}) as Record<string, Json>;
+    delete out.$defs;
+    for (const [id, def] of Object.entries(defs)) {
+      const json = pointRefsAtComponents(def);
+      const known = this.schemas[id];
+      // Two zod schemas registered under one id would silently overwrite each other.
+      if (known && JSON.stringify(known) !== JSON.stringify(json))
+        throw new Error(`OpenAPI component ${id} is defined twice, differently`);
+      this.schemas[id] = json;
+    }
+    return pointRefsAtComponents(out);
+  }
+}
+
+const pointRefsAtComponents = (json: Json): Json =>
+  JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', `"${COMPONENT_PREFIX}`)) as Json;
+
+/** The first example registered for a schema (through optional/nullable wrappers), if any. */
+export function exampleOf(schema: z.ZodType): unknown {
+  let inner: z.ZodType = schema;
+  while (inner instanceof z.ZodOptional || inner instanceof z.ZodNullable)
+    inner = inner.unwrap() as z.ZodType;
+  return apiSchemas.get(inner)?.examples?.[0];
 }
 
 const isOptional = (schema: z.ZodType): boolean => schema.safeParse(undefined).success;
@@ -46,48 +79,62 @@ export function scheduleConfigSchema(): Json {
   };
 }
 
-const CONFIG_REF = { $ref: '#/components/schemas/ScheduleConfig' };
-
-/** Points top-level `config` properties at the documented ScheduleConfig component. */
-function withConfigRef(schema: Json): Json {
-  const props = schema.properties as Record<string, Json> | undefined;
-  if (!props?.config) return schema;
-  const nullable = JSON.stringify(props.config).includes('"null"');
-  return {
-    ...schema,
-    properties: { ...props, config: nullable ? { anyOf: [CONFIG_REF, { type: 'null' }] } : CONFIG_REF },
-  };
-}
-
 const RATE_HEADERS = {
   'X-RateLimit-Limit': { $ref: '#/components/headers/X-RateLimit-Limit' },
   'X-RateLimit-Remaining': { $ref: '#/components/headers/X-RateLimit-Remaining' },
   'X-RateLimit-Reset': { $ref: '#/components/headers/X-RateLimit-Reset' },
 };
 
-const errorResponse = (description: string, extra: Json = {}): Json => ({
+/** An error response whose example is the exact `detail` the platform sends. */
+const errorResponse = (description: string, detail: string, extra: Json = {}): Json => ({
   description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/HTTPError' } } },
+  content: { 'application/json': { schema: componentRef('HTTPError'), example: { detail } } },
   ...extra,
 });
 
-function parameters(route: RouteDef): Json[] {
+/** The guide's 422 example. */
+const VALIDATION_ERROR_EXAMPLE = {
+  detail: [
+    {
+      loc: ['body', 'strategy'],
+      msg: 'Invalid strategy: must be one of [smart-pack, lpt-pack, spt-pack, cfs-pack, hybrid-pack, milp-opt]',
+      type: 'value_error',
+    },
+  ],
+};
+
+const NOT_FOUND: Partial<Record<ServiceName, string>> = {
+  schedule: MESSAGES.scheduleNotFound,
+  comparison: MESSAGES.comparisonNotFound,
+  config: MESSAGES.configNotFound,
+};
+const CONFLICT: Partial<Record<ServiceName, [string, string]>> = {
+  auth: ['The email is already registered', MESSAGES.emailTaken],
+  schedule: ['The schedule has no result yet', 'Schedule is not completed (status: running)'],
+};
+
+/** A media type object: the schema, and the registered example when there is one. */
+function mediaType(schema: Json, example: unknown): Json {
+  return example === undefined ? { schema } : { schema, example };
+}
+
+function parameters(route: RouteDef, components: SchemaComponents): Json[] {
   const out: Json[] = [];
   for (const [name, schema] of Object.entries(route.params?.shape ?? {}))
-    out.push({ name, in: 'path', required: true, schema: toJsonSchema(schema as z.ZodType) });
+    out.push({ name, in: 'path', required: true, schema: components.toJsonSchema(schema as z.ZodType) });
   for (const [name, schema] of Object.entries(route.query?.shape ?? {}))
     out.push({
       name,
       in: 'query',
       required: !isOptional(schema as z.ZodType),
-      schema: toJsonSchema(schema as z.ZodType),
+      schema: components.toJsonSchema(schema as z.ZodType),
     });
   return out;
 }
 
-function requestBody(route: RouteDef): Json | undefined {
+function requestBody(route: RouteDef, components: SchemaComponents): Json | undefined {
   if (route.bodyKind === 'none' || !route.body) return undefined;
-  const json = withConfigRef(toJsonSchema(route.body));
+  const json = mediaType(components.toJsonSchema(route.body), exampleOf(route.body));
   const required = !isOptional(route.body);
   if (route.bodyKind === 'login') {
     return {
@@ -104,54 +151,111 @@ function requestBody(route: RouteDef): Json | undefined {
               scope: { type: 'string', description: 'ignored' },
             },
           },
+          example: exampleOf(route.body),
         },
-        'application/json': { schema: json },
+        'application/json': json,
       },
     };
   }
-  const content: Json = { 'application/json': { schema: json } };
+  const content: Json = { 'application/json': json };
   if (route.bodyKind === 'schedule')
     content['multipart/form-data'] = {
-      schema: withConfigRef({ ...scheduleUploadJsonSchema }),
+      schema: {
+        ...scheduleUploadJsonSchema,
+        properties: {
+          ...scheduleUploadJsonSchema.properties,
+          strategy: { ...componentRef('Strategy'), default: 'smart-pack' },
+        },
+      },
+      example: scheduleUploadExample,
       encoding: { file: { contentType: 'text/csv' } },
     };
   return { required, content };
 }
 
-function responses(route: RouteDef): Json {
+function responses(route: RouteDef, components: SchemaComponents): Json {
   const success: Json = { description: route.successDescription, headers: RATE_HEADERS };
   const content: Json = {};
-  if (route.response) content['application/json'] = { schema: withConfigRef(toJsonSchema(route.response)) };
-  else if (route.extraSuccessContent) content['application/json'] = { schema: { type: 'object' } };
+  if (route.response)
+    content['application/json'] = mediaType(
+      components.toJsonSchema(route.response),
+      exampleOf(route.response),
+    );
   Object.assign(content, route.extraSuccessContent ?? {});
   if (Object.keys(content).length) success.content = content;
   const out: Json = { [String(route.successStatus)]: success };
+  const service = route.service;
   if (route.auth === 'required')
     out['401'] = errorResponse(
       'Missing, invalid, expired or revoked token ("Could not validate credentials")',
-      {
-        headers: { 'WWW-Authenticate': { schema: { type: 'string', const: 'Bearer' } } },
-      },
+      MESSAGES.credentials,
+      { headers: { 'WWW-Authenticate': { schema: { type: 'string', const: 'Bearer' } } } },
     );
+  if (route.operationId === 'login')
+    out['401'] = errorResponse('Unknown email or wrong password', MESSAGES.badLogin);
   for (const status of route.errors ?? []) {
-    if (status === 404) out['404'] = errorResponse('Not found, or owned by another user');
-    else if (status === 409) out['409'] = errorResponse('Conflict');
-    else if (status === 413) out['413'] = errorResponse('Request body larger than 5 MB');
+    if (status === 404 && NOT_FOUND[service])
+      out['404'] = errorResponse('Not found, or owned by another user', NOT_FOUND[service]);
+    else if (status === 409 && CONFLICT[service])
+      out['409'] = errorResponse(...(CONFLICT[service] as [string, string]));
+    else if (status === 413)
+      out['413'] = errorResponse('Request body larger than 5 MB', MESSAGES.bodyTooLarge);
   }
-  if (route.params && !out['404']) out['404'] = errorResponse('Not found, or owned by another user');
-  if (route.bodyKind !== 'none' && !out['413']) out['413'] = errorResponse('Request body larger than 5 MB');
+  if (route.params && !out['404'])
+    out['404'] = errorResponse('Not found, or owned by another user', NOT_FOUND[service] ?? 'Not Found');
+  if (route.bodyKind !== 'none' && !out['413'])
+    out['413'] = errorResponse('Request body larger than 5 MB', MESSAGES.bodyTooLarge);
   if (route.params || route.query || route.body)
     out['422'] = {
       description: 'Validation error (FastAPI format)',
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/HTTPValidationError' } } },
+      content: {
+        'application/json': {
+          schema: componentRef('HTTPValidationError'),
+          example: VALIDATION_ERROR_EXAMPLE,
+        },
+      },
     };
-  out['429'] = errorResponse('Rate limit exceeded ("Rate limit exceeded. Please try again in N seconds.")', {
-    headers: { ...RATE_HEADERS, 'Retry-After': { schema: { type: 'integer' } } },
-  });
-  out['503'] = errorResponse('Downstream service unavailable ("Service unavailable: <service>")');
-  out['504'] = errorResponse('Downstream service timed out ("Service timeout: <service>")');
+  out['429'] = errorResponse(
+    'Rate limit exceeded ("Rate limit exceeded. Please try again in N seconds.")',
+    MESSAGES.rateLimited(30),
+    { headers: { ...RATE_HEADERS, 'Retry-After': { schema: { type: 'integer' } } } },
+  );
+  out['503'] = errorResponse(
+    `The ${service} service is unavailable ("${MESSAGES.serviceUnavailable(service)}")`,
+    MESSAGES.serviceUnavailable(service),
+  );
+  out['504'] = errorResponse(
+    `The ${service} service did not answer in time ("${MESSAGES.serviceTimeout(service)}")`,
+    MESSAGES.serviceTimeout(service),
+  );
   return out;
 }
+
+// GET /health and GET / are answered by the gateway itself (app.ts), not by a route of the table.
+const HEALTH_SCHEMA: Json = {
+  type: 'object',
+  required: ['status', 'checks', 'timestamp'],
+  properties: {
+    status: { type: 'string', enum: ['healthy', 'unhealthy'] },
+    checks: { type: 'object', additionalProperties: { type: 'boolean' } },
+    timestamp: { type: 'string', description: 'ISO 8601 timestamp' },
+  },
+};
+const HEALTH_EXAMPLE = {
+  status: 'healthy',
+  checks: { auth_keys: true, revocations: true, nats: true, not_draining: true },
+  timestamp: '2024-10-13T10:00:00.000Z',
+};
+const ROOT_SCHEMA: Json = { type: 'object', additionalProperties: { type: 'string' } };
+const ROOT_EXAMPLE = {
+  name: 'Filling Scheduler API',
+  version: '0.1.0',
+  docs: '/docs',
+  redoc: '/redoc',
+  openapi: '/openapi.json',
+  health: '/health',
+  api: API_PREFIX,
+};
 
 const SECURITY = [{ OAuth2PasswordBearer: [] }, { HTTPBearer: [] }];
 
@@ -169,6 +273,8 @@ Messages: \`{"type":"progress","step","progress","message","timestamp"}\`, \`{"t
 \`{"type":"error","code","message","timestamp"}\`. Close codes: 1008 bad token, 4404 unknown id, 1000 after the final message, 1001 server shutdown.`;
 
 export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Json {
+  const components = new SchemaComponents();
+  components.toJsonSchema(ErrorSchema);
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
     const path = API_PREFIX + toOpenApiPath(route.path);
@@ -176,12 +282,12 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
       operationId: route.operationId,
       summary: route.summary,
       tags: [route.tag],
-      responses: responses(route),
+      responses: responses(route, components),
     };
     if (route.description) op.description = route.description;
-    const params = parameters(route);
+    const params = parameters(route, components);
     if (params.length) op.parameters = params;
-    const body = requestBody(route);
+    const body = requestBody(route, components);
     if (body) op.requestBody = body;
     // Public routes say so explicitly (an empty requirement), so UIs do not send a token.
     op.security = route.auth === 'required' ? SECURITY : [];
@@ -193,7 +299,22 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
       summary: 'Liveness of the gateway and its dependencies',
       tags: ['meta'],
       security: [],
-      responses: { '200': { description: 'Healthy' }, '503': { description: 'Not ready' } },
+      responses: {
+        '200': {
+          description: 'Healthy',
+          content: { 'application/json': mediaType(HEALTH_SCHEMA, HEALTH_EXAMPLE) },
+        },
+        '503': {
+          description: 'Not ready: a dependency failed its check',
+          content: {
+            'application/json': mediaType(HEALTH_SCHEMA, {
+              ...HEALTH_EXAMPLE,
+              status: 'unhealthy',
+              checks: { ...HEALTH_EXAMPLE.checks, nats: false },
+            }),
+          },
+        },
+      },
     },
   };
   paths['/'] = {
@@ -202,12 +323,18 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
       summary: 'API entry point',
       tags: ['meta'],
       security: [],
-      responses: { '200': { description: 'Links' } },
+      responses: {
+        '200': {
+          description: 'Links',
+          content: { 'application/json': mediaType(ROOT_SCHEMA, ROOT_EXAMPLE) },
+        },
+      },
     },
   };
   return {
+    // No `jsonSchemaDialect`: 3.1's default dialect is what zod emits, and Swagger UI shows a red
+    // warning for the field.
     openapi: '3.1.0',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: {
       title: 'Filling Scheduler API',
       version,
@@ -225,8 +352,9 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
     paths,
     components: {
       schemas: {
-        ScheduleConfig: scheduleConfigSchema(),
-        HTTPError: toJsonSchema(ErrorSchema),
+        ...components.schemas,
+        // The engine documents every config key; zod only knows "an object".
+        ScheduleConfig: { ...scheduleConfigSchema(), examples: components.schemas.ScheduleConfig?.examples },
         HTTPValidationError: {
           type: 'object',
           properties: {
@@ -243,6 +371,7 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
               },
             },
           },
+          examples: [VALIDATION_ERROR_EXAMPLE],
         },
       },
       headers: {

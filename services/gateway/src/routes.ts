@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   RPC,
   ComparisonListSchema,
@@ -14,16 +14,17 @@ import {
   ExportQuerySchema,
   IdParamSchema,
   LoginBodySchema,
+  LogoutBodySchema,
   MessageSchema,
   PageQuerySchema,
   RefreshBodySchema,
   RegisterBodySchema,
-  ScheduleConfigSchema,
   ScheduleListQuerySchema,
   ScheduleListSchema,
   ScheduleOutSchema,
   ScheduleSummarySchema,
   StrategiesResponseSchema,
+  SystemDefaultConfigSchema,
   TokenResponseSchema,
   UserOutSchema,
   ValidateConfigBodySchema,
@@ -64,8 +65,8 @@ export interface RouteDef {
   successStatus: number;
   successDescription: string;
   response?: z.ZodType;
-  /** Content types of a success response other than JSON (export). */
-  extraSuccessContent?: Record<string, { schema: Record<string, unknown> }>;
+  /** Content types of a success response other than JSON (export), with an example each. */
+  extraSuccessContent?: Record<string, { schema: Record<string, unknown>; example: unknown }>;
   /** Error statuses the route can answer besides the common ones. */
   errors?: number[];
 }
@@ -154,7 +155,7 @@ export const ROUTES: RouteDef[] = [
     service: 'auth',
     subject: RPC.auth.logout,
     bodyKind: 'json',
-    body: z.object({ refresh_token: z.string().min(1).optional() }).optional(),
+    body: LogoutBodySchema.optional(),
     bodyFromClaims: true,
     revokesSession: true,
     successStatus: 200,
@@ -241,7 +242,16 @@ export const ROUTES: RouteDef[] = [
     bodyKind: 'none',
     successStatus: 200,
     successDescription: 'The schedule with its activities (json) or one row per activity (csv)',
-    extraSuccessContent: { 'text/csv': { schema: { type: 'string' } } },
+    response: ScheduleOutSchema,
+    extraSuccessContent: {
+      'text/csv': {
+        schema: { type: 'string' },
+        // The columns of services/schedule/src/export-csv.ts; the guide's activity as one row.
+        example:
+          'line,kind,lot_id,type,start,end,duration_minutes,duration_hours\r\n' +
+          '1,FILL,LOT001,ProductA,2024-10-14T08:00:00,2024-10-14T10:30:00,150,2.5\r\n',
+      },
+    },
     errors: [404, 409],
   },
   {
@@ -413,7 +423,7 @@ export const ROUTES: RouteDef[] = [
     bodyKind: 'none',
     successStatus: 200,
     successDescription: 'The built-in defaults of every config key',
-    response: z.object({ config: ScheduleConfigSchema }).loose(),
+    response: SystemDefaultConfigSchema,
   },
   {
     operationId: 'getConfig',
