@@ -2,12 +2,13 @@
 // the Python client "With Error Handling", the JavaScript fetch example and the curl examples.
 // The code is extracted from the guide at test time, so a drift between the guide and the
 // platform fails here. The examples hard-code port 8000, so the platform must get that port.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sharedPath } from './client';
+import { ensurePythonVenv, PREPARE_TIMEOUT_MS, pythonBin, testIfPython } from './python-venv';
 
 const { startPlatform } = require('../../scripts/platform');
 
@@ -32,13 +33,16 @@ function portFree(port: number) {
   });
 }
 
-const pythonHasRequests = spawnSync('python3', ['-c', 'import requests']).status === 0;
+// The Python example runs with the pinned `requests` of the python peer's venv, not the system's.
+const pythonTest = testIfPython();
 
 describe('the guide examples run unchanged', () => {
   let platform: any;
+  let pythonUnavailable: string | null = null;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-guide-'));
 
   beforeAll(async () => {
+    pythonUnavailable = await ensurePythonVenv();
     if (!(await portFree(8000)))
       throw new Error('port 8000 is busy: the guide examples need it (stop npm start)');
     platform = await startPlatform({ privateNats: true, gatewayPort: 8000, solvers: 1, stdio: 'ignore' });
@@ -49,16 +53,17 @@ describe('the guide examples run unchanged', () => {
       body: JSON.stringify({ email: 'user@example.com', password: 'SecurePass123!' }),
     });
     expect(res.status).toBe(201);
-  });
+  }, PREPARE_TIMEOUT_MS + 120_000);
   afterAll(async () => {
     await platform?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  (pythonHasRequests ? test : test.skip)('Python client with error handling (python3 + requests)', () => {
+  pythonTest('Python client with error handling (python + requests from the peer venv)', () => {
+    if (pythonUnavailable) return; // said once by ensurePythonVenv
     const file = path.join(tmp, 'client.py');
     fs.writeFileSync(file, codeAfter('#### With Error Handling', 'python'));
-    const out = execFileSync('python3', [file], { encoding: 'utf8', timeout: 60_000 });
+    const out = execFileSync(pythonBin(), [file], { encoding: 'utf8', timeout: 60_000 });
     expect(out).toMatch(/Created schedule \d+/);
     expect(out).toMatch(/Makespan: [\d.]+/);
   });
