@@ -165,7 +165,8 @@ describeIfPython()('schemathesis against the running platform', () => {
         expect(run.output).toMatch(/Tested: \d+/);
         expect({ exit: run.code, seed: SEED, output: run.output.slice(-12_000) }).toMatchObject({ exit: 0 });
       }
-      expect(all.output).toMatch(/Selected: 26\/27/);
+      const operations = Object.values<any>(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+      expect(all.output).toContain(`Selected: ${operations - 1}/${operations}`);
       expect(all.output).not.toMatch(/Authentication failed/);
     },
     2 * RUN_LIMIT_MS + 60_000,
