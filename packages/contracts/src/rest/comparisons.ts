@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NullableTimestamp, Timestamp } from './common';
 import { LotInputSchema, ScheduleConfigSchema, StrategySchema } from './schedules';
+import { WarningsSchema } from './warnings';
 
 export const CreateComparisonBodySchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -42,6 +43,7 @@ export const ComparisonSummarySchema = z.object({
   created_at: Timestamp,
   started_at: NullableTimestamp,
   completed_at: NullableTimestamp,
+  warnings: WarningsSchema.optional(),
 });
 export const ComparisonOutSchema = ComparisonSummarySchema.extend({
   best_strategy: StrategySchema.nullable().optional(),

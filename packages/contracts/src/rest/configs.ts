@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Timestamp } from './common';
 import { ScheduleConfigSchema } from './schedules';
+import { WarningsSchema } from './warnings';
 
 export const ConfigTemplateBodySchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -24,6 +25,7 @@ export const ConfigTemplateOutSchema = z.object({
   is_default: z.boolean(),
   created_at: Timestamp,
   updated_at: Timestamp,
+  warnings: WarningsSchema.optional(),
 });
 export const ConfigListQuerySchema = z.object({
   page: z.coerce.number().int().min(1).default(1),
