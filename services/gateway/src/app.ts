@@ -11,7 +11,13 @@ import {
   withCorrelation,
   type RpcRequest,
 } from '@fillsched/service-kit';
-import { createTokenAuth, type Principal, type TokenAuth } from './auth/tokens';
+import {
+  bearerChallenge,
+  createTokenAuth,
+  type AuthFailure,
+  type Principal,
+  type TokenAuth,
+} from './auth/tokens';
 import { docsRouter } from './docs';
 import { ScheduleUploadFormSchema } from './forms';
 import {
@@ -207,10 +213,11 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     applyRateLimit(req, res).then((ok) => (ok ? next() : undefined), next);
   };
   // Failed authentications count against the client IP, so token guessing is limited too.
-  const unauthorized = (req: Request, res: Response, next: NextFunction) => {
+  // The body stays the guide's; the challenge header says what went wrong (RFC 6750).
+  const unauthorized = (req: Request, res: Response, next: NextFunction, failure: AuthFailure) => {
     applyRateLimit(req, res).then((ok) => {
       if (!ok) return;
-      res.setHeader('WWW-Authenticate', 'Bearer');
+      res.setHeader('WWW-Authenticate', bearerChallenge(failure));
       sendDetail(res, 401, MESSAGES.credentials);
     }, next);
   };
