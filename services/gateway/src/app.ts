@@ -27,11 +27,12 @@ import {
   sendDetail,
   sendReply,
   sendValidation,
+  withDroppedFields,
 } from './http';
 import { rateLimited } from './metrics';
 import { buildOpenApi } from './openapi';
 import { systemClock, type GatewayOptions, type GatewayPorts, type ReadinessCheck } from './ports';
-import { API_PREFIX, ROUTES, type RouteDef } from './routes';
+import { ACCEPTED_MEDIA_TYPES, API_PREFIX, ROUTES, type BodyKind, type RouteDef } from './routes';
 import { ChannelHub } from './ws/hub';
 import { attachWebSockets, type WsHandle } from './ws/server';
 
@@ -65,6 +66,23 @@ const upload = multer({
   storage: multer.memoryStorage(),
   limits: { fileSize: BODY_LIMIT_BYTES, files: 1, fields: 20, fieldSize: 1024 * 1024, parts: 40 },
 }).single('file');
+
+/**
+ * 415 for a body in a media type the route does not read: it would otherwise arrive unparsed and
+ * fail as a confusing 422 "field required". Requests without a body pass (req.is → null, or an
+ * empty body that clients send as Content-Length: 0), so "body missing" stays a 422 at [body].
+ */
+function requireMediaType(kind: Exclude<BodyKind, 'none'>): RequestHandler {
+  const accepted = ACCEPTED_MEDIA_TYPES[kind];
+  // The JSON parser also reads structured-syntax types such as application/merge-patch+json.
+  const matchers = accepted.flatMap((t) => (t === 'application/json' ? [t, 'application/*+json'] : [t]));
+  return (req, res, next) => {
+    if (req.headers['content-length'] === '0' || req.is(matchers) !== false) return next();
+    const given = req.headers['content-type'];
+    const what = given ? `Unsupported Content-Type '${given}'` : 'Missing Content-Type';
+    sendDetail(res, 415, `${what}: send ${accepted.join(' or ')}`);
+  };
+}
 
 /**
  * CORS for browser clients (bearer tokens travel in a header, so no credentials mode is needed).
@@ -229,11 +247,12 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
       case 'none':
         return [];
       case 'json':
-        return [jsonParser];
+        return [requireMediaType('json'), jsonParser];
       case 'login':
-        return [jsonParser, formParser];
+        return [requireMediaType('login'), jsonParser, formParser];
       case 'schedule':
         return [
+          requireMediaType('schedule'),
           jsonParser,
           (req, res, next) => (req.is('multipart/form-data') ? upload(req, res, next) : next()),
         ];
@@ -263,7 +282,9 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
         sendValidation(res, [{ loc: ['body', 'file'], msg: 'field required', type: 'value_error.missing' }]);
         return undefined;
       }
-      const fields = form.data as Record<string, unknown>;
+      const fields = (
+        route.forwardsUnknownFields ? withDroppedFields(req.body, form.data) : form.data
+      ) as Record<string, unknown>;
       const filename = req.file.originalname || undefined;
       if (fields.name === undefined && !filename) {
         sendValidation(res, [{ loc: ['body', 'name'], msg: 'field required', type: 'value_error.missing' }]);
@@ -275,7 +296,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     if (route.body) {
       const b = parseOr422(res, route.body, req.body, 'body');
       if (!b.ok) return undefined;
-      out.body = b.data;
+      out.body = route.forwardsUnknownFields ? withDroppedFields(req.body, b.data) : b.data;
     }
     if (route.bodyFromClaims && principal) {
       const given = (out.body ?? {}) as { refresh_token?: string };

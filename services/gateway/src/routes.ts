@@ -39,6 +39,13 @@ import {
  * - schedule: JSON, or multipart/form-data with a CSV `file` (see ScheduleUploadFormSchema).
  */
 export type BodyKind = 'none' | 'json' | 'login' | 'schedule';
+
+/** Media types each body kind reads; anything else with a body is a 415 naming them. */
+export const ACCEPTED_MEDIA_TYPES: Record<Exclude<BodyKind, 'none'>, readonly string[]> = {
+  json: ['application/json'],
+  login: ['application/x-www-form-urlencoded', 'application/json'],
+  schedule: ['application/json', 'multipart/form-data'],
+};
 export type Auth = 'required' | 'none';
 export type Tag = 'auth' | 'schedules' | 'comparisons' | 'configs';
 
@@ -61,6 +68,11 @@ export interface RouteDef {
   bodyFromClaims?: boolean;
   /** A 2xx reply revoked the caller's session: reject its token on this replica at once (logout). */
   revokesSession?: boolean;
+  /**
+   * The service reports unknown top-level body fields as `warnings`: forward them (validation
+   * would strip them) so that a typo is answered, not silently ignored.
+   */
+  forwardsUnknownFields?: boolean;
   successStatus: number;
   successDescription: string;
   response?: z.ZodType;
@@ -193,6 +205,7 @@ export const ROUTES: RouteDef[] = [
     subject: RPC.schedule.create,
     bodyKind: 'schedule',
     body: CreateScheduleBodySchema,
+    forwardsUnknownFields: true,
     successStatus: 202,
     successDescription: 'Accepted, status pending',
     response: ScheduleSummarySchema,
@@ -288,6 +301,7 @@ export const ROUTES: RouteDef[] = [
     subject: RPC.comparison.create,
     bodyKind: 'json',
     body: CreateComparisonBodySchema,
+    forwardsUnknownFields: true,
     successStatus: 202,
     successDescription: 'Accepted, status pending',
     response: ComparisonSummarySchema,
@@ -352,6 +366,7 @@ export const ROUTES: RouteDef[] = [
     subject: RPC.config.create,
     bodyKind: 'json',
     body: ConfigTemplateBodySchema,
+    forwardsUnknownFields: true,
     successStatus: 201,
     successDescription: 'The created template',
     response: ConfigTemplateOutSchema,
@@ -443,6 +458,7 @@ export const ROUTES: RouteDef[] = [
     params: Id,
     bodyKind: 'json',
     body: ConfigTemplateUpdateSchema,
+    forwardsUnknownFields: true,
     successStatus: 200,
     successDescription: 'The updated template',
     response: ConfigTemplateOutSchema,
