@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import compression from 'compression';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { MESSAGES, type ErrorDetailItem } from '@fillsched/contracts';
@@ -66,6 +67,13 @@ const upload = multer({
   storage: multer.memoryStorage(),
   limits: { fileSize: BODY_LIMIT_BYTES, files: 1, fields: 20, fieldSize: 1024 * 1024, parts: 40 },
 }).single('file');
+
+/**
+ * Responses from this size on are compressed (gzip or br, as the client accepts). Smaller ones fit
+ * a packet or two anyway and would only cost CPU; a completed schedule's JSON (≈ 330 bytes per
+ * activity) is the body this is for.
+ */
+export const COMPRESSION_THRESHOLD_BYTES = 1024;
 
 /**
  * 415 for a body in a media type the route does not read: it would otherwise arrive unparsed and
@@ -155,6 +163,9 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     withCorrelation(correlationId, () => next());
   });
   app.use(httpMetricsMiddleware());
+  // Only HTTP responses pass through here: WebSocket upgrades are handled on the server's
+  // 'upgrade' event and never reach Express. The filter skips types that do not shrink.
+  app.use(compression({ threshold: COMPRESSION_THRESHOLD_BYTES }));
   app.use(cors(options.corsOrigins));
   // Refuse declared oversize bodies before reading them.
   app.use((req, res, next) => {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import {
   RPC,
+  ACTIVITIES_PAGE_MAX,
+  ActivitiesQuerySchema,
+  ActivityPageSchema,
   ComparisonListSchema,
   ComparisonOutSchema,
   ComparisonSummarySchema,
@@ -19,6 +22,7 @@ import {
   RefreshBodySchema,
   RegisterBodySchema,
   ScheduleConfigSchema,
+  ScheduleGetQuerySchema,
   ScheduleListQuerySchema,
   ScheduleListSchema,
   ScheduleOutSchema,
@@ -258,6 +262,27 @@ export const ROUTES: RouteDef[] = [
     errors: [404, 409],
   },
   {
+    operationId: 'listScheduleActivities',
+    method: 'get',
+    path: '/schedule/:id/activities',
+    summary: "One page of a completed schedule's activities",
+    description:
+      `Activities in schedule order, optionally of one \`line\`; \`limit\` at most ${ACTIVITIES_PAGE_MAX} (default 1000). ` +
+      'Pair with `GET /schedule/{id}?include_activities=false` to read a large schedule in pieces. ' +
+      '409 while the schedule is not completed, as export.',
+    tag: 'schedules',
+    auth: 'required',
+    service: 'schedule',
+    subject: RPC.schedule.activities,
+    params: Id,
+    query: ActivitiesQuerySchema,
+    bodyKind: 'none',
+    successStatus: 200,
+    successDescription: '{items, total, offset, limit}; total counts every matching activity',
+    response: ActivityPageSchema,
+    errors: [404, 409],
+  },
+  {
     operationId: 'getSchedule',
     method: 'get',
     path: '/schedule/:id',
@@ -267,6 +292,7 @@ export const ROUTES: RouteDef[] = [
     service: 'schedule',
     subject: RPC.schedule.get,
     params: Id,
+    query: ScheduleGetQuerySchema,
     bodyKind: 'none',
     successStatus: 200,
     successDescription: 'The schedule',
