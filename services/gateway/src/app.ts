@@ -104,7 +104,8 @@ function cors(origins: string[] | '*'): RequestHandler {
     if (origins !== '*') res.setHeader('Vary', 'Origin');
     res.setHeader(
       'Access-Control-Expose-Headers',
-      'X-Correlation-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Disposition',
+      // WWW-Authenticate: a browser client tells an expired token (refresh) from an invalid one.
+      'X-Correlation-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Disposition, WWW-Authenticate',
     );
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');

@@ -57,6 +57,14 @@ describe('bearer token verification', () => {
     await expect401(await me(signToken(key, { expiresInS: -60 })), EXPIRED);
   });
 
+  it('browsers may read the challenge (CORS exposes WWW-Authenticate)', async () => {
+    const res = await fetch(`${gw.url}/api/v1/auth/me`, {
+      headers: { ...bearer(signToken(key, { expiresInS: -60 })), Origin: 'https://planner.example.com' },
+    });
+    expect(res.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
+    await expect401(res, EXPIRED);
+  });
+
   it('an expired token that is also revoked or forged is not called expired', async () => {
     await expect401(await me(signToken(other, { expiresInS: -60 })));
   });
