@@ -4,6 +4,7 @@ export * from './cloudevents';
 export * from './events';
 export * from './rpc';
 export * from './rest/common';
+export * from './rest/warnings';
 export * from './rest/auth';
 export * from './rest/schedules';
 export * from './rest/comparisons';

@@ -24,6 +24,8 @@ export const RPC = {
     list: rpcSubject('schedule', 'list'),
     delete: rpcSubject('schedule', 'delete'),
     export: rpcSubject('schedule', 'export'),
+    /** One page of a completed schedule's activities (optionally of one line). */
+    activities: rpcSubject('schedule', 'activities'),
     validate: rpcSubject('schedule', 'validate'),
     strategies: rpcSubject('schedule', 'strategies'),
   },

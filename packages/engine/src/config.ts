@@ -1,3 +1,4 @@
+import { didYouMean } from './suggest';
 import { parseIso } from './time';
 import type { ValidationIssue, ValidationReport } from './types';
 
@@ -297,7 +298,8 @@ function checkLines(lines: unknown[], errors: ValidationIssue[], warnings: strin
       return;
     }
     for (const k of Object.keys(ln))
-      if (!LINE_KEYS.has(k)) warnings.push(`Unknown key '${k}' in config.lines[${i}] is ignored`);
+      if (!LINE_KEYS.has(k))
+        warnings.push(`Unknown key '${k}' in config.lines[${i}] is ignored${didYouMean(k, LINE_KEYS)}`);
     const id = ln.id;
     if (
       id === undefined ||
@@ -405,7 +407,7 @@ export function checkConfigInto(config: unknown, errors: ValidationIssue[], warn
   for (const [key, v] of Object.entries(config)) {
     const spec = KEY_MAP.get(key);
     if (!spec) {
-      warnings.push(`Unknown config key '${key}' is ignored`);
+      warnings.push(`Unknown config key '${key}' is ignored${didYouMean(key, KEY_MAP.keys())}`);
       continue;
     }
     if (v === undefined) continue;

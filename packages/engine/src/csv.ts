@@ -2,7 +2,8 @@
  * Lot CSV in the reference format `Lot ID,Type,Vials` (header names are matched case-insensitively,
  * ignoring spaces and underscores; aliases: lot_id/LotID/id, product/lot_type, quantity), plus the
  * optional guide columns priority, start_window, end_window, fill_hours. Quoted fields (RFC 4180) are
- * supported. Error locations are ['csv', line number in the file (header = 1), column name].
+ * supported. The delimiter is `,`, `;` or tab, detected from the header line (spreadsheets in many
+ * locales export `;`). Error locations are ['csv', line number in the file (header = 1), column name].
  */
 import type { ValidationIssue } from './types';
 
@@ -22,14 +23,72 @@ const ALIASES: Record<string, string> = {
   fillhours: 'fill_hours',
 };
 const DISPLAY: Record<string, string> = { lot_id: 'Lot ID', type: 'Type', vials: 'Vials' };
+const REQUIRED = ['lot_id', 'type', 'vials'] as const;
 
-export function splitCsv(text: string): string[][] {
+export type CsvDelimiter = ',' | ';' | '\t';
+const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];
+const delimiterName = (d: CsvDelimiter): string => (d === '\t' ? 'tab' : `'${d}'`);
+
+/** The canonical column of a header cell, or null for a column we do not read. */
+const columnOf = (cell: string): string | null =>
+  ALIASES[
+    cell
+      .trim()
+      .toLowerCase()
+      .replace(/[\s_-]/g, '')
+  ] ?? null;
+
+const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/**
+ * The delimiter of a lot CSV, read from its header line (the first non-blank line): the only one of
+ * `,` `;` tab found there outside quotes; when several are found, the only one that splits the
+ * header into the required columns. Otherwise the file is ambiguous and the issue names what was
+ * found, so the user knows what to change. No delimiter at all means a one-column file: `,`.
+ */
+export function detectDelimiter(
+  text: string,
+): { ok: true; delimiter: CsvDelimiter } | { ok: false; issue: ValidationIssue } {
+  const lines = stripBom(text).split(/\r\n|\n|\r/);
+  const index = lines.findIndex((l) => l.trim() !== '');
+  if (index < 0) return { ok: true, delimiter: ',' };
+  const header = lines[index];
+  const counts = new Map<CsvDelimiter, number>();
+  let inQuotes = false;
+  for (const c of header) {
+    if (c === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && (DELIMITERS as readonly string[]).includes(c))
+      counts.set(c as CsvDelimiter, (counts.get(c as CsvDelimiter) ?? 0) + 1);
+  }
+  const found = DELIMITERS.filter((d) => counts.has(d));
+  if (found.length === 0) return { ok: true, delimiter: ',' };
+  if (found.length === 1) return { ok: true, delimiter: found[0] };
+  const splitsIntoColumns = (d: CsvDelimiter) => {
+    const cols = (splitCsv(header, d)[0] ?? []).map(columnOf);
+    return REQUIRED.every((r) => cols.includes(r));
+  };
+  const viable = found.filter(splitsIntoColumns);
+  if (viable.length === 1) return { ok: true, delimiter: viable[0] };
+  const seen = found.map((d) => `${delimiterName(d)} (${counts.get(d)}×)`).join(' and ');
+  return {
+    ok: false,
+    issue: {
+      loc: ['csv', index + 1],
+      msg:
+        `cannot tell the CSV delimiter: the header line contains ${seen}; ` +
+        "separate the columns with one of ',' ';' or tab, e.g. `Lot ID,Type,Vials`",
+      type: 'value_error.csv.delimiter',
+    },
+  };
+}
+
+export function splitCsv(text: string, delimiter: CsvDelimiter = ','): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
   let i = 0;
   let inQuotes = false;
-  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const s = stripBom(text);
   while (i < s.length) {
     const c = s[i];
     if (inQuotes) {
@@ -50,7 +109,7 @@ export function splitCsv(text: string): string[][] {
     if (c === '"' && field.length === 0) {
       inQuotes = true;
       i++;
-    } else if (c === ',') {
+    } else if (c === delimiter) {
       row.push(field);
       field = '';
       i++;
@@ -78,7 +137,10 @@ export function parseLotsCsv(text: string): { lots: Record<string, unknown>[]; e
   const lots: Record<string, unknown>[] = [];
   if (typeof text !== 'string')
     return { lots, errors: [{ loc: ['csv'], msg: 'CSV text expected', type: 'type_error.str' }] };
-  const rows = splitCsv(text);
+  const detected = detectDelimiter(text);
+  if (!detected.ok) return { lots, errors: [detected.issue] };
+  const { delimiter } = detected;
+  const rows = splitCsv(text, delimiter);
   // skip leading blank lines
   let h = 0;
   while (h < rows.length && rows[h].every((c) => c.trim() === '')) h++;
@@ -91,8 +153,8 @@ export function parseLotsCsv(text: string): { lots: Record<string, unknown>[]; e
     return { lots, errors };
   }
   const header = rows[h].map((c) => c.trim());
-  const cols = header.map((c) => ALIASES[c.toLowerCase().replace(/[\s_-]/g, '')] ?? null);
-  for (const req of ['lot_id', 'type', 'vials']) {
+  const cols = header.map(columnOf);
+  for (const req of REQUIRED) {
     if (!cols.includes(req)) {
       errors.push({
         loc: ['csv', h + 1, DISPLAY[req]],
@@ -144,7 +206,8 @@ export function parseLotsCsv(text: string): { lots: Record<string, unknown>[]; e
         else lot.priority = Number(raw);
       } else if (key === 'fill_hours') {
         if (raw === '') continue;
-        const v = Number(raw);
+        // A `;` or tab file usually comes from a locale that writes decimals with a comma.
+        const v = Number(delimiter === ',' ? raw : raw.replace(/^(\d+),(\d+)$/, '$1.$2'));
         if (!Number.isFinite(v) || v <= 0)
           err(key, `fill_hours must be a number greater than 0 (got '${raw}')`, 'value_error.number.not_gt');
         else lot.fill_hours = v;

@@ -1,7 +1,8 @@
 export * from './types';
 export { CONFIG_KEYS, INPUT_LIMITS, validateConfig, type ConfigKeySpec, type ConfigKeyType } from './config';
 export { normalizeInput, validateInput, changeover, type NormalizeOutcome } from './input';
-export { parseLotsCsv } from './csv';
+export { detectDelimiter, parseLotsCsv, type CsvDelimiter } from './csv';
+export { closestMatch, didYouMean, editDistance } from './suggest';
 export { lowerBound } from './lowerBound';
 export { checkSchedule } from './checker';
 export { solve, budgets } from './solve';

@@ -1,4 +1,5 @@
 import { CONFIG_KEYS, INPUT_LIMITS, checkConfigInto, isPlainObject } from './config';
+import { didYouMean } from './suggest';
 import { DEFAULT_START_TIME, MS_PER_HOUR, parseIso, toIso } from './time';
 import type {
   ChangeoverTable,
@@ -221,7 +222,11 @@ function normalizeInner(
     }
     const name = id || `#${i}`;
     for (const k of Object.keys(lot))
-      if (!LOT_KEYS.has(k)) warn.add('unknown lot field', `Unknown field '${k}' in lot ${name} is ignored`);
+      if (!LOT_KEYS.has(k))
+        warn.add(
+          'unknown lot field',
+          `Unknown field '${k}' in lot ${name} is ignored${didYouMean(k, LOT_KEYS)}`,
+        );
     // type
     const typeKey =
       lot.type !== undefined

@@ -66,6 +66,24 @@ const getOut = async (id: number, user: RpcUser = alice) =>
     results: Record<string, unknown>[];
   };
 
+describe('create: what was ignored is reported', () => {
+  it('unknown top-level fields and config keys → 202 with warnings, kept for GET', async () => {
+    const r = await app.handlers.create({
+      user: alice,
+      body: guideBody({ strategys: ['smart-pack'], config: { line_count: 3, changover_time: 30 } }),
+    });
+    expect(r.status).toBe(202);
+    const expected = [
+      "Unknown field 'strategys' is ignored (did you mean 'strategies'?)",
+      "Unknown config key 'changover_time' is ignored (did you mean 'changeover_time'?)",
+    ];
+    expect(ComparisonSummarySchema.parse(r.body).warnings).toEqual(expected);
+    expect(ComparisonOutSchema.parse(await getOut(1)).warnings).toEqual(expected);
+    const list = await app.handlers.list({ user: alice, query: {} });
+    expect((list.body as { comparisons: object[] }).comparisons[0]).not.toHaveProperty('warnings');
+  });
+});
+
 describe('create', () => {
   // Found by schemathesis: BSON cannot store a key with NUL, so the mongoose adapter answered 500.
   it.each([
@@ -93,6 +111,7 @@ describe('create', () => {
         created_at: NOW.toISOString(),
         started_at: null,
         completed_at: null,
+        warnings: [],
       },
     });
     expect(publisher.jobs.map((e) => [e.id, e.type, e.data.job_id, e.data.strategy])).toEqual([

@@ -18,6 +18,7 @@ import {
   jobId as makeJobId,
   makeEvent,
   prefixDetail,
+  requestWarnings,
   zodToDetail,
   type ComparisonFinished,
   type ErrorDetailItem,
@@ -99,8 +100,11 @@ export function resultOut(e: StrategyEntry) {
   };
 }
 
+/** The create reply and GET add what the request had ignored (lists keep the guide's summary shape). */
+const withWarnings = (c: Comparison) => ({ ...toSummary(c), warnings: c.warnings });
+
 export function toOut(c: Comparison) {
-  return { ...toSummary(c), best_strategy: c.best_strategy, results: c.results.map(resultOut) };
+  return { ...withWarnings(c), best_strategy: c.best_strategy, results: c.results.map(resultOut) };
 }
 
 const STRATEGY_ORDER = new Map<string, number>(STRATEGY_IDS.map((s, i) => [s, i]));
@@ -197,7 +201,8 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
   async function create(req: RpcRequest): Promise<RpcReply> {
     const user = req.user;
     if (!user) return unauthorized();
-    const parsed = CreateComparisonBodySchema.safeParse(req.body ?? {});
+    const raw = req.body ?? {};
+    const parsed = CreateComparisonBodySchema.safeParse(raw);
     if (!parsed.success) return invalid(zodToDetail(parsed.error, 'body'));
     const body = parsed.data;
     const requestConfig = body.config ?? null;
@@ -222,6 +227,8 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
       });
       if (!merged.valid) return invalid(prefixDetail(merged.errors, 'body'));
     }
+    // Unknown fields are accepted (zod dropped them) but reported and kept with the run.
+    const warnings = requestWarnings(CreateComparisonBodySchema, raw, config);
 
     const id = await ids.next(COMPARISON_ID_SEQUENCE);
     const now = clock.now();
@@ -256,6 +263,7 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
       started_at: null,
       completed_at: null,
       finished_published: false,
+      warnings,
     };
     await comparisons.insert(record);
 
@@ -298,10 +306,10 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
       return detail(503, 'Could not enqueue the comparison jobs');
     }
     logger.info(
-      { comparison_id: id, strategies: body.strategies, enqueued, lots: body.lots_data.length },
+      { comparison_id: id, strategies: body.strategies, enqueued, lots: body.lots_data.length, warnings },
       'comparison created',
     );
-    return reply(202, toSummary(record));
+    return reply(202, withWarnings(record));
   }
 
   // ---------------- get / list / delete

@@ -41,6 +41,7 @@ export function comparison(id: number, over: Partial<NewComparison> = {}): NewCo
     started_at: null,
     completed_at: null,
     finished_published: false,
+    warnings: [],
     ...over,
   };
 }

@@ -47,6 +47,8 @@ export interface Comparison {
   completed_at: Date | null;
   /** Set once `comparison.finished` has been published (so a crash in between is repaired later). */
   finished_published: boolean;
+  /** What the create request contained that was ignored (unknown fields and config keys). */
+  warnings: string[];
 }
 
 /**

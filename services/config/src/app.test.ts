@@ -55,6 +55,7 @@ describe('create', () => {
         is_default: false,
         created_at: NOW.toISOString(),
         updated_at: NOW.toISOString(),
+        warnings: [],
       },
     });
   });
@@ -81,6 +82,33 @@ describe('create', () => {
     const r = await app.create({ user: alice, body: body({ config: { foo: 1 } }) });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ config: { foo: 1 } });
+  });
+
+  it('reports unknown top-level fields and config keys; GET keeps reporting the stored config keys', async () => {
+    const r = await app.create({
+      user: alice,
+      body: body({ is_publik: true, config: { changover_time: 30 } }),
+    });
+    expect(r.status).toBe(201);
+    expect(ConfigTemplateOutSchema.parse(r.body).warnings).toEqual([
+      "Unknown field 'is_publik' is ignored (did you mean 'is_public'?)",
+      "Unknown config key 'changover_time' is ignored (did you mean 'changeover_time'?)",
+    ]);
+    const id = (r.body as { id: number }).id;
+    // The misspelt key is stored with the template (every run using it will ignore it), the field is not.
+    expect((await app.get({ user: alice, params: params(id) })).body).toMatchObject({
+      is_public: false,
+      warnings: ["Unknown config key 'changover_time' is ignored (did you mean 'changeover_time'?)"],
+    });
+    const u = await app.update({
+      user: alice,
+      params: params(id),
+      body: { nmae: 'x', config: { line_count: 2 } },
+    });
+    expect(u.status).toBe(200);
+    expect((u.body as { warnings: string[] }).warnings).toEqual([
+      "Unknown field 'nmae' is ignored (did you mean 'name'?)",
+    ]);
   });
 
   it('422 with loc body.config.<key> for a config value the engine rejects', async () => {

@@ -7,6 +7,7 @@ import {
   RPC,
   ResolveConfigRequestSchema,
   ValidateConfigBodySchema,
+  unknownFieldWarnings,
   zodToDetail,
   type ErrorDetailItem,
 } from '@fillsched/contracts';
@@ -78,6 +79,15 @@ export function toOut(t: ConfigTemplate, defaultId: number | null) {
   };
 }
 
+/**
+ * Create, update and GET add `warnings`: the unknown top-level fields of the request being answered
+ * (not stored), then the stored config's unknown keys, recomputed, so every read says what runs
+ * using the template will ignore. Lists keep the guide's shape.
+ */
+export function toOutWithWarnings(t: ConfigTemplate, defaultId: number | null, ignoredFields: string[] = []) {
+  return { ...toOut(t, defaultId), warnings: [...ignoredFields, ...validateConfig(t.config).warnings] };
+}
+
 export function createConfigApp(deps: ConfigAppDeps) {
   const { templates, defaults, ids } = deps;
   const clock = deps.clock ?? { now: () => new Date() };
@@ -143,7 +153,10 @@ export function createConfigApp(deps: ConfigAppDeps) {
       updated_at: now,
     };
     await templates.insert(template);
-    return reply(201, toOut(template, null));
+    return reply(
+      201,
+      toOutWithWarnings(template, null, unknownFieldWarnings(ConfigTemplateBodySchema, req.body)),
+    );
   });
 
   const list = authed(async (user, req) => {
@@ -164,7 +177,7 @@ export function createConfigApp(deps: ConfigAppDeps) {
   const get = authed(async (user, req) => {
     const r = await readable(user, req.params);
     if (!r.ok) return r.reply;
-    return reply(200, toOut(r.value, await defaults.get(user.id)));
+    return reply(200, toOutWithWarnings(r.value, await defaults.get(user.id)));
   });
 
   const update = authed(async (user, req) => {
@@ -186,7 +199,8 @@ export function createConfigApp(deps: ConfigAppDeps) {
       updated_at: clock.now(),
     });
     if (!updated) return NOT_FOUND();
-    return reply(200, toOut(updated, await defaults.get(user.id)));
+    const ignored = unknownFieldWarnings(ConfigTemplateUpdateSchema, req.body);
+    return reply(200, toOutWithWarnings(updated, await defaults.get(user.id), ignored));
   });
 
   const remove = authed(async (user, req) => {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import compression from 'compression';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { MESSAGES, type ErrorDetailItem } from '@fillsched/contracts';
@@ -11,7 +12,13 @@ import {
   withCorrelation,
   type RpcRequest,
 } from '@fillsched/service-kit';
-import { createTokenAuth, type Principal, type TokenAuth } from './auth/tokens';
+import {
+  bearerChallenge,
+  createTokenAuth,
+  type AuthFailure,
+  type Principal,
+  type TokenAuth,
+} from './auth/tokens';
 import { docsRouter } from './docs';
 import { ScheduleUploadFormSchema } from './forms';
 import {
@@ -21,11 +28,12 @@ import {
   sendDetail,
   sendReply,
   sendValidation,
+  withDroppedFields,
 } from './http';
 import { rateLimited } from './metrics';
 import { buildOpenApi } from './openapi';
 import { systemClock, type GatewayOptions, type GatewayPorts, type ReadinessCheck } from './ports';
-import { API_PREFIX, ROUTES, type RouteDef } from './routes';
+import { ACCEPTED_MEDIA_TYPES, API_PREFIX, ROUTES, type BodyKind, type RouteDef } from './routes';
 import { ChannelHub } from './ws/hub';
 import { attachWebSockets, type WsHandle } from './ws/server';
 
@@ -61,6 +69,30 @@ const upload = multer({
 }).single('file');
 
 /**
+ * Responses from this size on are compressed (gzip or br, as the client accepts). Smaller ones fit
+ * a packet or two anyway and would only cost CPU; a completed schedule's JSON (≈ 330 bytes per
+ * activity) is the body this is for.
+ */
+export const COMPRESSION_THRESHOLD_BYTES = 1024;
+
+/**
+ * 415 for a body in a media type the route does not read: it would otherwise arrive unparsed and
+ * fail as a confusing 422 "field required". Requests without a body pass (req.is → null, or an
+ * empty body that clients send as Content-Length: 0), so "body missing" stays a 422 at [body].
+ */
+function requireMediaType(kind: Exclude<BodyKind, 'none'>): RequestHandler {
+  const accepted = ACCEPTED_MEDIA_TYPES[kind];
+  // The JSON parser also reads structured-syntax types such as application/merge-patch+json.
+  const matchers = accepted.flatMap((t) => (t === 'application/json' ? [t, 'application/*+json'] : [t]));
+  return (req, res, next) => {
+    if (req.headers['content-length'] === '0' || req.is(matchers) !== false) return next();
+    const given = req.headers['content-type'];
+    const what = given ? `Unsupported Content-Type '${given}'` : 'Missing Content-Type';
+    sendDetail(res, 415, `${what}: send ${accepted.join(' or ')}`);
+  };
+}
+
+/**
  * CORS for browser clients (bearer tokens travel in a header, so no credentials mode is needed).
  * Preflights are answered here, before authentication and the 405 handlers.
  */
@@ -72,7 +104,8 @@ function cors(origins: string[] | '*'): RequestHandler {
     if (origins !== '*') res.setHeader('Vary', 'Origin');
     res.setHeader(
       'Access-Control-Expose-Headers',
-      'X-Correlation-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Disposition',
+      // WWW-Authenticate: a browser client tells an expired token (refresh) from an invalid one.
+      'X-Correlation-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Disposition, WWW-Authenticate',
     );
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
@@ -131,6 +164,9 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     withCorrelation(correlationId, () => next());
   });
   app.use(httpMetricsMiddleware());
+  // Only HTTP responses pass through here: WebSocket upgrades are handled on the server's
+  // 'upgrade' event and never reach Express. The filter skips types that do not shrink.
+  app.use(compression({ threshold: COMPRESSION_THRESHOLD_BYTES }));
   app.use(cors(options.corsOrigins));
   // Refuse declared oversize bodies before reading them.
   app.use((req, res, next) => {
@@ -207,10 +243,11 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     applyRateLimit(req, res).then((ok) => (ok ? next() : undefined), next);
   };
   // Failed authentications count against the client IP, so token guessing is limited too.
-  const unauthorized = (req: Request, res: Response, next: NextFunction) => {
+  // The body stays the guide's; the challenge header says what went wrong (RFC 6750).
+  const unauthorized = (req: Request, res: Response, next: NextFunction, failure: AuthFailure) => {
     applyRateLimit(req, res).then((ok) => {
       if (!ok) return;
-      res.setHeader('WWW-Authenticate', 'Bearer');
+      res.setHeader('WWW-Authenticate', bearerChallenge(failure));
       sendDetail(res, 401, MESSAGES.credentials);
     }, next);
   };
@@ -222,11 +259,12 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
       case 'none':
         return [];
       case 'json':
-        return [jsonParser];
+        return [requireMediaType('json'), jsonParser];
       case 'login':
-        return [jsonParser, formParser];
+        return [requireMediaType('login'), jsonParser, formParser];
       case 'schedule':
         return [
+          requireMediaType('schedule'),
           jsonParser,
           (req, res, next) => (req.is('multipart/form-data') ? upload(req, res, next) : next()),
         ];
@@ -256,7 +294,9 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
         sendValidation(res, [{ loc: ['body', 'file'], msg: 'field required', type: 'value_error.missing' }]);
         return undefined;
       }
-      const fields = form.data as Record<string, unknown>;
+      const fields = (
+        route.forwardsUnknownFields ? withDroppedFields(req.body, form.data) : form.data
+      ) as Record<string, unknown>;
       const filename = req.file.originalname || undefined;
       if (fields.name === undefined && !filename) {
         sendValidation(res, [{ loc: ['body', 'name'], msg: 'field required', type: 'value_error.missing' }]);
@@ -268,7 +308,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     if (route.body) {
       const b = parseOr422(res, route.body, req.body, 'body');
       if (!b.ok) return undefined;
-      out.body = b.data;
+      out.body = route.forwardsUnknownFields ? withDroppedFields(req.body, b.data) : b.data;
     }
     if (route.bodyFromClaims && principal) {
       const given = (out.body ?? {}) as { refresh_token?: string };

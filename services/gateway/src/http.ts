@@ -62,6 +62,20 @@ export function sendReply(res: Response, reply: RpcReply, method: string): void 
   res.json(reply.body ?? null);
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The validated body plus the top-level fields validation dropped (unknown ones; blank form
+ * fields count as absent), so the service can answer them with a warning instead of ignoring
+ * them silently. Validated values win over the raw ones.
+ */
+export function withDroppedFields(raw: unknown, parsed: unknown): unknown {
+  if (!isPlainObject(raw) || !isPlainObject(parsed)) return parsed;
+  const dropped = Object.entries(raw).filter(([k, v]) => !(k in parsed) && v !== '' && v !== undefined);
+  return dropped.length ? { ...Object.fromEntries(dropped), ...parsed } : parsed;
+}
+
 /** Position of a JSON syntax error as FastAPI reports it (`loc: ["body", <char offset>]`). */
 export function jsonErrorPosition(err: { message?: string; body?: unknown }): number {
   const m = /position (\d+)/.exec(err.message ?? '');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { apiSchemas, ErrorSchema, MESSAGES, type ServiceName } from '@fillsched/contracts';
 import { CONFIG_KEYS } from '@fillsched/engine';
 import { scheduleUploadExample, scheduleUploadJsonSchema } from './forms';
-import { API_PREFIX, ROUTES, toOpenApiPath, type RouteDef } from './routes';
+import { ACCEPTED_MEDIA_TYPES, API_PREFIX, ROUTES, toOpenApiPath, type RouteDef } from './routes';
 
 type Json = Record<string, unknown>;
 
@@ -189,7 +189,16 @@ function responses(route: RouteDef, components: SchemaComponents): Json {
     out['401'] = errorResponse(
       'Missing, invalid, expired or revoked token ("Could not validate credentials")',
       MESSAGES.credentials,
-      { headers: { 'WWW-Authenticate': { schema: { type: 'string', const: 'Bearer' } } } },
+      {
+        headers: {
+          'WWW-Authenticate': {
+            description:
+              'RFC 6750 challenge: `Bearer` without a token; `Bearer error="invalid_token", error_description="token expired"` ' +
+              'for an expired one (refresh it), `error_description="invalid token"` for any other bad token',
+            schema: { type: 'string' },
+          },
+        },
+      },
     );
   if (route.operationId === 'login')
     out['401'] = errorResponse('Unknown email or wrong password', MESSAGES.badLogin);
@@ -205,6 +214,11 @@ function responses(route: RouteDef, components: SchemaComponents): Json {
     out['404'] = errorResponse('Not found, or owned by another user', NOT_FOUND[service] ?? 'Not Found');
   if (route.bodyKind !== 'none' && !out['413'])
     out['413'] = errorResponse('Request body larger than 5 MB', MESSAGES.bodyTooLarge);
+  if (route.bodyKind !== 'none')
+    out['415'] = errorResponse(
+      `Unsupported Content-Type (send ${ACCEPTED_MEDIA_TYPES[route.bodyKind].join(' or ')})`,
+      `Unsupported Content-Type 'text/plain': send ${ACCEPTED_MEDIA_TYPES[route.bodyKind].join(' or ')}`,
+    );
   if (route.params || route.query || route.body)
     out['422'] = {
       description: 'Validation error (FastAPI format)',

@@ -313,7 +313,9 @@ describe('auth bodies', () => {
     );
     const after = await fetch(`${gw.url}/api/v1/auth/me`, { headers: bearer(t) });
     expect(after.status).toBe(401);
-    expect(after.headers.get('www-authenticate')).toBe('Bearer');
+    expect(after.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="invalid token"',
+    );
   });
 
   it('register is public and refresh needs no access token', async () => {

@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import {
   RPC,
+  ACTIVITIES_PAGE_MAX,
+  ActivitiesQuerySchema,
+  ActivityPageSchema,
   ComparisonListSchema,
   ComparisonOutSchema,
   ComparisonSummarySchema,
@@ -19,6 +22,7 @@ import {
   PageQuerySchema,
   RefreshBodySchema,
   RegisterBodySchema,
+  ScheduleGetQuerySchema,
   ScheduleListQuerySchema,
   ScheduleListSchema,
   ScheduleOutSchema,
@@ -40,6 +44,13 @@ import {
  * - schedule: JSON, or multipart/form-data with a CSV `file` (see ScheduleUploadFormSchema).
  */
 export type BodyKind = 'none' | 'json' | 'login' | 'schedule';
+
+/** Media types each body kind reads; anything else with a body is a 415 naming them. */
+export const ACCEPTED_MEDIA_TYPES: Record<Exclude<BodyKind, 'none'>, readonly string[]> = {
+  json: ['application/json'],
+  login: ['application/x-www-form-urlencoded', 'application/json'],
+  schedule: ['application/json', 'multipart/form-data'],
+};
 export type Auth = 'required' | 'none';
 export type Tag = 'auth' | 'schedules' | 'comparisons' | 'configs';
 
@@ -62,6 +73,11 @@ export interface RouteDef {
   bodyFromClaims?: boolean;
   /** A 2xx reply revoked the caller's session: reject its token on this replica at once (logout). */
   revokesSession?: boolean;
+  /**
+   * The service reports unknown top-level body fields as `warnings`: forward them (validation
+   * would strip them) so that a typo is answered, not silently ignored.
+   */
+  forwardsUnknownFields?: boolean;
   successStatus: number;
   successDescription: string;
   response?: z.ZodType;
@@ -194,6 +210,7 @@ export const ROUTES: RouteDef[] = [
     subject: RPC.schedule.create,
     bodyKind: 'schedule',
     body: CreateScheduleBodySchema,
+    forwardsUnknownFields: true,
     successStatus: 202,
     successDescription: 'Accepted, status pending',
     response: ScheduleSummarySchema,
@@ -255,6 +272,27 @@ export const ROUTES: RouteDef[] = [
     errors: [404, 409],
   },
   {
+    operationId: 'listScheduleActivities',
+    method: 'get',
+    path: '/schedule/:id/activities',
+    summary: "One page of a completed schedule's activities",
+    description:
+      `Activities in schedule order, optionally of one \`line\`; \`limit\` at most ${ACTIVITIES_PAGE_MAX} (default 1000). ` +
+      'Pair with `GET /schedule/{id}?include_activities=false` to read a large schedule in pieces. ' +
+      '409 while the schedule is not completed, as export.',
+    tag: 'schedules',
+    auth: 'required',
+    service: 'schedule',
+    subject: RPC.schedule.activities,
+    params: Id,
+    query: ActivitiesQuerySchema,
+    bodyKind: 'none',
+    successStatus: 200,
+    successDescription: '{items, total, offset, limit}; total counts every matching activity',
+    response: ActivityPageSchema,
+    errors: [404, 409],
+  },
+  {
     operationId: 'getSchedule',
     method: 'get',
     path: '/schedule/:id',
@@ -264,6 +302,7 @@ export const ROUTES: RouteDef[] = [
     service: 'schedule',
     subject: RPC.schedule.get,
     params: Id,
+    query: ScheduleGetQuerySchema,
     bodyKind: 'none',
     successStatus: 200,
     successDescription: 'The schedule',
@@ -298,6 +337,7 @@ export const ROUTES: RouteDef[] = [
     subject: RPC.comparison.create,
     bodyKind: 'json',
     body: CreateComparisonBodySchema,
+    forwardsUnknownFields: true,
     successStatus: 202,
     successDescription: 'Accepted, status pending',
     response: ComparisonSummarySchema,
@@ -362,6 +402,7 @@ export const ROUTES: RouteDef[] = [
     subject: RPC.config.create,
     bodyKind: 'json',
     body: ConfigTemplateBodySchema,
+    forwardsUnknownFields: true,
     successStatus: 201,
     successDescription: 'The created template',
     response: ConfigTemplateOutSchema,
@@ -453,6 +494,7 @@ export const ROUTES: RouteDef[] = [
     params: Id,
     bodyKind: 'json',
     body: ConfigTemplateUpdateSchema,
+    forwardsUnknownFields: true,
     successStatus: 200,
     successDescription: 'The updated template',
     response: ConfigTemplateOutSchema,

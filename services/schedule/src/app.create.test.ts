@@ -47,6 +47,7 @@ describe('create: happy paths', () => {
       started_at: null,
       completed_at: null,
       error_message: null,
+      warnings: [],
     });
     const stored = await h.schedules.get(1);
     expect(stored).toMatchObject({
@@ -354,6 +355,29 @@ describe('create: CSV upload (lots_csv)', () => {
     expect(detail[0].loc).toEqual(loc);
     expect(detail[0].msg.length).toBeGreaterThan(5);
     expect(h.publisher.events).toHaveLength(0);
+  });
+
+  test('a ; or tab delimited CSV is read like a comma one', async () => {
+    for (const [i, d] of [';', '\t'].entries()) {
+      const res = await create({
+        name: `d${i}`,
+        lots_csv: ['Lot ID', 'Type', 'Vials'].join(d) + `\nA${d}X${d}1000\n`,
+      });
+      expect(res.status).toBe(202);
+      expect((await h.schedules.get(i + 1))!.lots_data).toEqual([{ lot_id: 'A', type: 'X', vials: 1000 }]);
+    }
+  });
+
+  test('a header mixing delimiters → 422 at body.file line 1 naming what was found', async () => {
+    const res = await create({ name: 'mixed', lots_csv: 'Lot ID,Type;Vials\nA,X;1000\n' });
+    expect(res.status).toBe(422);
+    expect((res.body as { detail: unknown[] }).detail).toEqual([
+      {
+        loc: ['body', 'file', 1],
+        msg: expect.stringContaining("contains ',' (1×) and ';' (1×)"),
+        type: 'value_error.csv.delimiter',
+      },
+    ]);
   });
 
   test('a CSV with only the header → 422 at body.file', async () => {

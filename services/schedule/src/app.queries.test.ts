@@ -32,6 +32,7 @@ describe('get', () => {
       started_at: null,
       completed_at: null,
       error_message: null,
+      warnings: [],
       result: null,
     });
   });

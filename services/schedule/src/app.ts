@@ -7,16 +7,19 @@ import {
 } from '@fillsched/job-owner';
 import type { z } from 'zod';
 import {
+  ActivitiesQuerySchema,
   CreateScheduleBodySchema,
   EVENT_TYPES,
   ExportQuerySchema,
   MESSAGES,
+  ScheduleGetQuerySchema,
   ScheduleListQuerySchema,
   SolveCompletedSchema,
   SolveFailedSchema,
   ValidateLotsBodySchema,
   jobId as makeJobId,
   prefixDetail,
+  requestWarnings,
   strategiesResponse,
   zodToDetail,
   type ErrorDetailItem,
@@ -62,7 +65,8 @@ export interface ScheduleAppDeps {
   logger: Logger;
 }
 
-export type ScheduleOp = 'create' | 'get' | 'list' | 'delete' | 'export' | 'validate' | 'strategies';
+export type ScheduleOp =
+  'create' | 'get' | 'list' | 'delete' | 'export' | 'activities' | 'validate' | 'strategies';
 export type Handler = (req: RpcRequest) => Promise<RpcReply>;
 
 /** What the lifecycle consumer does with a message once the handler is done. */
@@ -95,6 +99,9 @@ export function toSummary(r: ScheduleRecord): ScheduleSummary {
     error_message: r.error_message,
   };
 }
+
+/** The create reply and GET add what the request had ignored (lists keep the guide's summary shape). */
+const withWarnings = (r: ScheduleRecord): ScheduleSummary => ({ ...toSummary(r), warnings: r.warnings });
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -228,9 +235,26 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
   const loadOwned = (req: RpcRequest) =>
     loadOwnedRecord<ScheduleRecord>(req, (id) => schedules.get(id), MESSAGES.scheduleNotFound);
 
-  async function scheduleOut(record: ScheduleRecord): Promise<ScheduleOut> {
-    const result = record.status === 'completed' ? await results.get(record.id) : null;
-    return { ...toSummary(record), result: (result as ScheduleOut['result']) ?? null };
+  /**
+   * The schedule with its result. Without activities only the stored summary is read, and
+   * `activity_count` tells the client how many it can page through.
+   */
+  async function scheduleOut(record: ScheduleRecord, includeActivities = true): Promise<ScheduleOut> {
+    let result: unknown = null;
+    if (record.status === 'completed')
+      result = includeActivities ? await results.get(record.id) : await results.summary(record.id);
+    return { ...withWarnings(record), result: (result as ScheduleOut['result']) ?? null };
+  }
+
+  /** 404 unless owned, 409 unless completed with a stored result (as export answers). */
+  async function loadCompleted(
+    req: RpcRequest,
+  ): Promise<{ ok: true; record: ScheduleRecord } | { ok: false; reply: RpcReply }> {
+    const owned = await loadOwned(req);
+    if (!owned.ok) return owned;
+    if (owned.record.status !== 'completed')
+      return { ok: false, reply: detail(409, `Schedule is not completed (status: ${owned.record.status})`) };
+    return owned;
   }
 
   // ---------------- create
@@ -253,6 +277,8 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     const resolved = await resolveJobConfig({ configResolver, logger }, user, body, 'scheduling');
     if (resolved.kind === 'reply') return resolved.reply;
     const { config, template_id: templateId } = resolved;
+    // Unknown fields are accepted (zod dropped them) but reported and kept with the run.
+    const warnings = requestWarnings(CreateScheduleBodySchema, raw, config);
 
     const check = validateInput({
       lots_data: body.lots_data,
@@ -283,6 +309,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       started_at: null,
       completed_at: null,
       error_message: null,
+      warnings,
     };
     await schedules.create(record);
     // Re-count after inserting, counting only schedules allocated before this one: two replicas
@@ -315,17 +342,19 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       return detail(503, message);
     }
     logger.info(
-      { schedule_id: id, job_id, strategy: body.strategy, lots: body.lots_data.length },
+      { schedule_id: id, job_id, strategy: body.strategy, lots: body.lots_data.length, warnings },
       'schedule created',
     );
-    return reply(202, toSummary(record));
+    return reply(202, withWarnings(record));
   }
 
   // ---------------- get / list
   async function get(req: RpcRequest): Promise<RpcReply> {
+    const query = ScheduleGetQuerySchema.safeParse(req.query ?? {});
+    if (!query.success) return invalid(zodToDetail(query.error, 'query'));
     const owned = await loadOwned(req);
     if (!owned.ok) return owned.reply;
-    return reply(200, await scheduleOut(owned.record));
+    return reply(200, await scheduleOut(owned.record, query.data.include_activities));
   }
 
   async function list(req: RpcRequest): Promise<RpcReply> {
@@ -370,11 +399,9 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     if (!req.user) return unauthorized();
     const query = ExportQuerySchema.safeParse(req.query ?? {});
     if (!query.success) return invalid(zodToDetail(query.error, 'query'));
-    const owned = await loadOwned(req);
-    if (!owned.ok) return owned.reply;
-    const { record } = owned;
-    if (record.status !== 'completed')
-      return detail(409, `Schedule is not completed (status: ${record.status})`);
+    const completed = await loadCompleted(req);
+    if (!completed.ok) return completed.reply;
+    const { record } = completed;
     const out = await scheduleOut(record);
     if (!out.result) return detail(409, 'Schedule result is not available');
     if (query.data.format === 'csv') {
@@ -384,6 +411,19 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       });
     }
     return reply(200, out, { 'Content-Disposition': `attachment; filename="schedule-${record.id}.json"` });
+  }
+
+  // ---------------- activities, page by page
+  async function activities(req: RpcRequest): Promise<RpcReply> {
+    if (!req.user) return unauthorized();
+    const query = ActivitiesQuerySchema.safeParse(req.query ?? {});
+    if (!query.success) return invalid(zodToDetail(query.error, 'query'));
+    const completed = await loadCompleted(req);
+    if (!completed.ok) return completed.reply;
+    const { offset, limit, line } = query.data;
+    const page = await results.activities(completed.record.id, { offset, limit, line });
+    if (!page) return detail(409, 'Schedule result is not available');
+    return reply(200, { items: page.items, total: page.total, offset, limit });
   }
 
   // ---------------- validate
@@ -546,6 +586,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       list: guard('list', list),
       delete: guard('delete', remove),
       export: guard('export', exportSchedule),
+      activities: guard('activities', activities),
       validate: guard('validate', validate),
       strategies: guard('strategies', async () => reply(200, strategiesResponse())),
     },

@@ -23,6 +23,8 @@ export interface ScheduleRecord {
   started_at: Date | null;
   completed_at: Date | null;
   error_message: string | null;
+  /** What the create request contained that was ignored (unknown fields and config keys). */
+  warnings: string[];
 }
 
 export type ScheduleSort = 'created_at' | '-created_at' | 'id' | '-id' | 'name' | '-name';
@@ -104,10 +106,29 @@ export interface ResultActivity {
   [key: string]: unknown;
 }
 
+/** A result without its activities, plus how many there are (`include_activities=false`). */
+export type ResultSummary = Omit<StoredResult, 'activities'> & { activity_count: number };
+
+/** Which activities one page holds: schedule order, optionally one line only. */
+export interface ActivityFilter {
+  line?: number;
+  offset: number;
+  limit: number;
+}
+export interface ActivityPage {
+  items: ResultActivity[];
+  /** Activities matching the filter over all pages. */
+  total: number;
+}
+
 export interface ResultRepository {
   /** Idempotent: storing the same schedule's result twice leaves one copy. */
   upsert(scheduleId: number, result: StoredResult): Promise<void>;
   get(scheduleId: number): Promise<StoredResult | null>;
+  /** The result without reading its activities; null when none is stored. */
+  summary(scheduleId: number): Promise<ResultSummary | null>;
+  /** One page of activities; null when no result is stored. */
+  activities(scheduleId: number, filter: ActivityFilter): Promise<ActivityPage | null>;
   delete(scheduleId: number): Promise<void>;
 }
 

@@ -36,6 +36,7 @@ export function makeRecord(id: number, over: Partial<ScheduleRecord> = {}): Sche
     started_at: null,
     completed_at: null,
     error_message: null,
+    warnings: [],
     ...over,
   };
 }
@@ -237,6 +238,15 @@ export function repositoryContract(label: string, makeRepos: () => Promise<Repos
       });
     });
 
+    test('warnings are kept with the schedule', async () => {
+      const warnings = ["Unknown field 'stratgy' is ignored (did you mean 'strategy'?)"];
+      await repos.schedules.create(makeRecord(1, { warnings }));
+      expect((await repos.schedules.get(1))!.warnings).toEqual(warnings);
+      expect((await repos.schedules.list({ sort: 'id', skip: 0, limit: 5 })).items[0].warnings).toEqual(
+        warnings,
+      );
+    });
+
     test('delete removes the schedule once', async () => {
       await repos.schedules.create(makeRecord(1));
       expect(await repos.schedules.delete(1)).toBe(true);
@@ -273,6 +283,38 @@ export function repositoryContract(label: string, makeRepos: () => Promise<Repos
       await repos.results.upsert(1, small);
       await repos.results.upsert(1, small);
       expect(await repos.results.get(1)).toEqual(small);
+    }, 60_000);
+
+    test('summary is the result without activities, with their count', async () => {
+      const r = makeResult(2_501);
+      await repos.results.upsert(1, r);
+      const { activities, ...rest } = r;
+      expect(await repos.results.summary(1)).toEqual({ ...rest, activity_count: activities.length });
+      expect(await repos.results.summary(2)).toBeNull();
+    }, 60_000);
+
+    test('activities pages: offset/limit across chunk borders, a line filter, past the end', async () => {
+      const r = makeResult(2_501);
+      await repos.results.upsert(1, r);
+      const page = (filter: { line?: number; offset: number; limit: number }) =>
+        repos.results.activities(1, filter);
+      expect(await page({ offset: 0, limit: 3 })).toEqual({ items: r.activities.slice(0, 3), total: 2_501 });
+      expect(await page({ offset: 998, limit: 1_005 })).toEqual({
+        items: r.activities.slice(998, 2_003),
+        total: 2_501,
+      });
+      expect(await page({ offset: 2_499, limit: 10 })).toEqual({
+        items: r.activities.slice(2_499),
+        total: 2_501,
+      });
+      expect(await page({ offset: 5_000, limit: 10 })).toEqual({ items: [], total: 2_501 });
+      const line2 = r.activities.filter((a) => a.line === 2);
+      expect(await page({ line: 2, offset: 10, limit: 5 })).toEqual({
+        items: line2.slice(10, 15),
+        total: line2.length,
+      });
+      expect(await page({ line: 9, offset: 0, limit: 5 })).toEqual({ items: [], total: 0 });
+      expect(await repos.results.activities(2, { offset: 0, limit: 5 })).toBeNull();
     }, 60_000);
 
     test('delete removes it; deleting again is harmless', async () => {

@@ -29,6 +29,11 @@ export const ErrorSchema = z
   })
   .register(apiSchemas, { id: 'HTTPError', examples: [{ detail: 'Schedule not found' }] });
 
+/** A boolean query parameter: true/false/1/0 (a query string has no booleans). */
+export const QueryBoolean = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((v) => v === true || v === 'true' || v === '1');
+
 /** ISO timestamps as the guide prints them. */
 export const Timestamp = z.string().describe('ISO 8601 timestamp');
 export const NullableTimestamp = Timestamp.nullable();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiSchemas, NullableTimestamp, Timestamp } from './common';
 import { LotInputSchema, ScheduleConfigSchema, StrategySchema } from './schedules';
+import { WarningsSchema } from './warnings';
 
 // The API guide's own bodies, shown as OpenAPI examples.
 const GUIDE_STRATEGIES: ('smart-pack' | 'lpt-pack' | 'spt-pack')[] = ['smart-pack', 'lpt-pack', 'spt-pack'];
@@ -91,6 +92,7 @@ export const ComparisonSummarySchema = z
     created_at: Timestamp,
     started_at: NullableTimestamp,
     completed_at: NullableTimestamp,
+    warnings: WarningsSchema.optional(),
   })
   .register(apiSchemas, {
     id: 'ComparisonSummary',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONFIG_KEYS } from '@fillsched/engine';
 import { apiSchemas, Timestamp } from './common';
 import { ScheduleConfigSchema } from './schedules';
+import { WarningsSchema } from './warnings';
 
 // The API guide's own bodies, shown as OpenAPI examples.
 const GUIDE_CONFIG = {
@@ -63,6 +64,7 @@ export const ConfigTemplateOutSchema = z
     is_default: z.boolean(),
     created_at: Timestamp,
     updated_at: Timestamp,
+    warnings: WarningsSchema.optional(),
   })
   .register(apiSchemas, { id: 'ConfigTemplate', examples: [GUIDE_TEMPLATE] });
 export const ConfigListQuerySchema = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STRATEGY_IDS, STRATEGIES } from '@fillsched/engine';
-import { apiSchemas, NullableTimestamp, refuseNulKeys, Timestamp } from './common';
+import { apiSchemas, NullableTimestamp, QueryBoolean, refuseNulKeys, Timestamp } from './common';
+import { WarningsSchema } from './warnings';
 
 // The API guide's own bodies (seeds/filling-scheduler-api.md), shown as OpenAPI examples.
 const GUIDE_LOT = {
@@ -116,6 +117,7 @@ export const ScheduleSummarySchema = z
     started_at: NullableTimestamp,
     completed_at: NullableTimestamp,
     error_message: z.string().nullable(),
+    warnings: WarningsSchema.optional(),
   })
   .register(apiSchemas, {
     id: 'ScheduleSummary',
@@ -144,7 +146,8 @@ export const ScheduleResultSchema = z
     lots_scheduled: z.number().int(),
     window_violations: z.number().int(),
     kpis: z.record(z.string(), z.unknown()),
-    activities: z.array(ActivitySchema),
+    activity_count: z.number().int().optional().describe('number of activities (page them with /activities)'),
+    activities: z.array(ActivitySchema).optional().describe('left out with include_activities=false'),
   })
   .register(apiSchemas, { id: 'ScheduleResult', examples: [GUIDE_RESULT] });
 
@@ -173,6 +176,27 @@ export const ScheduleListSchema = z
   });
 
 export const ExportQuerySchema = z.object({ format: z.enum(['json', 'csv']).default('json') });
+
+export const ScheduleGetQuerySchema = z.object({
+  include_activities: QueryBoolean.default(true).describe(
+    'false leaves result.activities out (page them with GET /schedule/{id}/activities)',
+  ),
+});
+
+/** Upper bound of one activities page: keeps a reply well under the NATS max_payload. */
+export const ACTIVITIES_PAGE_MAX = 5000;
+export const ActivitiesQuerySchema = z.object({
+  line: z.coerce.number().int().min(1).optional().describe('only this line (1-based)'),
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(ACTIVITIES_PAGE_MAX).default(1000),
+});
+export type ActivitiesQuery = z.infer<typeof ActivitiesQuerySchema>;
+export const ActivityPageSchema = z.object({
+  items: z.array(ActivitySchema),
+  total: z.number().int().describe('activities matching the filter, over all pages'),
+  offset: z.number().int(),
+  limit: z.number().int(),
+});
 
 /** Accepts the guide's `{"lots_data": [...]}` or a bare array of lots. */
 export const ValidateLotsBodySchema = z

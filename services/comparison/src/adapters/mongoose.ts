@@ -38,6 +38,7 @@ const comparisonSchema = new Schema<ComparisonDoc>(
     started_at: { type: Date, default: null },
     completed_at: { type: Date, default: null },
     finished_published: { type: Boolean, default: false },
+    warnings: { type: [String], default: [] },
   },
   // minimize: false keeps empty objects such as `config: {}`.
   { collection: 'comparisons', versionKey: false, minimize: false },
@@ -84,6 +85,8 @@ function toComparison(raw: unknown): Comparison {
     started_at: date(d.started_at),
     completed_at: date(d.completed_at),
     finished_published: Boolean(d.finished_published),
+    // Documents written before warnings were kept have none.
+    warnings: d.warnings ? [...d.warnings] : [],
   };
 }
 

@@ -29,9 +29,13 @@ async function me(token?: string, scheme = 'Bearer') {
   return fetch(`${gw.url}/api/v1/auth/me`, { headers: token ? { Authorization: `${scheme} ${token}` } : {} });
 }
 
-async function expect401(res: Response) {
+const INVALID = 'Bearer error="invalid_token", error_description="invalid token"';
+const EXPIRED = 'Bearer error="invalid_token", error_description="token expired"';
+
+/** The guide's body always; the RFC 6750 challenge says why (no error code when no token was sent). */
+async function expect401(res: Response, challenge = INVALID) {
   expect(res.status).toBe(401);
-  expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  expect(res.headers.get('www-authenticate')).toBe(challenge);
   expect(await res.json()).toEqual({ detail: MESSAGES.credentials });
 }
 
@@ -43,14 +47,26 @@ describe('bearer token verification', () => {
     expect(await res.json()).toEqual({ id: 42, email: 'boss@example.com', is_superuser: true });
   });
 
-  it('missing, malformed or wrong-scheme tokens → 401', async () => {
-    await expect401(await me());
+  it('missing or wrong-scheme tokens → 401 with a bare Bearer challenge; malformed → invalid_token', async () => {
+    await expect401(await me(), 'Bearer');
+    await expect401(await me(signToken(key), 'Basic'), 'Bearer');
     await expect401(await me('not-a-jwt'));
-    await expect401(await me(signToken(key), 'Basic'));
   });
 
-  it('expired → 401 (beyond the 5 s skew allowance)', async () => {
-    await expect401(await me(signToken(key, { expiresInS: -60 })));
+  it('expired → 401, challenge error_description="token expired" (beyond the 5 s skew allowance)', async () => {
+    await expect401(await me(signToken(key, { expiresInS: -60 })), EXPIRED);
+  });
+
+  it('browsers may read the challenge (CORS exposes WWW-Authenticate)', async () => {
+    const res = await fetch(`${gw.url}/api/v1/auth/me`, {
+      headers: { ...bearer(signToken(key, { expiresInS: -60 })), Origin: 'https://planner.example.com' },
+    });
+    expect(res.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
+    await expect401(res, EXPIRED);
+  });
+
+  it('an expired token that is also revoked or forged is not called expired', async () => {
+    await expect401(await me(signToken(other, { expiresInS: -60 })));
   });
 
   it('wrong signature, wrong issuer, wrong audience, unknown kid → 401', async () => {

@@ -21,9 +21,27 @@ export interface Principal {
   claims: AccessClaims;
 }
 
+/** Why a request was not authenticated: decides the RFC 6750 challenge, not the body. */
+export type AuthFailure = 'missing' | 'expired' | 'invalid';
+
+/**
+ * The `WWW-Authenticate` challenge of RFC 6750 §3: a request without a bearer token gets no error
+ * code; a token that was present but unusable gets `invalid_token`, saying whether it expired (the
+ * client should refresh) or is invalid otherwise (bad signature, claims, revoked: log in again).
+ */
+export function bearerChallenge(failure: AuthFailure): string {
+  if (failure === 'missing') return 'Bearer';
+  const description = failure === 'expired' ? 'token expired' : 'invalid token';
+  return `Bearer error="invalid_token", error_description="${description}"`;
+}
+
+const bearerTokenOf = ExtractJwt.fromAuthHeaderAsBearerToken();
+
 export interface TokenAuth {
   /** Express middleware: 401 (via onFailure) unless a valid, unrevoked bearer token is present. */
-  require(onFailure: (req: Request, res: Response, next: NextFunction) => void): RequestHandler;
+  require(
+    onFailure: (req: Request, res: Response, next: NextFunction, failure: AuthFailure) => void,
+  ): RequestHandler;
   /** Verifies a raw token (WebSocket handshakes); null when invalid, expired, unknown key or revoked. */
   verify(token: string): Promise<Principal | null>;
 }
@@ -79,12 +97,24 @@ export function createTokenAuth(keys: TokenVerifier, revocations: RevocationChec
   return {
     require(onFailure) {
       return (req, res, next) => {
-        passport.authenticate('jwt', { session: false }, (err: unknown, principal: Principal | false) => {
-          if (err) return next(err);
-          if (!principal) return onFailure(req, res, next);
-          res.locals.principal = principal;
-          next();
-        })(req, res, next);
+        passport.authenticate(
+          'jwt',
+          { session: false },
+          (err: unknown, principal: Principal | false, info: unknown) => {
+            if (err) return next(err);
+            if (!principal) {
+              // passport-jwt hands jsonwebtoken's error over as `info` (TokenExpiredError when expired).
+              const failure: AuthFailure = !bearerTokenOf(req)
+                ? 'missing'
+                : (info as Error | undefined)?.name === 'TokenExpiredError'
+                  ? 'expired'
+                  : 'invalid';
+              return onFailure(req, res, next, failure);
+            }
+            res.locals.principal = principal;
+            next();
+          },
+        )(req, res, next);
       };
     },
     async verify(token) {

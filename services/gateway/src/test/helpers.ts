@@ -189,6 +189,10 @@ export async function startTestGateway(
     options: { wsConfirmMs: 500, ...opts.options },
   });
   const server = http.createServer(gateway.app);
+  // As main.ts: idle keep-alive sockets outlive the clients' own idle timeout (undici: 4 s), so a
+  // client never reuses a socket the server is closing (ECONNRESET after a long blocking test step).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const ws = gateway.attachWebSockets(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;

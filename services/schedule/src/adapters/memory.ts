@@ -2,7 +2,10 @@ import { DuplicateKeyError } from '@fillsched/service-kit';
 import {
   ACTIVE_STATUSES,
   ALLOWED_FROM,
+  type ActivityFilter,
+  type ActivityPage,
   type ResultRepository,
+  type ResultSummary,
   type ScheduleListFilter,
   type ScheduleRecord,
   type ScheduleRepository,
@@ -105,6 +108,24 @@ export class MemoryResultRepository implements ResultRepository {
   async get(scheduleId: number): Promise<StoredResult | null> {
     const r = this.rows.get(scheduleId);
     return r ? copy(r) : null;
+  }
+
+  async summary(scheduleId: number): Promise<ResultSummary | null> {
+    const r = this.rows.get(scheduleId);
+    if (!r) return null;
+    const { activities, ...rest } = r;
+    return { ...copy(rest), activity_count: activities.length };
+  }
+
+  async activities(scheduleId: number, filter: ActivityFilter): Promise<ActivityPage | null> {
+    const r = this.rows.get(scheduleId);
+    if (!r) return null;
+    const matching =
+      filter.line === undefined ? r.activities : r.activities.filter((a) => a.line === filter.line);
+    return {
+      items: copy(matching.slice(filter.offset, filter.offset + filter.limit)),
+      total: matching.length,
+    };
   }
 
   async delete(scheduleId: number): Promise<void> {

@@ -10,6 +10,9 @@ import {
   type ScheduleListFilter,
   type ScheduleRecord,
   type ScheduleRepository,
+  type ActivityFilter,
+  type ActivityPage,
+  type ResultSummary,
   type StatusTransition,
   type StoredResult,
 } from '../ports';
@@ -36,6 +39,7 @@ interface ScheduleDoc {
   started_at: Date | null;
   completed_at: Date | null;
   error_message: string | null;
+  warnings?: string[];
 }
 
 const scheduleSchema = new Schema<ScheduleDoc>(
@@ -56,6 +60,7 @@ const scheduleSchema = new Schema<ScheduleDoc>(
     started_at: { type: Date, default: null },
     completed_at: { type: Date, default: null },
     error_message: { type: String, default: null },
+    warnings: { type: [String], default: [] },
   },
   { collection: 'schedules', versionKey: false, minimize: false },
 );
@@ -82,6 +87,8 @@ function toRecord(d: ScheduleDoc & { _id?: unknown }): ScheduleRecord {
     started_at: d.started_at ? new Date(d.started_at) : null,
     completed_at: d.completed_at ? new Date(d.completed_at) : null,
     error_message: d.error_message ?? null,
+    // Documents written before warnings were kept have none.
+    warnings: d.warnings ?? [],
   };
 }
 
@@ -103,6 +110,7 @@ function toDoc(r: ScheduleRecord): ScheduleDoc {
     started_at: r.started_at,
     completed_at: r.completed_at,
     error_message: r.error_message,
+    warnings: r.warnings,
   };
 }
 
@@ -190,6 +198,8 @@ interface ResultHeaderDoc {
   summary: Record<string, unknown>;
   activity_count: number;
   chunk_count: number;
+  /** Activities per chunk when written; absent in headers written before paging existed. */
+  chunk_size?: number;
   updated_at: Date;
 }
 interface ResultChunkDoc {
@@ -204,6 +214,7 @@ const headerSchema = new Schema<ResultHeaderDoc>(
     summary: { type: Schema.Types.Mixed, required: true },
     activity_count: { type: Number, required: true },
     chunk_count: { type: Number, required: true },
+    chunk_size: { type: Number },
     updated_at: { type: Date, required: true },
   },
   { collection: 'schedule_results', versionKey: false, minimize: false },
@@ -261,6 +272,7 @@ export class MongooseResultRepository implements ResultRepository {
         summary,
         activity_count: activities.length,
         chunk_count: chunkCount,
+        chunk_size: this.chunkSize,
         updated_at: new Date(),
       },
       { upsert: true },
@@ -276,6 +288,42 @@ export class MongooseResultRepository implements ResultRepository {
       .lean<ResultChunkDoc[]>();
     const activities = chunks.flatMap((c) => c.activities);
     return { ...(h.summary as Omit<StoredResult, 'activities'>), activities } as StoredResult;
+  }
+
+  async summary(scheduleId: number): Promise<ResultSummary | null> {
+    const h = await this.headers.findOne({ schedule_id: scheduleId }).lean<ResultHeaderDoc>();
+    if (!h) return null;
+    return { ...(h.summary as Omit<StoredResult, 'activities'>), activity_count: h.activity_count };
+  }
+
+  /**
+   * Without a line filter only the chunks that hold the page are read (the header knows the chunk
+   * size); a line filter has to look at every chunk, since lines interleave in schedule order.
+   */
+  async activities(scheduleId: number, filter: ActivityFilter): Promise<ActivityPage | null> {
+    const h = await this.headers.findOne({ schedule_id: scheduleId }).lean<ResultHeaderDoc>();
+    if (!h) return null;
+    const { offset, limit, line } = filter;
+    const size = h.chunk_size;
+    if (line === undefined && size) {
+      const first = Math.floor(offset / size);
+      const last = Math.min(h.chunk_count - 1, Math.floor((offset + limit - 1) / size));
+      if (first > last) return { items: [], total: h.activity_count };
+      const chunks = await this.chunks
+        .find({ schedule_id: scheduleId, chunk: { $gte: first, $lte: last } })
+        .sort({ chunk: 1 })
+        .lean<ResultChunkDoc[]>();
+      const start = offset - first * size;
+      const items = chunks.flatMap((c) => c.activities).slice(start, start + limit);
+      return { items, total: h.activity_count };
+    }
+    const chunks = await this.chunks
+      .find({ schedule_id: scheduleId, chunk: { $lt: h.chunk_count } })
+      .sort({ chunk: 1 })
+      .lean<ResultChunkDoc[]>();
+    const all = chunks.flatMap((c) => c.activities);
+    const matching = line === undefined ? all : all.filter((a) => a.line === line);
+    return { items: matching.slice(offset, offset + limit), total: matching.length };
   }
 
   async delete(scheduleId: number): Promise<void> {
