@@ -191,12 +191,17 @@ export const ActivitiesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(ACTIVITIES_PAGE_MAX).default(1000),
 });
 export type ActivitiesQuery = z.infer<typeof ActivitiesQuerySchema>;
-export const ActivityPageSchema = z.object({
-  items: z.array(ActivitySchema),
-  total: z.number().int().describe('activities matching the filter, over all pages'),
-  offset: z.number().int(),
-  limit: z.number().int(),
-});
+export const ActivityPageSchema = z
+  .object({
+    items: z.array(ActivitySchema),
+    total: z.number().int().describe('activities matching the filter, over all pages'),
+    offset: z.number().int(),
+    limit: z.number().int(),
+  })
+  .register(apiSchemas, {
+    id: 'ActivityPage',
+    examples: [{ items: [GUIDE_ACTIVITY], total: 1, offset: 0, limit: 1000 }],
+  });
 
 /** Accepts the guide's `{"lots_data": [...]}` or a bare array of lots. */
 export const ValidateLotsBodySchema = z
