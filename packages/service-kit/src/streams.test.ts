@@ -115,6 +115,27 @@ describe('ensureStreams', () => {
   });
 });
 
+describe('ensureStreams replicas (NATS_STREAM_REPLICAS)', () => {
+  it('gives every stream the configured replica count unless its spec sets one', async () => {
+    await ensureStreams(h.nc, {
+      streams: [
+        { name: 'REP_A', subjects: ['rep.a.>'] },
+        { name: 'REP_B', subjects: ['rep.b.>'], num_replicas: 1 },
+      ],
+      replicas: 1,
+    });
+    const jsm = await jetstreamManager(h.nc);
+    expect((await jsm.streams.info('REP_A')).config.num_replicas).toBe(1);
+    expect((await jsm.streams.info('REP_B')).config.num_replicas).toBe(1);
+  });
+
+  it('passes the count to the server: 3 replicas on a single server is refused, naming the stream', async () => {
+    await expect(
+      ensureStreams(h.nc, { streams: [{ name: 'REP_C', subjects: ['rep.c.>'] }], replicas: 3 }),
+    ).rejects.toThrow(/stream REP_C: .*replicas/i);
+  });
+});
+
 describe('publishEvent', () => {
   it('dedups by event id and carries the correlation id header', async () => {
     const js = jetstream(h.nc);

@@ -52,14 +52,20 @@ function validateConsumer(spec: ConsumerSpec): void {
  */
 export async function ensureStreams(
   conn: NatsConnection | { nc: NatsConnection },
-  specs: { streams: readonly StreamSpec[]; consumers?: ReadonlyArray<ConsumerSpec | FlatConsumerSpec> },
+  specs: {
+    streams: readonly StreamSpec[];
+    consumers?: ReadonlyArray<ConsumerSpec | FlatConsumerSpec>;
+    /** `num_replicas` of every stream whose spec sets none (NATS_STREAM_REPLICAS); consumers inherit it. */
+    replicas?: number;
+  },
   logger?: Logger,
 ): Promise<ProvisionResult> {
   const nc = 'nc' in conn ? conn.nc : conn;
   const jsm = await jetstreamManager(nc);
   const result: ProvisionResult = { streams: [], consumers: [] };
 
-  for (const spec of specs.streams) {
+  for (const given of specs.streams) {
+    const spec = withReplicas(given, specs.replicas);
     let action: 'created' | 'updated';
     try {
       action = await provisionStream(jsm, spec);
@@ -85,6 +91,11 @@ export async function ensureStreams(
     logger?.info({ stream: spec.stream, consumer: name, action }, 'consumer provisioned');
   }
   return result;
+}
+
+function withReplicas(spec: StreamSpec, replicas: number | undefined): StreamSpec {
+  if (replicas === undefined || spec.num_replicas !== undefined) return spec;
+  return { ...spec, num_replicas: replicas };
 }
 
 async function provisionStream(jsm: JetStreamManager, spec: StreamSpec): Promise<'created' | 'updated'> {
