@@ -31,7 +31,9 @@ describe('openOrCreateKv', () => {
     expect((await second.get('k'))?.string()).toBe('kept');
   });
 
-  it('throws the creation error when the bucket cannot be created (3 replicas on one server)', async () => {
-    await expect(openOrCreateKv(nc, 'kv-replicated', { replicas: 3 })).rejects.toThrow(/replicas/i);
+  it('refuses 3 replicas on a single server, also for a bucket that exists already', async () => {
+    await openOrCreateKv(nc, 'kv-existing');
+    for (const bucket of ['kv-replicated', 'kv-existing'])
+      await expect(openOrCreateKv(nc, bucket, { replicas: 3 })).rejects.toThrow(/need a NATS cluster/);
   });
 });

@@ -1,5 +1,6 @@
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { assertReplicasPlaceable } from './streams';
 
 export interface KvBucketOptions {
   /** Entries expire after this long (the bucket's max_age). */
@@ -22,6 +23,7 @@ export async function openOrCreateKv(
   bucket: string,
   opts: KvBucketOptions = {},
 ): Promise<KV> {
+  assertReplicasPlaceable(nc, opts.replicas);
   const kvm = new Kvm(nc);
   const create: Partial<KvOptions> = { replicas: opts.replicas ?? 1 };
   if (opts.ttlMs !== undefined) create.ttl = opts.ttlMs;

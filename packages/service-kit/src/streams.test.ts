@@ -129,10 +129,18 @@ describe('ensureStreams replicas (NATS_STREAM_REPLICAS)', () => {
     expect((await jsm.streams.info('REP_B')).config.num_replicas).toBe(1);
   });
 
-  it('passes the count to the server: 3 replicas on a single server is refused, naming the stream', async () => {
+  it('refuses more than 1 replica on a single server, also for existing streams (2.9 would accept)', async () => {
     await expect(
-      ensureStreams(h.nc, { streams: [{ name: 'REP_C', subjects: ['rep.c.>'] }], replicas: 3 }),
-    ).rejects.toThrow(/stream REP_C: .*replicas/i);
+      ensureStreams(h.nc, { streams: [{ name: 'REP_A', subjects: ['rep.a.>'] }], replicas: 3 }),
+    ).rejects.toThrow(/3 stream replicas need a NATS cluster/);
+    const jsm = await jetstreamManager(h.nc);
+    expect((await jsm.streams.info('REP_A')).config.num_replicas).toBe(1);
+  });
+
+  it('the count reaches the server: a stream spec of its own with 3 replicas is refused by NATS', async () => {
+    await expect(
+      ensureStreams(h.nc, { streams: [{ name: 'REP_C', subjects: ['rep.c.>'], num_replicas: 3 }] }),
+    ).rejects.toThrow(/stream REP_C: replicas > 1 not supported in non-clustered mode/);
   });
 });
 

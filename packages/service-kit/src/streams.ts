@@ -61,6 +61,7 @@ export async function ensureStreams(
   logger?: Logger,
 ): Promise<ProvisionResult> {
   const nc = 'nc' in conn ? conn.nc : conn;
+  assertReplicasPlaceable(nc, specs.replicas);
   const jsm = await jetstreamManager(nc);
   const result: ProvisionResult = { streams: [], consumers: [] };
 
@@ -91,6 +92,18 @@ export async function ensureStreams(
     logger?.info({ stream: spec.stream, consumer: name, action }, 'consumer provisioned');
   }
   return result;
+}
+
+/**
+ * Refuses a replica count above 1 on a server that is not part of a cluster. NATS 2.10+ refuses it
+ * too, but 2.9 accepts it on a stream update and then reports replicas it does not have.
+ */
+export function assertReplicasPlaceable(nc: NatsConnection, replicas: number | undefined): void {
+  if (replicas === undefined || replicas <= 1 || nc.info?.cluster) return;
+  throw new Error(
+    `${replicas} stream replicas need a NATS cluster, but ${nc.getServer()} is a single server ` +
+      '(set NATS_STREAM_REPLICAS=1, or list the cluster members in NATS_URL)',
+  );
 }
 
 function withReplicas(spec: StreamSpec, replicas: number | undefined): StreamSpec {
