@@ -32,6 +32,7 @@ function say(msg) {
 
 /** Runs jest with --json; resolves the exit status and its results (null when jest crashed). */
 function runJest(args, env) {
+  const t0 = Date.now();
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-jest-')), 'results.json');
   const res = spawnSync(process.execPath, [JEST, '--json', `--outputFile=${out}`, ...args], {
     stdio: 'inherit',
@@ -45,6 +46,7 @@ function runJest(args, env) {
     /* jest crashed before writing results */
   }
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  say(`jest pass took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return { status: res.status === null ? 1 : res.status, results };
 }
 
