@@ -6,11 +6,11 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
 
 const ROOT = path.resolve(__dirname, '..');
+const natsPeer = require('../tests/peers/nats');
 
 function log(msg, extra = {}) {
   process.stderr.write(JSON.stringify({ level: 'info', service: 'platform', msg, ...extra }) + '\n');
@@ -49,50 +49,16 @@ async function waitFor(predicate, timeoutMs, what) {
   }
 }
 
-function which(cmd) {
-  for (const dir of (process.env.PATH || '').split(path.delimiter).concat(['/usr/sbin', '/usr/local/sbin'])) {
-    const p = path.join(dir, cmd);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* keep looking */
-    }
-  }
-  return null;
-}
-
-/** Starts a private nats-server with JetStream on a free port in a fresh temp dir. */
+/**
+ * Starts a private nats-server with JetStream on a free (or the given) port in a fresh temp dir.
+ * The binary comes from the NATS peer (tests/peers/nats.js), the one place that decides it: the
+ * one chosen for a test run, else Debian's floor on PATH, else the cached current release; when
+ * there is none it builds or installs one, saying so in one log line.
+ */
 async function startNatsServer({ port } = {}) {
-  const bin = which('nats-server');
-  if (!bin) throw new Error('nats-server is not on PATH (Debian: apt-get install nats-server)');
-  const p = port || (await freePort());
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-nats-'));
-  const conf = path.join(dir, 'nats.conf');
-  fs.writeFileSync(
-    conf,
-    `listen: 127.0.0.1:${p}\nmax_payload: 8MB\njetstream {\n  store_dir: "${path.join(dir, 'js')}"\n}\n`,
-  );
-  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`nats-server exited: ${stderr}`);
-      return canConnect('127.0.0.1', p);
-    },
-    10000,
-    'nats-server',
-  );
-  return {
-    url: `nats://127.0.0.1:${p}`,
-    port: p,
-    child,
-    async stop() {
-      await stopChild(child, 'nats-server');
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const bin = natsPeer.obtainNatsServer({ log: (msg) => log(msg) });
+  const server = await natsPeer.start({ bin, port });
+  return { url: server.url, port: server.port, child: server.child, stop: () => server.stop() };
 }
 
 /** Starts the embedded MongoDB wire-protocol server; resolves with its URL. */
@@ -157,8 +123,10 @@ async function startPlatform(opts = {}) {
     const privateNats = opts.privateNats || (!natsUrl && !env.NATS_URL && !(opts.mongoUrl || env.MONGO_URL));
     if (!natsUrl && !privateNats) {
       natsUrl = env.NATS_URL || 'nats://127.0.0.1:4222';
-      const u = new URL(natsUrl.replace(/^nats:/, 'http:'));
-      if (!(await canConnect(u.hostname, Number(u.port || 4222)))) {
+      // A list (a cluster) is used as given: the services connect to whichever member answers.
+      const single = !natsUrl.includes(',');
+      const u = single && new URL(natsUrl.replace(/^(nats:)?(\/\/)?/, 'http://'));
+      if (single && !(await canConnect(u.hostname, Number(u.port || 4222)))) {
         log('nothing listens at NATS_URL; starting nats-server with JetStream in a temp dir', { natsUrl });
         nats = await startNatsServer({ port: Number(u.port || 4222) });
       }

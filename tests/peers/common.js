@@ -52,7 +52,9 @@ async function waitFor(predicate, timeoutMs, what) {
 }
 
 function which(cmd) {
-  const dirs = (process.env.PATH || '').split(path.delimiter).concat(['/usr/sbin', '/usr/local/sbin', '/usr/local/go/bin']);
+  const dirs = (process.env.PATH || '')
+    .split(path.delimiter)
+    .concat(['/usr/sbin', '/usr/local/sbin', '/usr/local/go/bin']);
   for (const dir of dirs) {
     const p = path.join(dir, cmd);
     try {
@@ -153,7 +155,9 @@ function goInstall(modulePath, version, binName, { log = () => {} } = {}) {
     timeout: 15 * 60 * 1000,
   });
   if (res.status !== 0 || !fs.existsSync(bin))
-    throw new Error(`go install ${modulePath}@${version} failed: ${(res.stderr || String(res.error)).slice(-2000)}`);
+    throw new Error(
+      `go install ${modulePath}@${version} failed: ${(res.stderr || String(res.error)).slice(-2000)}`,
+    );
   return bin;
 }
 
@@ -164,7 +168,8 @@ function goInstall(modulePath, version, binName, { log = () => {} } = {}) {
  */
 function peerUnavailable(peer, reason) {
   const line = `[peers] ${peer} unavailable: ${reason}`;
-  if (process.env.CI === 'true') throw new Error(`${line} (CI=true: a peer that cannot be set up fails the run)`);
+  if (process.env.CI === 'true')
+    throw new Error(`${line} (CI=true: a peer that cannot be set up fails the run)`);
   process.stderr.write(`${line} — skipping its tests\n`);
   return true;
 }

@@ -117,6 +117,14 @@ test('provisioning is idempotent and creates the owner durable on the events str
   await expect(jsm.streams.info(JOBS_STREAM)).resolves.toBeDefined();
 });
 
+test("provisioning asks the server for the handle's replica count (NATS_STREAM_REPLICAS)", async () => {
+  expect((await jsm.streams.info(EVENTS_STREAM)).config.num_replicas).toBe(1);
+  // A single server cannot hold 3 replicas: the refusal proves the count reaches the server.
+  await expect(
+    provisionOwnerStreams({ ...handle, streamReplicas: 3 }, logger, 'comparison', 'job-owner-provision'),
+  ).rejects.toThrow(/3 stream replicas need a NATS cluster/);
+});
+
 test('an applied event is acked once, with the parsed body, delivery count and correlation id', async () => {
   const { durable, base } = await freshOwner();
   const seen: Array<{ raw: unknown; deliveryCount: number; cid: string | undefined }> = [];

@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CANCEL_SUBJECT,
@@ -11,7 +11,13 @@ import {
   type RpcUser,
   type SolveJob,
 } from '@fillsched/contracts';
-import { encodeJson, isServiceError, publishEvent, type ServiceClient } from '@fillsched/service-kit';
+import {
+  encodeJson,
+  isServiceError,
+  openOrCreateKv,
+  publishEvent,
+  type ServiceClient,
+} from '@fillsched/service-kit';
 import type { Canceller, ConfigResolver, ResolveOutcome, SolveJobPublisher } from './ports';
 
 /** JetStream publishes with Nats-Msg-Id = event id, so retries are deduplicated by the stream. */
@@ -28,14 +34,8 @@ export class NatsJobPublisher implements SolveJobPublisher {
 }
 
 /** Creates the cancellations bucket if missing (same TTL everywhere), else opens the existing one. */
-export async function openCancellationsBucket(nc: NatsConnection): Promise<KV> {
-  const kvm = new Kvm(nc);
-  try {
-    return await kvm.create(CANCELLATIONS_BUCKET, { ttl: KV_SPECS.cancellations.ttlMs });
-  } catch {
-    // Created by another service with slightly different options: use it as it is.
-    return kvm.open(CANCELLATIONS_BUCKET);
-  }
+export function openCancellationsBucket(nc: NatsConnection, replicas = 1): Promise<KV> {
+  return openOrCreateKv(nc, CANCELLATIONS_BUCKET, { ttlMs: KV_SPECS.cancellations.ttlMs, replicas });
 }
 
 /**

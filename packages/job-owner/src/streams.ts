@@ -29,6 +29,7 @@ export async function provisionOwnerStreams(
     {
       streams: Object.values(STREAM_SPECS) as unknown as StreamSpec[],
       consumers: [{ stream, config } as unknown as ConsumerSpec],
+      replicas: handle.streamReplicas,
     },
     logger,
   );

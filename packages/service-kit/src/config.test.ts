@@ -9,9 +9,22 @@ describe('loadConfig', () => {
     expect(cfg).toEqual({
       NATS_URL: 'nats://127.0.0.1:4222',
       LOG_LEVEL: 'info',
+      NATS_STREAM_REPLICAS: 1,
       OPS_PORT: 0,
       SHUTDOWN_TIMEOUT_MS: 10000,
     });
+  });
+
+  it('takes a list of NATS URLs and a stream replica count for a cluster', () => {
+    const cfg = loadConfig(baseEnvSchema, {
+      NATS_URL: 'nats://a:4222, nats://b:4222,nats://c:4222',
+      NATS_STREAM_REPLICAS: '3',
+    });
+    expect(cfg.NATS_URL).toBe('nats://a:4222, nats://b:4222,nats://c:4222');
+    expect(cfg.NATS_STREAM_REPLICAS).toBe(3);
+    for (const bad of ['0', '6', '2.5', 'three'])
+      expect(() => loadConfig(baseEnvSchema, { NATS_STREAM_REPLICAS: bad })).toThrow(/NATS_STREAM_REPLICAS/);
+    expect(() => loadConfig(baseEnvSchema, { NATS_URL: ' , ' })).toThrow(/NATS_URL.*at least one server/);
   });
 
   it('coerces numbers and keeps optional values', () => {

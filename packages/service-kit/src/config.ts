@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseNatsServers } from './nats-servers';
 
 /** Thrown by loadConfig; the message names every bad or missing variable and what is allowed. */
 export class ConfigError extends Error {
@@ -15,7 +16,15 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** Variables every service reads; services extend it with `baseEnvSchema.extend({...})`. */
 export const baseEnvSchema = z.object({
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  // One URL or a comma-separated list (the members of a cluster): `nats://a:4222,nats://b:4222`.
+  NATS_URL: z
+    .string()
+    .min(1)
+    .default('nats://127.0.0.1:4222')
+    .refine((v) => parseNatsServers(v).length > 0, 'needs at least one server URL'),
+  // Replicas of every stream and KV bucket this service provisions: 1 on a single server, 3 (or 5)
+  // on a cluster, where a stream then survives the loss of a minority of its nodes.
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   // 0 = ephemeral port (tests, several replicas on one host); deployments set a fixed one.
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(0),

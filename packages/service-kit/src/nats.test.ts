@@ -1,6 +1,6 @@
 import { createServiceClient } from './client';
 import { metricsRegistry } from './metrics';
-import { connectNats, type NatsHandle } from './nats';
+import { connectNats, parseNatsServers, type NatsHandle } from './nats';
 import { serveRequests } from './responder';
 import { ServiceUnavailableError } from './rpc';
 import { captureLogger, waitFor } from './test-support/capture';
@@ -93,6 +93,41 @@ describe('NATS connection lifecycle', () => {
       expect(h.status()).toMatchObject({ connected: false, closed: true });
     } finally {
       await late.stop();
+    }
+  });
+});
+
+describe('NATS_URL as a list (the members of a cluster)', () => {
+  it('parseNatsServers splits on commas, trims and drops blanks', () => {
+    expect(parseNatsServers(' nats://a:4222, nats://b:4222 ,,')).toEqual(['nats://a:4222', 'nats://b:4222']);
+    expect(parseNatsServers(['nats://a:1', ' '])).toEqual(['nats://a:1']);
+    expect(parseNatsServers('')).toEqual([]);
+  });
+
+  it('connects through a list whose first member is down and fails over when its server stops', async () => {
+    const a = await startNatsForTests();
+    const b = await startNatsForTests();
+    const dead = await findFreePort();
+    const servers = [a, b];
+    const h = await connectNats({
+      servers: `nats://127.0.0.1:${dead},${a.url}, ${b.url}`,
+      name: 'list',
+      logger,
+      reconnectTimeWait: 100,
+      streamReplicas: 3,
+    });
+    try {
+      expect(h.streamReplicas).toBe(3);
+      const first = servers.find((s) => h.status().server?.endsWith(`:${s.port}`));
+      expect(first).toBeDefined();
+      const other = servers.find((s) => s !== first)!;
+      await first!.stop();
+      await waitFor(() => h.status().reconnects >= 1 && h.status().connected, 10_000);
+      expect(h.status().server).toMatch(new RegExp(`:${other.port}$`));
+      await h.nc.flush(); // the connection works through the other server
+    } finally {
+      await h.close();
+      await Promise.all(servers.map((s) => s.stop()));
     }
   });
 });

@@ -1,6 +1,9 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from './logging';
 import { natsConnectedGauge, natsReconnectsCounter } from './metrics';
+import { parseNatsServers } from './nats-servers';
+
+export { parseNatsServers };
 
 export interface NatsStatus {
   connected: boolean;
@@ -12,6 +15,8 @@ export interface NatsStatus {
 export interface NatsHandle {
   nc: NatsConnection;
   name: string;
+  /** Replicas for the streams and KV buckets provisioned over this connection (NATS_STREAM_REPLICAS). */
+  streamReplicas: number;
   status(): NatsStatus;
   /** Readiness check helper: true while connected. */
   isConnected(): boolean;
@@ -23,9 +28,12 @@ export interface NatsHandle {
 }
 
 export interface ConnectNatsOptions {
+  /** One URL, a comma-separated list, or an array (the members of a cluster). */
   servers: string | string[];
   name: string;
   logger: Logger;
+  /** Replicas for what is provisioned over this connection; default 1 (a single server). */
+  streamReplicas?: number;
   /** ms between reconnect attempts; short so a restarted server is picked up quickly. */
   reconnectTimeWait?: number;
   pingInterval?: number;
@@ -37,7 +45,8 @@ export interface ConnectNatsOptions {
  */
 export async function connectNats(opts: ConnectNatsOptions): Promise<NatsHandle> {
   const { logger, name } = opts;
-  const servers = Array.isArray(opts.servers) ? opts.servers : opts.servers.split(',').map((s) => s.trim());
+  const servers = parseNatsServers(opts.servers);
+  if (servers.length === 0) throw new Error('connectNats: no NATS server URL given');
   logger.info({ servers, name }, 'connecting to NATS');
   const nc = await connect({
     servers,
@@ -107,6 +116,7 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsHandle>
   return {
     nc,
     name,
+    streamReplicas: opts.streamReplicas ?? 1,
     status: () => ({ ...state }),
     isConnected: () => state.connected && !nc.isClosed(),
     onDisconnect(listener) {

@@ -115,6 +115,35 @@ describe('ensureStreams', () => {
   });
 });
 
+describe('ensureStreams replicas (NATS_STREAM_REPLICAS)', () => {
+  it('gives every stream the configured replica count unless its spec sets one', async () => {
+    await ensureStreams(h.nc, {
+      streams: [
+        { name: 'REP_A', subjects: ['rep.a.>'] },
+        { name: 'REP_B', subjects: ['rep.b.>'], num_replicas: 1 },
+      ],
+      replicas: 1,
+    });
+    const jsm = await jetstreamManager(h.nc);
+    expect((await jsm.streams.info('REP_A')).config.num_replicas).toBe(1);
+    expect((await jsm.streams.info('REP_B')).config.num_replicas).toBe(1);
+  });
+
+  it('refuses more than 1 replica on a single server, also for existing streams (2.9 would accept)', async () => {
+    await expect(
+      ensureStreams(h.nc, { streams: [{ name: 'REP_A', subjects: ['rep.a.>'] }], replicas: 3 }),
+    ).rejects.toThrow(/3 stream replicas need a NATS cluster/);
+    const jsm = await jetstreamManager(h.nc);
+    expect((await jsm.streams.info('REP_A')).config.num_replicas).toBe(1);
+  });
+
+  it('the count reaches the server: a stream spec of its own with 3 replicas is refused by NATS', async () => {
+    await expect(
+      ensureStreams(h.nc, { streams: [{ name: 'REP_C', subjects: ['rep.c.>'], num_replicas: 3 }] }),
+    ).rejects.toThrow(/stream REP_C: replicas > 1 not supported in non-clustered mode/);
+  });
+});
+
 describe('publishEvent', () => {
   it('dedups by event id and carries the correlation id header', async () => {
     const js = jetstream(h.nc);

@@ -52,14 +52,21 @@ function validateConsumer(spec: ConsumerSpec): void {
  */
 export async function ensureStreams(
   conn: NatsConnection | { nc: NatsConnection },
-  specs: { streams: readonly StreamSpec[]; consumers?: ReadonlyArray<ConsumerSpec | FlatConsumerSpec> },
+  specs: {
+    streams: readonly StreamSpec[];
+    consumers?: ReadonlyArray<ConsumerSpec | FlatConsumerSpec>;
+    /** `num_replicas` of every stream whose spec sets none (NATS_STREAM_REPLICAS); consumers inherit it. */
+    replicas?: number;
+  },
   logger?: Logger,
 ): Promise<ProvisionResult> {
   const nc = 'nc' in conn ? conn.nc : conn;
+  assertReplicasPlaceable(nc, specs.replicas);
   const jsm = await jetstreamManager(nc);
   const result: ProvisionResult = { streams: [], consumers: [] };
 
-  for (const spec of specs.streams) {
+  for (const given of specs.streams) {
+    const spec = withReplicas(given, specs.replicas);
     let action: 'created' | 'updated';
     try {
       action = await provisionStream(jsm, spec);
@@ -85,6 +92,23 @@ export async function ensureStreams(
     logger?.info({ stream: spec.stream, consumer: name, action }, 'consumer provisioned');
   }
   return result;
+}
+
+/**
+ * Refuses a replica count above 1 on a server that is not part of a cluster. NATS 2.10+ refuses it
+ * too, but 2.9 accepts it on a stream update and then reports replicas it does not have.
+ */
+export function assertReplicasPlaceable(nc: NatsConnection, replicas: number | undefined): void {
+  if (replicas === undefined || replicas <= 1 || nc.info?.cluster) return;
+  throw new Error(
+    `${replicas} stream replicas need a NATS cluster, but ${nc.getServer()} is a single server ` +
+      '(set NATS_STREAM_REPLICAS=1, or list the cluster members in NATS_URL)',
+  );
+}
+
+function withReplicas(spec: StreamSpec, replicas: number | undefined): StreamSpec {
+  if (replicas === undefined || spec.num_replicas !== undefined) return spec;
+  return { ...spec, num_replicas: replicas };
 }
 
 async function provisionStream(jsm: JetStreamManager, spec: StreamSpec): Promise<'created' | 'updated'> {

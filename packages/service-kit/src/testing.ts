@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { createServiceClient, type ServiceClient } from './client';
@@ -78,97 +77,27 @@ export interface TestNats {
   stop(): Promise<void>;
 }
 
+/** The part of tests/peers/nats.js used here (that module decides which nats-server binary runs). */
+interface NatsPeer {
+  start(opts: { port?: number; readyTimeoutMs?: number }): Promise<TestNats>;
+}
+
+function natsPeer(): NatsPeer {
+  // Loaded at run time from the repo: the peer harness lives outside this package.
+  return require(path.join(findRepoRoot(), 'tests', 'peers', 'nats.js')) as NatsPeer;
+}
+
 /**
  * Starts a private nats-server with JetStream on a free (or the given) port in a fresh temp
- * dir. Pass `port` to restart a stopped server at the same address (reconnect tests).
+ * dir. Pass `port` to restart a stopped server at the same address (reconnect tests). The binary
+ * is the one the NATS peer chooses for this run: $FILLSCHED_NATS_SERVER (set by `npm test` for its
+ * pass against the current release), else Debian's floor on PATH.
  */
 export async function startNatsForTests(
   opts: { port?: number; readyTimeoutMs?: number } = {},
 ): Promise<TestNats> {
-  if (opts.port !== undefined) return startNatsOnce(opts.port, opts.readyTimeoutMs ?? 10_000);
-  // A free port can be taken by a parallel test between findFreePort and the bind: try again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startNatsOnce(await findFreePort(), opts.readyTimeoutMs ?? 10_000);
-    } catch (err) {
-      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
-    }
-  }
-}
-
-async function startNatsOnce(port: number, readyTimeoutMs: number): Promise<TestNats> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-nats-'));
-  const storeDir = path.join(dir, 'js');
-  const confFile = path.join(dir, 'nats.conf');
-  fs.writeFileSync(
-    confFile,
-    [
-      `listen: 127.0.0.1:${port}`,
-      `max_payload: 8MB`,
-      `jetstream {`,
-      `  store_dir: ${JSON.stringify(storeDir)}`,
-      `  max_memory_store: 256MB`,
-      `  max_file_store: 1GB`,
-      `}`,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('nats-server', ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const untrack = track(child, dir);
-  const cleanupDir = () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    untrack();
-  };
-
-  // Ready = our own process logged "Server is ready" (JetStream is up by then). A TCP probe
-  // alone could be answered by another server already holding the port.
-  let stderr = '';
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(`nats-server on ${port} not ready in ${readyTimeoutMs} ms: ${stderr.slice(-2000)}`),
-          ),
-        readyTimeoutMs,
-      );
-      child.once('error', (err) => reject(new Error(`cannot start nats-server: ${err.message}`)));
-      child.once('exit', (code) =>
-        reject(new Error(`nats-server exited with ${code}: ${stderr.slice(-2000)}`)),
-      );
-      child.stderr?.on('data', (d: Buffer) => {
-        if (stderr.length < 50_000) stderr += d.toString();
-        if (stderr.includes('[FTL]')) {
-          const fatal = stderr.split('\n').find((l) => l.includes('[FTL]')) ?? '';
-          reject(new Error(`nats-server on ${port} failed: ${fatal.trim()}`));
-        }
-        if (stderr.includes('Server is ready')) resolve();
-      });
-    });
-  } catch (err) {
-    child.kill('SIGKILL');
-    await waitExit(child, 2000);
-    cleanupDir();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  child.stderr?.resume(); // keep draining its log so it never blocks on a full pipe
-
-  let stopped = false;
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    storeDir,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      child.kill('SIGTERM');
-      await waitExit(child, 3000);
-      cleanupDir();
-    },
-  };
+  const server = await natsPeer().start({ port: opts.port, readyTimeoutMs: opts.readyTimeoutMs });
+  return { url: server.url, port: server.port, storeDir: server.storeDir, stop: () => server.stop() };
 }
 
 /** Walks up from this file to the repo root (the folder holding scripts/mongo-wire-server.mjs). */

@@ -46,8 +46,9 @@ async function main(): Promise<void> {
     servers: env.NATS_URL,
     name: `${SERVICE}-${env.SERVICE_INSTANCE ?? process.pid}`,
     logger,
+    streamReplicas: env.NATS_STREAM_REPLICAS,
   });
-  const revocations = new KvRevocationPublisher(await openRevocationsBucket(nats.nc));
+  const revocations = new KvRevocationPublisher(await openRevocationsBucket(nats.nc, nats.streamReplicas));
 
   const app = await createAuthApp(
     { ...stores, ids, revocations, clock: systemClock, logger },

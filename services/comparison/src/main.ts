@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     servers: env.NATS_URL,
     name: `${SERVICE}${env.SERVICE_INSTANCE ? `-${env.SERVICE_INSTANCE}` : ''}`,
     logger,
+    streamReplicas: env.NATS_STREAM_REPLICAS,
   });
   const service = await startComparisonService({
     handle: nats,

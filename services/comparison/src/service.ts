@@ -37,7 +37,7 @@ export type ComparisonService = OwnerService<ComparisonApp>;
 export async function startComparisonService(opts: ComparisonServiceOptions): Promise<ComparisonService> {
   const { handle, logger } = opts;
   await provisionStreams(handle, logger, opts.durable);
-  const kv = await openCancellationsBucket(handle.nc);
+  const kv = await openCancellationsBucket(handle.nc, handle.streamReplicas);
   const configClient = createServiceClient(handle, 'config', { timeoutMs: opts.configTimeoutMs ?? 3000 });
   const app = createComparisonApp({
     comparisons: opts.comparisons,

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     servers: env.NATS_URL,
     name: `${SERVICE}-${env.SERVICE_INSTANCE ?? process.pid}`,
     logger,
+    streamReplicas: env.NATS_STREAM_REPLICAS,
   });
 
   const app = createConfigApp({ ...stores, ids, logger });

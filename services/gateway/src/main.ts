@@ -18,7 +18,12 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway', env.LOG_LEVEL);
   installProcessErrorHandlers(logger);
 
-  const handle = await connectNats({ servers: env.NATS_URL, name: 'gateway', logger });
+  const handle = await connectNats({
+    servers: env.NATS_URL,
+    name: 'gateway',
+    logger,
+    streamReplicas: env.NATS_STREAM_REPLICAS,
+  });
   const wired = natsPorts(handle, logger, {
     serviceTimeoutMs: env.SERVICE_TIMEOUT_MS,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,

@@ -32,11 +32,18 @@ export function natsPorts(
   const keys = new KeyStore(fetchKeysVia(services), logger);
   void keys.start();
   const revocations = new RevocationSet();
-  const revocationWatch = watchRevocations(handle.nc, revocations, logger);
+  const revocationWatch = watchRevocations(handle.nc, revocations, logger, handle.streamReplicas);
   const rateLimiter = new BatchingRateLimiter(
     new LazyCounterStore(
       async () =>
-        new KvCounterStore(await openOrCreateBucket(handle.nc, RATE_LIMIT_BUCKET, KV_SPECS.rateLimit.ttlMs)),
+        new KvCounterStore(
+          await openOrCreateBucket(
+            handle.nc,
+            RATE_LIMIT_BUCKET,
+            KV_SPECS.rateLimit.ttlMs,
+            handle.streamReplicas,
+          ),
+        ),
     ),
     { limit: cfg.rateLimitPerMinute, logger },
   );

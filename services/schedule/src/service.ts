@@ -48,13 +48,13 @@ export type ScheduleService = OwnerService<ScheduleApp>;
 export async function startScheduleService(opts: ScheduleServiceOptions): Promise<ScheduleService> {
   const { handle, logger } = opts;
   await provisionStreams(handle, logger, opts.durable);
-  const kv = await openCancellationsBucket(handle.nc);
+  const kv = await openCancellationsBucket(handle.nc, handle.streamReplicas);
   const configClient = createServiceClient(handle, 'config', { timeoutMs: opts.configTimeoutMs ?? 1500 });
   const solverClient = createServiceClient(handle, 'solver', { timeoutMs: 10_000 });
   const app = createScheduleApp({
     schedules: opts.schedules,
     results: opts.results,
-    ids: new HighWaterIdAllocator(opts.ids, await openCountersBucket(handle.nc)),
+    ids: new HighWaterIdAllocator(opts.ids, await openCountersBucket(handle.nc, handle.streamReplicas)),
     publisher: new NatsJobPublisher(jetstream(handle.nc), {
       timeoutMs: opts.publishTimeoutMs ?? 1500,
       retries: 1,

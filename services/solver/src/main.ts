@@ -45,8 +45,17 @@ async function main(): Promise<void> {
     store = new MemoryResultStore();
   }
 
-  const nats = await connectNats({ servers: env.NATS_URL, name: `${SERVICE}-${instance}`, logger });
-  const kv = await provisionSolver(nats.nc, { logger, ackWaitS: env.SOLVER_ACK_WAIT_S });
+  const nats = await connectNats({
+    servers: env.NATS_URL,
+    name: `${SERVICE}-${instance}`,
+    logger,
+    streamReplicas: env.NATS_STREAM_REPLICAS,
+  });
+  const kv = await provisionSolver(nats.nc, {
+    logger,
+    ackWaitS: env.SOLVER_ACK_WAIT_S,
+    replicas: env.NATS_STREAM_REPLICAS,
+  });
   const js = jetstream(nats.nc);
   const engine = new ThreadEngine({ maxIdle: env.SOLVER_CONCURRENCY });
 

@@ -133,6 +133,11 @@ test('provisioning is idempotent and creates the solver consumer and the KV buck
   expect(info.config.ack_wait).toBe(30_000_000_000);
   expect((await jsm.streams.info(JOBS_STREAM)).config.retention).toBe('workqueue');
   expect(await kv.status()).toMatchObject({ bucket: 'fillsched-cancellations' });
+  expect((await jsm.streams.info(JOBS_STREAM)).config.num_replicas).toBe(1);
+  // NATS_STREAM_REPLICAS reaches the server: 3 replicas cannot be placed on a single server.
+  await expect(provisionSolver(handle.nc, { logger, replicas: 3 })).rejects.toThrow(
+    /3 stream replicas need a NATS cluster/,
+  );
 });
 
 test('a 15-lot job: started → progress → completed on the event subjects, then the result over RPC', async () => {

@@ -1,5 +1,6 @@
 import { KV_SPECS, REVOCATIONS_BUCKET, revokedSessionKey } from '@fillsched/contracts';
-import { Kvm, type KV } from '@nats-io/kv';
+import { openOrCreateKv } from '@fillsched/service-kit';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RevocationPublisher, SessionRevocation } from '../ports';
 
@@ -7,18 +8,8 @@ import type { RevocationPublisher, SessionRevocation } from '../ports';
  * Creates the revocations bucket if missing (idempotent; the gateway may create it too). The
  * bucket TTL is the stream's max_age: a revocation outlives every access token of its session.
  */
-export async function openRevocationsBucket(nc: NatsConnection): Promise<KV> {
-  const kvm = new Kvm(nc);
-  try {
-    return await kvm.create(REVOCATIONS_BUCKET, { ttl: KV_SPECS.revocations.ttlMs });
-  } catch (err) {
-    // Created by someone else with a slightly different config: use it as it is.
-    try {
-      return await kvm.open(REVOCATIONS_BUCKET);
-    } catch {
-      throw err;
-    }
-  }
+export function openRevocationsBucket(nc: NatsConnection, replicas = 1): Promise<KV> {
+  return openOrCreateKv(nc, REVOCATIONS_BUCKET, { ttlMs: KV_SPECS.revocations.ttlMs, replicas });
 }
 
 export class KvRevocationPublisher implements RevocationPublisher {

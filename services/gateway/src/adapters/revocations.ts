@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import { KV_SPECS, REVOCATIONS_BUCKET } from '@fillsched/contracts';
-import type { Logger } from '@fillsched/service-kit';
+import { openOrCreateKv, type Logger } from '@fillsched/service-kit';
 import type { Clock, RevocationChecker } from '../ports';
 import { systemClock } from '../ports';
 
@@ -54,13 +54,13 @@ export class RevocationSet implements RevocationChecker {
 }
 
 /** Opens a KV bucket, creating it with the given TTL when missing (idempotent; races end in open). */
-export async function openOrCreateBucket(nc: NatsConnection, bucket: string, ttlMs: number): Promise<KV> {
-  const kvm = new Kvm(nc);
-  try {
-    return await kvm.create(bucket, { ttl: ttlMs, history: 1 });
-  } catch {
-    return kvm.open(bucket);
-  }
+export function openOrCreateBucket(
+  nc: NatsConnection,
+  bucket: string,
+  ttlMs: number,
+  replicas = 1,
+): Promise<KV> {
+  return openOrCreateKv(nc, bucket, { ttlMs, history: 1, replicas });
 }
 
 export interface RevocationWatch {
@@ -73,14 +73,19 @@ export interface RevocationWatch {
  * (the set is ready once they are in), then follows updates. When the watch ends (NATS trouble),
  * it is re-opened with backoff; the set keeps what it knew meanwhile.
  */
-export function watchRevocations(nc: NatsConnection, set: RevocationSet, logger: Logger): RevocationWatch {
+export function watchRevocations(
+  nc: NatsConnection,
+  set: RevocationSet,
+  logger: Logger,
+  replicas = 1,
+): RevocationWatch {
   let stopped = false;
   let current: { stop(): void } | null = null;
   const done = (async () => {
     let delay = 200;
     while (!stopped) {
       try {
-        const kv = await openOrCreateBucket(nc, REVOCATIONS_BUCKET, KV_SPECS.revocations.ttlMs);
+        const kv = await openOrCreateBucket(nc, REVOCATIONS_BUCKET, KV_SPECS.revocations.ttlMs, replicas);
         const expected = (await kv.status()).values;
         const watch = await kv.watch({ key: '>' });
         current = watch;

@@ -1,9 +1,9 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { RPC, type CloudEvent, type SolveJob } from '@fillsched/contracts';
 import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
-import type { IdAllocator, ServiceClient } from '@fillsched/service-kit';
+import { openOrCreateKv, type IdAllocator, type ServiceClient } from '@fillsched/service-kit';
 import type { FetchOutcome, JobPublisher, ResultActivity, ResultFetcher, StoredResult } from '../ports';
 
 /** The shared solve-job publisher behind this service's `publish` port. */
@@ -67,13 +67,8 @@ export class NatsResultFetcher implements ResultFetcher {
 /** High-water marks of this service's ids (see HighWaterIdAllocator). */
 export const COUNTERS_BUCKET = 'fillsched-schedule-counters';
 
-export async function openCountersBucket(nc: NatsConnection): Promise<KV> {
-  const kvm = new Kvm(nc);
-  try {
-    return await kvm.create(COUNTERS_BUCKET, { history: 1 });
-  } catch {
-    return kvm.open(COUNTERS_BUCKET);
-  }
+export function openCountersBucket(nc: NatsConnection, replicas = 1): Promise<KV> {
+  return openOrCreateKv(nc, COUNTERS_BUCKET, { history: 1, replicas });
 }
 
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
