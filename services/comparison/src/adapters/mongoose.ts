@@ -151,7 +151,9 @@ export class MongooseComparisonRepository implements ComparisonRepository {
       {
         $set: { status: final.status, best_strategy: final.best_strategy, completed_at: final.completed_at },
       },
-      { returnDocument: 'after', projection: WITHOUT_LOTS },
+      // No projection: FerretDB 1.24 refuses findAndModify's `fields` (NotImplemented), and
+      // toComparison drops the lots anyway; they cross the wire once per finished comparison.
+      { returnDocument: 'after' },
     );
     return doc ? toComparison(doc) : null;
   }
