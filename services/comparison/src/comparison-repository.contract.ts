@@ -90,6 +90,17 @@ export function comparisonRepositoryContract(
     expect(await repo.findById(2)).toBeNull();
   });
 
+  // Product types and unknown lot fields are user data and may contain '.' or start with '$'.
+  it("keeps config and lot keys with '.' and '$' intact", async () => {
+    const c = comparison(1, {
+      config: { changeover_matrix: { 'Vial.E': { 'Vial.H': 3 } } },
+      lots_data: [{ lot_id: 'L1', type: 'Vial.E', vials: 10, 'odd.key': 1, $weird: true }],
+    });
+    await repo.insert(c);
+    expect(await repo.findById(1)).toEqual(withoutLots(c));
+    expect((await repo.list(1, 0, 10)).items[0].config).toEqual(c.config);
+  });
+
   it('refuses a second comparison with the same id', async () => {
     await repo.insert(comparison(1));
     await expect(repo.insert(comparison(1, { name: 'dup' }))).rejects.toThrow();

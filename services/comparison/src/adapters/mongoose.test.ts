@@ -27,14 +27,24 @@ describe.each(mongoTargetsForTests())('on $kind', (target) => {
   });
 
   describe('MongooseComparisonRepository storage', () => {
+    it('still reads a comparison stored before config and lots became JSON text', async () => {
+      await conn.collection('comparisons').deleteMany({});
+      const repo = new MongooseComparisonRepository(conn);
+      const c = comparison(7, { config: { line_count: 4 } });
+      const { results, ...rest } = c;
+      const entries = Object.fromEntries(results.map(({ strategy, ...e }) => [strategy, e]));
+      await conn.collection('comparisons').insertOne({ ...rest, entries });
+      expect(await repo.findById(7)).toEqual(withoutLots(c));
+    });
+
     it('keeps the lots and the resolved config with the run (reads leave the lots out)', async () => {
       await conn.collection('comparisons').deleteMany({});
       const repo = new MongooseComparisonRepository(conn);
       const c = comparison(1, { config: { line_count: 3, clean_hours: 6 } });
       await repo.insert(c);
       const raw = await conn.collection('comparisons').findOne({ id: 1 });
-      expect(raw?.lots_data).toEqual(c.lots_data);
-      expect(raw?.config).toEqual({ line_count: 3, clean_hours: 6 });
+      expect(JSON.parse(raw?.lots_json)).toEqual(c.lots_data);
+      expect(JSON.parse(raw?.config_json)).toEqual({ line_count: 3, clean_hours: 6 });
       expect(await repo.findById(1)).toEqual(withoutLots(c));
     });
   });

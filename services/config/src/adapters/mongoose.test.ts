@@ -1,6 +1,6 @@
 import { connectMongo, createLogger, mongoTargetsForTests, type TestMongo } from '@fillsched/service-kit';
 import type { Connection } from 'mongoose';
-import { templateRepositoryContract } from '../template-repository.contract';
+import { template, templateRepositoryContract } from '../template-repository.contract';
 import { userDefaultsRepositoryContract } from '../user-defaults-repository.contract';
 import { MongooseTemplateRepository, MongooseUserDefaultsRepository } from './mongoose';
 
@@ -29,6 +29,23 @@ describe.each(mongoTargetsForTests())('on $kind', (target) => {
     templateRepositoryContract(async () => {
       await clean();
       return new MongooseTemplateRepository(conn);
+    });
+  });
+
+  describe('MongooseTemplateRepository storage', () => {
+    it('keeps the config as JSON text; a template stored before (config as an object) still reads and updates', async () => {
+      await clean();
+      const repo = new MongooseTemplateRepository(conn);
+      await repo.insert(template(1, { config: { line_count: 3 } }));
+      const raw = await conn.collection('config_templates').findOne({ id: 1 });
+      expect(JSON.parse(raw?.config_json)).toEqual({ line_count: 3 });
+      expect(raw).not.toHaveProperty('config');
+
+      const { config, ...legacy } = template(2, { config: { line_count: 5 } });
+      await conn.collection('config_templates').insertOne({ ...legacy, config });
+      expect((await repo.findById(2))?.config).toEqual({ line_count: 5 });
+      expect((await repo.update(2, { config: { line_count: 6 } }))?.config).toEqual({ line_count: 6 });
+      expect(await conn.collection('config_templates').findOne({ id: 2 })).not.toHaveProperty('config');
     });
   });
 
