@@ -2,10 +2,14 @@
 // topic is created, messages are produced, a group consumes and commits, and a second consumer
 // of that group resumes right after the committed offset (not at the start, not at the end).
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 
 interface KafkaBroker {
   brokers: string[];
+  port: number;
+  dataDir: string;
   version: string;
   stop(): Promise<void>;
   recentLog(): string;
@@ -106,5 +110,16 @@ describeKafka('Kafka peer with kafkajs', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+
+  test('stop() ends the broker and removes its data dir', async () => {
+    await broker.stop();
+    expect(fs.existsSync(broker.dataDir)).toBe(false);
+    const answers = await new Promise<boolean>((resolve) => {
+      const sock = net.connect({ host: '127.0.0.1', port: broker.port });
+      sock.once('connect', () => resolve(true));
+      sock.once('error', () => resolve(false));
+    }).finally(() => undefined);
+    expect(answers).toBe(false);
   });
 });

@@ -256,6 +256,7 @@ async function startOnce(readyTimeoutMs) {
     port: brokerPort,
     controllerPort,
     clusterId,
+    dataDir: tmp.dir,
     stop,
     recentLog: child.recentLog,
   };
