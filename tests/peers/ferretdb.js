@@ -44,10 +44,16 @@ function goEnv() {
   };
 }
 
+// A cold build compiles modernc.org/sqlite (a C-to-Go translation, the bulk of the time): about
+// 3 minutes on an idle 2-core machine, more than 15 on one shared with several builds.
+const BUILD_TIMEOUT_MS = 30 * 60 * 1000;
+
 function run(cmd, args, opts) {
-  const res = spawnSync(cmd, args, { encoding: 'utf8', timeout: 15 * 60 * 1000, ...opts });
-  if (res.status !== 0)
-    throw new Error(`${[cmd, ...args].join(' ')} failed: ${(res.stderr || String(res.error)).slice(-2000)}`);
+  const res = spawnSync(cmd, args, { encoding: 'utf8', timeout: BUILD_TIMEOUT_MS, ...opts });
+  if (res.status !== 0) {
+    const why = res.signal ? `killed by ${res.signal} (timeout ${BUILD_TIMEOUT_MS / 60000} min?)` : 'failed';
+    throw new Error(`${[cmd, ...args].join(' ')} ${why}: ${(res.stderr || String(res.error)).slice(-2000)}`);
+  }
   return res.stdout;
 }
 
