@@ -10,7 +10,7 @@ import {
   type IdAllocator,
 } from './mongo';
 import { captureLogger } from './test-support/capture';
-import { startMongoForTests, type TestMongo } from './testing';
+import { mongoTargetsForTests, startMongoForTests, type TestMongo } from './testing';
 
 jest.setTimeout(30000);
 
@@ -49,6 +49,35 @@ describe.each(adapters)('%s', (_name, make) => {
     expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 });
+
+// The allocator's E11000 path on FerretDB, whose counter index is really unique: two racing first
+// calls on a fresh counter both upsert, the loser gets a real E11000 and must retry. (The embedded
+// server never raises it; 50 racing calls as above would not work there: FerretDB 1.24's `$inc` on an
+// existing document is not atomic, see MongoTarget.atomicUpdates.)
+describe.each(mongoTargetsForTests().filter((t) => t.kind === 'ferretdb'))(
+  'MongoIdAllocator on $kind',
+  (target) => {
+    let server: TestMongo;
+    let c: Connection;
+    beforeAll(async () => {
+      server = await target.start();
+      c = await connectMongo({ url: server.url, logger });
+    });
+    afterAll(async () => {
+      await c?.close();
+      await server?.stop();
+    });
+
+    it('two racing first calls on each of 10 fresh counters get 1 and 2: the E11000 loser retries', async () => {
+      const ids = new MongoIdAllocator(c, `counters_${Math.random().toString(36).slice(2)}`);
+      await ids.next('warm-up'); // the unique index exists before the races
+      const pairs = await Promise.all(
+        Array.from({ length: 10 }, (_, k) => Promise.all([ids.next(`c${k}`), ids.next(`c${k}`)])),
+      );
+      for (const pair of pairs) expect([...pair].sort()).toEqual([1, 2]);
+    });
+  },
+);
 
 describe('MongoIdAllocator durability', () => {
   it('continues after a new allocator instance (ids are never reused)', async () => {

@@ -131,6 +131,16 @@ export function isDuplicateKeyError(err: unknown, depth = 0): boolean {
   return isDuplicateKeyError(e.err, depth + 1) || isDuplicateKeyError(e.cause, depth + 1);
 }
 
+/**
+ * A server that speaks the protocol but lacks a feature answers NotImplemented (code 238):
+ * FerretDB 1.24 does so for TTL indexes, `$slice` projections and findAndModify's `fields`.
+ */
+export function isNotImplementedError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; codeName?: unknown };
+  return e.code === 238 || e.codeName === 'NotImplemented';
+}
+
 /** Readiness check for a mongoose connection, for startOpsServer. */
 export function mongoReadiness(conn: Connection, name = 'store'): { name: string; check(): boolean } {
   return { name, check: () => mongoReady(conn) };

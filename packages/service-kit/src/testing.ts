@@ -111,12 +111,16 @@ export function findRepoRoot(start = __dirname): string {
   }
 }
 
+/** Which MongoDB wire server a test runs against. */
+export type MongoKind = 'embedded' | 'mongodb' | 'ferretdb';
+
 export interface TestMongo {
   /** Includes a fresh database name, so tests sharing a server do not see each other's data. */
   url: string;
   dbName: string;
-  /** True when running against MONGO_URL (a real MongoDB) rather than the embedded server. */
+  /** True when running against MONGO_URL (a real MongoDB) rather than a server started here. */
   external: boolean;
+  kind: MongoKind;
   stop(): Promise<void>;
 }
 
@@ -139,6 +143,7 @@ export async function startMongoForTests(opts: { readyTimeoutMs?: number } = {})
       url: withDb(external, dbName),
       dbName,
       external: true,
+      kind: 'mongodb',
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -198,6 +203,7 @@ export async function startMongoForTests(opts: { readyTimeoutMs?: number } = {})
       url: withDb(baseUrl, dbName),
       dbName,
       external: false,
+      kind: 'embedded',
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -214,6 +220,69 @@ export async function startMongoForTests(opts: { readyTimeoutMs?: number } = {})
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What tests use of tests/peers/ferretdb.js (a plain CommonJS module shared with scripts). */
+interface FerretDbPeer {
+  availability(): { ok: true } | { ok: false; reason: string };
+  start(): Promise<{ url: string; stop(): Promise<void> }>;
+}
+
+function loadPeer<T>(file: string): T {
+  return require(path.join(findRepoRoot(), 'tests', 'peers', file)) as T;
+}
+
+/**
+ * A fresh FerretDB (tests/peers/ferretdb.js: SQLite backend in a temp dir, free loopback port)
+ * with a fresh database name. Unlike the embedded server it enforces unique indexes.
+ */
+export async function startFerretDbForTests(): Promise<TestMongo> {
+  const server = await loadPeer<FerretDbPeer>('ferretdb.js').start();
+  const dbName = `test_${randomBytes(6).toString('hex')}`;
+  return { url: withDb(server.url, dbName), dbName, external: false, kind: 'ferretdb', stop: server.stop };
+}
+
+/** One MongoDB wire server a mongoose suite runs against. */
+export interface MongoTarget {
+  kind: MongoKind;
+  /** Concurrent inserts of one unique key end in one success and E11000s (not so on the embedded server). */
+  enforcesUniqueIndexes: boolean;
+  /**
+   * A conditional single-document update (updateOne / findOneAndUpdate with a filter, `$inc`) is
+   * atomic, as MongoDB guarantees. Not on FerretDB 1.24: it finds the document, applies the update
+   * in Go and writes the whole document back by _id without re-checking the filter, so racing
+   * updates of one document can all "win" or overwrite each other. Race tests that rely on it
+   * are skipped there.
+   */
+  atomicUpdates: boolean;
+  start(): Promise<TestMongo>;
+}
+
+/**
+ * The servers each mongoose contract suite runs against: the usual one (MONGO_URL, else the
+ * embedded wire server) and FerretDB, the most real MongoDB peer we can run. FerretDB not built:
+ * with CI=true this throws (the suite fails with the reason); elsewhere one line on stderr and
+ * its run is left out. Call at collection time: `describe.each(mongoTargetsForTests())(…)`.
+ */
+export function mongoTargetsForTests(): MongoTarget[] {
+  const usual: MongoTarget = {
+    kind: process.env.MONGO_URL ? 'mongodb' : 'embedded',
+    enforcesUniqueIndexes: !!process.env.MONGO_URL,
+    atomicUpdates: true, // MongoDB; the embedded server runs one command at a time
+    start: () => startMongoForTests(),
+  };
+  const ferret = loadPeer<FerretDbPeer>('ferretdb.js').availability();
+  if (!ferret.ok) {
+    const { peerUnavailable } = loadPeer<{ peerUnavailable(peer: string, reason: string): boolean }>(
+      'common.js',
+    );
+    peerUnavailable('ferretdb', ferret.reason);
+    return [usual];
+  }
+  return [
+    usual,
+    { kind: 'ferretdb', enforcesUniqueIndexes: true, atomicUpdates: false, start: startFerretDbForTests },
+  ];
 }
 
 export interface ServiceProcess {

@@ -34,6 +34,19 @@ export function templateRepositoryContract(make: () => Promise<TemplateRepositor
     expect(await repo.findById(2)).toBeNull();
   });
 
+  // Product types are user data and may contain '.' (or start with '$'), as the schedule store's
+  // contract already demands for its config and lots.
+  it("keeps config keys with '.' and '$' (product types in a changeover matrix), also on update", async () => {
+    const config = { changeover_matrix: { 'Vial.E': { 'Vial.H': 3, $odd: 1 } }, line_count: 2 };
+    await repo.insert(template(1, { config }));
+    expect((await repo.findById(1))?.config).toEqual(config);
+    const next = { changeover_matrix: { 'Vial.H': { 'Vial.E': 4 } } };
+    expect((await repo.update(1, { config: next, updated_at: at(50) }))?.config).toEqual(next);
+    expect(
+      (await repo.list({ user_id: 1, include_public: false, all: false }, 0, 10)).items[0].config,
+    ).toEqual(next);
+  });
+
   it('keeps an empty config object', async () => {
     await repo.insert(template(1, { config: {} }));
     expect((await repo.findById(1))?.config).toEqual({});

@@ -1,4 +1,4 @@
-import { DuplicateKeyError, isDuplicateKeyError } from '@fillsched/service-kit';
+import { DuplicateKeyError, isDuplicateKeyError, isNotImplementedError } from '@fillsched/service-kit';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type {
   RefreshTokenRecord,
@@ -51,6 +51,9 @@ refreshTokenSchema.index({ hash: 1 }, { unique: true });
 refreshTokenSchema.index({ family: 1 });
 // Real MongoDB deletes expired tokens a day after expiry (kept a while to still detect reuse).
 refreshTokenSchema.index({ expires_at: 1 }, { expireAfterSeconds: 86_400 });
+// Indexes are built by createDeclaredIndexes (not mongoose's autoIndex) so a server without TTL
+// indexes can still run the refresh tokens.
+refreshTokenSchema.set('autoIndex', false);
 
 const signingKeySchema = new Schema<SigningKeyDoc>(
   {
@@ -222,11 +225,34 @@ export interface MongooseRepositories {
 }
 
 /** Models on the service's own connection; waits for the indexes so uniqueness holds from the start. */
+/**
+ * Builds a model's declared indexes one by one. A TTL index the server refuses as not implemented
+ * (FerretDB 1.24: `Index option "expireAfterSeconds" is not implemented yet`, code 238) is left
+ * out: the TTL only cleans up, expiry itself is checked against expires_at in code.
+ */
+async function createDeclaredIndexes(model: Model<RefreshTokenDoc>): Promise<void> {
+  for (const [fields, options] of model.schema.indexes()) {
+    try {
+      await model.collection.createIndex(
+        fields as Record<string, 1 | -1>,
+        options as Parameters<typeof model.collection.createIndex>[1],
+      );
+    } catch (err) {
+      if (options?.expireAfterSeconds !== undefined && isNotImplementedError(err)) continue;
+      throw err;
+    }
+  }
+}
+
 export async function createMongooseRepositories(conn: Connection): Promise<MongooseRepositories> {
   const users = conn.model<UserDoc>('User', userSchema, 'users');
   const refreshTokens = conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema, 'refresh_tokens');
   const signingKeys = conn.model<SigningKeyDoc>('SigningKey', signingKeySchema, 'signing_keys');
-  await Promise.all([users.init(), refreshTokens.init(), signingKeys.init()]);
+  await Promise.all([
+    users.init(),
+    refreshTokens.init().then(() => createDeclaredIndexes(refreshTokens)),
+    signingKeys.init(),
+  ]);
   return {
     users: new MongooseUserRepository(users),
     refreshTokens: new MongooseRefreshTokenRepository(refreshTokens),

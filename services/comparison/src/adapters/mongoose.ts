@@ -15,8 +15,18 @@ import type {
  * updated with a plain dotted path (`entries.<strategy>.status`) in the filter and the $set of a
  * single updateOne: atomic, no array positional matching, no transaction.
  */
-interface ComparisonDoc extends Omit<NewComparison, 'results'> {
+interface ComparisonDoc extends Omit<NewComparison, 'results' | 'config' | 'lots_data'> {
   entries: Record<string, Omit<StrategyEntry, 'strategy'>>;
+  /**
+   * Config and lots as JSON text, as the schedule store keeps them: never queried, and their
+   * user-chosen keys (product types such as 'Vial.E', unknown lot fields) may contain '.' or start
+   * with '$', which FerretDB 1.24 refuses in any document ("key must not contain '.' sign").
+   */
+  config_json?: string;
+  lots_json?: string;
+  /** Documents written before the JSON text fields hold these as objects; still read. */
+  config?: Record<string, unknown>;
+  lots_data?: Record<string, unknown>[];
 }
 
 const comparisonSchema = new Schema<ComparisonDoc>(
@@ -26,9 +36,11 @@ const comparisonSchema = new Schema<ComparisonDoc>(
     name: { type: String, required: true },
     strategies: { type: [String], required: true },
     status: { type: String, required: true },
-    config: { type: Schema.Types.Mixed, default: {} },
+    config_json: { type: String },
+    config: { type: Schema.Types.Mixed },
     config_template_id: { type: Number, default: null },
-    lots_data: { type: Schema.Types.Mixed, default: [] },
+    lots_json: { type: String },
+    lots_data: { type: Schema.Types.Mixed },
     start_time: { type: String, default: null },
     seed: { type: Number, default: null },
     time_limit_s: { type: Number, default: null },
@@ -40,12 +52,12 @@ const comparisonSchema = new Schema<ComparisonDoc>(
     finished_published: { type: Boolean, default: false },
     warnings: { type: [String], default: [] },
   },
-  // minimize: false keeps empty objects such as `config: {}`.
+  // minimize: false keeps empty objects (an entry's fields, a legacy `config: {}`).
   { collection: 'comparisons', versionKey: false, minimize: false },
 );
 
 /** Reads leave the (possibly large) lots out. */
-const WITHOUT_LOTS = { lots_data: 0 } as const;
+const WITHOUT_LOTS = { lots_json: 0, lots_data: 0 } as const;
 const SAFE_KEY = /^[A-Za-z0-9_-]+$/;
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as Date));
 
@@ -58,7 +70,8 @@ function toComparison(raw: unknown): Comparison {
     name: d.name,
     strategies,
     status: d.status,
-    config: d.config ?? {},
+    config:
+      d.config_json !== undefined ? (JSON.parse(d.config_json) as Record<string, unknown>) : (d.config ?? {}),
     config_template_id: d.config_template_id ?? null,
     start_time: d.start_time ?? null,
     seed: d.seed ?? null,
@@ -99,13 +112,18 @@ export class MongooseComparisonRepository implements ComparisonRepository {
   async insert(c: NewComparison): Promise<void> {
     // The embedded test server does not enforce unique indexes, so check the public id too.
     if (await this.model.exists({ id: c.id })) throw new Error(`comparison ${c.id} already exists`);
-    const { results, ...rest } = c;
+    const { results, config, lots_data, ...rest } = c;
     const entries: ComparisonDoc['entries'] = {};
     for (const { strategy, ...entry } of results) {
       if (!SAFE_KEY.test(strategy)) throw new Error(`unsafe strategy key ${strategy}`);
       entries[strategy] = entry;
     }
-    await this.model.create({ ...rest, entries });
+    await this.model.create({
+      ...rest,
+      config_json: JSON.stringify(config),
+      lots_json: JSON.stringify(lots_data),
+      entries,
+    });
   }
 
   async findById(id: number): Promise<Comparison | null> {
@@ -154,7 +172,9 @@ export class MongooseComparisonRepository implements ComparisonRepository {
       {
         $set: { status: final.status, best_strategy: final.best_strategy, completed_at: final.completed_at },
       },
-      { returnDocument: 'after', projection: WITHOUT_LOTS },
+      // No projection: FerretDB 1.24 refuses findAndModify's `fields` (NotImplemented), and
+      // toComparison drops the lots anyway; they cross the wire once per finished comparison.
+      { returnDocument: 'after' },
     );
     return doc ? toComparison(doc) : null;
   }

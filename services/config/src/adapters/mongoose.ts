@@ -8,18 +8,30 @@ import type {
   UserDefaultsRepository,
 } from '../ports';
 
-const templateSchema = new Schema<ConfigTemplate>(
+/**
+ * The config is stored as JSON text (`config_json`), as the schedule store keeps it: it is never
+ * queried, and its user-chosen keys (product types such as 'Vial.E' in a changeover matrix) may
+ * contain '.' or start with '$', which FerretDB 1.24 refuses in any document. Templates written
+ * before hold `config` as an object; reads accept both.
+ */
+type TemplateDoc = Omit<ConfigTemplate, 'config'> & {
+  config_json?: string;
+  config?: Record<string, unknown>;
+};
+
+const templateSchema = new Schema<TemplateDoc>(
   {
     id: { type: Number, required: true, unique: true },
     user_id: { type: Number, required: true, index: true },
     name: { type: String, required: true },
     description: { type: String, default: null },
-    config: { type: Schema.Types.Mixed, default: {} },
+    config_json: { type: String },
+    config: { type: Schema.Types.Mixed },
     is_public: { type: Boolean, default: false, index: true },
     created_at: { type: Date, required: true },
     updated_at: { type: Date, required: true },
   },
-  // minimize: false keeps an empty `config: {}` instead of dropping the field.
+  // minimize: false keeps a legacy empty `config: {}` instead of dropping the field.
   { collection: 'config_templates', versionKey: false, minimize: false },
 );
 
@@ -44,7 +56,10 @@ function toTemplate(doc: Record<string, unknown>): ConfigTemplate {
     user_id: doc.user_id as number,
     name: doc.name as string,
     description: (doc.description as string | null | undefined) ?? null,
-    config: (doc.config as Record<string, unknown> | undefined) ?? {},
+    config:
+      typeof doc.config_json === 'string'
+        ? (JSON.parse(doc.config_json) as Record<string, unknown>)
+        : ((doc.config as Record<string, unknown> | undefined) ?? {}),
     is_public: Boolean(doc.is_public),
     created_at: new Date(doc.created_at as Date),
     updated_at: new Date(doc.updated_at as Date),
@@ -58,16 +73,17 @@ function filterQuery(f: TemplateListFilter): Record<string, unknown> {
 }
 
 export class MongooseTemplateRepository implements TemplateRepository {
-  private readonly model: Model<ConfigTemplate>;
+  private readonly model: Model<TemplateDoc>;
   constructor(conn: Connection) {
-    this.model = conn.models.ConfigTemplate ?? conn.model<ConfigTemplate>('ConfigTemplate', templateSchema);
+    this.model = conn.models.ConfigTemplate ?? conn.model<TemplateDoc>('ConfigTemplate', templateSchema);
   }
 
   async insert(template: ConfigTemplate): Promise<void> {
     // The embedded test server does not enforce unique indexes, so check the public id too.
     if (await this.model.exists({ id: template.id }))
       throw new Error(`template ${template.id} already exists`);
-    await this.model.create(template);
+    const { config, ...rest } = template;
+    await this.model.create({ ...rest, config_json: JSON.stringify(config) });
   }
 
   async findById(id: number): Promise<ConfigTemplate | null> {
@@ -86,8 +102,15 @@ export class MongooseTemplateRepository implements TemplateRepository {
 
   async update(id: number, patch: TemplatePatch): Promise<ConfigTemplate | null> {
     const $set: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(patch)) if (v !== undefined) $set[k] = v;
-    const doc = await this.model.findOneAndUpdate({ id }, { $set }, { returnDocument: 'after' }).lean();
+    const update: Record<string, unknown> = { $set };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) continue;
+      if (k === 'config') {
+        $set.config_json = JSON.stringify(v);
+        update.$unset = { config: 1 }; // a legacy object copy must not outlive the new config
+      } else $set[k] = v;
+    }
+    const doc = await this.model.findOneAndUpdate({ id }, update, { returnDocument: 'after' }).lean();
     return doc ? toTemplate(doc as unknown as Record<string, unknown>) : null;
   }
 

@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from '@fillsched/service-kit';
+import { isDuplicateKeyError, isNotImplementedError } from '@fillsched/service-kit';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ResultPage, ResultStore, StoredResult } from '../ports';
 
@@ -59,15 +59,10 @@ export class MongooseResultStore implements ResultStore {
   }
 
   async findPage(jobId: string, offset: number, limit: number): Promise<ResultPage | null> {
-    // $slice projection: only the requested page of activities leaves the database.
-    const projection =
-      limit > 0
-        ? { _id: 0, 'result.activities': { $slice: [offset, limit] } }
-        : { _id: 0, 'result.activities': 0 };
-    const doc = (await this.model.collection.findOne({ job_id: jobId }, { projection })) as ResultDoc | null;
+    const doc = await this.findWithActivities(jobId, offset, limit);
     if (!doc) return null;
     const { activities = [], ...summary } = doc.result as StoredResult['result'];
-    // A server without $slice projection (the embedded test server) returns the whole array.
+    // A server that ignores $slice (the embedded test server) or cannot run it (FerretDB) gives the whole array.
     const page =
       activities.length === doc.activity_count ? activities.slice(offset, offset + limit) : activities;
     return {
@@ -82,6 +77,26 @@ export class MongooseResultStore implements ResultStore {
       activities: limit > 0 ? page : [],
       total_activities: doc.activity_count,
     };
+  }
+
+  /** False once the server refused a $slice projection: later reads skip the failing round trip. */
+  private sliceProjection = true;
+
+  private async findWithActivities(jobId: string, offset: number, limit: number): Promise<ResultDoc | null> {
+    const find = (projection: Record<string, unknown>) =>
+      this.model.collection.findOne({ job_id: jobId }, { projection }) as Promise<ResultDoc | null>;
+    if (limit === 0) return find({ _id: 0, 'result.activities': 0 });
+    if (this.sliceProjection) {
+      try {
+        // $slice projection: only the requested page of activities leaves the database.
+        return await find({ _id: 0, 'result.activities': { $slice: [offset, limit] } });
+      } catch (err) {
+        // FerretDB 1.24: "projection expression { $slice: … } is not supported" (NotImplemented).
+        if (!isNotImplementedError(err)) throw err;
+        this.sliceProjection = false;
+      }
+    }
+    return find({ _id: 0 });
   }
 
   async delete(jobId: string): Promise<boolean> {
