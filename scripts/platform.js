@@ -135,7 +135,7 @@ const SERVICES = ['auth', 'config', 'schedule', 'comparison'];
 
 /**
  * @param {object} opts
- * @param {string} [opts.natsUrl] use this NATS; otherwise NATS_URL / default, starting one if nothing listens
+ * @param {string} [opts.natsUrl] use this NATS (one URL or a comma list of cluster nodes); otherwise NATS_URL / default, starting one if nothing listens
  * @param {boolean} [opts.privateNats] always start a private nats-server (tests)
  * @param {string} [opts.mongoUrl] MongoDB URL; otherwise MONGO_URL or the embedded wire server
  * @param {number} [opts.gatewayPort] default 8000 (0 = free port)
@@ -157,8 +157,15 @@ async function startPlatform(opts = {}) {
     const privateNats = opts.privateNats || (!natsUrl && !env.NATS_URL && !(opts.mongoUrl || env.MONGO_URL));
     if (!natsUrl && !privateNats) {
       natsUrl = env.NATS_URL || 'nats://127.0.0.1:4222';
-      const u = new URL(natsUrl.replace(/^nats:/, 'http:'));
-      if (!(await canConnect(u.hostname, Number(u.port || 4222)))) {
+      // A comma list names an existing cluster: never start a stand-in for one of its nodes.
+      const single = !natsUrl.includes(',');
+      const u = new URL(
+        natsUrl
+          .split(',')[0]
+          .trim()
+          .replace(/^nats:/, 'http:'),
+      );
+      if (single && !(await canConnect(u.hostname, Number(u.port || 4222)))) {
         log('nothing listens at NATS_URL; starting nats-server with JetStream in a temp dir', { natsUrl });
         nats = await startNatsServer({ port: Number(u.port || 4222) });
       }

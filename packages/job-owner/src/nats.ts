@@ -11,7 +11,13 @@ import {
   type RpcUser,
   type SolveJob,
 } from '@fillsched/contracts';
-import { encodeJson, isServiceError, publishEvent, type ServiceClient } from '@fillsched/service-kit';
+import {
+  encodeJson,
+  isServiceError,
+  publishEvent,
+  streamReplicas,
+  type ServiceClient,
+} from '@fillsched/service-kit';
 import type { Canceller, ConfigResolver, ResolveOutcome, SolveJobPublisher } from './ports';
 
 /** JetStream publishes with Nats-Msg-Id = event id, so retries are deduplicated by the stream. */
@@ -31,7 +37,10 @@ export class NatsJobPublisher implements SolveJobPublisher {
 export async function openCancellationsBucket(nc: NatsConnection): Promise<KV> {
   const kvm = new Kvm(nc);
   try {
-    return await kvm.create(CANCELLATIONS_BUCKET, { ttl: KV_SPECS.cancellations.ttlMs });
+    return await kvm.create(CANCELLATIONS_BUCKET, {
+      ttl: KV_SPECS.cancellations.ttlMs,
+      replicas: streamReplicas(),
+    });
   } catch {
     // Created by another service with slightly different options: use it as it is.
     return kvm.open(CANCELLATIONS_BUCKET);

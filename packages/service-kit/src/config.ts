@@ -15,7 +15,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** Variables every service reads; services extend it with `baseEnvSchema.extend({...})`. */
 export const baseEnvSchema = z.object({
+  // One URL or a comma list of cluster nodes (connectNats passes them all as `servers`).
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  // Copies a clustered JetStream keeps of every stream and KV bucket we provision (1 = one server).
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   // 0 = ephemeral port (tests, several replicas on one host); deployments set a fixed one.
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
@@ -35,6 +38,15 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
       ? `=${JSON.stringify(raw.slice(0, 60))}`
       : '';
   return `${variable}${shown}: ${issue.message}`;
+}
+
+/**
+ * NATS_STREAM_REPLICAS as provisioning reads it: stream and bucket creators sit deep in adapters,
+ * so they read it here rather than having it threaded through every constructor. Services have
+ * already validated it at start (it is in baseEnvSchema), so a bad value never gets this far.
+ */
+export function streamReplicas(env: Record<string, string | undefined> = process.env): number {
+  return loadConfig(baseEnvSchema.pick({ NATS_STREAM_REPLICAS: true }), env).NATS_STREAM_REPLICAS;
 }
 
 /**

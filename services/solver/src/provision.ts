@@ -1,5 +1,11 @@
 import { CANCELLATIONS_BUCKET, KV_SPECS, SOLVER_CONSUMER_SPEC, STREAM_SPECS } from '@fillsched/contracts';
-import { ensureStreams, type ConsumerSpec, type Logger, type StreamSpec } from '@fillsched/service-kit';
+import {
+  ensureStreams,
+  streamReplicas,
+  type ConsumerSpec,
+  type Logger,
+  type StreamSpec,
+} from '@fillsched/service-kit';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 
@@ -24,5 +30,8 @@ export async function provisionSolver(
   opts: { logger?: Logger; ackWaitS?: number } = {},
 ): Promise<KV> {
   await ensureStreams(nc, solverTopology(opts.ackWaitS), opts.logger);
-  return new Kvm(nc).create(CANCELLATIONS_BUCKET, { ttl: KV_SPECS.cancellations.ttlMs });
+  return new Kvm(nc).create(CANCELLATIONS_BUCKET, {
+    ttl: KV_SPECS.cancellations.ttlMs,
+    replicas: streamReplicas(),
+  });
 }

@@ -1,4 +1,5 @@
 import { KV_SPECS, REVOCATIONS_BUCKET, revokedSessionKey } from '@fillsched/contracts';
+import { streamReplicas } from '@fillsched/service-kit';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RevocationPublisher, SessionRevocation } from '../ports';
@@ -10,7 +11,10 @@ import type { RevocationPublisher, SessionRevocation } from '../ports';
 export async function openRevocationsBucket(nc: NatsConnection): Promise<KV> {
   const kvm = new Kvm(nc);
   try {
-    return await kvm.create(REVOCATIONS_BUCKET, { ttl: KV_SPECS.revocations.ttlMs });
+    return await kvm.create(REVOCATIONS_BUCKET, {
+      ttl: KV_SPECS.revocations.ttlMs,
+      replicas: streamReplicas(),
+    });
   } catch (err) {
     // Created by someone else with a slightly different config: use it as it is.
     try {

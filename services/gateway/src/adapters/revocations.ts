@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { KV_SPECS, REVOCATIONS_BUCKET } from '@fillsched/contracts';
-import type { Logger } from '@fillsched/service-kit';
+import { streamReplicas, type Logger } from '@fillsched/service-kit';
 import type { Clock, RevocationChecker } from '../ports';
 import { systemClock } from '../ports';
 
@@ -57,7 +57,7 @@ export class RevocationSet implements RevocationChecker {
 export async function openOrCreateBucket(nc: NatsConnection, bucket: string, ttlMs: number): Promise<KV> {
   const kvm = new Kvm(nc);
   try {
-    return await kvm.create(bucket, { ttl: ttlMs, history: 1 });
+    return await kvm.create(bucket, { ttl: ttlMs, history: 1, replicas: streamReplicas() });
   } catch {
     return kvm.open(bucket);
   }
