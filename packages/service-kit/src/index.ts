@@ -7,6 +7,7 @@ export * from './nats';
 export * from './responder';
 export * from './client';
 export * from './streams';
+export * from './unavailable';
 export * from './ops';
 export * from './shutdown';
 export * from './serve';
