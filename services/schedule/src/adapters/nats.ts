@@ -1,9 +1,9 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { jetstream, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { RPC, type CloudEvent, type SolveJob } from '@fillsched/contracts';
 import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
-import type { IdAllocator, ServiceClient } from '@fillsched/service-kit';
+import { streamReplicas, type IdAllocator, type ServiceClient } from '@fillsched/service-kit';
 import type { FetchOutcome, JobPublisher, ResultActivity, ResultFetcher, StoredResult } from '../ports';
 
 /** The shared solve-job publisher behind this service's `publish` port. */
@@ -67,13 +67,21 @@ export class NatsResultFetcher implements ResultFetcher {
 /** High-water marks of this service's ids (see HighWaterIdAllocator). */
 export const COUNTERS_BUCKET = 'fillsched-schedule-counters';
 
-export async function openCountersBucket(nc: NatsConnection): Promise<KV> {
+/**
+ * Creates the bucket if missing (with the client's default timeouts: services start together and a
+ * cluster is slow then), and returns it bound through a client whose calls give up after
+ * timeoutMs: ids are allocated inside `create`, which must answer within the gateway's 5 s, and a
+ * bucket whose leader just died leaves requests unanswered until a new one is elected (with the
+ * default 5 s, such creates became 504s).
+ */
+export async function openCountersBucket(nc: NatsConnection, timeoutMs = 1500): Promise<KV> {
   const kvm = new Kvm(nc);
   try {
-    return await kvm.create(COUNTERS_BUCKET, { history: 1 });
+    await kvm.create(COUNTERS_BUCKET, { history: 1, replicas: streamReplicas() });
   } catch {
-    return kvm.open(COUNTERS_BUCKET);
+    await kvm.open(COUNTERS_BUCKET);
   }
+  return new Kvm(jetstream(nc, { timeout: timeoutMs })).open(COUNTERS_BUCKET);
 }
 
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
