@@ -4,7 +4,7 @@ import { CORRELATION_HEADER, correlationIdFrom, withCorrelation, type Logger } f
 import { rpcServerDuration, rpcServerRequests } from './metrics';
 import type { NatsHandle } from './nats';
 import type { RpcReply, RpcRequest } from './rpc';
-import { isMessagingUnavailable } from './unavailable';
+import { isMessagingUnavailable, MESSAGING_UNAVAILABLE_DETAIL } from './unavailable';
 
 export interface RpcContext {
   correlationId: string;
@@ -34,7 +34,7 @@ const INTERNAL_ERROR: RpcReply = { status: 500, body: { detail: 'Internal server
 // get a fast 503 they may retry, not a 500.
 const MESSAGING_UNAVAILABLE: RpcReply = {
   status: 503,
-  body: { detail: 'Service unavailable: messaging (NATS JetStream) is not answering; retry shortly' },
+  body: { detail: MESSAGING_UNAVAILABLE_DETAIL },
 };
 
 function outcomeOf(status: number): string {

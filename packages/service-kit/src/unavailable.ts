@@ -1,6 +1,10 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
 
+/** The 503 detail of a request that failed because NATS/JetStream did not answer. */
+export const MESSAGING_UNAVAILABLE_DETAIL =
+  'Service unavailable: messaging (NATS JetStream) is not answering; retry shortly';
+
 /**
  * True when err (or an error in its cause chain) says NATS or JetStream could not answer right
  * now rather than refused the request: a timeout, no responders (a stream or KV bucket whose
