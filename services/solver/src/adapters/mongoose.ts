@@ -59,11 +59,11 @@ export class MongooseResultStore implements ResultStore {
   }
 
   async findPage(jobId: string, offset: number, limit: number): Promise<ResultPage | null> {
-    // $slice projection: only the requested page of activities leaves the database.
-    const projection =
-      limit > 0
-        ? { _id: 0, 'result.activities': { $slice: [offset, limit] } }
-        : { _id: 0, 'result.activities': 0 };
+    // $slice projection: only the requested page of activities leaves the database. A summary
+    // read (limit 0) takes a 1-element slice, not `'result.activities': 0`: the embedded wire
+    // server applies a nested exclusion to the stored document itself, so every redelivered job
+    // (which reads the summary) lost its activities and its schedule never completed.
+    const projection = { _id: 0, 'result.activities': { $slice: limit > 0 ? [offset, limit] : 1 } };
     const doc = (await this.model.collection.findOne({ job_id: jobId }, { projection })) as ResultDoc | null;
     if (!doc) return null;
     const { activities = [], ...summary } = doc.result as StoredResult['result'];
