@@ -75,6 +75,7 @@ function printFigures(f: {
     ['lost', String(f.audit.lost.length)],
     ['duplicated', String(f.audit.duplicated.length)],
     ['re-run after redelivery', String(f.audit.rerun)],
+    ['solved though the create was refused', String(f.audit.unaccepted.length)],
     ['refused (503)', String(refused.length)],
     [
       '503 latency p50 / max',
