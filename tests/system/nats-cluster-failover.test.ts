@@ -4,7 +4,8 @@
 // answered (202, or a fast 503), every accepted schedule must complete exactly once, and the time
 // to recover is printed for the CI log.
 import fs from 'node:fs';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@fillsched/service-kit';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { ApiClient, waitUntil } from './client';
 import { runCreateLoad, smallLots, type CreateOutcome } from './create-load';
@@ -24,6 +25,9 @@ const REPLICAS = 3;
 // The gateway's breaker for the schedule service opens on its fast 503s and retries after this
 // (service-kit client default), so creates are refused for up to this long after NATS is back.
 const BREAKER_RESET_MS = 10_000;
+// A request that was inside the killed node when it died is lost; the gateway can only learn that
+// from its timeout and answers 504 (seen in about 1 run of 4, always at SERVICE_TIMEOUT_MS).
+const ANSWERS = [202, 503, 504];
 
 jest.setTimeout(240_000);
 
@@ -61,7 +65,8 @@ function printFigures(f: {
   healthyAt: number | null;
 }) {
   const refused = f.outcomes.filter((o) => o.status === 503);
-  const other = f.outcomes.filter((o) => ![202, 503].includes(o.status));
+  const timedOut = f.outcomes.filter((o) => o.status === 504);
+  const other = f.outcomes.filter((o) => !ANSWERS.includes(o.status));
   const firstOkAfterKill = f.outcomes
     .filter((o) => o.status === 202 && o.startedAt >= f.killAt)
     .map((o) => o.startedAt + o.latencyMs - f.killAt);
@@ -91,6 +96,7 @@ function printFigures(f: {
         ),
       )}`,
     ],
+    ['timed out at the gateway (504)', timedOut.map((o) => `${o.latencyMs} ms`).join(', ') || '0'],
     ['other answers (429 after retries, 5xx, hang)', other.map((o) => o.status).join(',') || '0'],
     ['429 waited out and retried', String(f.outcomes.reduce((s, o) => s + o.limitedRetries, 0))],
     ['202 latency p50 / max', `${seconds(percentile(accepted, 50))} / ${seconds(percentile(accepted, 100))}`],
@@ -184,8 +190,9 @@ describeCluster('a 3-node NATS cluster losing a node under load', () => {
     const victim = cluster.indexOf(killed);
 
     let killAt = 0;
-    let newMetaLeaderAt: number | null = null;
-    let healthyAt: number | null = null;
+    // Set inside runFailover; `as` keeps TypeScript from narrowing them to null for good.
+    let newMetaLeaderAt = null as number | null;
+    let healthyAt = null as number | null;
     let failover: Promise<void> | undefined;
     const runFailover = async () => {
       await cluster.killNode(victim);
@@ -259,15 +266,15 @@ describeCluster('a 3-node NATS cluster losing a node under load', () => {
       duplicated: [],
     });
     expect(audit.completed).toBe(audit.accepted);
-    // Answers: success or a fast refusal, nothing else, nothing slow.
-    expect(outcomes.filter((o) => ![202, 503].includes(o.status)).map((o) => brief(o, killAt))).toEqual([]);
+    // Answers: success or a refusal within the bound, nothing else (no hang, no 500).
+    expect(outcomes.filter((o) => !ANSWERS.includes(o.status)).map((o) => brief(o, killAt))).toEqual([]);
     expect(
-      outcomes.filter((o) => o.status === 503 && o.latencyMs > FAST_REFUSAL_MS).map((o) => brief(o, killAt)),
+      outcomes.filter((o) => o.status !== 202 && o.latencyMs > FAST_REFUSAL_MS).map((o) => brief(o, killAt)),
     ).toEqual([]);
     // Recovered: a create sent once the cluster is healthy again and the breaker has had its
     // retry is accepted (the pacing leaves creates for this).
     expect(healthyAt).not.toBeNull();
-    const recoveredAt = (healthyAt as number) + BREAKER_RESET_MS + 1000;
+    const recoveredAt = (healthyAt ?? Infinity) + BREAKER_RESET_MS + 1000;
     const afterRecovery = outcomes.filter((o) => o.startedAt >= recoveredAt);
     expect(afterRecovery.length).toBeGreaterThan(0);
     expect(afterRecovery.filter((o) => o.status !== 202).map((o) => brief(o, killAt))).toEqual([]);
