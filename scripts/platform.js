@@ -101,7 +101,7 @@ const SERVICES = ['auth', 'config', 'schedule', 'comparison'];
 
 /**
  * @param {object} opts
- * @param {string} [opts.natsUrl] use this NATS; otherwise NATS_URL / default, starting one if nothing listens
+ * @param {string} [opts.natsUrl] use this NATS (one URL or a comma list of cluster nodes); otherwise NATS_URL / default, starting one if nothing listens
  * @param {boolean} [opts.privateNats] always start a private nats-server (tests)
  * @param {string} [opts.mongoUrl] MongoDB URL; otherwise MONGO_URL or the embedded wire server
  * @param {number} [opts.gatewayPort] default 8000 (0 = free port)

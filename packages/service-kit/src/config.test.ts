@@ -1,13 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, loadConfig } from './config';
+import { baseEnvSchema, ConfigError, loadConfig, streamReplicas } from './config';
+
+describe('streamReplicas', () => {
+  it('reads NATS_STREAM_REPLICAS, 1 when unset, and refuses what JetStream cannot do', () => {
+    expect(streamReplicas({})).toBe(1);
+    expect(streamReplicas({ NATS_STREAM_REPLICAS: '3' })).toBe(3);
+    expect(() => streamReplicas({ NATS_STREAM_REPLICAS: '0' })).toThrow(/NATS_STREAM_REPLICAS/);
+    expect(() => streamReplicas({ NATS_STREAM_REPLICAS: 'three' })).toThrow(ConfigError);
+  });
+});
 
 describe('loadConfig', () => {
   it('applies the base defaults', () => {
     const cfg = loadConfig(baseEnvSchema, {});
     expect(cfg).toEqual({
       NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_STREAM_REPLICAS: 1,
       LOG_LEVEL: 'info',
       NATS_STREAM_REPLICAS: 1,
       OPS_PORT: 0,

@@ -47,6 +47,15 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
 }
 
 /**
+ * NATS_STREAM_REPLICAS as provisioning reads it: stream and bucket creators sit deep in adapters,
+ * so they read it here rather than having it threaded through every constructor. Services have
+ * already validated it at start (it is in baseEnvSchema), so a bad value never gets this far.
+ */
+export function streamReplicas(env: Record<string, string | undefined> = process.env): number {
+  return loadConfig(baseEnvSchema.pick({ NATS_STREAM_REPLICAS: true }), env).NATS_STREAM_REPLICAS;
+}
+
+/**
  * Parses the environment with a zod schema. Empty strings count as unset, because shells and
  * compose files often export `VAR=` meaning "no value".
  */

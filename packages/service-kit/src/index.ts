@@ -8,6 +8,7 @@ export * from './responder';
 export * from './client';
 export * from './streams';
 export * from './kv';
+export * from './unavailable';
 export * from './ops';
 export * from './shutdown';
 export * from './serve';

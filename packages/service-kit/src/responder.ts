@@ -4,6 +4,7 @@ import { CORRELATION_HEADER, correlationIdFrom, withCorrelation, type Logger } f
 import { rpcServerDuration, rpcServerRequests } from './metrics';
 import type { NatsHandle } from './nats';
 import type { RpcReply, RpcRequest } from './rpc';
+import { isMessagingUnavailable, MESSAGING_UNAVAILABLE_DETAIL } from './unavailable';
 
 export interface RpcContext {
   correlationId: string;
@@ -29,6 +30,12 @@ export interface Responder {
 }
 
 const INTERNAL_ERROR: RpcReply = { status: 500, body: { detail: 'Internal server error' } };
+// NATS/JetStream not answering (e.g. a cluster electing a leader) is not a bug of ours: callers
+// get a fast 503 they may retry, not a 500.
+const MESSAGING_UNAVAILABLE: RpcReply = {
+  status: 503,
+  body: { detail: MESSAGING_UNAVAILABLE_DETAIL },
+};
 
 function outcomeOf(status: number): string {
   if (status >= 500) return '5xx';
@@ -39,7 +46,8 @@ function outcomeOf(status: number): string {
 
 /**
  * Request/reply responder in a queue group. Every request is answered, also when the payload
- * is not JSON (400) or the handler throws (500), so a requester never waits for its timeout;
+ * is not JSON (400) or the handler throws (500; 503 when NATS itself did not answer), so a
+ * requester never waits for its timeout;
  * nothing here can crash the process.
  */
 export function serveRequests(handle: NatsHandle, logger: Logger, opts: ServeRequestsOptions): Responder {
@@ -77,7 +85,7 @@ export function serveRequests(handle: NatsHandle, logger: Logger, opts: ServeReq
             if (!reply || typeof reply.status !== 'number') throw new Error('handler returned no reply');
           } catch (err) {
             logger.error({ err, subject: msg.subject }, 'request handler failed');
-            reply = INTERNAL_ERROR;
+            reply = isMessagingUnavailable(err) ? MESSAGING_UNAVAILABLE : INTERNAL_ERROR;
           }
         }
         outcome = outcomeOf(reply.status);

@@ -1,3 +1,4 @@
+import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { createServiceClient } from './client';
 import { decodeJson, encodeJson } from './codec';
@@ -38,6 +39,14 @@ beforeAll(async () => {
       subject: 'test.boom',
       handler: async () => {
         throw new Error('kaput');
+      },
+    }),
+    serveRequests(server, logger, {
+      // A JetStream publish no stream answers: what a stream looks like while its leader is elected.
+      subject: 'test.jetstream-down',
+      handler: async () => {
+        await jetstream(server.nc).publish('no.stream.here', encodeJson({}), { timeout: 1000 });
+        return { status: 200, body: null };
       },
     }),
     serveRequests(server, logger, {
@@ -96,6 +105,17 @@ describe('serveRequests + createServiceClient', () => {
       expect(reply).toEqual({ status: 500, body: { detail: 'Internal server error' } });
       expect(lines.some((l) => l.msg === 'request handler failed' && l.level === 'error')).toBe(true);
       expect((await client.request('test.boom', {})).status).toBe(500);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('answers 503, not 500, when the handler failed because JetStream did not answer', async () => {
+    const client = createServiceClient(clientConn, 'jetstream-down');
+    try {
+      const reply = await client.request('test.jetstream-down', {});
+      expect(reply.status).toBe(503);
+      expect(reply.body).toEqual({ detail: expect.stringMatching(/^Service unavailable: messaging/) });
     } finally {
       client.close();
     }

@@ -39,13 +39,15 @@ const consumers: ConsumerSpec[] = [
 ];
 
 describe('ensureStreams', () => {
-  it('creates, then updates on a second run, and survives concurrent replicas', async () => {
+  it('creates, then changes nothing on a second run, and survives concurrent replicas', async () => {
     const first = await ensureStreams(h.nc, { streams, consumers }, logger);
     expect(first.streams.map((s) => s.action)).toEqual(['created', 'created']);
     expect(first.consumers.map((c) => c.action)).toEqual(['created', 'created']);
 
+    // Nothing changed: no update is sent (on a cluster each one is a round of consensus).
     const second = await ensureStreams(h.nc, { streams, consumers });
-    expect(second.streams.map((s) => s.action)).toEqual(['updated', 'updated']);
+    expect(second.streams.map((s) => s.action)).toEqual(['unchanged', 'unchanged']);
+    expect(second.consumers.map((c) => c.action)).toEqual(['unchanged', 'unchanged']);
 
     // Five "replicas" at once against fresh names: all must succeed, one stream results.
     const fresh: StreamSpec[] = [{ name: 'RACE', subjects: ['race.>'] }];
@@ -77,9 +79,24 @@ describe('ensureStreams', () => {
     const changed = consumers.map((c) =>
       c.config.durable_name === 'solver' ? { ...c, config: { ...c.config, max_deliver: 7 } } : c,
     );
-    await ensureStreams(h.nc, { streams, consumers: changed });
+    const r = await ensureStreams(h.nc, { streams, consumers: changed });
+    expect(r.consumers.find((c) => c.name === 'solver')?.action).toBe('updated');
     const jsm = await jetstreamManager(h.nc);
     expect((await jsm.consumers.info('WORK', 'solver')).config.max_deliver).toBe(7);
+  });
+
+  it('gives every stream the replica count of NATS_STREAM_REPLICAS unless the spec names one', async () => {
+    const jsm = await jetstreamManager(h.nc);
+    expect((await jsm.streams.info('WORK')).config.num_replicas).toBe(1); // the default
+    // A single server refuses 3 replicas, which proves the count reaches the server.
+    await expect(
+      ensureStreams(h.nc, { streams: [{ name: 'R3', subjects: ['r3.>'] }], replicas: 3, retryForMs: 0 }),
+    ).rejects.toThrow(/ensureStreams: stream R3: .*replicas/i);
+    const own = await ensureStreams(h.nc, {
+      streams: [{ name: 'R1', subjects: ['r1.>'], num_replicas: 1 }],
+      replicas: 3,
+    });
+    expect(own.streams).toEqual([{ name: 'R1', action: 'created' }]);
   });
 
   it('accepts the flat consumer shape ({ stream, durable_name, ... }) and a NatsHandle', async () => {

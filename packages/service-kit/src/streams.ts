@@ -9,6 +9,8 @@ import {
 } from '@nats-io/jetstream';
 import { errors as natsErrors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { encodeJson } from './codec';
+import { streamReplicas } from './config';
+import { isMessagingUnavailable } from './unavailable';
 import { CORRELATION_HEADER, currentCorrelationId, type Logger } from './logging';
 
 export type StreamSpec = Partial<StreamConfig> & { name: string; subjects: string[] };
@@ -23,9 +25,11 @@ function normaliseConsumer(spec: ConsumerSpec | FlatConsumerSpec): ConsumerSpec 
   return { stream, config };
 }
 
+export type ProvisionAction = 'created' | 'updated' | 'unchanged';
+
 export interface ProvisionResult {
-  streams: Array<{ name: string; action: 'created' | 'updated' }>;
-  consumers: Array<{ stream: string; name: string; action: 'created' | 'updated' }>;
+  streams: Array<{ name: string; action: ProvisionAction }>;
+  consumers: Array<{ stream: string; name: string; action: ProvisionAction }>;
 }
 
 const STREAM_NOT_FOUND = 10059;
@@ -49,14 +53,18 @@ function validateConsumer(spec: ConsumerSpec): void {
 /**
  * Creates or updates streams and durable consumers. Safe to run at every start and from many
  * replicas at once: "already exists" from a concurrent creator turns into an update.
+ * Every stream gets `replicas` copies (default NATS_STREAM_REPLICAS) unless its spec says
+ * otherwise; consumers inherit their stream's count.
  */
 export async function ensureStreams(
   conn: NatsConnection | { nc: NatsConnection },
   specs: {
     streams: readonly StreamSpec[];
     consumers?: ReadonlyArray<ConsumerSpec | FlatConsumerSpec>;
-    /** `num_replicas` of every stream whose spec sets none (NATS_STREAM_REPLICAS); consumers inherit it. */
+    /** `num_replicas` of every stream whose spec sets none (NATS_STREAM_REPLICAS, default 1); consumers inherit it. */
     replicas?: number;
+    /** How long a step is retried while the cluster cannot answer (election, node lost); default 30 s. */
+    retryForMs?: number;
   },
   logger?: Logger,
 ): Promise<ProvisionResult> {
@@ -64,12 +72,16 @@ export async function ensureStreams(
   assertReplicasPlaceable(nc, specs.replicas);
   const jsm = await jetstreamManager(nc);
   const result: ProvisionResult = { streams: [], consumers: [] };
+  const replicas = specs.replicas ?? streamReplicas();
+  const retrying = <T>(what: string, step: () => Promise<T>) =>
+    retryWhileUnavailable(step, { retryForMs: specs.retryForMs ?? 30_000, what, logger });
 
-  for (const given of specs.streams) {
-    const spec = withReplicas(given, specs.replicas);
-    let action: 'created' | 'updated';
+  for (const raw of specs.streams) {
+    // Always explicit: an update without num_replicas would scale a replicated stream back to 1.
+    const spec = { num_replicas: replicas, ...raw };
+    let action: ProvisionAction;
     try {
-      action = await provisionStream(jsm, spec);
+      action = await retrying(`stream ${spec.name}`, () => provisionStream(jsm, spec));
     } catch (err) {
       throw new Error(`ensureStreams: stream ${spec.name}: ${(err as Error).message}`, { cause: err });
     }
@@ -80,9 +92,9 @@ export async function ensureStreams(
     const spec = normaliseConsumer(raw);
     validateConsumer(spec);
     const name = spec.config.durable_name;
-    let action: 'created' | 'updated';
+    let action: ProvisionAction;
     try {
-      action = await provisionConsumer(jsm, spec);
+      action = await retrying(`consumer ${spec.stream}/${name}`, () => provisionConsumer(jsm, spec));
     } catch (err) {
       throw new Error(`ensureStreams: consumer ${spec.stream}/${name}: ${(err as Error).message}`, {
         cause: err,
@@ -106,14 +118,46 @@ export function assertReplicasPlaceable(nc: NatsConnection, replicas: number | u
   );
 }
 
-function withReplicas(spec: StreamSpec, replicas: number | undefined): StreamSpec {
-  if (replicas === undefined || spec.num_replicas !== undefined) return spec;
-  return { ...spec, num_replicas: replicas };
+/**
+ * A clustered JetStream cannot answer for a while after a node is lost, or when many replicas
+ * provision at once (a new stream has no leader yet, so requests time out; the meta leader is
+ * being elected, 503). Worth retrying; a real refusal (a conflicting setting) is not.
+ */
+async function retryWhileUnavailable<T>(
+  step: () => Promise<T>,
+  opts: { retryForMs: number; what: string; logger?: Logger },
+): Promise<T> {
+  const deadline = Date.now() + opts.retryForMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isMessagingUnavailable(err) || Date.now() >= deadline) throw err;
+      const delay = Math.min(200 * 2 ** attempt, 2000);
+      opts.logger?.warn(
+        { err: (err as Error).message, retry_in_ms: delay },
+        `provisioning ${opts.what}: retrying`,
+      );
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
-async function provisionStream(jsm: JetStreamManager, spec: StreamSpec): Promise<'created' | 'updated'> {
+/**
+ * True when every setting the spec names already has that value. Every replica of every service
+ * provisions at start; on a cluster each update is a round of consensus, and a burst of them
+ * (several services starting at once) makes the API time out, so an update that changes nothing
+ * is not sent.
+ */
+function alreadyConfigured(spec: object, current: object): boolean {
+  const now = current as Record<string, unknown>;
+  return Object.entries(spec).every(([k, v]) => JSON.stringify(now[k]) === JSON.stringify(v));
+}
+
+async function provisionStream(jsm: JetStreamManager, spec: StreamSpec): Promise<ProvisionAction> {
   try {
-    await jsm.streams.info(spec.name);
+    const info = await jsm.streams.info(spec.name);
+    if (alreadyConfigured(spec, info.config)) return 'unchanged';
   } catch (err) {
     if (apiCode(err) !== STREAM_NOT_FOUND) throw err;
     try {
@@ -128,10 +172,11 @@ async function provisionStream(jsm: JetStreamManager, spec: StreamSpec): Promise
   return 'updated';
 }
 
-async function provisionConsumer(jsm: JetStreamManager, spec: ConsumerSpec): Promise<'created' | 'updated'> {
+async function provisionConsumer(jsm: JetStreamManager, spec: ConsumerSpec): Promise<ProvisionAction> {
   const name = spec.config.durable_name;
   try {
-    await jsm.consumers.info(spec.stream, name);
+    const info = await jsm.consumers.info(spec.stream, name);
+    if (alreadyConfigured(spec.config, info.config)) return 'unchanged';
   } catch (err) {
     if (apiCode(err) !== CONSUMER_NOT_FOUND) throw err;
     try {

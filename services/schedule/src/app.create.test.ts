@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EVENT_TYPES, STRATEGY_ERROR, SolveJobSchema } from '@fillsched/contracts';
+import { errors as natsErrors } from '@nats-io/transport-node';
+import { MemoryIdAllocator, MESSAGING_UNAVAILABLE_DETAIL } from '@fillsched/service-kit';
 import { ACTIVE_SCHEDULE_LIMIT, TOO_MANY_SCHEDULES } from './app';
 import { makeHarness, type TestHarness } from './testing/fakes';
 
@@ -307,6 +309,22 @@ describe('create: enqueue failure', () => {
     });
     // A failed one does not hold a concurrency slot.
     expect(await h.schedules.countActive(1)).toBe(0);
+  });
+
+  test('NATS not answering while an id is allocated (KV leader election) → 503, nothing stored', async () => {
+    // The error the KV client throws when the counter bucket's leader is gone; other throws stay 500.
+    const spy = jest
+      .spyOn(MemoryIdAllocator.prototype, 'next')
+      .mockRejectedValueOnce(new natsErrors.TimeoutError())
+      .mockRejectedValueOnce(new Error('a bug'));
+    try {
+      const res = await create(guideBody());
+      expect(res).toEqual({ status: 503, body: { detail: MESSAGING_UNAVAILABLE_DETAIL } });
+      expect((await create(guideBody())).status).toBe(500);
+      expect(await h.schedules.countActive(1)).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

@@ -27,7 +27,13 @@ import {
   type ScheduleSummary,
 } from '@fillsched/contracts';
 import { parseLotsCsv, validateInput } from '@fillsched/engine';
-import type { Logger, RpcReply, RpcRequest } from '@fillsched/service-kit';
+import {
+  isMessagingUnavailable,
+  MESSAGING_UNAVAILABLE_DETAIL,
+  type Logger,
+  type RpcReply,
+  type RpcRequest,
+} from '@fillsched/service-kit';
 import { activitiesToCsv } from './export-csv';
 import { scheduleCreates } from './metrics';
 import {
@@ -571,6 +577,8 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
         return await fn(req ?? {});
       } catch (err) {
         logger.error({ err, op: name }, 'schedule request failed');
+        // e.g. the id counter's KV bucket while a cluster elects its leader: retryable, not a bug
+        if (isMessagingUnavailable(err)) return detail(503, MESSAGING_UNAVAILABLE_DETAIL);
         return detail(500, 'Internal server error');
       }
     };

@@ -78,6 +78,13 @@ export function resultStoreContract(
       expect(page!.result.kpis.total_production_time).toBe(3);
     });
 
+    test('a summary read (what a redelivered job does) leaves the stored activities whole', async () => {
+      const id = freshId();
+      await store.save(makeStoredResult(id, 3));
+      await store.findPage(id, 0, 0);
+      expect((await store.findPage(id, 0, 100))!.activities).toHaveLength(3);
+    });
+
     test('pages cut the activities at offset/limit and past the end', async () => {
       const id = freshId();
       const doc = makeStoredResult(id, 10);

@@ -1,5 +1,5 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import { jetstream, JetStreamApiError } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { RPC, type CloudEvent, type SolveJob } from '@fillsched/contracts';
 import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
@@ -67,8 +67,16 @@ export class NatsResultFetcher implements ResultFetcher {
 /** High-water marks of this service's ids (see HighWaterIdAllocator). */
 export const COUNTERS_BUCKET = 'fillsched-schedule-counters';
 
-export function openCountersBucket(nc: NatsConnection, replicas = 1): Promise<KV> {
-  return openOrCreateKv(nc, COUNTERS_BUCKET, { history: 1, replicas });
+/**
+ * Creates the bucket if missing (with the client's default timeouts: services start together and a
+ * cluster is slow then), and returns it bound through a client whose calls give up after
+ * timeoutMs: ids are allocated inside `create`, which must answer within the gateway's 5 s, and a
+ * bucket whose leader just died leaves requests unanswered until a new one is elected (with the
+ * default 5 s, such creates became 504s).
+ */
+export async function openCountersBucket(nc: NatsConnection, replicas = 1, timeoutMs = 1500): Promise<KV> {
+  await openOrCreateKv(nc, COUNTERS_BUCKET, { history: 1, replicas });
+  return new Kvm(jetstream(nc, { timeout: timeoutMs })).open(COUNTERS_BUCKET);
 }
 
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);

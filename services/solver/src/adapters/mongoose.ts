@@ -85,11 +85,14 @@ export class MongooseResultStore implements ResultStore {
   private async findWithActivities(jobId: string, offset: number, limit: number): Promise<ResultDoc | null> {
     const find = (projection: Record<string, unknown>) =>
       this.model.collection.findOne({ job_id: jobId }, { projection }) as Promise<ResultDoc | null>;
-    if (limit === 0) return find({ _id: 0, 'result.activities': 0 });
     if (this.sliceProjection) {
       try {
-        // $slice projection: only the requested page of activities leaves the database.
-        return await find({ _id: 0, 'result.activities': { $slice: [offset, limit] } });
+        // $slice projection: only the requested page of activities leaves the database. A summary
+        // read (limit 0) takes a 1-element slice, not `'result.activities': 0`: the embedded wire
+        // server applies a nested exclusion to the stored document itself, so every redelivered job
+        // (which reads the summary) lost its activities and its schedule never completed.
+        const slice = limit > 0 ? [offset, limit] : 1;
+        return await find({ _id: 0, 'result.activities': { $slice: slice } });
       } catch (err) {
         // FerretDB 1.24: "projection expression { $slice: … } is not supported" (NotImplemented).
         if (!isNotImplementedError(err)) throw err;

@@ -1,0 +1,29 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { errors as natsErrors } from '@nats-io/transport-node';
+
+/** The 503 detail of a request that failed because NATS/JetStream did not answer. */
+export const MESSAGING_UNAVAILABLE_DETAIL =
+  'Service unavailable: messaging (NATS JetStream) is not answering; retry shortly';
+
+/**
+ * True when err (or an error in its cause chain) says NATS or JetStream could not answer right
+ * now rather than refused the request: a timeout, no responders (a stream or KV bucket whose
+ * leader is being elected looks like that on a cluster), "JetStream not enabled" (the same seen by
+ * the JetStream client), a 503 from the JetStream API (meta leader election), a closed or
+ * draining connection. Callers retry these, or answer 503 instead of 500.
+ */
+export function isMessagingUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof JetStreamApiError) return e.status === 503;
+    if (
+      e instanceof natsErrors.TimeoutError ||
+      e instanceof natsErrors.NoRespondersError ||
+      e instanceof natsErrors.ClosedConnectionError ||
+      e instanceof natsErrors.DrainingConnectionError ||
+      (e instanceof natsErrors.RequestError && e.isNoResponders()) ||
+      (e as Error).name === 'JetStreamNotEnabled'
+    )
+      return true;
+  }
+  return false;
+}
