@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import {
   CreateScheduleBodySchema,
   EVENT_TYPES,
+  eventSource,
   ExportQuerySchema,
   MESSAGES,
   ScheduleListQuerySchema,
@@ -24,7 +25,7 @@ import {
   type ScheduleSummary,
 } from '@fillsched/contracts';
 import { parseLotsCsv, validateInput } from '@fillsched/engine';
-import type { Logger, RpcReply, RpcRequest } from '@fillsched/service-kit';
+import { serviceInstance, type Logger, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
 import { activitiesToCsv } from './export-csv';
 import { scheduleCreates } from './metrics';
 import {
@@ -46,7 +47,8 @@ export const ACTIVE_SCHEDULE_LIMIT = 10;
 export const TOO_MANY_SCHEDULES = `Too many concurrent schedules: at most ${ACTIVE_SCHEDULE_LIMIT} may be pending or running per user`;
 /** Collection name handed to the IdAllocator. */
 export const SCHEDULE_ID_SEQUENCE = 'schedules';
-export const EVENT_SOURCE = 'fillsched/schedule';
+/** CloudEvents source of this process's events (see docs/events.md, "Sources and ids"). */
+export const EVENT_SOURCE = eventSource('schedule', serviceInstance());
 /** A `completed` whose result the solver pool does not know is retried this often before failing the schedule. */
 export const RESULT_NOT_FOUND_ATTEMPTS = 5;
 
