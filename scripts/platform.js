@@ -54,17 +54,20 @@ async function waitFor(predicate, timeoutMs, what) {
  * The binary comes from the NATS peer (tests/peers/nats.js), the one place that decides it: the
  * one chosen for a test run, else Debian's floor on PATH, else the cached current release; when
  * there is none it builds or installs one, saying so in one log line.
+ * `detached`: in its own process group, so a terminal's Ctrl-C does not reach it (see ownProcessGroups).
  */
-async function startNatsServer({ port } = {}) {
+async function startNatsServer({ port, detached = false } = {}) {
   const bin = natsPeer.obtainNatsServer({ log: (msg) => log(msg) });
-  const server = await natsPeer.start({ bin, port });
+  const server = await natsPeer.start({ bin, port, detached });
   return { url: server.url, port: server.port, child: server.child, stop: () => server.stop() };
 }
 
-/** Starts the embedded MongoDB wire-protocol server; resolves with its URL. */
-async function startMongoWire() {
+/** Starts the embedded MongoDB wire-protocol server; resolves with its URL. `detached` as for NATS. */
+async function startMongoWire({ detached = false } = {}) {
   const child = spawn(process.execPath, [path.join(ROOT, 'scripts/mongo-wire-server.mjs')], {
+    // stdin stays a pipe: the server exits when it closes, even if this process is killed hard
     stdio: ['pipe', 'pipe', 'inherit'],
+    detached,
     env: { ...process.env, MONGO_WIRE_EXIT_ON_STDIN_CLOSE: '1' },
   });
   const url = await new Promise((resolve, reject) => {
@@ -108,11 +111,29 @@ const SERVICES = ['auth', 'config', 'schedule', 'comparison'];
  * @param {number} [opts.solvers] solver worker processes (default SOLVERS or 2)
  * @param {object} [opts.env] extra env for every service
  * @param {'inherit'|'pipe'|'ignore'} [opts.stdio] service output (default inherit)
+ * @param {boolean} [opts.ownProcessGroups] every child in its own process group, so a terminal's
+ *   Ctrl-C reaches only the launcher, which then stops services first and NATS and the store last
+ *   (`npm start`); by default children share the caller's group and die with it (tests)
+ * @param {(info: object) => void} [opts.onInfrastructure] called with the NATS and store in use and
+ *   the API URLs once NATS and the store are up, before any service starts (the `npm start` banner);
+ *   it replaces the platform's own log lines about them
+ * @param {(msg: string, extra?: object) => void} [opts.log] the platform's own lines; when given,
+ *   each step of stop() is reported too
  */
 async function startPlatform(opts = {}) {
   const started = [];
   const procs = new Map();
   const env = { ...process.env, ...(opts.env || {}) };
+  const detached = Boolean(opts.ownProcessGroups);
+  const say = opts.log || log;
+  if (detached) {
+    // Children in their own groups outlive a launcher that dies without stopping them: the last
+    // thing it does is kill whatever still runs.
+    process.once('exit', () => {
+      for (const c of [...procs.values(), ...started.map((s) => s.child)])
+        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
+  }
   try {
     // NATS
     let natsUrl = opts.natsUrl;
@@ -127,33 +148,55 @@ async function startPlatform(opts = {}) {
       const single = !natsUrl.includes(',');
       const u = single && new URL(natsUrl.replace(/^(nats:)?(\/\/)?/, 'http://'));
       if (single && !(await canConnect(u.hostname, Number(u.port || 4222)))) {
-        log('nothing listens at NATS_URL; starting nats-server with JetStream in a temp dir', { natsUrl });
-        nats = await startNatsServer({ port: Number(u.port || 4222) });
+        say('nothing listens at NATS_URL; starting nats-server with JetStream in a temp dir', { natsUrl });
+        nats = await startNatsServer({ port: Number(u.port || 4222), detached });
       }
     } else if (!natsUrl) {
-      if (!opts.privateNats)
-        log('MONGO_URL and NATS_URL not set: starting a private nats-server to match the non-durable store');
-      nats = await startNatsServer();
+      nats = await startNatsServer({ detached });
       natsUrl = nats.url;
     }
     if (nats) started.push(nats);
-    log('NATS', { url: natsUrl, started_here: Boolean(nats) });
+    const natsWhy = !nats
+      ? 'already running'
+      : privateNats
+        ? 'private nats-server with JetStream, started for this run' +
+          (opts.privateNats ? '' : ' to match the non-durable store (NATS_URL and MONGO_URL not set)')
+        : 'nats-server with JetStream, started here because nothing listened at NATS_URL';
 
     // MongoDB
     let mongoUrl = opts.mongoUrl || env.MONGO_URL;
     let mongo = null;
     if (!mongoUrl) {
-      mongo = await startMongoWire();
+      mongo = await startMongoWire({ detached });
       started.push(mongo);
       mongoUrl = mongo.url;
-      log('MONGO_URL not set: using the embedded in-memory MongoDB wire server; data is NOT durable', {
-        url: mongoUrl,
-      });
     }
 
-    const gatewayPort =
-      opts.gatewayPort === 0 ? await freePort() : opts.gatewayPort || Number(env.PORT || 8000);
+    // PORT=0 (or gatewayPort 0) means any free port, as for the ops servers
+    const wantedPort = opts.gatewayPort ?? Number(env.PORT || 8000);
+    const gatewayPort = wantedPort === 0 ? await freePort() : wantedPort;
     const solvers = opts.solvers ?? Number(env.SOLVERS || 2);
+    const info = {
+      api: `http://localhost:${gatewayPort}/api/v1`,
+      docs: `http://localhost:${gatewayPort}/docs`,
+      nats: { url: natsUrl, started_here: Boolean(nats), why: natsWhy },
+      store: mongo
+        ? {
+            url: mongoUrl,
+            durable: false,
+            what: 'embedded in-memory MongoDB wire server (MONGO_URL not set)',
+          }
+        : { url: mongoUrl, durable: true, what: 'MongoDB at MONGO_URL' },
+      services: [...SERVICES, `${solvers} solver(s)`, 'gateway'],
+    };
+    if (opts.onInfrastructure) opts.onInfrastructure(info);
+    else {
+      log('NATS', { url: natsUrl, started_here: Boolean(nats) });
+      if (mongo)
+        log('MONGO_URL not set: using the embedded in-memory MongoDB wire server; data is NOT durable', {
+          url: mongoUrl,
+        });
+    }
     const base = { ...env, NATS_URL: natsUrl, MONGO_URL: mongoUrl, OPS_PORT: '0' };
     const stdio = opts.stdio || 'inherit';
 
@@ -163,9 +206,10 @@ async function startPlatform(opts = {}) {
       const child = spawn(process.execPath, [main], {
         env: { ...base, SERVICE_INSTANCE: name, ...extra },
         stdio: ['ignore', stdio, stdio],
+        detached,
       });
       child.once('exit', (code, signal) => {
-        if (!platform.stopping) log(`${name} exited`, { code, signal });
+        if (!platform.stopping) say(`${name} exited`, { code, signal });
       });
       procs.set(name, child);
       return child;
@@ -186,11 +230,22 @@ async function startPlatform(opts = {}) {
       },
       async stop() {
         platform.stopping = true;
-        // gateway first (no new work), then the rest in parallel, infrastructure last
+        // When services and infrastructure are stopped together, services fail to drain NATS and
+        // to flush to the store: gateway first (no new work), then the other services in
+        // parallel, and only when all have exited NATS and the store.
+        const report = (name, child) =>
+          opts.log && opts.log('stopped', { process: name, code: child.exitCode, signal: child.signalCode });
+        const stopService = async ([name, child]) => {
+          await stopChild(child, name);
+          report(name, child);
+        };
         const gw = procs.get('gateway');
-        if (gw) await stopChild(gw, 'gateway');
-        await Promise.all([...procs].filter(([n]) => n !== 'gateway').map(([n, c]) => stopChild(c, n)));
-        for (const s of started.reverse()) await s.stop();
+        if (gw) await stopService(['gateway', gw]);
+        await Promise.all([...procs].filter(([n]) => n !== 'gateway').map(stopService));
+        for (const s of started.reverse()) {
+          await s.stop();
+          report(s === nats ? 'nats-server' : 'store', s.child);
+        }
       },
     };
 

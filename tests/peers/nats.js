@@ -197,6 +197,7 @@ function writeConfig(file, { port, storeDir, jetstream, extraConfig }) {
  * @param {string} [opts.storeDir] keep JetStream data here (not removed on stop; restarts of a node)
  * @param {string} [opts.extraConfig] config text appended as is (cluster blocks, server_name…)
  * @param {number} [opts.readyTimeoutMs] default 10 s
+ * @param {boolean} [opts.detached] in its own process group (npm start)
  */
 async function start(opts = {}) {
   const bin = opts.bin || natsServerBinary(opts.flavor);
@@ -222,7 +223,8 @@ async function startOnce(bin, port, opts) {
     extraConfig: opts.extraConfig,
   });
   const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
-  const child = common.spawnTracked(bin, ['-c', confFile]);
+  // detached: its own process group, so a terminal's Ctrl-C reaches only npm start's launcher
+  const child = common.spawnTracked(bin, ['-c', confFile], { detached: Boolean(opts.detached) });
   try {
     await new Promise((resolve, reject) => {
       const timer = setTimeout(

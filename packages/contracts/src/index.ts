@@ -2,6 +2,7 @@ export * from './subjects';
 export * from './errors';
 export * from './cloudevents';
 export * from './events';
+export * from './event-contract';
 export * from './rpc';
 export * from './rest/common';
 export * from './rest/warnings';

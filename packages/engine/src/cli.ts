@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /**
- * fillsched-engine solve <input> [--strategy ID|all] [--lines N] [--time-limit S] [--seed N] [--pretty] [--no-activities]
+ * fillsched-engine solve <input> [--strategy ID|all] [--lines N] [--time-limit S] [--seed N] [--json] [--pretty] [--no-activities]
  * fillsched-engine validate <input>
  *
  * <input>: a lot CSV (`Lot ID,Type,Vials`) or a JSON file with the body of POST /api/v1/schedule.
- * Prints one JSON document per strategy run. Exit codes: 0 ok, 1 usage / read error, 2 invalid input.
+ * `solve` prints a summary table on a terminal, else (piped, or --json / --pretty) one JSON document
+ * per strategy run. Exit codes: 0 ok, 1 usage / read error, 2 invalid input.
+ * Run through bin/fillsched-engine.js (the linked bin) or `node dist/cli.js`.
  */
 import { readFileSync } from 'node:fs';
 import { parseLotsCsv } from './csv';
 import { normalizeInput, validateInput } from './input';
 import { solve } from './solve';
+import { tableHeader, tableRow } from './summary-table';
 import {
   STRATEGY_IDS,
   isStrategyId,
@@ -19,8 +22,9 @@ import {
 } from './types';
 
 const USAGE = `usage:
-  fillsched-engine solve <input.csv|input.json> [--strategy ID|all] [--lines N] [--time-limit S] [--seed N] [--pretty] [--no-activities]
+  fillsched-engine solve <input.csv|input.json> [--strategy ID|all] [--lines N] [--time-limit S] [--seed N] [--json] [--pretty] [--no-activities]
   fillsched-engine validate <input.csv|input.json>
+solve prints a summary table on a terminal and JSON (one document per run) when piped or with --json.
 strategies: ${STRATEGY_IDS.join(', ')}`;
 
 interface Args {
@@ -30,6 +34,7 @@ interface Args {
   lines?: number;
   timeLimit?: number;
   seed?: number;
+  json: boolean;
   pretty: boolean;
   activities: boolean;
 }
@@ -38,7 +43,7 @@ function parseArgs(argv: string[]): Args | string {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h') return USAGE;
   if (cmd !== 'solve' && cmd !== 'validate') return `unknown command '${cmd}'\n${USAGE}`;
-  const a: Args = { cmd, input: '', pretty: false, activities: true };
+  const a: Args = { cmd, input: '', json: false, pretty: false, activities: true };
   for (let i = 0; i < rest.length; i++) {
     const t = rest[i];
     const [flag, inline] =
@@ -60,6 +65,7 @@ function parseArgs(argv: string[]): Args | string {
     else if (flag === '--lines') a.lines = num('--lines', true);
     else if (flag === '--time-limit') a.timeLimit = num('--time-limit', false);
     else if (flag === '--seed') a.seed = num('--seed', true);
+    else if (flag === '--json') a.json = true;
     else if (flag === '--pretty') a.pretty = true;
     else if (flag === '--no-activities') a.activities = false;
     else if (!t.startsWith('-') && !a.input) a.input = t;
@@ -83,9 +89,16 @@ function readInput(path: string): {
   return { body: { lots_data: lots }, errors };
 }
 
+const toStdout = (s: string): void => void process.stdout.write(s + '\n');
+
+/**
+ * `terminal`: whether a person reads the output (a table instead of JSON); by default true only
+ * when writing to stdout and stdout is a TTY, so pipes and scripts keep getting JSON.
+ */
 export async function main(
   argv: string[],
-  out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+  out: (s: string) => void = toStdout,
+  terminal: boolean = out === toStdout && Boolean(process.stdout.isTTY),
 ): Promise<number> {
   let args: Args | string;
   try {
@@ -137,8 +150,19 @@ export async function main(
     process.stderr.write(`unknown strategy '${requested}'; one of ${STRATEGY_IDS.join(', ')} or all\n`);
     return 1;
   }
+  const table = terminal && !args.json && !args.pretty;
+  if (table) {
+    // A CSV without priorities warns once per lot; a few lines say enough on a terminal.
+    for (const w of norm.warnings.slice(0, 3)) out(`warning: ${w}`);
+    if (norm.warnings.length > 3) out(`warning: … and ${norm.warnings.length - 3} more (--json lists all)`);
+    out(tableHeader());
+  }
   for (const s of strategies) {
     const r = await solve(norm.instance, { strategy: s, timeLimitS: args.timeLimit, seed: args.seed });
+    if (table) {
+      out(tableRow(r));
+      continue;
+    }
     const doc = { ...r, warnings: norm.warnings };
     if (!args.activities) doc.result = { ...r.result, activities: [] };
     dump(doc);
@@ -146,8 +170,9 @@ export async function main(
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Runs the CLI with `argv` and sets the process exit code (used by bin/fillsched-engine.js). */
+export function run(argv: string[]): Promise<void> {
+  return main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -157,3 +182,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) void run(process.argv.slice(2));

@@ -1,5 +1,6 @@
 import {
   EVENT_TYPES,
+  eventId,
   MESSAGES,
   SolveJobSchema,
   makeEvent,
@@ -74,7 +75,7 @@ export function solveRequestedEvent(args: {
     type: EVENT_TYPES.solveRequested,
     source: args.source,
     subject: args.job_id,
-    id: `solve.requested:${args.job_id}`,
+    id: eventId(EVENT_TYPES.solveRequested, { job_id: args.job_id }),
     correlationid: currentCorrelationId(),
     time: args.time,
     data: job,

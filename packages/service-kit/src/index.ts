@@ -1,5 +1,6 @@
 export * from './config';
 export * from './logging';
+export * from './log-format';
 export * from './metrics';
 export * from './codec';
 export * from './rpc';

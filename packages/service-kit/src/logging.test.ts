@@ -4,10 +4,13 @@ import {
   CORRELATION_HEADER,
   correlationIdFrom,
   correlationMiddleware,
+  createLogger,
   currentCorrelationId,
   newCorrelationId,
+  serviceInstance,
   withCorrelation,
 } from './logging';
+import { chooseLogFormat } from './log-format';
 import { captureLogger } from './test-support/capture';
 
 describe('correlation context', () => {
@@ -47,6 +50,40 @@ describe('createLogger', () => {
     expect(lines[0].correlation_id).toBeUndefined();
     expect(lines[1]).toMatchObject({ msg: 'inside', x: 1, correlation_id: 'corr-9' });
     expect(typeof lines[1].time).toBe('string');
+  });
+});
+
+describe('log format: readable on a terminal, JSON otherwise', () => {
+  it('chooses pretty for a TTY and JSON for a pipe or file; LOG_FORMAT overrides', () => {
+    expect(chooseLogFormat({ isTTY: true }, {})).toBe('pretty');
+    expect(chooseLogFormat({ isTTY: false }, {})).toBe('json');
+    expect(chooseLogFormat({}, {})).toBe('json');
+    expect(chooseLogFormat({ isTTY: true }, { LOG_FORMAT: 'json' })).toBe('json');
+    expect(chooseLogFormat({ isTTY: false }, { LOG_FORMAT: 'PRETTY' })).toBe('pretty');
+    expect(chooseLogFormat({ isTTY: true }, { LOG_FORMAT: 'bogus' })).toBe('pretty');
+  });
+
+  it('pretty output is one readable line per entry: level, instance, message, the other fields', () => {
+    const out: string[] = [];
+    const logger = createLogger('gateway', 'info', { write: (s: string) => void out.push(s) }, 'pretty');
+    logger.info({ port: 8000 }, 'listening');
+    const text = out.join('');
+    expect(() => JSON.parse(text)).toThrow();
+    expect(text.trim().split('\n')).toHaveLength(1);
+    expect(text).toContain(`INFO`);
+    expect(text).toContain(`${serviceInstance()}: listening`);
+    expect(text).toContain('"port":8000');
+  });
+
+  it('a captured destination gets JSON unless pretty is asked for', () => {
+    const out: string[] = [];
+    createLogger('gateway', 'info', { write: (s: string) => void out.push(s) }).info('hi');
+    expect(JSON.parse(out[0])).toMatchObject({ msg: 'hi', service: 'gateway' });
+  });
+
+  it('the instance is SERVICE_INSTANCE, else host and pid', () => {
+    expect(serviceInstance({ SERVICE_INSTANCE: 'solver-2' })).toBe('solver-2');
+    expect(serviceInstance({})).toMatch(new RegExp(`-${process.pid}$`));
   });
 });
 

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import pino from 'pino';
+import { chooseLogFormat, prettyStream, type LogFormat } from './log-format';
 
 export type Logger = pino.Logger;
 export type LogLevel = pino.LevelWithSilent;
@@ -28,18 +29,28 @@ export function currentCorrelationId(): string | undefined {
 }
 
 /**
- * pino JSON logger. Every line carries service, pid, instance and, inside withCorrelation,
+ * This process's instance name, the same in every log line and event source: SERVICE_INSTANCE
+ * (set by `npm start`, e.g. `solver-1`) or else host and pid (unique per process on one host).
+ */
+export function serviceInstance(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SERVICE_INSTANCE ?? `${os.hostname()}-${process.pid}`;
+}
+
+/**
+ * pino logger. Every line carries service, pid, instance and, inside withCorrelation,
  * `correlation_id`, so one request can be followed across services with a single filter.
- * `destination` exists for tests that capture output.
+ * `format`: JSON, or readable lines on a terminal (see chooseLogFormat); with a `destination`
+ * (tests that capture output) JSON unless asked otherwise.
  */
 export function createLogger(
   service: string,
   level: LogLevel = (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info',
   destination?: pino.DestinationStream,
+  format: LogFormat = destination ? 'json' : chooseLogFormat(),
 ): Logger {
   const options: pino.LoggerOptions = {
     level,
-    base: { service, pid: process.pid, instance: process.env.SERVICE_INSTANCE ?? os.hostname() },
+    base: { service, pid: process.pid, instance: serviceInstance() },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin() {
@@ -47,6 +58,7 @@ export function createLogger(
       return id ? { correlation_id: id } : {};
     },
   };
+  if (format === 'pretty') return pino(options, prettyStream(destination));
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -9,6 +9,8 @@ import {
   ComparisonFinishedSchema,
   CreateComparisonBodySchema,
   EVENT_TYPES,
+  eventId,
+  eventSource,
   MESSAGES,
   PageQuerySchema,
   RPC,
@@ -24,7 +26,13 @@ import {
   type ErrorDetailItem,
 } from '@fillsched/contracts';
 import { STRATEGY_IDS, validateInput, type StrategyId } from '@fillsched/engine';
-import { currentCorrelationId, type Logger, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
+import {
+  currentCorrelationId,
+  serviceInstance,
+  type Logger,
+  type RpcReply,
+  type RpcRequest,
+} from '@fillsched/service-kit';
 import {
   ENDED_STATUSES,
   UNFINISHED_STATUSES,
@@ -39,7 +47,8 @@ import {
   type StrategyEntry,
 } from './ports';
 
-export const EVENT_SOURCE = 'fillsched/comparison';
+/** CloudEvents source of this process's events (see docs/events.md, "Sources and ids"). */
+export const EVENT_SOURCE = eventSource('comparison', serviceInstance());
 export const COMPARISON_ID_SEQUENCE = 'comparisons';
 export const DELETED_MESSAGE = 'Comparison deleted successfully';
 
@@ -159,7 +168,7 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
       type: EVENT_TYPES.comparisonFinished,
       source: EVENT_SOURCE,
       subject: `comparison.${c.id}`,
-      id: `comparison.finished:${c.id}`,
+      id: eventId(EVENT_TYPES.comparisonFinished, { comparison_id: c.id }),
       correlationid: currentCorrelationId(),
       time: c.completed_at ?? clock.now(),
       data,

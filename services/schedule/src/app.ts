@@ -10,6 +10,7 @@ import {
   ActivitiesQuerySchema,
   CreateScheduleBodySchema,
   EVENT_TYPES,
+  eventSource,
   ExportQuerySchema,
   MESSAGES,
   ScheduleGetQuerySchema,
@@ -30,6 +31,7 @@ import { parseLotsCsv, validateInput } from '@fillsched/engine';
 import {
   isMessagingUnavailable,
   MESSAGING_UNAVAILABLE_DETAIL,
+  serviceInstance,
   type Logger,
   type RpcReply,
   type RpcRequest,
@@ -55,7 +57,8 @@ export const ACTIVE_SCHEDULE_LIMIT = 10;
 export const TOO_MANY_SCHEDULES = `Too many concurrent schedules: at most ${ACTIVE_SCHEDULE_LIMIT} may be pending or running per user`;
 /** Collection name handed to the IdAllocator. */
 export const SCHEDULE_ID_SEQUENCE = 'schedules';
-export const EVENT_SOURCE = 'fillsched/schedule';
+/** CloudEvents source of this process's events (see docs/events.md, "Sources and ids"). */
+export const EVENT_SOURCE = eventSource('schedule', serviceInstance());
 /** A `completed` whose result the solver pool does not know is retried this often before failing the schedule. */
 export const RESULT_NOT_FOUND_ATTEMPTS = 5;
 

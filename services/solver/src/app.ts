@@ -7,6 +7,8 @@ import {
   SOLVER_CONSUMER_SPEC,
   SolveJobSchema,
   StrategyIdSchema,
+  eventId,
+  eventSource,
   lifecycleSubject,
   makeEvent,
   progressSubject,
@@ -40,7 +42,6 @@ import type {
 } from './ports';
 import { ProgressThrottle } from './progress-throttle';
 
-export const EVENT_SOURCE = '/fillsched/solver';
 export const RESULT_NOT_FOUND = 'Result not found';
 /** Headers on the dead-letter copy of a job message. */
 export const DLQ_HEADERS = {
@@ -180,6 +181,7 @@ export function createSolverWorker(
   const { store, publisher, cancellations, engine, logger } = ports;
   const clock = ports.clock ?? systemClock;
   const worker = options.instance ?? 'solver';
+  const source = eventSource('solver', worker);
   const maxDeliver = options.maxDeliver ?? SOLVER_CONSUMER_SPEC.max_deliver;
   const defaultTimeLimitS = options.defaultTimeLimitS ?? 30;
   const maxTimeLimitS = options.maxTimeLimitS ?? 300;
@@ -207,10 +209,10 @@ export function createSolverWorker(
     }[stage];
     // Ids derived from the job make re-publication after a crash a duplicate the stream drops;
     // `started` is per delivery, so each attempt is visible.
-    const id = stage === 'started' ? `${ident.job_id}:started:${attempt}` : `${ident.job_id}:${stage}`;
+    const id = eventId(type, { job_id: ident.job_id, attempt });
     const event = makeEvent({
       type,
-      source: EVENT_SOURCE,
+      source,
       subject: ident.job_id,
       id,
       correlationid: correlationId,
@@ -438,9 +440,9 @@ export function createSolverWorker(
           };
           const event = makeEvent({
             type: EVENT_TYPES.solveProgress,
-            source: EVENT_SOURCE,
+            source,
             subject: id.job_id,
-            id: `${id.job_id}:progress:${attempt}:${++seq}`,
+            id: eventId(EVENT_TYPES.solveProgress, { job_id: id.job_id, attempt, seq: ++seq }),
             correlationid: correlationId,
             time: clock.now(),
             data,

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { CANCEL_SUBJECT, RPC } from '@fillsched/contracts';
 import {
   connectMongo,
@@ -9,6 +8,7 @@ import {
   installShutdown,
   loadConfig,
   mongoReady,
+  serviceInstance,
   serveRequests,
   startOpsServer,
 } from '@fillsched/service-kit';
@@ -31,7 +31,8 @@ async function main(): Promise<void> {
   const env = loadConfig(solverEnvSchema);
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   installProcessErrorHandlers(logger);
-  const instance = env.SERVICE_INSTANCE ?? `${os.hostname()}-${process.pid}`;
+  // The logger's base already carries `instance` (the same value): not repeated in log lines.
+  const instance = serviceInstance();
 
   let mongo: Connection | undefined;
   let store: ResultStore;
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
 
   jobs.consumer = await startJobConsumer({ js, worker, concurrency: env.SOLVER_CONCURRENCY, logger });
   logger.info(
-    { instance, concurrency: env.SOLVER_CONCURRENCY, ops_port: ops.port, durable: Boolean(mongo) },
+    { concurrency: env.SOLVER_CONCURRENCY, ops_port: ops.port, durable: Boolean(mongo) },
     'solver worker ready',
   );
 }

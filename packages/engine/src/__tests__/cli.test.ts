@@ -1,9 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { main } from '../cli';
 
-const LOTS = join(__dirname, '../../../../../shared/data/lots');
+/** `shared/` sits beside the checkout, which may be nested (a git worktree), so look upwards. */
+function sharedLots(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'shared')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'shared/data/lots');
+}
+const LOTS = sharedLots();
 
 async function cli(args: string[]): Promise<{ code: number; docs: Record<string, unknown>[] }> {
   const lines: string[] = [];
@@ -96,5 +102,56 @@ describe('CLI', () => {
     expect((await cli(['solve', join(LOTS, 'lots.csv'), '--strategy', 'nope'])).code).toBe(1);
     expect((await cli(['frobnicate'])).code).toBe(1);
     expect((await cli(['solve', '/nonexistent.csv'])).code).toBe(1);
+  });
+
+  describe('output for a person or a program', () => {
+    const run = async (args: string[], terminal: boolean) => {
+      const lines: string[] = [];
+      const code = await main(args, (s) => lines.push(...s.split('\n')), terminal);
+      return { code, lines };
+    };
+    const args = [
+      'solve',
+      join(LOTS, 'simple_lots.csv'),
+      '--strategy',
+      'all',
+      '--lines',
+      '1',
+      '--time-limit',
+      '2',
+    ];
+
+    it('a terminal gets one summary row per strategy under a header', async () => {
+      const { code, lines } = await run(args, true);
+      expect(code).toBe(0);
+      const header = lines.findIndex((l) => l.startsWith('strategy'));
+      for (const col of ['makespan', 'lower bound', 'gap', 'changeovers', 'cleans', 'time'])
+        expect(lines[header]).toContain(col);
+      const rows = lines.slice(header + 2);
+      expect(rows.map((r) => r.split(/\s+/)[0])).toEqual([
+        'smart-pack',
+        'lpt-pack',
+        'spt-pack',
+        'cfs-pack',
+        'hybrid-pack',
+        'milp-opt',
+      ]);
+      for (const r of rows) expect(r).toMatch(/^\S+\s+[\d.]+ h\s+[\d.]+ h\s+[\d.]+%\s+\d+\s+\d+\s+[\d.]+ s$/);
+    }, 60_000);
+
+    it('--json on a terminal, and any pipe, get the JSON documents', async () => {
+      const one = ['solve', join(LOTS, 'simple_lots.csv'), '--strategy', 'lpt-pack', '--lines', '1'];
+      for (const [argv, terminal] of [
+        [[...one, '--json'], true],
+        [one, false],
+      ] as const) {
+        const { code, lines } = await run([...argv], terminal);
+        expect(code).toBe(0);
+        expect(JSON.parse(lines[0])).toMatchObject({
+          strategy: 'lpt-pack',
+          result: { lots_scheduled: expect.any(Number) },
+        });
+      }
+    });
   });
 });
