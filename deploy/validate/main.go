@@ -39,6 +39,8 @@ import (
 // KubeVersion is the Kubernetes minor whose API types (k8s.io/api v0.37.0) the schema check uses.
 const KubeVersion = "1.37"
 
+const kubeMajor, kubeMinor = 1, 37
+
 //go:embed crds/*.yaml
 var crdFiles embed.FS
 
@@ -146,6 +148,13 @@ func LoadObjects(name string, data []byte, scheme *runtime.Scheme, crds *CRDSche
 				continue
 			}
 			obj.Typed = typed
+			// Beta APIs carry the release that removes them (the API server's own rule).
+			if l, ok := typed.(interface{ APILifecycleRemoved() (int, int) }); ok {
+				if major, minor := l.APILifecycleRemoved(); major > 0 && (major < kubeMajor || (major == kubeMajor && minor <= kubeMinor)) {
+					rep.Addf("%s: %s is not served by Kubernetes %s (removed in %d.%d)", where, obj.GVK, KubeVersion, major, minor)
+					continue
+				}
+			}
 		case crds.Has(obj.GVK):
 			for _, p := range crds.Validate(obj.GVK, m) {
 				rep.Addf("%s: does not match the vendored CRD schema: %s", where, p)
@@ -181,6 +190,7 @@ func main() {
 	flag.Var(&dashboards, "dashboard", "a Grafana dashboard JSON whose queries must parse (repeatable)")
 	printMetrics := flag.Bool("metrics", false, "print the metric names used by rules and dashboards")
 	noPolicy := flag.Bool("no-policy", false, "schema and PromQL checks only")
+	dumpJSON := flag.String("dump-json", "", "write the parsed objects as a JSON array to this file (for tests)")
 	flag.Parse()
 	if flag.NArg() == 0 && len(dashboards) == 0 {
 		fmt.Fprintln(os.Stderr, "usage: fillsched-validate [-dashboard file.json]... [-metrics] [-no-policy] manifest.yaml... (- = stdin)")
@@ -222,6 +232,14 @@ func main() {
 		for _, n := range names {
 			fmt.Println("metric", n)
 		}
+	}
+	if *dumpJSON != "" {
+		all := make([]map[string]interface{}, 0, len(objs))
+		for _, o := range objs {
+			all = append(all, o.Map)
+		}
+		data, _ := json.Marshal(all)
+		must(os.WriteFile(*dumpJSON, data, 0o644))
 	}
 	kinds := map[string]int{}
 	for _, o := range objs {
