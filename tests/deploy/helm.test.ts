@@ -5,9 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { peerUnavailable } = require('../peers/common');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ROOT, KUBE_VERSION, deployTools, run } = require('./tools');
 
 type Tools = { helm: string; validate: string; timings: { helmMs: number; validateMs: number } };
