@@ -148,7 +148,17 @@ d('Helm chart (deploy/helm/fillsched)', () => {
     const trigger = (objs: K8sObject[]) =>
       find(objs, 'ScaledObject', 'fs-fillsched-solver')!.spec.triggers[0].metadata;
     expect(trigger(own.objects).natsServerMonitoringEndpoint).toBe('nats.planning.svc.cluster.local:8222');
-    const other = validate([template('ns-other', ['--set', 'nats.namespace=messaging'], 'planning')]);
+    const otel = ['--set', 'otel.enabled=true', '--set', 'otel.endpoint=http://collector:4318'];
+    const perService = ['--set', 'services.auth.otel.enabled=false', ...otel];
+    const other = validate([
+      template('ns-other', ['--set', 'nats.namespace=messaging', ...perService], 'planning'),
+    ]);
+    expect(other.errors).toEqual([]);
+    // OTEL_* per service: on globally, off for auth.
+    const sdkDisabled = (name: string) =>
+      envValue(find(other.objects, 'Deployment', `fs-fillsched-${name}`)!, 'OTEL_SDK_DISABLED')?.value;
+    expect(sdkDisabled('gateway')).toBe('false');
+    expect(sdkDisabled('auth')).toBe('true');
     expect(trigger(other.objects).natsServerMonitoringEndpoint).toBe('nats.messaging.svc.cluster.local:8222');
     expect(trigger(other.objects)).toMatchObject({ stream: 'FILLSCHED_JOBS', consumer: 'solver' });
   });

@@ -88,6 +88,8 @@ app.kubernetes.io/component: {{ .component }}
 {{/* OTEL_* env of a component: (dict "root" $ "component" "gateway" "otel" $svc.otel) */}}
 {{- define "fillsched.otelEnv" -}}
 {{- $o := merge (deepCopy (default (dict) .otel)) (deepCopy .root.Values.otel) -}}
+{{- /* merge treats false as unset: a service's explicit enabled wins over the global one */ -}}
+{{- if and .otel (hasKey .otel "enabled") }}{{ $_ := set $o "enabled" .otel.enabled }}{{ end -}}
 - name: OTEL_SERVICE_NAME
   value: {{ printf "fillsched-%s" .component | quote }}
 {{- if $o.enabled }}
