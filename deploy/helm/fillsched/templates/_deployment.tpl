@@ -57,7 +57,7 @@ spec:
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- include "fillsched.topologySpread" $ctx | nindent 6 }}
+      {{- include "fillsched.topologySpread" $ctx | trim | nindent 6 }}
       {{- with $svc.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
