@@ -15,6 +15,9 @@ import { provisionSolver } from '../../services/solver/src/provision';
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'dead-letters.js');
 
+// Each CLI call is a node process connecting to NATS: seconds on a loaded machine.
+jest.setTimeout(60_000);
+
 let nats: TestNats;
 let nc: NatsConnection;
 
