@@ -98,6 +98,16 @@ export const breakerStateGauge = getOrCreate(
     }),
 );
 
+export const readinessCheckGauge = getOrCreate(
+  'readiness_check',
+  () =>
+    new client.Gauge({
+      name: 'readiness_check',
+      help: 'Result of each /readyz check (1 passing, 0 failing), evaluated at every probe and scrape',
+      labelNames: ['check'],
+    }),
+);
+
 export const httpRequests = getOrCreate(
   'http_requests_total',
   () =>

@@ -87,6 +87,22 @@ describe('ops server', () => {
     jobsInFlight.dec();
     expect((await get(ops.port, '/nope')).status).toBe(404);
   });
+  it('exports each readiness check as readiness_check{check}, fresh at every scrape', async () => {
+    let storeUp = true;
+    ops = await startOpsServer({
+      port: 0,
+      logger,
+      readiness: [
+        { name: 'nats', check: () => true },
+        { name: 'store', check: () => storeUp },
+      ],
+    });
+    expect((await get(ops.port, '/metrics')).text).toMatch(/^readiness_check\{check="store"\} 1$/m);
+    storeUp = false;
+    const text = (await get(ops.port, '/metrics')).text;
+    expect(text).toMatch(/^readiness_check\{check="store"\} 0$/m);
+    expect(text).toMatch(/^readiness_check\{check="nats"\} 1$/m);
+  });
 });
 
 describe('httpMetricsMiddleware', () => {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logging';
-import { collectDefaultMetricsOnce, metricsRegistry } from './metrics';
+import { collectDefaultMetricsOnce, metricsRegistry, readinessCheckGauge } from './metrics';
 
 export interface ReadinessCheck {
   name: string;
@@ -55,6 +55,13 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     res.end(JSON.stringify(body));
   };
 
+  const evaluate = async (): Promise<boolean[]> => {
+    const results = await Promise.all(opts.readiness.map((c) => runCheck(c, timeoutMs)));
+    if (registry === metricsRegistry)
+      opts.readiness.forEach((c, i) => readinessCheckGauge.set({ check: c.name }, results[i] ? 1 : 0));
+    return results;
+  };
+
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     void (async () => {
@@ -62,7 +69,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
         return send(res, 405, { detail: 'Method Not Allowed' });
       if (path === '/livez') return send(res, 200, { status: 'alive' });
       if (path === '/readyz') {
-        const results = await Promise.all(opts.readiness.map((c) => runCheck(c, timeoutMs)));
+        const results = await evaluate();
         const checks: Record<string, boolean> = {};
         opts.readiness.forEach((c, i) => (checks[c.name] = results[i]));
         if (draining) checks.not_draining = false;
@@ -74,6 +81,8 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
         });
       }
       if (path === '/metrics') {
+        // Alerts on a failing dependency (e.g. the store) read readiness_check, fresh at each scrape.
+        if (registry === metricsRegistry) await evaluate();
         const text = await registry.metrics();
         res.writeHead(200, { 'content-type': registry.contentType });
         return res.end(text);

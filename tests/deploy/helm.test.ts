@@ -1,0 +1,349 @@
+// The Helm chart, checked without a cluster: helm lint, helm template (default and production
+// values) and deploy/validate (strict Kubernetes 1.37 schemas, CRD schemas, our policies, PromQL).
+// helm and the validator are built with Go into the peers cache on the first run (see tools.js).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const { peerUnavailable } = require('../peers/common');
+const { ROOT, KUBE_VERSION, deployTools, run } = require('./tools');
+
+type Tools = { helm: string; validate: string; timings: { helmMs: number; validateMs: number } };
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; spec?: any; data?: any };
+
+// jest's per-project testTimeout is not applied; helm and the validator run in spawnSync anyway.
+jest.setTimeout(120_000);
+
+const CHART = path.join(ROOT, 'deploy', 'helm', 'fillsched');
+const PRODUCTION = path.join(ROOT, 'deploy', 'helm', 'examples', 'production.yaml');
+const DASHBOARD = path.join(CHART, 'files', 'dashboard.json');
+
+let tools: Tools | undefined;
+let skip = false;
+const setupStart = Date.now();
+try {
+  tools = deployTools();
+} catch (err) {
+  skip = peerUnavailable('helm/deploy-validate', (err as Error).message);
+}
+if (tools)
+  process.stderr.write(
+    `[deploy] tools ready in ${Date.now() - setupStart} ms (helm ${tools.timings.helmMs} ms, validator ${tools.timings.validateMs} ms)\n`,
+  );
+
+const d = skip ? describe.skip : describe;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-deploy-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function timed<T>(what: string, fn: () => T): T {
+  const t = Date.now();
+  const out = fn();
+  process.stderr.write(`[deploy] ${what}: ${Date.now() - t} ms\n`);
+  return out;
+}
+
+function template(name: string, args: string[] = [], namespace = 'fillsched'): string {
+  const res = timed(`helm template ${name}`, () =>
+    run(tools!.helm, [
+      'template',
+      'fs',
+      CHART,
+      '--namespace',
+      namespace,
+      '--kube-version',
+      KUBE_VERSION,
+      ...args,
+    ]),
+  );
+  if (res.status !== 0) throw new Error(`helm template ${name} failed:\n${res.stderr}`);
+  const file = path.join(tmp, `${name}.yaml`);
+  fs.writeFileSync(file, res.stdout);
+  return file;
+}
+
+function validate(files: string[], extra: string[] = []) {
+  const dump = path.join(tmp, `dump-${Math.random().toString(36).slice(2)}.json`);
+  const res = timed(`validate ${files.map((f) => path.basename(f)).join(' ')}`, () =>
+    run(tools!.validate, ['-dump-json', dump, ...extra, ...files]),
+  );
+  const objects: K8sObject[] = fs.existsSync(dump) ? JSON.parse(fs.readFileSync(dump, 'utf8')) : [];
+  return { ...res, objects, errors: res.stdout.split('\n').filter((l) => l.startsWith('ERROR')) };
+}
+
+const find = (objs: K8sObject[], kind: string, name: string) =>
+  objs.find((o) => o.kind === kind && o.metadata.name === name);
+const envOf = (dep: K8sObject) =>
+  dep.spec.template.spec.containers[0].env as Array<{ name: string; value?: string; valueFrom?: any }>;
+const envValue = (dep: K8sObject, name: string) => envOf(dep).find((e) => e.name === name);
+
+/** Metric names the services define (prom-client) — every alert and panel must use one of these. */
+function exportedMetricNames(): Set<string> {
+  const names = new Set<string>();
+  const dirs = ['packages', 'services'].flatMap((top) =>
+    fs.readdirSync(path.join(ROOT, top)).map((p) => path.join(ROOT, top, p, 'src')),
+  );
+  for (const dir of dirs) {
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir).filter((n) => /^metrics.*\.ts$/.test(n) && !n.endsWith('.test.ts'))) {
+      for (const m of fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/['"]([a-z][a-z0-9_]+)['"]/g))
+        names.add(m[1]);
+    }
+  }
+  return names;
+}
+
+d('Helm chart (deploy/helm/fillsched)', () => {
+  it('passes helm lint --strict with the default and the production values', () => {
+    for (const args of [[], ['-f', PRODUCTION]]) {
+      const res = timed(`helm lint ${args.length ? 'production' : 'default'}`, () =>
+        run(tools!.helm, ['lint', '--strict', '--kube-version', KUBE_VERSION, CHART, ...args]),
+      );
+      expect({ status: res.status, out: res.stdout + res.stderr }).toMatchObject({ status: 0 });
+    }
+  });
+
+  it('renders the default values into objects that pass the schema and policy checks', () => {
+    const v = validate([template('default')]);
+    expect(v.errors).toEqual([]);
+    expect(v.status).toBe(0);
+    const kinds = v.objects.map((o) => o.kind);
+    for (const k of [
+      'Deployment',
+      'Service',
+      'PodDisruptionBudget',
+      'NetworkPolicy',
+      'HorizontalPodAutoscaler',
+      'ScaledObject',
+      'ServiceAccount',
+    ])
+      expect(kinds).toContain(k);
+    expect(kinds.filter((k) => k === 'Deployment')).toHaveLength(6);
+    // Connection strings only through the Secret; nothing in a ConfigMap.
+    for (const dep of v.objects.filter((o) => o.kind === 'Deployment')) {
+      expect(envValue(dep, 'NATS_URL')?.valueFrom?.secretKeyRef).toBeDefined();
+      expect(envValue(dep, 'OTEL_SDK_DISABLED')?.value).toBe('true'); // tracing is off by default
+    }
+    expect(v.objects.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+  });
+
+  it('gives the solver a grace period covering its longest solve and the gateway a preStop pause', () => {
+    const v = validate([template('default-grace')]);
+    const solver = find(v.objects, 'Deployment', 'fs-fillsched-solver')!;
+    const maxSolveS = Number(envValue(solver, 'SOLVER_MAX_TIME_LIMIT_S')!.value);
+    const shutdownMs = Number(envValue(solver, 'SHUTDOWN_TIMEOUT_MS')!.value);
+    expect(shutdownMs / 1000).toBeGreaterThanOrEqual(maxSolveS);
+    // The solver's own shutdown budget is SHUTDOWN_TIMEOUT_MS + 5 s (services/solver/src/main.ts).
+    expect(solver.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(shutdownMs / 1000 + 5);
+    const gateway = find(v.objects, 'Deployment', 'fs-fillsched-gateway')!;
+    const pod = gateway.spec.template.spec;
+    const preStop = pod.containers[0].lifecycle.preStop.sleep.seconds;
+    expect(preStop).toBeGreaterThan(0);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
+      preStop + Number(envValue(gateway, 'SHUTDOWN_TIMEOUT_MS')!.value) / 1000,
+    );
+    // Autoscaled Deployments leave replicas to their scaler.
+    expect(gateway.spec.replicas).toBeUndefined();
+    expect(solver.spec.replicas).toBeUndefined();
+  });
+
+  it('points KEDA at the NATS monitoring endpoint of the release namespace (or nats.namespace)', () => {
+    const own = validate([template('ns-own', [], 'planning')]);
+    const trigger = (objs: K8sObject[]) =>
+      find(objs, 'ScaledObject', 'fs-fillsched-solver')!.spec.triggers[0].metadata;
+    expect(trigger(own.objects).natsServerMonitoringEndpoint).toBe('nats.planning.svc.cluster.local:8222');
+    const otel = ['--set', 'otel.enabled=true', '--set', 'otel.endpoint=http://collector:4318'];
+    const perService = ['--set', 'services.auth.otel.enabled=false', ...otel];
+    const other = validate([
+      template('ns-other', ['--set', 'nats.namespace=messaging', ...perService], 'planning'),
+    ]);
+    expect(other.errors).toEqual([]);
+    // OTEL_* per service: on globally, off for auth.
+    const sdkDisabled = (name: string) =>
+      envValue(find(other.objects, 'Deployment', `fs-fillsched-${name}`)!, 'OTEL_SDK_DISABLED')?.value;
+    expect(sdkDisabled('gateway')).toBe('false');
+    expect(sdkDisabled('auth')).toBe('true');
+    expect(trigger(other.objects).natsServerMonitoringEndpoint).toBe('nats.messaging.svc.cluster.local:8222');
+    expect(trigger(other.objects)).toMatchObject({ stream: 'FILLSCHED_JOBS', consumer: 'solver' });
+  });
+
+  it('renders the production values (events bridge, OTel, monitoring) and every PromQL query parses', () => {
+    const v = validate([template('production', ['-f', PRODUCTION])], ['-dashboard', DASHBOARD, '-metrics']);
+    expect(v.errors).toEqual([]);
+    expect(v.status).toBe(0);
+    const kinds = new Set(v.objects.map((o) => o.kind));
+    for (const k of ['ServiceMonitor', 'PrometheusRule', 'Ingress', 'ConfigMap']) expect(kinds).toContain(k);
+    expect(kinds).not.toContain('Secret'); // existingSecret in production
+    const bridge = find(v.objects, 'Deployment', 'fs-fillsched-events-bridge')!;
+    expect(envValue(bridge, 'KAFKA_BROKERS')?.value).toContain(':9093');
+    expect(envValue(bridge, 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef?.name).toBe(
+      'fillsched-kafka-user',
+    );
+    const gateway = find(v.objects, 'Deployment', 'fs-fillsched-gateway')!;
+    expect(envValue(gateway, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toMatch(/^http/);
+    expect(envValue(gateway, 'NATS_STREAM_REPLICAS')?.value).toBe('3');
+    expect(gateway.spec.template.spec.containers[0].image).toMatch(/@sha256:[0-9a-f]{64}$/);
+
+    // Every metric the alerts and the dashboard use is exported: by our services (prom-client),
+    // by prom-client's default collectors, by prometheus-nats-exporter (-jsz=all) or by Prometheus.
+    const ours = exportedMetricNames();
+    const used = v.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('metric '))
+      .map((l) => l.slice('metric '.length));
+    expect(used.length).toBeGreaterThan(10);
+    const unknown = used.filter((name) => {
+      const base = name.replace(/_(bucket|sum|count)$/, '');
+      return !(
+        ours.has(base) ||
+        /^(process|nodejs)_/.test(base) ||
+        /^jetstream_/.test(base) ||
+        base === 'up'
+      );
+    });
+    expect(unknown).toEqual([]);
+    for (const m of [
+      'circuit_breaker_state',
+      'nats_connected',
+      'readiness_check',
+      'solver_jobs_processed_total',
+      'http_requests_total',
+    ])
+      expect(used).toContain(m);
+  });
+
+  it('documents every alert of the PrometheusRule in docs/operations.md', () => {
+    const v = validate([template('alerts', ['-f', PRODUCTION])]);
+    const rule = v.objects.find((o) => o.kind === 'PrometheusRule')!;
+    const alerts: string[] = rule.spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert));
+    const runbook = fs.readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8');
+    for (const a of alerts) expect(runbook).toContain(`### ${a}`);
+    expect(alerts.length).toBeGreaterThanOrEqual(8);
+  });
+});
+
+d('deploy/validate rejects what a reviewer would', () => {
+  it('rejects values that weaken the pod security, drop limits or probes', () => {
+    const bad = path.join(tmp, 'insecure-values.yaml');
+    fs.writeFileSync(
+      bad,
+      [
+        'containerSecurityContext: { runAsNonRoot: false, readOnlyRootFilesystem: false, allowPrivilegeEscalation: true, capabilities: { drop: [] }, seccompProfile: { type: Unconfined } }',
+        'podSecurityContext: { runAsNonRoot: false, runAsUser: 0 }',
+        'serviceAccount: { create: false, name: default }',
+        'services:',
+        '  auth: { resources: { limits: null } }',
+        'networkPolicy:',
+        '  metricsFrom: []',
+      ].join('\n'),
+    );
+    const v = validate([template('insecure', ['-f', bad])]);
+    expect(v.status).toBe(1);
+    const text = v.errors.join('\n');
+    for (const needle of [
+      'runAsNonRoot must be true',
+      'readOnlyRootFilesystem must be true',
+      'allowPrivilegeEscalation must be false',
+      'capabilities.drop must contain ALL',
+      'seccompProfile.type must be RuntimeDefault',
+      'runAsUser 0 is root',
+      "runs as the namespace's default ServiceAccount",
+      'container auth: resources.limits.memory is required',
+      'container auth: resources.limits.cpu is required',
+    ])
+      expect(text).toContain(needle);
+  });
+
+  it('rejects unknown fields, wrong types, unserved APIs, bad CRDs, bad PromQL and literal credentials', () => {
+    const file = path.join(tmp, 'broken.yaml');
+    fs.writeFileSync(
+      file,
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: typo }
+spec:
+  replicas: two
+  selector: { matchLabels: { app: x } }
+  template:
+    metadata: { labels: { app: x } }
+    spec:
+      containers: [{ name: x, image: "x:1", imagePullPolicy: Always }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: typo }
+spec: { selector: { app: x }, portz: [] }
+---
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: { name: removed-api }
+spec: { maxUnavailable: 1 }
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: { name: so }
+spec:
+  scaleTargetRef: { name: nowhere }
+  maxReplicaCount: many
+  pollingIntervall: 5
+  triggers: [{ type: nats-jetstream, metadata: { natsServerMonitoringEndpoint: "nats:8222", stream: S } }]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: rules }
+spec:
+  groups:
+    - name: g
+      rules:
+        - alert: Broken
+          expr: sum(rate(http_requests_total[5m]) > 
+          labels: { severity: page }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: env }
+data: { MONGO_URL: "mongodb://user:pw@mongo/" }
+`,
+    );
+    const v = validate([file]);
+    expect(v.status).toBe(1);
+    const text = v.errors.join('\n');
+    expect(text).toMatch(/replicas of type int32/);
+    expect(text).toMatch(/unknown field "spec.portz"/);
+    expect(text).toMatch(
+      /policy\/v1beta1, Kind=PodDisruptionBudget is not served by Kubernetes 1\.37 \(removed in 1\.25\)/,
+    );
+    expect(text).toMatch(/ScaledObject so\).*maxReplicaCount/);
+    expect(text).toMatch(/unknown field "spec.pollingIntervall"/);
+    expect(text).toMatch(/nats-jetstream trigger needs metadata.consumer/);
+    expect(text).toMatch(/natsServerMonitoringEndpoint "nats:8222" must be host:port with the namespace/);
+    expect(text).toMatch(/rule Broken: expr does not parse/);
+    expect(text).toMatch(/labels.severity must be critical, warning or info/);
+    expect(text).toMatch(/annotations.runbook_url is required/);
+    expect(text).toMatch(/ConfigMap\/env: key MONGO_URL looks like a credential/);
+  });
+
+  it('lets helm refuse an image tagged latest and a release without connection secrets', () => {
+    const latest = run(tools!.helm, [
+      'template',
+      'fs',
+      CHART,
+      '--kube-version',
+      KUBE_VERSION,
+      '--set',
+      'image.tag=latest',
+    ]);
+    expect(latest.status).not.toBe(0);
+    expect(latest.stderr).toContain('image.tag must be a version, not latest');
+    const noSecret = run(tools!.helm, [
+      'template',
+      'fs',
+      CHART,
+      '--kube-version',
+      KUBE_VERSION,
+      '--set',
+      'secrets.create=false',
+    ]);
+    expect(noSecret.status).not.toBe(0);
+    expect(noSecret.stderr).toContain('set secrets.existingSecret');
+  });
+});
