@@ -88,15 +88,18 @@ describe('ensureStreams', () => {
   it('gives every stream the replica count of NATS_STREAM_REPLICAS unless the spec names one', async () => {
     const jsm = await jetstreamManager(h.nc);
     expect((await jsm.streams.info('WORK')).config.num_replicas).toBe(1); // the default
-    // A single server refuses 3 replicas, which proves the count reaches the server.
+    // 3 replicas on a single server are refused before any request (2.9 would claim them and lie).
     await expect(
       ensureStreams(h.nc, { streams: [{ name: 'R3', subjects: ['r3.>'] }], replicas: 3, retryForMs: 0 }),
-    ).rejects.toThrow(/ensureStreams: stream R3: .*replicas/i);
+    ).rejects.toThrow(/3 stream replicas need a NATS cluster/);
+    // A spec naming its own count keeps it; the count is sent explicitly (an update without it
+    // would scale a replicated stream back to 1).
     const own = await ensureStreams(h.nc, {
       streams: [{ name: 'R1', subjects: ['r1.>'], num_replicas: 1 }],
-      replicas: 3,
+      replicas: 1,
     });
     expect(own.streams).toEqual([{ name: 'R1', action: 'created' }]);
+    expect((await jsm.streams.info('R1')).config.num_replicas).toBe(1);
   });
 
   it('accepts the flat consumer shape ({ stream, durable_name, ... }) and a NatsHandle', async () => {

@@ -1,0 +1,39 @@
+import { realErrors } from './schemathesis-output';
+
+const report = (errorBlocks: string) =>
+  [
+    '==================================== ERRORS ====================================',
+    errorBlocks,
+    '=================================== WARNINGS ===================================',
+    'Schema validation mismatch: …',
+    '=================================== SUMMARY ====================================',
+    '======================== 1 error, 2 warnings in 48.52s =========================',
+  ].join('\n');
+
+const generatorCrash = [
+  '_____________________________ POST /api/v1/compare _____________________________',
+  'Runtime Error',
+  'Inconsistent results: A test case failed on the first run but now succeeds (1 sub-exception)',
+  '  File "/x/site-packages/schemathesis/generation/hypothesis/examples.py", line 67',
+  '  | hypothesis.errors.FlakyFailure: Inconsistent results',
+].join('\n');
+
+const networkError = [
+  '_____________________________ GET /api/v1/schedules _____________________________',
+  'Network Error',
+  'Connection refused',
+].join('\n');
+
+describe('realErrors: which schemathesis errors are about the API', () => {
+  it('ignores schemathesis generator crashes (no request was sent)', () => {
+    expect(realErrors(report(generatorCrash))).toEqual([]);
+  });
+  it('keeps every other error, e.g. a server that stopped answering', () => {
+    const errors = realErrors(report(`${generatorCrash}\n${networkError}`));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/GET \/api\/v1\/schedules[\s\S]*Connection refused/);
+  });
+  it('finds nothing in a clean report', () => {
+    expect(realErrors('=== SUMMARY ===\nNo issues found in 1.51s')).toEqual([]);
+  });
+});
