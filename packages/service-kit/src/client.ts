@@ -4,7 +4,7 @@ import { decodeJson, encodeJson } from './codec';
 import { CORRELATION_HEADER, currentCorrelationId, newCorrelationId } from './logging';
 import { breakerStateGauge, rpcClientDuration, rpcClientRequests } from './metrics';
 import type { NatsHandle } from './nats';
-import { inSpan, injectTraceContext, SpanKind } from './tracing';
+import { inSpan, injectTraceContext, SpanKind, SpanStatusCode } from './tracing';
 import { ServiceTimeoutError, ServiceUnavailableError, type RpcReply, type RpcRequest } from './rpc';
 
 export type BreakerOptions = CircuitBreaker.Options<[string, RpcRequest, number, string]>;
@@ -121,6 +121,7 @@ export function createServiceClient(
         (span) =>
           requestInSpan(subject, payload, reqOpts).then((reply) => {
             span.setAttribute('rpc.status', reply.status);
+            if (reply.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
             return reply;
           }),
       );

@@ -4,7 +4,7 @@ import { CORRELATION_HEADER, correlationIdFrom, withCorrelation, type Logger } f
 import { rpcServerDuration, rpcServerRequests } from './metrics';
 import type { NatsHandle } from './nats';
 import type { RpcReply, RpcRequest } from './rpc';
-import { inSpan, SpanKind, traceContextFrom } from './tracing';
+import { inSpan, SpanKind, SpanStatusCode, traceContextFrom } from './tracing';
 import { isMessagingUnavailable, MESSAGING_UNAVAILABLE_DETAIL } from './unavailable';
 
 export interface RpcContext {
@@ -98,6 +98,7 @@ export function serveRequests(handle: NatsHandle, logger: Logger, opts: ServeReq
           }
           outcome = outcomeOf(reply.status);
           span.setAttribute('rpc.status', reply.status);
+          if (reply.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
           respond(msg, reply, correlationId);
           logger.debug({ subject: msg.subject, status: reply.status }, 'request handled');
         } catch (err) {

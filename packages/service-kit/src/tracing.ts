@@ -18,7 +18,7 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { serviceInstance, type Logger } from './logging';
 
-export { SpanKind };
+export { SpanKind, SpanStatusCode };
 
 /** The W3C trace-context header, used verbatim in NATS message headers and CloudEvents. */
 export const TRACEPARENT_HEADER = 'traceparent';
