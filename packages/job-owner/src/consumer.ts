@@ -1,7 +1,15 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENTS_STREAM } from '@fillsched/contracts';
-import { CORRELATION_HEADER, correlationIdFrom, withCorrelation, type Logger } from '@fillsched/service-kit';
+import {
+  CORRELATION_HEADER,
+  correlationIdFrom,
+  inSpan,
+  SpanKind,
+  traceContextFrom,
+  withCorrelation,
+  type Logger,
+} from '@fillsched/service-kit';
 import type { EventDecision } from './ports';
 
 export interface LifecycleConsumer {
@@ -61,46 +69,55 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
     const cid = correlationIdFrom(
       m.headers?.get(CORRELATION_HEADER) || (typeof fromEvent === 'string' ? fromEvent : undefined),
     );
-    await withCorrelation(cid, async () => {
-      const timer =
-        opts.workingIntervalMs !== undefined
-          ? setInterval(() => m.working(), opts.workingIntervalMs)
-          : undefined;
-      let decision: EventDecision;
-      try {
-        decision = await opts.handle(raw, { deliveryCount: m.info.deliveryCount });
-      } catch (err) {
-        decision = {
-          action: 'nak',
-          delayMs: opts.retryDelayMs,
-          reason: (err as Error)?.message ?? String(err),
-        };
-      } finally {
-        if (timer) clearInterval(timer);
-      }
-      opts.onSettled?.(decision.action);
-      if (decision.action === 'ack') {
-        m.ack();
-        logger.debug({ subject: m.subject, note: decision.note }, 'lifecycle event applied');
-      } else if (decision.action === 'term') {
-        logger.error(
-          { subject: m.subject, seq: m.seq, reason: decision.reason },
-          'lifecycle event terminated',
-        );
-        m.term();
-      } else {
-        logger.warn(
-          {
-            subject: m.subject,
-            reason: decision.reason,
-            delay_ms: decision.delayMs,
-            attempt: m.info.deliveryCount,
-          },
-          'lifecycle event will be retried',
-        );
-        m.nak(decision.delayMs);
-      }
-    });
+    // Continues the publisher's trace (the `traceparent` header publishEvent wrote).
+    const parent = traceContextFrom(m.headers);
+    const spanOpts = {
+      kind: SpanKind.CONSUMER,
+      parent,
+      attributes: { 'messaging.destination.name': m.subject },
+    };
+    await withCorrelation(cid, () =>
+      inSpan(`process ${m.subject}`, spanOpts, async () => {
+        const timer =
+          opts.workingIntervalMs !== undefined
+            ? setInterval(() => m.working(), opts.workingIntervalMs)
+            : undefined;
+        let decision: EventDecision;
+        try {
+          decision = await opts.handle(raw, { deliveryCount: m.info.deliveryCount });
+        } catch (err) {
+          decision = {
+            action: 'nak',
+            delayMs: opts.retryDelayMs,
+            reason: (err as Error)?.message ?? String(err),
+          };
+        } finally {
+          if (timer) clearInterval(timer);
+        }
+        opts.onSettled?.(decision.action);
+        if (decision.action === 'ack') {
+          m.ack();
+          logger.debug({ subject: m.subject, note: decision.note }, 'lifecycle event applied');
+        } else if (decision.action === 'term') {
+          logger.error(
+            { subject: m.subject, seq: m.seq, reason: decision.reason },
+            'lifecycle event terminated',
+          );
+          m.term();
+        } else {
+          logger.warn(
+            {
+              subject: m.subject,
+              reason: decision.reason,
+              delay_ms: decision.delayMs,
+              attempt: m.info.deliveryCount,
+            },
+            'lifecycle event will be retried',
+          );
+          m.nak(decision.delayMs);
+        }
+      }),
+    );
   };
 
   const loop = (async () => {

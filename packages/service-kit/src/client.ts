@@ -4,6 +4,7 @@ import { decodeJson, encodeJson } from './codec';
 import { CORRELATION_HEADER, currentCorrelationId, newCorrelationId } from './logging';
 import { breakerStateGauge, rpcClientDuration, rpcClientRequests } from './metrics';
 import type { NatsHandle } from './nats';
+import { inSpan, injectTraceContext, SpanKind, SpanStatusCode } from './tracing';
 import { ServiceTimeoutError, ServiceUnavailableError, type RpcReply, type RpcRequest } from './rpc';
 
 export type BreakerOptions = CircuitBreaker.Options<[string, RpcRequest, number, string]>;
@@ -72,6 +73,7 @@ export function createServiceClient(
     if (!handle.isConnected()) throw new DisconnectedError('disconnected');
     const h = natsHeaders();
     h.set(CORRELATION_HEADER, correlationId);
+    injectTraceContext(h); // the `rpc <subject>` client span started in request()
     // A request in flight when the connection drops would otherwise wait for its timeout.
     let off: () => void = () => undefined;
     const dropped = new Promise<never>((_, reject) => {
@@ -112,32 +114,49 @@ export function createServiceClient(
     service,
     breaker,
     close: () => breaker.shutdown(),
-    async request(subject, payload, reqOpts) {
-      const start = performance.now();
-      let outcome = 'error';
-      try {
-        const reply = await breaker.fire(
-          subject,
-          payload,
-          reqOpts?.timeoutMs ?? defaultTimeout,
-          currentCorrelationId() ?? newCorrelationId(),
-        );
-        outcome = String(reply.status);
-        return reply;
-      } catch (err) {
-        if (err instanceof ServerErrorReply) {
-          outcome = String(err.reply.status);
-          return err.reply;
-        }
-        const mapped = mapError(service, err);
-        outcome = mapped instanceof ServiceTimeoutError ? 'timeout' : mapped.reason;
-        throw mapped;
-      } finally {
-        rpcClientRequests.inc({ service, outcome: outcome.replace(/^(\d)\d\d$/, '$1xx') });
-        rpcClientDuration.observe({ service }, (performance.now() - start) / 1000);
-      }
+    request(subject, payload, reqOpts) {
+      return inSpan(
+        `rpc ${subject}`,
+        { kind: SpanKind.CLIENT, attributes: { 'rpc.service': service } },
+        (span) =>
+          requestInSpan(subject, payload, reqOpts).then((reply) => {
+            span.setAttribute('rpc.status', reply.status);
+            if (reply.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+            return reply;
+          }),
+      );
     },
   };
+
+  async function requestInSpan(
+    subject: string,
+    payload: RpcRequest,
+    reqOpts: { timeoutMs?: number } | undefined,
+  ): Promise<RpcReply> {
+    const start = performance.now();
+    let outcome = 'error';
+    try {
+      const reply = await breaker.fire(
+        subject,
+        payload,
+        reqOpts?.timeoutMs ?? defaultTimeout,
+        currentCorrelationId() ?? newCorrelationId(),
+      );
+      outcome = String(reply.status);
+      return reply;
+    } catch (err) {
+      if (err instanceof ServerErrorReply) {
+        outcome = String(err.reply.status);
+        return err.reply;
+      }
+      const mapped = mapError(service, err);
+      outcome = mapped instanceof ServiceTimeoutError ? 'timeout' : mapped.reason;
+      throw mapped;
+    } finally {
+      rpcClientRequests.inc({ service, outcome: outcome.replace(/^(\d)\d\d$/, '$1xx') });
+      rpcClientDuration.observe({ service }, (performance.now() - start) / 1000);
+    }
+  }
 }
 
 function mapError(service: string, err: unknown): ServiceTimeoutError | ServiceUnavailableError {

@@ -12,6 +12,7 @@ export * from './kv';
 export * from './unavailable';
 export * from './ops';
 export * from './shutdown';
+export * from './tracing';
 export * from './serve';
 export * from './mongo';
 // Test helpers only spawn processes when called, so exporting them here costs nothing.

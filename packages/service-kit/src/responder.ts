@@ -4,6 +4,7 @@ import { CORRELATION_HEADER, correlationIdFrom, withCorrelation, type Logger } f
 import { rpcServerDuration, rpcServerRequests } from './metrics';
 import type { NatsHandle } from './nats';
 import type { RpcReply, RpcRequest } from './rpc';
+import { inSpan, SpanKind, SpanStatusCode, traceContextFrom } from './tracing';
 import { isMessagingUnavailable, MESSAGING_UNAVAILABLE_DETAIL } from './unavailable';
 
 export interface RpcContext {
@@ -69,36 +70,46 @@ export function serveRequests(handle: NatsHandle, logger: Logger, opts: ServeReq
 
   const handleMsg = async (msg: Msg): Promise<void> => {
     const correlationId = correlationIdFrom(msg.headers?.get(CORRELATION_HEADER));
-    await withCorrelation(correlationId, async () => {
-      const start = performance.now();
-      let outcome = 'error';
-      try {
-        const decoded = tryDecodeJson<RpcRequest>(msg.data);
-        let reply: RpcReply;
-        const v = decoded.ok ? decoded.value : undefined;
-        // The envelope must be an object (or empty); anything else is a caller bug, not a 500.
-        if (!decoded.ok || (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v)))) {
-          reply = { status: 400, body: { detail: 'Invalid request payload' } };
-        } else {
-          try {
-            reply = await handler(decoded.value ?? {}, { correlationId, msg, subject: msg.subject });
-            if (!reply || typeof reply.status !== 'number') throw new Error('handler returned no reply');
-          } catch (err) {
-            logger.error({ err, subject: msg.subject }, 'request handler failed');
-            reply = isMessagingUnavailable(err) ? MESSAGING_UNAVAILABLE : INTERNAL_ERROR;
+    const parent = traceContextFrom(msg.headers);
+    const spanOpts = {
+      kind: SpanKind.SERVER,
+      parent,
+      attributes: { 'messaging.destination.name': msg.subject },
+    };
+    await withCorrelation(correlationId, () =>
+      inSpan(`rpc ${subject}`, spanOpts, async (span) => {
+        const start = performance.now();
+        let outcome = 'error';
+        try {
+          const decoded = tryDecodeJson<RpcRequest>(msg.data);
+          let reply: RpcReply;
+          const v = decoded.ok ? decoded.value : undefined;
+          // The envelope must be an object (or empty); anything else is a caller bug, not a 500.
+          if (!decoded.ok || (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v)))) {
+            reply = { status: 400, body: { detail: 'Invalid request payload' } };
+          } else {
+            try {
+              reply = await handler(decoded.value ?? {}, { correlationId, msg, subject: msg.subject });
+              if (!reply || typeof reply.status !== 'number') throw new Error('handler returned no reply');
+            } catch (err) {
+              logger.error({ err, subject: msg.subject }, 'request handler failed');
+              reply = isMessagingUnavailable(err) ? MESSAGING_UNAVAILABLE : INTERNAL_ERROR;
+            }
           }
+          outcome = outcomeOf(reply.status);
+          span.setAttribute('rpc.status', reply.status);
+          if (reply.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          respond(msg, reply, correlationId);
+          logger.debug({ subject: msg.subject, status: reply.status }, 'request handled');
+        } catch (err) {
+          logger.error({ err, subject: msg.subject }, 'request processing failed');
+          respond(msg, INTERNAL_ERROR, correlationId);
+        } finally {
+          rpcServerRequests.inc({ subject, outcome });
+          rpcServerDuration.observe({ subject }, (performance.now() - start) / 1000);
         }
-        outcome = outcomeOf(reply.status);
-        respond(msg, reply, correlationId);
-        logger.debug({ subject: msg.subject, status: reply.status }, 'request handled');
-      } catch (err) {
-        logger.error({ err, subject: msg.subject }, 'request processing failed');
-        respond(msg, INTERNAL_ERROR, correlationId);
-      } finally {
-        rpcServerRequests.inc({ subject, outcome });
-        rpcServerDuration.observe({ subject }, (performance.now() - start) / 1000);
-      }
-    });
+      }),
+    );
   };
 
   const sub = handle.nc.subscribe(subject, {

@@ -5,11 +5,12 @@ import type { NatsHandle } from './nats';
 import { startOpsServer, type OpsServer } from './ops';
 import type { Responder } from './responder';
 import { installShutdown, type ShutdownStep } from './shutdown';
+import { flushTracesStep } from './tracing';
 
 /**
  * The end of a service's main.ts once its work is running: the ops server (ready while NATS and,
  * if used, MongoDB are), the "ready" log line, and the SIGTERM sequence — not ready → `stop` (stop
- * taking work, finish the work in hand) → drain NATS → close MongoDB → close the ops server — so
+ * taking work, finish the work in hand) → drain NATS → close MongoDB → close the ops server → flush traces — so
  * no acknowledged work is lost.
  */
 export async function serveUntilShutdown(opts: {
@@ -40,6 +41,7 @@ export async function serveUntilShutdown(opts: {
       { name: 'drain NATS', run: () => nats.drain() },
       { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
       { name: 'close ops server', run: () => ops.close() },
+      flushTracesStep(),
     ],
   });
   return ops;

@@ -12,6 +12,7 @@ import { encodeJson } from './codec';
 import { streamReplicas } from './config';
 import { isMessagingUnavailable } from './unavailable';
 import { CORRELATION_HEADER, currentCorrelationId, type Logger } from './logging';
+import { inSpan, injectTraceContext, SpanKind } from './tracing';
 
 export type StreamSpec = Partial<StreamConfig> & { name: string; subjects: string[] };
 /** One durable consumer; NATS 2.9 allows a single `filter_subject` and no metadata. */
@@ -225,12 +226,29 @@ export async function publishEvent(
     currentCorrelationId() ?? (typeof event.correlationid === 'string' ? event.correlationid : undefined);
   if (cid) h.set(CORRELATION_HEADER, cid);
   for (const [k, v] of Object.entries(opts.headers ?? {})) h.set(k, v);
+  // A producer span per event: its consumers (job, lifecycle, relay) become its children.
+  const spanOpts = { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination.name': subject } };
+  return inSpan(`publish ${subject}`, spanOpts, async () => {
+    injectTraceContext(h);
+    return publishWithRetries(js, subject, data, h, event.id, retries, opts.timeoutMs);
+  });
+}
+
+async function publishWithRetries(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+  h: ReturnType<typeof natsHeaders>,
+  msgID: string,
+  retries: number,
+  timeoutMs: number | undefined,
+): Promise<PubAck> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await js.publish(subject, data, {
-        msgID: event.id,
+        msgID,
         headers: h,
-        ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
       });
     } catch (err) {
       if (attempt >= retries || !isTransient(err)) throw err;

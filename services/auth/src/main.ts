@@ -5,6 +5,7 @@ import {
   installProcessErrorHandlers,
   openStores,
   serveUntilShutdown,
+  startTracing,
 } from '@fillsched/service-kit';
 import { KvRevocationPublisher, openRevocationsBucket } from './adapters/kv';
 import {
@@ -23,6 +24,7 @@ const SERVICE = 'auth';
 async function main(): Promise<void> {
   const env = loadAuthConfig();
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
+  startTracing(SERVICE, { logger });
   installProcessErrorHandlers(logger);
 
   const { mongo, ids, stores } = await openStores<

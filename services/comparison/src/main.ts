@@ -7,6 +7,7 @@ import {
   loadConfig,
   openStores,
   serveUntilShutdown,
+  startTracing,
 } from '@fillsched/service-kit';
 import { z } from 'zod';
 import { MemoryComparisonRepository } from './adapters/memory';
@@ -23,6 +24,7 @@ const envSchema = baseEnvSchema.extend({
 async function main(): Promise<void> {
   const env = loadConfig(envSchema);
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
+  startTracing(SERVICE, { logger });
   installProcessErrorHandlers(logger);
 
   const {

@@ -9,6 +9,7 @@ import {
   serveUntilShutdown,
   serveRequests,
   type Responder,
+  startTracing,
 } from '@fillsched/service-kit';
 import { createConfigApp, type ConfigAppDeps } from './app';
 import { MemoryTemplateRepository, MemoryUserDefaultsRepository } from './adapters/memory';
@@ -20,6 +21,7 @@ const envSchema = baseEnvSchema;
 async function main(): Promise<void> {
   const env = loadConfig(envSchema);
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
+  startTracing(SERVICE, { logger });
   installProcessErrorHandlers(logger);
 
   const { mongo, ids, stores } = await openStores<Pick<ConfigAppDeps, 'templates' | 'defaults'>>({

@@ -10,6 +10,7 @@ import {
   isServiceError,
   metricsRegistry,
   withCorrelation,
+  httpServerSpanMiddleware,
   type RpcRequest,
 } from '@fillsched/service-kit';
 import {
@@ -141,6 +142,8 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   app.set('trust proxy', options.trustProxy);
   app.set('etag', false);
 
+  // A trace span per request; everything the request does below runs inside it.
+  app.use(httpServerSpanMiddleware());
   // Correlation id + one access log line per request.
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();

@@ -5,9 +5,11 @@ import {
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
+  flushTracesStep,
   installShutdown,
   loadConfig,
   startOpsServer,
+  startTracing,
 } from '@fillsched/service-kit';
 import { createGatewayApp } from './app';
 import { GatewayEnvSchema } from './config';
@@ -16,6 +18,7 @@ import { natsPorts } from './wiring';
 async function main(): Promise<void> {
   const env = loadConfig(GatewayEnvSchema);
   const logger = createLogger('gateway', env.LOG_LEVEL);
+  startTracing('gateway', { logger });
   installProcessErrorHandlers(logger);
 
   const handle = await connectNats({
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
       { name: 'background work', run: () => wired.stop() },
       { name: 'nats', run: () => handle.drain() },
       { name: 'ops server', run: () => ops.close() },
+      flushTracesStep(),
     ],
   });
 }

@@ -8,6 +8,7 @@ import {
   loadConfig,
   openStores,
   serveUntilShutdown,
+  startTracing,
 } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
 import { MongooseResultRepository, MongooseScheduleRepository } from './adapters/mongoose';
@@ -24,6 +25,7 @@ const envSchema = baseEnvSchema.extend({
 async function main(): Promise<void> {
   const env = loadConfig(envSchema);
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
+  startTracing(SERVICE, { logger });
   installProcessErrorHandlers(logger);
 
   const nats = await connectNats({

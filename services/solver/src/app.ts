@@ -27,6 +27,10 @@ import {
   type Logger,
   type RpcReply,
   type RpcRequest,
+  bindTraceContext,
+  inSpan,
+  SpanKind,
+  traceContextFrom,
 } from '@fillsched/service-kit';
 import type { z } from 'zod';
 import { systemClock } from './adapters/memory';
@@ -459,14 +463,17 @@ export function createSolverWorker(
         let output: SolveOutput | undefined;
         let engineError: unknown;
         try {
-          output = await engine.solve(instance, {
-            strategy: job.strategy,
-            seed,
-            timeLimitS,
-            signal: run.controller.signal,
-            // Engine messages arrive on the thread's listener: re-enter this job's log context.
-            onProgress: (p) => withCorrelation(correlationId, () => progress.push(p)),
-          });
+          const solveAttrs = { 'solver.strategy': id.strategy, 'solver.lots': instance.lots.length };
+          output = await inSpan('solve', { attributes: solveAttrs }, () =>
+            engine.solve(instance, {
+              strategy: job.strategy,
+              seed,
+              timeLimitS,
+              signal: run.controller.signal,
+              // Engine messages arrive on the thread's listener: re-enter this job's log and trace context.
+              onProgress: bindTraceContext((p) => withCorrelation(correlationId, () => progress.push(p))),
+            }),
+          );
         } catch (err) {
           engineError = err;
         } finally {
@@ -558,7 +565,22 @@ export function createSolverWorker(
         if (stopping) {
           msg.nak();
           outcome = 'released';
-        } else outcome = await processJob(msg, headerCid);
+        } else {
+          // One CONSUMER span per delivery, continuing the trace of the request that published the job.
+          const spanOpts = {
+            kind: SpanKind.CONSUMER,
+            parent: traceContextFrom(msg.headers),
+            attributes: {
+              'messaging.destination.name': msg.subject,
+              'messaging.delivery_count': msg.info.deliveryCount,
+            },
+          };
+          outcome = await inSpan(`process ${msg.subject}`, spanOpts, async (span) => {
+            const result = await processJob(msg, headerCid);
+            span.setAttribute('solver.outcome', result);
+            return result;
+          });
+        }
         jobsProcessed.inc({ outcome });
         return outcome;
       } catch (err) {

@@ -5,12 +5,14 @@ import {
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
+  flushTracesStep,
   installShutdown,
   loadConfig,
   mongoReady,
   serviceInstance,
   serveRequests,
   startOpsServer,
+  startTracing,
 } from '@fillsched/service-kit';
 import { jetstream } from '@nats-io/jetstream';
 import type { Connection } from 'mongoose';
@@ -30,6 +32,7 @@ const DB_NAME = 'fillsched_solver';
 async function main(): Promise<void> {
   const env = loadConfig(solverEnvSchema);
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
+  startTracing(SERVICE, { logger });
   installProcessErrorHandlers(logger);
   // The logger's base already carries `instance` (the same value): not repeated in log lines.
   const instance = serviceInstance();
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
       { name: 'stop engine threads', run: () => engine.close() },
       { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
       { name: 'close ops server', run: () => ops.close() },
+      flushTracesStep(),
     ],
   });
 

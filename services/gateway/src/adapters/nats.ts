@@ -3,7 +3,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { RPC, type ServiceName } from '@fillsched/contracts';
 import {
   createServiceClient,
+  traceContextFrom,
   tryDecodeJson,
+  withTraceContext,
   type Logger,
   type NatsHandle,
   type ServiceClient,
@@ -57,7 +59,8 @@ export class NatsEventSource implements EventSource {
         if (err) return this.logger.warn({ err: err.message, subject }, 'subscription error');
         const decoded = tryDecodeJson(msg.data);
         if (!decoded.ok) return this.logger.warn({ subject: msg.subject }, 'ignoring a non-JSON event');
-        onMessage(msg.subject, decoded.value);
+        // The relay continues the publisher's trace (see ChannelHub.dispatch).
+        withTraceContext(traceContextFrom(msg.headers), () => onMessage(msg.subject, decoded.value));
       },
     });
     return () => {

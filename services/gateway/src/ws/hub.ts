@@ -1,4 +1,4 @@
-import type { Logger } from '@fillsched/service-kit';
+import { bindTraceContext, inSpan, SpanKind, type Logger } from '@fillsched/service-kit';
 import { wsChannels } from '../metrics';
 import type { EventSource, Unsubscribe } from '../ports';
 import type { Outgoing } from './messages';
@@ -86,20 +86,26 @@ export class ChannelHub {
   }
 
   private dispatch(channel: Channel, subject: string, data: unknown): void {
+    // A span per relayed message, child of the event's own trace context (current at arrival).
+    const relay = bindTraceContext((fn: () => Promise<void>) =>
+      inSpan(`ws relay ${subject}`, { kind: SpanKind.CONSUMER, attributes: { channel: channel.key } }, fn),
+    );
     channel.queue = channel.queue
-      .then(async () => {
-        if (channel.final) return;
-        const out = await channel.spec.translate(subject, data);
-        if (!out) return;
-        if (out.final) channel.final = out;
-        for (const m of [...channel.members]) {
-          try {
-            m.deliver(out);
-          } catch (err) {
-            this.logger.warn({ err, channel: channel.key }, 'delivering to a channel member failed');
+      .then(() =>
+        relay(async () => {
+          if (channel.final) return;
+          const out = await channel.spec.translate(subject, data);
+          if (!out) return;
+          if (out.final) channel.final = out;
+          for (const m of [...channel.members]) {
+            try {
+              m.deliver(out);
+            } catch (err) {
+              this.logger.warn({ err, channel: channel.key }, 'delivering to a channel member failed');
+            }
           }
-        }
-      })
+        }),
+      )
       .catch((err: unknown) =>
         this.logger.error({ err, channel: channel.key, subject }, 'channel message failed'),
       );
