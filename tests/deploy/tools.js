@@ -5,22 +5,12 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { cacheDir, goInstall, which } = require('../peers/common');
+const { VERSIONS, cacheDir, goEnv, goInstall, which } = require('../peers/common');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const HELM = { module: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0' };
+const HELM = VERSIONS.helm; // pinned with the other tools in tests/peers/versions.json
 const KUBE_VERSION = '1.37.0'; // the Kubernetes API deploy/validate is built against (k8s.io/api v0.37.0)
 const VALIDATE_DIR = path.join(ROOT, 'deploy', 'validate');
-
-function goEnv() {
-  return {
-    ...process.env,
-    GOPATH: cacheDir('go'),
-    GOMODCACHE: cacheDir('go', 'pkg', 'mod'),
-    GOCACHE: cacheDir('go-build'),
-    CGO_ENABLED: process.env.CGO_ENABLED ?? '0',
-  };
-}
 
 function validatorSourcesHash() {
   const h = crypto.createHash('sha256');

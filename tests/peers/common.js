@@ -130,6 +130,21 @@ function stopChild(child, signal = 'SIGTERM', graceMs = 8000) {
 }
 
 /**
+ * The environment of every Go build of ours: module and build caches inside the peers cache (so a
+ * kept cache makes a rebuild take seconds), no C toolchain unless CGO_ENABLED says otherwise.
+ */
+function goEnv(extra = {}) {
+  return {
+    ...process.env,
+    GOPATH: cacheDir('go'),
+    GOMODCACHE: cacheDir('go', 'pkg', 'mod'),
+    GOCACHE: cacheDir('go-build'),
+    CGO_ENABLED: process.env.CGO_ENABLED ?? '0',
+    ...extra,
+  };
+}
+
+/**
  * Builds a Go main package at a pinned version into the peers cache (once; later calls return the
  * cached binary at once). The Go module and build caches live in the peers cache too, so a second
  * machine run that kept the cache starts in seconds. Returns the binary path, or throws with why.
@@ -142,15 +157,7 @@ function goInstall(modulePath, version, binName, { log = () => {} } = {}) {
   if (!go) throw new Error(`${binName} ${version} needs Go to build it (not found on PATH)`);
   log(`building ${binName} ${version} with Go into ${binDir} (once; cached after)`);
   const res = spawnSync(go, ['install', `${modulePath}@${version}`], {
-    env: {
-      ...process.env,
-      GOBIN: binDir,
-      GOPATH: cacheDir('go'),
-      GOMODCACHE: cacheDir('go', 'pkg', 'mod'),
-      GOCACHE: cacheDir('go-build'),
-      GOFLAGS: '-mod=mod',
-      CGO_ENABLED: process.env.CGO_ENABLED ?? '0',
-    },
+    env: goEnv({ GOBIN: binDir, GOFLAGS: '-mod=mod' }),
     encoding: 'utf8',
     timeout: 15 * 60 * 1000,
   });
@@ -185,6 +192,7 @@ module.exports = {
   tempDir,
   spawnTracked,
   stopChild,
+  goEnv,
   goInstall,
   peerUnavailable,
 };

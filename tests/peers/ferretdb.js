@@ -7,6 +7,7 @@ const path = require('node:path');
 const {
   VERSIONS,
   cacheDir,
+  goEnv,
   freePort,
   canConnect,
   waitFor,
@@ -32,18 +33,6 @@ function okMarker() {
   return path.join(binDir(), '.verified');
 }
 
-function goEnv() {
-  return {
-    ...process.env,
-    GOPATH: cacheDir('go'),
-    GOMODCACHE: cacheDir('go', 'pkg', 'mod'),
-    GOCACHE: cacheDir('go-build'),
-    GOFLAGS: '-mod=mod',
-    // SQLite is modernc.org/sqlite (pure Go): no C toolchain needed.
-    CGO_ENABLED: '0',
-  };
-}
-
 // A cold build compiles modernc.org/sqlite (a C-to-Go translation, the bulk of the time): about
 // 3 minutes on an idle 2-core machine, more than 15 on one shared with several builds.
 const BUILD_TIMEOUT_MS = 30 * 60 * 1000;
@@ -67,7 +56,8 @@ function run(cmd, args, opts) {
 function build(log) {
   const go = which('go');
   if (!go) throw new Error(`${NAME} ${VERSION} needs Go to build it (not found on PATH)`);
-  const env = goEnv();
+  // SQLite is modernc.org/sqlite (pure Go): no C toolchain needed.
+  const env = goEnv({ GOFLAGS: '-mod=mod', CGO_ENABLED: '0' });
   log(`building ${NAME} ${VERSION} from the Go module proxy into ${binDir()} (once; cached after)`);
   const info = JSON.parse(
     run(go, ['mod', 'download', '-json', `${REPO_MODULE}@${VERSION}`], { env, cwd: binDir() }),
