@@ -34,7 +34,7 @@ import {
 import { rateLimited } from './metrics';
 import { buildOpenApi } from './openapi';
 import { systemClock, type GatewayOptions, type GatewayPorts, type ReadinessCheck } from './ports';
-import { ACCEPTED_MEDIA_TYPES, API_PREFIX, ROUTES, type BodyKind, type RouteDef } from './routes';
+import { ACCEPTED_MEDIA_TYPES, API_PREFIX, API_ROOT, ROUTES, type BodyKind, type RouteDef } from './routes';
 import { ChannelHub } from './ws/hub';
 import { attachWebSockets, type WsHandle } from './ws/server';
 
@@ -195,15 +195,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   };
 
   app.get('/', (_req, res) => {
-    res.json({
-      name: 'Filling Scheduler API',
-      version: '0.1.0',
-      docs: '/docs',
-      redoc: '/redoc',
-      openapi: '/openapi.json',
-      health: '/health',
-      api: API_PREFIX,
-    });
+    res.json(API_ROOT);
   });
   app.get('/health', async (_req, res) => {
     const checks = await runChecks();

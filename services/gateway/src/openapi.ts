@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { apiSchemas, ErrorSchema, MESSAGES, type ServiceName } from '@fillsched/contracts';
 import { CONFIG_KEYS } from '@fillsched/engine';
 import { scheduleUploadExample, scheduleUploadJsonSchema } from './forms';
-import { ACCEPTED_MEDIA_TYPES, API_PREFIX, ROUTES, toOpenApiPath, type RouteDef } from './routes';
+import { ACCEPTED_MEDIA_TYPES, API_PREFIX, API_ROOT, ROUTES, toOpenApiPath, type RouteDef } from './routes';
 
 type Json = Record<string, unknown>;
 
@@ -261,15 +261,6 @@ const HEALTH_EXAMPLE = {
   timestamp: '2024-10-13T10:00:00.000Z',
 };
 const ROOT_SCHEMA: Json = { type: 'object', additionalProperties: { type: 'string' } };
-const ROOT_EXAMPLE = {
-  name: 'Filling Scheduler API',
-  version: '0.1.0',
-  docs: '/docs',
-  redoc: '/redoc',
-  openapi: '/openapi.json',
-  health: '/health',
-  api: API_PREFIX,
-};
 
 const SECURITY = [{ OAuth2PasswordBearer: [] }, { HTTPBearer: [] }];
 
@@ -340,7 +331,7 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
       responses: {
         '200': {
           description: 'Links',
-          content: { 'application/json': mediaType(ROOT_SCHEMA, ROOT_EXAMPLE) },
+          content: { 'application/json': mediaType(ROOT_SCHEMA, API_ROOT) },
         },
       },
     },

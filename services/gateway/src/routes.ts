@@ -536,5 +536,16 @@ export const ROUTES: RouteDef[] = [
 
 export const API_PREFIX = '/api/v1';
 
+/** The guide's JSON root (`GET /`): where an API client finds everything else. */
+export const API_ROOT = {
+  name: 'Filling Scheduler API',
+  version: '0.1.0',
+  docs: '/docs',
+  redoc: '/redoc',
+  openapi: '/openapi.json',
+  health: '/health',
+  api: API_PREFIX,
+} as const;
+
 /** `/schedule/:id/export` → `/schedule/{id}/export` */
 export const toOpenApiPath = (path: string): string => path.replace(/:(\w+)/g, '{$1}');

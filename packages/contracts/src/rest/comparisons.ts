@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiSchemas, NullableTimestamp, Timestamp } from './common';
-import { LotInputSchema, ScheduleConfigSchema, StrategySchema } from './schedules';
+import { LotInputSchema, SOLVE_OPTIONS_SHAPE, StrategySchema } from './schedules';
 import { WarningsSchema } from './warnings';
 
 // The API guide's own bodies, shown as OpenAPI examples.
@@ -46,11 +46,7 @@ export const CreateComparisonBodySchema = z
       .min(2, 'compare at least 2 strategies')
       .max(6, 'compare at most 6 strategies')
       .refine((s) => new Set(s).size === s.length, 'strategies must be unique'),
-    config: ScheduleConfigSchema.nullish(),
-    config_id: z.number().int().positive().nullish(),
-    start_time: z.string().nullish(),
-    seed: z.number().int().nullish(),
-    time_limit_s: z.number().positive().max(3600).nullish(),
+    ...SOLVE_OPTIONS_SHAPE,
   })
   .register(apiSchemas, {
     id: 'ComparisonCreate',

@@ -79,16 +79,21 @@ export const ScheduleConfigSchema = z
   .superRefine(refuseNulKeys)
   .register(apiSchemas, { id: 'ScheduleConfig', examples: [{ line_count: 3, changeover_time: 30 }] });
 
+/** What a solve request takes beside its lots and strategies: schedules and comparisons alike. */
+export const SOLVE_OPTIONS_SHAPE = {
+  config: ScheduleConfigSchema.nullish(),
+  config_id: z.number().int().positive().nullish(),
+  start_time: z.string().nullish(),
+  seed: z.number().int().nullish(),
+  time_limit_s: z.number().positive().max(3600).nullish(),
+};
+
 export const CreateScheduleBodySchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     lots_data: z.array(LotInputSchema).min(1, 'at least one lot is required'),
     strategy: StrategySchema.default('smart-pack'),
-    config: ScheduleConfigSchema.nullish(),
-    config_id: z.number().int().positive().nullish(),
-    start_time: z.string().nullish(),
-    seed: z.number().int().nullish(),
-    time_limit_s: z.number().positive().max(3600).nullish(),
+    ...SOLVE_OPTIONS_SHAPE,
   })
   .register(apiSchemas, {
     id: 'ScheduleCreate',
