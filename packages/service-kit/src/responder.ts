@@ -5,7 +5,7 @@ import { rpcServerDuration, rpcServerRequests } from './metrics';
 import type { NatsHandle } from './nats';
 import type { RpcReply, RpcRequest } from './rpc';
 import { inSpan, SpanKind, SpanStatusCode, traceContextFrom } from './tracing';
-import { isMessagingUnavailable, MESSAGING_UNAVAILABLE_DETAIL } from './unavailable';
+import { failureReply, INTERNAL_ERROR_REPLY } from './unavailable';
 
 export interface RpcContext {
   correlationId: string;
@@ -29,14 +29,6 @@ export interface Responder {
   /** Stops taking new requests and waits for the running handlers to reply. */
   stop(): Promise<void>;
 }
-
-const INTERNAL_ERROR: RpcReply = { status: 500, body: { detail: 'Internal server error' } };
-// NATS/JetStream not answering (e.g. a cluster electing a leader) is not a bug of ours: callers
-// get a fast 503 they may retry, not a 500.
-const MESSAGING_UNAVAILABLE: RpcReply = {
-  status: 503,
-  body: { detail: MESSAGING_UNAVAILABLE_DETAIL },
-};
 
 function outcomeOf(status: number): string {
   if (status >= 500) return '5xx';
@@ -93,7 +85,7 @@ export function serveRequests(handle: NatsHandle, logger: Logger, opts: ServeReq
               if (!reply || typeof reply.status !== 'number') throw new Error('handler returned no reply');
             } catch (err) {
               logger.error({ err, subject: msg.subject }, 'request handler failed');
-              reply = isMessagingUnavailable(err) ? MESSAGING_UNAVAILABLE : INTERNAL_ERROR;
+              reply = failureReply(err);
             }
           }
           outcome = outcomeOf(reply.status);
@@ -103,7 +95,8 @@ export function serveRequests(handle: NatsHandle, logger: Logger, opts: ServeReq
           logger.debug({ subject: msg.subject, status: reply.status }, 'request handled');
         } catch (err) {
           logger.error({ err, subject: msg.subject }, 'request processing failed');
-          respond(msg, INTERNAL_ERROR, correlationId);
+          // past the handler (decoding, replying): ours, whatever NATS said
+          respond(msg, INTERNAL_ERROR_REPLY, correlationId);
         } finally {
           rpcServerRequests.inc({ subject, outcome });
           rpcServerDuration.observe({ subject }, (performance.now() - start) / 1000);

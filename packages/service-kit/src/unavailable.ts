@@ -1,5 +1,6 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
+import type { RpcReply } from './rpc';
 
 /** The 503 detail of a request that failed because NATS/JetStream did not answer. */
 export const MESSAGING_UNAVAILABLE_DETAIL =
@@ -27,3 +28,16 @@ export function isMessagingUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The reply to a request whose handler threw: NATS/JetStream not answering (e.g. a cluster electing
+ * a leader) is not a bug of ours, so callers get a fast 503 they may retry; anything else is a 500.
+ * Every responder, and every service that catches its own handlers' errors, answers through this.
+ */
+export function failureReply(err: unknown): RpcReply {
+  return isMessagingUnavailable(err)
+    ? { status: 503, body: { detail: MESSAGING_UNAVAILABLE_DETAIL } }
+    : INTERNAL_ERROR_REPLY;
+}
+
+export const INTERNAL_ERROR_REPLY: RpcReply = { status: 500, body: { detail: 'Internal server error' } };

@@ -29,8 +29,7 @@ import {
 } from '@fillsched/contracts';
 import { parseLotsCsv, validateInput } from '@fillsched/engine';
 import {
-  isMessagingUnavailable,
-  MESSAGING_UNAVAILABLE_DETAIL,
+  failureReply,
   serviceInstance,
   type Logger,
   type RpcReply,
@@ -580,9 +579,8 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
         return await fn(req ?? {});
       } catch (err) {
         logger.error({ err, op: name }, 'schedule request failed');
-        // e.g. the id counter's KV bucket while a cluster elects its leader: retryable, not a bug
-        if (isMessagingUnavailable(err)) return detail(503, MESSAGING_UNAVAILABLE_DETAIL);
-        return detail(500, 'Internal server error');
+        // 503 e.g. for the id counter's KV bucket while a cluster elects its leader, else 500
+        return failureReply(err);
       }
     };
 
