@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test` after the build: prepares the peers (real servers), runs every jest suite against the
 // NATS floor (Debian's 2.9), then the NATS suites again against the current release, and ends with
-// ONE plain summary line over both passes, "tests: N passed, N failed, N skipped", that CI reads.
+// ONE summary over both passes on stdout: a plain line "tests: N passed, N failed, N skipped", then
+// the same counts in jest's own summary format (Test Suites/Tests/Time), which CI's reader knows.
 // Exits non-zero on any failure. Extra arguments go to jest (and narrow both passes).
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -65,7 +66,26 @@ function describeBinary(flavor) {
   return { bin, label: `nats-server ${natsPeer.natsServerVersion(bin) ?? '(unknown version)'} (${flavor})` };
 }
 
+/** The combined counts in the layout of jest's closing summary. */
+function jestStyleSummary(sum, seconds) {
+  const part = (n, word) => (n ? [`${n} ${word}`] : []);
+  const suites = [...part(sum.failedSuites, 'failed'), ...part(sum.passedSuites, 'passed')];
+  const tests = [
+    ...part(sum.failed, 'failed'),
+    ...part(sum.skipped, 'skipped'),
+    ...part(sum.passed, 'passed'),
+  ];
+  return [
+    `Test Suites: ${[...suites, `${sum.suites} total`].join(', ')}`,
+    `Tests:       ${[...tests, `${sum.failed + sum.skipped + sum.passed} total`].join(', ')}`,
+    'Snapshots:   0 total',
+    `Time:        ${seconds.toFixed(3)} s`,
+    'Ran all test suites.',
+  ].join('\n');
+}
+
 function main() {
+  const t0 = Date.now();
   const jestArgs = process.argv.slice(2);
 
   const prep = spawnSync(process.execPath, [path.join(ROOT, 'tests', 'peers', 'prepare.js')], {
@@ -97,7 +117,7 @@ function main() {
     say(`pass 2 skipped: ${natsPeer.availability('current').reason}`);
   }
 
-  const sum = { passed: 0, failed: 0, skipped: 0, failedSuites: 0 };
+  const sum = { passed: 0, failed: 0, skipped: 0, failedSuites: 0, suites: 0, passedSuites: 0 };
   let crashed = false;
   for (const { results } of passes) {
     if (!results) {
@@ -108,6 +128,8 @@ function main() {
     sum.failed += results.numFailedTests;
     sum.skipped += results.numPendingTests + results.numTodoTests;
     sum.failedSuites += results.numFailedTestSuites + (results.numRuntimeErrorTestSuites || 0);
+    sum.suites += results.numTotalTestSuites;
+    sum.passedSuites += results.numPassedTestSuites;
   }
   const notes = [];
   if (sum.failedSuites) notes.push(`${sum.failedSuites} suites failed`);
@@ -116,6 +138,7 @@ function main() {
     `\ntests: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped` +
       (notes.length ? ` (${notes.join('; ')})` : ''),
   );
+  console.log(jestStyleSummary(sum, (Date.now() - t0) / 1000));
   const failed = crashed || passes.some((p) => p.status !== 0);
   return failed ? 1 : 0;
 }
