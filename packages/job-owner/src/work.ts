@@ -1,15 +1,14 @@
 import {
-  serveRequests,
+  serveHandlers,
   type IdAllocator,
   type Logger,
   type NatsHandle,
   type Responder,
+  type RpcHandlers,
   type ServiceClient,
 } from '@fillsched/service-kit';
 import type { LifecycleConsumer } from './consumer';
 import type { Clock } from './ports';
-
-type Handler = Parameters<typeof serveRequests>[2]['handler'];
 
 /** What every job-owning service is started with, besides its repositories and its own knobs. */
 export interface OwnerServiceOptions {
@@ -43,21 +42,18 @@ export async function startOwnerWork<Op extends string>(opts: {
   logger: Logger;
   subjects: Record<Op, string>;
   queue: string;
-  handlers: Record<Op, Handler>;
+  handlers: RpcHandlers<Op>;
   startConsumer: () => Promise<LifecycleConsumer>;
   /** Closed on stop, after the consumer. */
   clients: ServiceClient[];
 }): Promise<OwnerWork> {
   const { handle, logger } = opts;
   const consumer = await opts.startConsumer();
-  const responders = (Object.keys(opts.subjects) as Op[]).map((op) =>
-    serveRequests(handle, logger, {
-      subject: opts.subjects[op],
-      queue: opts.queue,
-      handler: opts.handlers[op],
-    }),
-  );
-  await handle.nc.flush();
+  const responders = await serveHandlers(handle, logger, {
+    subjects: opts.subjects,
+    queue: opts.queue,
+    handlers: opts.handlers,
+  });
 
   let stopped: Promise<void> | undefined;
   return {

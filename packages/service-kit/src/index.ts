@@ -14,6 +14,8 @@ export * from './ops';
 export * from './shutdown';
 export * from './tracing';
 export * from './serve';
+export * from './handlers';
+export * from './reply';
 export * from './mongo';
 // Test helpers only spawn processes when called, so exporting them here costs nothing.
 export * from './testing';

@@ -2,49 +2,69 @@ import type { Connection } from 'mongoose';
 import type { Logger } from './logging';
 import { MemoryIdAllocator, MongoIdAllocator, connectMongo, mongoReady, type IdAllocator } from './mongo';
 import type { NatsHandle } from './nats';
-import { startOpsServer, type OpsServer } from './ops';
+import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops';
 import type { Responder } from './responder';
 import { installShutdown, type ShutdownStep } from './shutdown';
 import { flushTracesStep } from './tracing';
 
 /**
- * The end of a service's main.ts once its work is running: the ops server (ready while NATS and,
- * if used, MongoDB are), the "ready" log line, and the SIGTERM sequence — not ready → `stop` (stop
- * taking work, finish the work in hand) → drain NATS → close MongoDB → close the ops server → flush traces — so
- * no acknowledged work is lost.
+ * The end of a service's main.ts once its responders are up: the ops server (ready while NATS and,
+ * if used, MongoDB are, plus the service's own checks), the SIGTERM sequence, `begin` (work that
+ * starts only once it can be stopped cleanly), then the "ready" log line. The sequence — not ready → `stop` (stop taking work, finish the work in hand) → drain NATS →
+ * `release` → close MongoDB → close the ops server → flush traces — so no acknowledged work is lost.
  */
 export async function serveUntilShutdown(opts: {
   logger: Logger;
   env: { OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number };
   nats: NatsHandle;
   mongo?: Connection;
-  /** Stops taking work and lets the work in hand finish: a step, or just the responders to stop. */
-  stop: ShutdownStep | Responder[];
+  /** Stops taking work and lets the work in hand finish: steps in order, or just the responders to stop. */
+  stop: ShutdownStep | ShutdownStep[] | Responder[];
+  /** Resources freed once NATS is drained and before MongoDB closes (e.g. worker threads). */
+  release?: ShutdownStep[];
+  /** The service's own readiness checks; one named like a built-in (nats, mongo) is not added twice. */
+  readiness?: ReadinessCheck[];
+  /** Called first when shutdown begins, after /readyz turned 503. */
+  onBegin?: () => void;
+  /** Extra time for the sequence beyond SHUTDOWN_TIMEOUT_MS (e.g. when `stop` itself waits that long). */
+  extraTimeoutMs?: number;
+  /** Starts taking work (e.g. pulling jobs) once a SIGTERM can stop it cleanly; the ready line follows. */
+  begin?: () => Promise<void>;
   ready: { msg: string; fields?: Record<string, unknown> };
 }): Promise<OpsServer> {
   const { logger, nats, mongo } = opts;
-  const ops = await startOpsServer({
-    port: opts.env.OPS_PORT,
-    logger,
-    readiness: [
-      { name: 'nats', check: () => nats.isConnected() },
-      ...(mongo ? [{ name: 'mongo', check: () => mongoReady(mongo) }] : []),
-    ],
-  });
-  logger.info({ ops_port: ops.port, ...opts.ready.fields }, opts.ready.msg);
+  const builtIn: ReadinessCheck[] = [
+    { name: 'nats', check: () => nats.isConnected() },
+    ...(mongo ? [{ name: 'mongo', check: () => mongoReady(mongo) }] : []),
+  ];
+  const own = (opts.readiness ?? []).filter((c) => !builtIn.some((b) => b.name === c.name));
+  const ops = await startOpsServer({ port: opts.env.OPS_PORT, logger, readiness: [...builtIn, ...own] });
   installShutdown({
     logger,
-    timeoutMs: opts.env.SHUTDOWN_TIMEOUT_MS,
-    onBegin: () => ops.setDraining(),
+    timeoutMs: opts.env.SHUTDOWN_TIMEOUT_MS + (opts.extraTimeoutMs ?? 0),
+    onBegin: () => {
+      ops.setDraining();
+      opts.onBegin?.();
+    },
     steps: [
-      Array.isArray(opts.stop) ? stopResponders(opts.stop) : opts.stop,
+      ...stopSteps(opts.stop),
       { name: 'drain NATS', run: () => nats.drain() },
+      ...(opts.release ?? []),
       { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
       { name: 'close ops server', run: () => ops.close() },
       flushTracesStep(),
     ],
   });
+  await opts.begin?.();
+  logger.info({ ops_port: ops.port, ...opts.ready.fields }, opts.ready.msg);
   return ops;
+}
+
+function stopSteps(stop: ShutdownStep | ShutdownStep[] | Responder[]): ShutdownStep[] {
+  if (!Array.isArray(stop)) return [stop];
+  const items: Array<ShutdownStep | Responder> = stop;
+  const steps = items.filter((s): s is ShutdownStep => 'run' in s);
+  return steps.length === items.length ? steps : [stopResponders(stop as Responder[])];
 }
 
 function stopResponders(responders: Responder[]): ShutdownStep {

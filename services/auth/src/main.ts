@@ -64,7 +64,7 @@ async function main(): Promise<void> {
           : undefined,
     },
   );
-  const responders = startAuthResponders(nats, logger, app);
+  const responders = await startAuthResponders(nats, logger, app);
 
   await serveUntilShutdown({
     logger,

@@ -60,7 +60,7 @@ beforeAll(async () => {
     },
     { accessTokenMinutes: 30, refreshTokenDays: 7 },
   );
-  responders = startAuthResponders(service, logger, app);
+  responders = await startAuthResponders(service, logger, app);
   await service.nc.flush();
   client = createServiceClient(gateway, 'auth', { timeoutMs: 3000 });
 }, 30_000);

@@ -23,12 +23,15 @@ import {
   requestWarnings,
   zodToDetail,
   type ComparisonFinished,
-  type ErrorDetailItem,
 } from '@fillsched/contracts';
 import { STRATEGY_IDS, validateInput, type StrategyId } from '@fillsched/engine';
 import {
   currentCorrelationId,
+  detail,
+  reply,
   serviceInstance,
+  unauthorized,
+  unprocessable as invalid,
   type Logger,
   type RpcReply,
   type RpcRequest,
@@ -75,10 +78,6 @@ export interface ComparisonApp {
 
 // ---------------------------------------------------------------- helpers
 
-const reply = (status: number, body: unknown): RpcReply => ({ status, body });
-const detail = (status: number, message: string): RpcReply => reply(status, { detail: message });
-const invalid = (items: ErrorDetailItem[]): RpcReply => reply(422, { detail: items });
-const unauthorized = (): RpcReply => detail(401, MESSAGES.credentials);
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function toSummary(c: Comparison) {

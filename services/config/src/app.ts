@@ -12,7 +12,17 @@ import {
   type ErrorDetailItem,
 } from '@fillsched/contracts';
 import { CONFIG_KEYS, validateConfig } from '@fillsched/engine';
-import type { IdAllocator, Logger, RpcReply, RpcRequest, RpcUser } from '@fillsched/service-kit';
+import {
+  detail,
+  reply,
+  unprocessable,
+  type IdAllocator,
+  type Logger,
+  type RpcHandlers,
+  type RpcReply,
+  type RpcRequest,
+  type RpcUser,
+} from '@fillsched/service-kit';
 import type { z } from 'zod';
 import type { Clock, ConfigTemplate, TemplateRepository, UserDefaultsRepository } from './ports';
 
@@ -29,10 +39,8 @@ export interface ConfigAppDeps {
 }
 
 export type Handler = (req: RpcRequest) => Promise<RpcReply>;
+export type ConfigOp = keyof typeof RPC.config;
 
-const reply = (status: number, body: unknown): RpcReply => ({ status, body });
-const detail = (status: number, message: string): RpcReply => reply(status, { detail: message });
-const unprocessable = (items: ErrorDetailItem[]): RpcReply => reply(422, { detail: items });
 const NOT_FOUND = () => detail(404, MESSAGES.configNotFound);
 const FORBIDDEN = () => detail(403, MESSAGES.forbidden);
 
@@ -258,17 +266,18 @@ export function createConfigApp(deps: ConfigAppDeps) {
     return reply(200, { config, template_id: template?.id ?? null });
   });
 
-  const handlers: Record<string, Handler> = {
-    [RPC.config.create]: create,
-    [RPC.config.list]: list,
-    [RPC.config.get]: get,
-    [RPC.config.update]: update,
-    [RPC.config.delete]: remove,
-    [RPC.config.setDefault]: setDefault,
-    [RPC.config.getDefault]: getDefault,
-    [RPC.config.validate]: validate,
-    [RPC.config.systemDefault]: systemDefault,
-    [RPC.config.resolve]: resolve,
+  // Keyed by operation: an operation of RPC.config without a handler does not compile.
+  const handlers: RpcHandlers<ConfigOp> = {
+    create,
+    list,
+    get,
+    update,
+    delete: remove,
+    setDefault,
+    getDefault,
+    validate,
+    systemDefault,
+    resolve,
   };
 
   return {

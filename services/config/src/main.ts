@@ -6,11 +6,11 @@ import {
   installProcessErrorHandlers,
   loadConfig,
   openStores,
+  serveHandlers,
   serveUntilShutdown,
-  serveRequests,
-  type Responder,
   startTracing,
 } from '@fillsched/service-kit';
+import { RPC } from '@fillsched/contracts';
 import { createConfigApp, type ConfigAppDeps } from './app';
 import { MemoryTemplateRepository, MemoryUserDefaultsRepository } from './adapters/memory';
 import { MongooseTemplateRepository, MongooseUserDefaultsRepository } from './adapters/mongoose';
@@ -47,9 +47,11 @@ async function main(): Promise<void> {
   });
 
   const app = createConfigApp({ ...stores, ids, logger });
-  const responders: Responder[] = Object.entries(app.handlers).map(([subject, handler]) =>
-    serveRequests(nats, logger, { subject, queue: SERVICE, handler }),
-  );
+  const responders = await serveHandlers(nats, logger, {
+    subjects: RPC.config,
+    queue: SERVICE,
+    handlers: app.handlers,
+  });
 
   await serveUntilShutdown({
     logger,

@@ -4,7 +4,7 @@ import {
   createLogger,
   createServiceClient,
   MemoryIdAllocator,
-  serveRequests,
+  serveHandlers,
   startNatsForTests,
   type NatsHandle,
   type Responder,
@@ -37,11 +37,13 @@ beforeAll(async () => {
     ids: new MemoryIdAllocator(),
   });
   // Two replicas in the queue group 'config', as in production: each request is answered once.
-  responders = [0, 1].flatMap(() =>
-    Object.entries(app.handlers).map(([subject, handler]) =>
-      serveRequests(serviceConn, logger, { subject, queue: 'config', handler }),
-    ),
-  );
+  responders = (
+    await Promise.all(
+      [0, 1].map(() =>
+        serveHandlers(serviceConn, logger, { subjects: RPC.config, queue: 'config', handlers: app.handlers }),
+      ),
+    )
+  ).flat();
   client = createServiceClient(clientConn, 'config', { timeoutMs: 2000 });
 });
 

@@ -20,6 +20,7 @@ import {
   ValidateLotsBodySchema,
   jobId as makeJobId,
   prefixDetail,
+  RPC,
   requestWarnings,
   strategiesResponse,
   zodToDetail,
@@ -29,8 +30,12 @@ import {
 } from '@fillsched/contracts';
 import { parseLotsCsv, validateInput } from '@fillsched/engine';
 import {
+  detail,
   failureReply,
+  reply,
   serviceInstance,
+  unauthorized,
+  unprocessable as invalid,
   type Logger,
   type RpcReply,
   type RpcRequest,
@@ -73,8 +78,7 @@ export interface ScheduleAppDeps {
   logger: Logger;
 }
 
-export type ScheduleOp =
-  'create' | 'get' | 'list' | 'delete' | 'export' | 'activities' | 'validate' | 'strategies';
+export type ScheduleOp = keyof typeof RPC.schedule;
 export type Handler = (req: RpcRequest) => Promise<RpcReply>;
 
 /** What the lifecycle consumer does with a message once the handler is done. */
@@ -86,12 +90,6 @@ export interface ScheduleApp {
 }
 
 // ---------------------------------------------------------------- reply helpers
-
-const reply = (status: number, body: unknown, headers?: Record<string, string>): RpcReply =>
-  headers ? { status, body, headers } : { status, body };
-const detail = (status: number, message: string): RpcReply => reply(status, { detail: message });
-const invalid = (items: ErrorDetailItem[]): RpcReply => reply(422, { detail: items });
-const unauthorized = (): RpcReply => detail(401, MESSAGES.credentials);
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 

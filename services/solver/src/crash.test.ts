@@ -214,7 +214,7 @@ test('SIGTERM while holding a job: the job is released at once, the worker exits
   const ops = `http://127.0.0.1:${opsPorts.get(next)}`;
   const ready = await fetch(`${ops}/readyz`);
   expect(ready.status).toBe(200);
-  expect(await ready.json()).toMatchObject({ checks: { nats: true, store: true, consuming: true } });
+  expect(await ready.json()).toMatchObject({ checks: { nats: true, mongo: true, consuming: true } });
   const metrics = await (await fetch(`${ops}/metrics`)).text();
   expect(metrics).toMatch(/^jobs_in_flight 0$/m);
   expect(metrics).toMatch(/^solver_jobs_processed_total\{outcome="completed"\} 1$/m);

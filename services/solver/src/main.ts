@@ -1,21 +1,17 @@
 import { CANCEL_SUBJECT, RPC } from '@fillsched/contracts';
 import {
-  connectMongo,
   connectNats,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
-  flushTracesStep,
-  installShutdown,
   loadConfig,
-  mongoReady,
+  openStores,
   serviceInstance,
-  serveRequests,
-  startOpsServer,
+  serveHandlers,
+  serveUntilShutdown,
   startTracing,
 } from '@fillsched/service-kit';
 import { jetstream } from '@nats-io/jetstream';
-import type { Connection } from 'mongoose';
 import { createSolverWorker } from './app';
 import { MemoryResultStore } from './adapters/memory';
 import { MongooseResultStore } from './adapters/mongoose';
@@ -27,7 +23,6 @@ import { provisionSolver } from './provision';
 import type { ResultStore } from './ports';
 
 const SERVICE = 'solver';
-const DB_NAME = 'fillsched_solver';
 
 async function main(): Promise<void> {
   const env = loadConfig(solverEnvSchema);
@@ -37,17 +32,18 @@ async function main(): Promise<void> {
   // The logger's base already carries `instance` (the same value): not repeated in log lines.
   const instance = serviceInstance();
 
-  let mongo: Connection | undefined;
-  let store: ResultStore;
-  if (env.MONGO_URL) {
-    mongo = await connectMongo({ url: env.MONGO_URL, logger, dbName: DB_NAME });
-    const mongooseStore = new MongooseResultStore(mongo);
-    await mongooseStore.init();
-    store = mongooseStore;
-  } else {
-    logger.warn('MONGO_URL not set: results are kept in memory and are NOT durable');
-    store = new MemoryResultStore();
-  }
+  const { mongo, stores: store } = await openStores<ResultStore>({
+    service: SERVICE,
+    env,
+    logger,
+    mongo: async (conn) => {
+      const mongooseStore = new MongooseResultStore(conn);
+      await mongooseStore.init();
+      return mongooseStore;
+    },
+    memory: () => new MemoryResultStore(),
+    memoryWarning: 'MONGO_URL not set: results are kept in memory and are NOT durable',
+  });
 
   const nats = await connectNats({
     servers: env.NATS_URL,
@@ -88,50 +84,43 @@ async function main(): Promise<void> {
       else worker.handleCancelMessage(msg.data);
     },
   });
-  const responder = serveRequests(nats, logger, {
-    subject: RPC.solver.result,
+  const responders = await serveHandlers(nats, logger, {
+    subjects: RPC.solver,
     queue: SERVICE,
-    handler: (req) => worker.resultPage(req),
+    handlers: { result: (req) => worker.resultPage(req) },
   });
 
   // Set once pulling starts (after every responder is up); read by readiness and shutdown.
   const jobs: { consumer?: JobConsumer } = {};
-  const ops = await startOpsServer({
-    port: env.OPS_PORT,
+  await serveUntilShutdown({
     logger,
-    readiness: [
-      { name: 'nats', check: () => nats.isConnected() },
-      { name: 'store', check: () => (mongo ? mongoReady(mongo) : true) },
-      { name: 'consuming', check: () => jobs.consumer?.isPulling() ?? false },
-    ],
-  });
-
-  installShutdown({
-    logger,
+    env,
+    nats,
+    mongo,
+    readiness: [{ name: 'consuming', check: () => jobs.consumer?.isPulling() ?? false }],
     // The running job gets SHUTDOWN_TIMEOUT_MS; the rest of the sequence a few seconds more.
-    timeoutMs: env.SHUTDOWN_TIMEOUT_MS + 5000,
-    onBegin: () => ops.setDraining(),
-    steps: [
+    extraTimeoutMs: 5000,
+    stop: [
       {
         name: 'stop consuming and finish or release running jobs',
         run: async () => {
           await Promise.all([jobs.consumer?.stop(), worker.stop(env.SHUTDOWN_TIMEOUT_MS)]);
         },
       },
-      { name: 'stop serving results', run: () => responder.stop() },
-      { name: 'drain NATS', run: () => nats.drain() },
-      { name: 'stop engine threads', run: () => engine.close() },
-      { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
-      { name: 'close ops server', run: () => ops.close() },
-      flushTracesStep(),
+      {
+        name: 'stop serving results',
+        run: async () => void (await Promise.all(responders.map((r) => r.stop()))),
+      },
     ],
+    release: [{ name: 'stop engine threads', run: () => engine.close() }],
+    begin: async () => {
+      jobs.consumer = await startJobConsumer({ js, worker, concurrency: env.SOLVER_CONCURRENCY, logger });
+    },
+    ready: {
+      msg: 'solver worker ready',
+      fields: { concurrency: env.SOLVER_CONCURRENCY, durable: Boolean(mongo) },
+    },
   });
-
-  jobs.consumer = await startJobConsumer({ js, worker, concurrency: env.SOLVER_CONCURRENCY, logger });
-  logger.info(
-    { concurrency: env.SOLVER_CONCURRENCY, ops_port: ops.port, durable: Boolean(mongo) },
-    'solver worker ready',
-  );
 }
 
 exitOnConfigError(main, SERVICE);

@@ -71,7 +71,7 @@ async function main() {
       },
       { accessTokenMinutes: 30, refreshTokenDays: 7 },
     );
-    const responders = startAuthResponders(service, logger, app);
+    const responders = await startAuthResponders(service, logger, app);
     const client = createServiceClient(gateway, 'auth', { timeoutMs: 30_000 });
     const creds = { username: 'bench@example.com', password: 'SecurePass123!' };
     await app.handlers.register({ body: { email: creds.username, password: creds.password } });
