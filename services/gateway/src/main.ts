@@ -5,10 +5,8 @@ import {
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
-  flushTracesStep,
-  installShutdown,
   loadConfig,
-  startOpsServer,
+  serveUntilShutdown,
   startTracing,
 } from '@fillsched/service-kit';
 import { createGatewayApp } from './app';
@@ -57,18 +55,16 @@ async function main(): Promise<void> {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port }, 'gateway listening');
 
-  const ops = await startOpsServer({ port: env.OPS_PORT, logger, readiness: gateway.readiness });
-
-  installShutdown({
+  await serveUntilShutdown({
     logger,
-    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    env,
+    nats: handle,
+    readiness: gateway.readiness,
     onBegin: () => {
       draining = true;
-      ops.setDraining();
     },
-    steps: [
+    stop: [
       { name: 'websockets', run: () => ws.close() },
       {
         name: 'http',
@@ -84,10 +80,8 @@ async function main(): Promise<void> {
           }),
       },
       { name: 'background work', run: () => wired.stop() },
-      { name: 'nats', run: () => handle.drain() },
-      { name: 'ops server', run: () => ops.close() },
-      flushTracesStep(),
     ],
+    ready: { msg: 'gateway listening', fields: { port } },
   });
 }
 

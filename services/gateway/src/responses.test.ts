@@ -2,7 +2,7 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
 import { ACTIVITIES_PAGE_MAX, RPC } from '@fillsched/contracts';
-import { COMPRESSION_THRESHOLD_BYTES } from './app';
+import { COMPRESSION_THRESHOLD_BYTES } from './middleware';
 import { ROUTES } from './routes';
 import { bearer, makeKeyPair, signToken, startTestGateway, type TestGateway } from './test/helpers';
 

@@ -1,0 +1,105 @@
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
+import { MESSAGES } from '@fillsched/contracts';
+import { withCorrelation, type Logger } from '@fillsched/service-kit';
+import { bearerChallenge, type AuthFailure, type TokenAuth } from './auth/tokens';
+import { bodyParsers, buildRpcRequest } from './bodies';
+import { sendServiceError } from './errors';
+import { sendDetail, sendReply } from './http';
+import { rateLimited } from './metrics';
+import { principalOf } from './middleware';
+import type { RateLimiter, RevocationChecker, ServiceCaller } from './ports';
+import type { RouteDef } from './routes';
+
+export interface ForwardingDeps {
+  services: ServiceCaller;
+  rateLimiter: RateLimiter;
+  revocations: RevocationChecker;
+  auth: TokenAuth;
+  logger: Logger;
+}
+
+/**
+ * The versioned API: per route authentication, rate limit, body parsing and validation, then the
+ * call to the owning service, whose reply is passed through; 405 with `Allow` for other methods.
+ */
+export function apiRouter(routes: readonly RouteDef[], deps: ForwardingDeps): Router {
+  const { rateLimit, requireAuth } = limits(deps);
+  const api = express.Router({ caseSensitive: true, strict: false });
+  for (const route of routes) {
+    const chain: RequestHandler[] = [];
+    if (route.auth === 'required') chain.push(requireAuth);
+    chain.push(rateLimit, ...bodyParsers(route), forward(route, deps));
+    api[route.method](route.path, ...chain);
+  }
+  // After every method route, so that e.g. PUT /config/default still reaches PUT /config/:id (422 on the id).
+  const methodsByPath = new Map<string, string[]>();
+  for (const r of routes)
+    methodsByPath.set(r.path, [...(methodsByPath.get(r.path) ?? []), r.method.toUpperCase()]);
+  for (const [path, methods] of methodsByPath) {
+    api.all(path, (_req, res) => {
+      res.setHeader('Allow', [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', '));
+      sendDetail(res, 405, 'Method Not Allowed');
+    });
+  }
+  return api;
+}
+
+/** The rate limit per user (or client IP) and authentication, whose failures count against the IP too. */
+function limits(deps: ForwardingDeps): { rateLimit: RequestHandler; requireAuth: RequestHandler } {
+  const applyRateLimit = async (req: Request, res: Response): Promise<boolean> => {
+    const principal = principalOf(res);
+    const key = principal ? `u${principal.user.id}` : `ip${req.ip ?? 'unknown'}`;
+    const decision = await deps.rateLimiter.hit(key);
+    res.setHeader('X-RateLimit-Limit', String(decision.limit));
+    res.setHeader('X-RateLimit-Remaining', String(decision.remaining));
+    res.setHeader('X-RateLimit-Reset', String(decision.resetEpochS));
+    if (decision.allowed) return true;
+    rateLimited.inc({ client: principal ? 'user' : 'ip' });
+    res.setHeader('Retry-After', String(decision.retryAfterS));
+    sendDetail(res, 429, MESSAGES.rateLimited(decision.retryAfterS));
+    return false;
+  };
+  const rateLimit: RequestHandler = (req, res, next) => {
+    applyRateLimit(req, res).then((ok) => (ok ? next() : undefined), next);
+  };
+  // Failed authentications count against the client IP, so token guessing is limited too.
+  // The body stays the guide's; the challenge header says what went wrong (RFC 6750).
+  const unauthorized = (req: Request, res: Response, next: NextFunction, failure: AuthFailure) => {
+    applyRateLimit(req, res).then((ok) => {
+      if (!ok) return;
+      res.setHeader('WWW-Authenticate', bearerChallenge(failure));
+      sendDetail(res, 401, MESSAGES.credentials);
+    }, next);
+  };
+  return { rateLimit, requireAuth: deps.auth.require(unauthorized) };
+}
+
+/** Sends the validated request to the route's service and passes its reply through. */
+function forward(route: RouteDef, deps: ForwardingDeps): RequestHandler {
+  return (req, res, next) => {
+    const rpc = buildRpcRequest(route, req, res);
+    if (!rpc) return;
+    // Body parsers resume in stream callbacks, outside the request's async context: restore it.
+    withCorrelation(res.locals.correlationId as string, () =>
+      deps.services.call(route.service, route.subject, rpc),
+    ).then(
+      (reply) => {
+        const principal = principalOf(res);
+        // The KV watch brings the revocation within milliseconds; this closes the gap for the
+        // client that logged out and immediately retries with the old token on this replica.
+        if (route.revokesSession && principal && reply.status >= 200 && reply.status < 300)
+          deps.revocations.revoke(`sid.${principal.claims.sid}`);
+        sendReply(res, reply, req.method);
+      },
+      (err: unknown) => {
+        if (!sendServiceError(res, err, deps.logger, route.subject)) next(err);
+      },
+    );
+  };
+}
