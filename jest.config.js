@@ -10,7 +10,12 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
-  moduleNameMapper: { '^@fillsched/(contracts|engine|service-kit|job-owner)$': '<rootDir>/packages/$1/src' },
+  // The packages' `exports` subpaths map to the module of the same name (`@fillsched/service-kit/testing`
+  // → src/testing.ts, `@fillsched/contracts/catalogue` → src/catalogue/index.ts).
+  moduleNameMapper: {
+    '^@fillsched/(contracts|engine|service-kit|job-owner)$': '<rootDir>/packages/$1/src',
+    '^@fillsched/(contracts|service-kit|job-owner)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2',
+  },
 };
 module.exports = {
   projects: [

@@ -76,11 +76,13 @@ describe('README commands in a fresh clone', () => {
   test('after the build every README engine command runs and prints JSON when piped', () => {
     const tsc = require.resolve('typescript/bin/tsc');
     // this checkout's @types, as the clone installed only the engine's own dependencies
-    execFileSync(
-      process.execPath,
-      [tsc, '-p', 'packages/engine', '--typeRoots', path.join(ROOT, 'node_modules/@types')],
-      { cwd: clone, stdio: 'pipe', timeout: 180_000 },
-    );
+    // the engine reads the strategy and config-key catalogue from contracts: built first
+    for (const pkg of ['packages/contracts', 'packages/engine'])
+      execFileSync(
+        process.execPath,
+        [tsc, '-p', pkg, '--typeRoots', path.join(ROOT, 'node_modules/@types')],
+        { cwd: clone, stdio: 'pipe', timeout: 180_000 },
+      );
     for (const cmd of engineCommands) {
       const r = run(cmd, clone);
       const docs = jsonLines(r.stdout);

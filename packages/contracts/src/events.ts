@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STRATEGY_IDS } from '@fillsched/engine';
+import { STRATEGY_IDS } from './catalogue';
 
 export const EVENT_TYPES = {
   solveRequested: 'com.fillsched.solve.requested',

@@ -1,3 +1,4 @@
+export * from './catalogue';
 export * from './subjects';
 export * from './errors';
 export * from './cloudevents';

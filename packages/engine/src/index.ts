@@ -1,8 +1,17 @@
 export * from './types';
-export { CONFIG_KEYS, INPUT_LIMITS, validateConfig, type ConfigKeySpec, type ConfigKeyType } from './config';
+export { validateConfig } from './config';
+// The catalogue lives in contracts; re-exported so the engine's API (and CLI users) keep one import.
+export {
+  CONFIG_KEYS,
+  INPUT_LIMITS,
+  closestMatch,
+  didYouMean,
+  editDistance,
+  type ConfigKeySpec,
+  type ConfigKeyType,
+} from '@fillsched/contracts/catalogue';
 export { normalizeInput, validateInput, changeover, type NormalizeOutcome } from './input';
 export { detectDelimiter, parseLotsCsv, type CsvDelimiter } from './csv';
-export { closestMatch, didYouMean, editDistance } from './suggest';
 export { lowerBound } from './lowerBound';
 export { checkSchedule } from './checker';
 export { solve, budgets } from './solve';

@@ -1,5 +1,5 @@
-import { CONFIG_KEYS, INPUT_LIMITS, checkConfigInto, isPlainObject } from './config';
-import { didYouMean } from './suggest';
+import { CONFIG_KEYS, INPUT_LIMITS, didYouMean } from '@fillsched/contracts/catalogue';
+import { checkConfigInto, isPlainObject } from './config';
 import { DEFAULT_START_TIME, MS_PER_HOUR, parseIso, toIso } from './time';
 import type {
   ChangeoverTable,

@@ -1,25 +1,5 @@
-export const STRATEGY_IDS = [
-  'smart-pack',
-  'lpt-pack',
-  'spt-pack',
-  'cfs-pack',
-  'hybrid-pack',
-  'milp-opt',
-] as const;
-export type StrategyId = (typeof STRATEGY_IDS)[number];
-
-export const STRATEGIES: ReadonlyArray<{ id: StrategyId; name: string; description: string }> = [
-  { id: 'smart-pack', name: 'Smart Pack', description: 'Intelligent packing with priority optimization' },
-  { id: 'lpt-pack', name: 'Longest Processing Time', description: 'Schedule largest lots first' },
-  { id: 'spt-pack', name: 'Shortest Processing Time', description: 'Schedule smallest lots first' },
-  { id: 'cfs-pack', name: 'Critical First Strategy', description: 'Priority-based scheduling' },
-  { id: 'hybrid-pack', name: 'Hybrid Strategy', description: 'Combination of multiple strategies' },
-  { id: 'milp-opt', name: 'MILP Optimization', description: 'Mixed Integer Linear Programming optimization' },
-];
-
-export function isStrategyId(s: unknown): s is StrategyId {
-  return typeof s === 'string' && (STRATEGY_IDS as readonly string[]).includes(s);
-}
+export { STRATEGY_IDS, STRATEGIES, isStrategyId, type StrategyId } from '@fillsched/contracts/catalogue';
+import type { StrategyId } from '@fillsched/contracts/catalogue';
 
 /** loc like ['lots_data', 0, 'vials'] or ['config', 'clean_hours'] (the REST layer prefixes 'body'). */
 export interface ValidationIssue {

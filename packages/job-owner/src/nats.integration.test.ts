@@ -28,9 +28,8 @@ import {
   decodeJson,
   type NatsHandle,
   type ServiceClient,
-  type TestNats,
-  startNatsForTests,
 } from '@fillsched/service-kit';
+import { type TestNats, startNatsForTests } from '@fillsched/service-kit/testing';
 import { runLifecycleConsumer, type LifecycleConsumer, type LifecycleConsumerOptions } from './consumer';
 import { NatsCanceller, NatsJobPublisher, openCancellationsBucket } from './nats';
 import type { EventDecision } from './ports';

@@ -1,10 +1,6 @@
 import { RPC } from '@fillsched/contracts';
-import {
-  ServiceTimeoutError,
-  ServiceUnavailableError,
-  scriptedServiceClient,
-  type RpcReply,
-} from '@fillsched/service-kit';
+import { ServiceTimeoutError, ServiceUnavailableError, type RpcReply } from '@fillsched/service-kit';
+import { scriptedServiceClient } from '@fillsched/service-kit/testing';
 import { NatsConfigResolver } from './nats';
 
 const user = { id: 1, email: 'a@example.com', is_superuser: false };

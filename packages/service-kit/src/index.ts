@@ -17,5 +17,3 @@ export * from './serve';
 export * from './handlers';
 export * from './reply';
 export * from './mongo';
-// Test helpers only spawn processes when called, so exporting them here costs nothing.
-export * from './testing';

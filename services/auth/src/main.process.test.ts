@@ -1,14 +1,12 @@
 import { RPC } from '@fillsched/contracts';
+import { connectNats, createLogger, createServiceClient } from '@fillsched/service-kit';
 import {
-  connectNats,
-  createLogger,
-  createServiceClient,
   findFreePort,
   spawnServiceProcess,
   startNatsForTests,
   type ServiceProcess,
   type TestNats,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 import path from 'node:path';
 
 const MAIN = path.join(__dirname, 'main.ts');

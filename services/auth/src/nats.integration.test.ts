@@ -15,12 +15,11 @@ import {
   createLogger,
   createServiceClient,
   MemoryIdAllocator,
-  startNatsForTests,
   type NatsHandle,
   type Responder,
   type ServiceClient,
-  type TestNats,
 } from '@fillsched/service-kit';
+import { startNatsForTests, type TestNats } from '@fillsched/service-kit/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import jwt from 'jsonwebtoken';

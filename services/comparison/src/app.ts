@@ -24,7 +24,7 @@ import {
   zodToDetail,
   type ComparisonFinished,
 } from '@fillsched/contracts';
-import { STRATEGY_IDS, validateInput, type StrategyId } from '@fillsched/engine';
+import { STRATEGY_IDS, validateConfig, validateInput, type StrategyId } from '@fillsched/engine';
 import {
   currentCorrelationId,
   detail,
@@ -236,7 +236,7 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
       if (!merged.valid) return invalid(prefixDetail(merged.errors, 'body'));
     }
     // Unknown fields are accepted (zod dropped them) but reported and kept with the run.
-    const warnings = requestWarnings(CreateComparisonBodySchema, raw, config);
+    const warnings = requestWarnings(CreateComparisonBodySchema, raw, validateConfig(config).warnings);
 
     const id = await ids.next(COMPARISON_ID_SEQUENCE);
     const now = clock.now();

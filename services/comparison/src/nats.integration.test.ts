@@ -19,13 +19,12 @@ import {
   MemoryIdAllocator,
   publishEvent,
   serveRequests,
-  startNatsForTests,
   type NatsHandle,
   type Responder,
   type RpcUser,
   type ServiceClient,
-  type TestNats,
 } from '@fillsched/service-kit';
+import { startNatsForTests, type TestNats } from '@fillsched/service-kit/testing';
 import { MemoryComparisonRepository } from './adapters/memory';
 import { startComparisonService, type ComparisonService } from './service';
 import { lifecycleEvent } from './testing-fakes';

@@ -1,17 +1,15 @@
 import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { RPC } from '@fillsched/contracts';
+import { publishEvent, type NatsHandle, type ServiceClient } from '@fillsched/service-kit';
 import {
   startMongoForTests,
   spawnServiceProcess,
   startNatsClientForTests,
-  publishEvent,
-  type NatsHandle,
   type ServiceProcess,
-  type ServiceClient,
   type TestNats,
   type TestNatsClient,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 import { lifecycleEvent } from './testing-fakes';
 
 jest.setTimeout(60_000);

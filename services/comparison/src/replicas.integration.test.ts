@@ -10,13 +10,15 @@ import {
   createServiceClient,
   MongoIdAllocator,
   publishEvent,
-  startMongoForTests,
-  startNatsForTests,
   type NatsHandle,
   type ServiceClient,
+} from '@fillsched/service-kit';
+import {
+  startMongoForTests,
+  startNatsForTests,
   type TestMongo,
   type TestNats,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 import type { Connection } from 'mongoose';
 import { MongooseComparisonRepository } from './adapters/mongoose';
 import { startComparisonService, type ComparisonService } from './service';

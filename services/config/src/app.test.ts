@@ -1,5 +1,4 @@
-import { ConfigListSchema, ConfigTemplateOutSchema, MESSAGES, RPC } from '@fillsched/contracts';
-import { CONFIG_KEYS } from '@fillsched/engine';
+import { CONFIG_KEYS, ConfigListSchema, ConfigTemplateOutSchema, MESSAGES, RPC } from '@fillsched/contracts';
 import { MemoryIdAllocator, type RpcUser } from '@fillsched/service-kit';
 import { MemoryTemplateRepository, MemoryUserDefaultsRepository } from './adapters/memory';
 import { createConfigApp, DELETED_MESSAGE, issueText, NO_DEFAULT, type ConfigApp } from './app';

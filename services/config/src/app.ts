@@ -3,6 +3,7 @@ import {
   ConfigTemplateBodySchema,
   ConfigTemplateUpdateSchema,
   IdParamSchema,
+  CONFIG_KEYS,
   MESSAGES,
   RPC,
   ResolveConfigRequestSchema,
@@ -11,7 +12,7 @@ import {
   zodToDetail,
   type ErrorDetailItem,
 } from '@fillsched/contracts';
-import { CONFIG_KEYS, validateConfig } from '@fillsched/engine';
+import { validateConfig } from '@fillsched/engine';
 import {
   detail,
   reply,

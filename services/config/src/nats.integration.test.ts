@@ -5,13 +5,12 @@ import {
   createServiceClient,
   MemoryIdAllocator,
   serveHandlers,
-  startNatsForTests,
   type NatsHandle,
   type Responder,
   type RpcUser,
   type ServiceClient,
-  type TestNats,
 } from '@fillsched/service-kit';
+import { startNatsForTests, type TestNats } from '@fillsched/service-kit/testing';
 import { MemoryTemplateRepository, MemoryUserDefaultsRepository } from './adapters/memory';
 import { createConfigApp } from './app';
 

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { RPC } from '@fillsched/contracts';
+import { type ServiceClient } from '@fillsched/service-kit';
 import {
   startMongoForTests,
   spawnServiceProcess,
   startNatsClientForTests,
   type ServiceProcess,
-  type ServiceClient,
   type TestNats,
   type TestNatsClient,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 
 jest.setTimeout(60_000);
 

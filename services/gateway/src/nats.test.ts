@@ -19,12 +19,11 @@ import {
   ensureStreams,
   publishEvent,
   serveRequests,
-  startNatsForTests,
   type NatsHandle,
   type RpcRequest,
   type StreamSpec,
-  type TestNats,
 } from '@fillsched/service-kit';
+import { startNatsForTests, type TestNats } from '@fillsched/service-kit/testing';
 import { openOrCreateBucket } from './adapters/revocations';
 import { createGatewayApp } from './app';
 import { KvCounterStore } from './ratelimit';

@@ -1,4 +1,4 @@
-import { CONFIG_KEYS } from '@fillsched/engine';
+import { CONFIG_KEYS } from '@fillsched/contracts';
 import { buildOpenApi } from './openapi';
 import { API_PREFIX, ROUTES, toOpenApiPath } from './routes';
 import { startTestGateway, type TestGateway } from './test/helpers';

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { apiSchemas, ErrorSchema, MESSAGES, type ServiceName } from '@fillsched/contracts';
-import { CONFIG_KEYS } from '@fillsched/engine';
+import { apiSchemas, CONFIG_KEYS, ErrorSchema, MESSAGES, type ServiceName } from '@fillsched/contracts';
 import { scheduleUploadExample, scheduleUploadJsonSchema } from './forms';
 import { ACCEPTED_MEDIA_TYPES, API_PREFIX, API_ROOT, ROUTES, toOpenApiPath, type RouteDef } from './routes';
 

@@ -28,7 +28,7 @@ import {
   type ScheduleOut,
   type ScheduleSummary,
 } from '@fillsched/contracts';
-import { parseLotsCsv, validateInput } from '@fillsched/engine';
+import { parseLotsCsv, validateConfig, validateInput } from '@fillsched/engine';
 import {
   detail,
   failureReply,
@@ -284,7 +284,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     if (resolved.kind === 'reply') return resolved.reply;
     const { config, template_id: templateId } = resolved;
     // Unknown fields are accepted (zod dropped them) but reported and kept with the run.
-    const warnings = requestWarnings(CreateScheduleBodySchema, raw, config);
+    const warnings = requestWarnings(CreateScheduleBodySchema, raw, validateConfig(config).warnings);
 
     const check = validateInput({
       lots_data: body.lots_data,

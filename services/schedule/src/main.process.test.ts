@@ -4,18 +4,14 @@
  */
 import path from 'node:path';
 import { RPC } from '@fillsched/contracts';
+import { connectNats, createLogger, decodeJson, encodeJson, type RpcReply } from '@fillsched/service-kit';
 import {
-  connectNats,
-  createLogger,
-  decodeJson,
-  encodeJson,
   findFreePort,
   spawnServiceProcess,
   startNatsForTests,
-  type RpcReply,
   type ServiceProcess,
   type TestNats,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 
 const MAIN = path.join(__dirname, 'main.ts');
 

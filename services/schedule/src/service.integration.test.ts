@@ -25,11 +25,10 @@ import {
   encodeJson,
   metricsRegistry,
   publishEvent,
-  startNatsForTests,
   type NatsHandle,
   type RpcReply,
-  type TestNats,
 } from '@fillsched/service-kit';
+import { startNatsForTests, type TestNats } from '@fillsched/service-kit/testing';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
 import { HighWaterIdAllocator, openCountersBucket } from './adapters/nats';
 import { makeActivities } from './repos.contract';

@@ -11,13 +11,13 @@ import {
   lifecycleSubject,
   makeEvent,
 } from '@fillsched/contracts';
+import { publishEvent } from '@fillsched/service-kit';
 import {
-  publishEvent,
   startMongoForTests,
   startNatsForTests,
   type TestMongo,
   type TestNats,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import mongoose from 'mongoose';

@@ -20,11 +20,10 @@ import {
   encodeJson,
   publishEvent,
   serveRequests,
-  startNatsForTests,
   type NatsHandle,
   type Responder,
-  type TestNats,
 } from '@fillsched/service-kit';
+import { startNatsForTests, type TestNats } from '@fillsched/service-kit/testing';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { Msg, Subscription } from '@nats-io/transport-node';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONFIG_KEYS } from '@fillsched/engine';
+import { CONFIG_KEYS } from '../catalogue';
 import { apiSchemas, Timestamp } from './common';
 import { ScheduleConfigSchema } from './schedules';
 import { WarningsSchema } from './warnings';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STRATEGY_IDS, STRATEGIES } from '@fillsched/engine';
+import { STRATEGY_IDS, STRATEGIES } from '../catalogue';
 import { apiSchemas, NullableTimestamp, QueryBoolean, refuseNulKeys, Timestamp } from './common';
 import { WarningsSchema } from './warnings';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { didYouMean, validateConfig } from '@fillsched/engine';
+import { didYouMean } from '../catalogue';
 
 /**
  * What a create/update request contained that was accepted but ignored: unknown top-level fields
@@ -28,8 +28,9 @@ export function unknownFieldWarnings(schema: z.ZodObject, raw: unknown): string[
 
 /**
  * The warnings of a request with a body and a config: unknown top-level fields of `raw` (zod strips
- * them silently), then the engine's config warnings (unknown keys, unknown line keys, conflicts).
+ * them silently), then the config's warnings (unknown keys, unknown line keys, conflicts) as the
+ * engine's `validateConfig` reported them.
  */
-export function requestWarnings(schema: z.ZodObject, raw: unknown, config: unknown): string[] {
-  return [...unknownFieldWarnings(schema, raw), ...validateConfig(config ?? undefined).warnings];
+export function requestWarnings(schema: z.ZodObject, raw: unknown, configWarnings: string[]): string[] {
+  return [...unknownFieldWarnings(schema, raw), ...configWarnings];
 }

@@ -9,10 +9,13 @@ require('./swc-register.js');
 const root = path.resolve(__dirname, '..', '..', '..', '..');
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  const m = /^@fillsched\/([a-z0-9-]+)$/.exec(request);
+  // `@fillsched/<package>` → src/index.ts; an `exports` subpath `@fillsched/<package>/<sub>` →
+  // src/<sub>.ts or src/<sub>/index.ts.
+  const m = /^@fillsched\/([a-z0-9-]+)(?:\/([a-z0-9-]+))?$/.exec(request);
   if (m) {
-    const src = path.join(root, 'packages', m[1], 'src', 'index.ts');
-    if (fs.existsSync(src)) return src;
+    const base = path.join(root, 'packages', m[1], 'src', m[2] ?? 'index');
+    for (const src of m[2] ? [`${base}.ts`, path.join(base, 'index.ts')] : [`${base}.ts`])
+      if (fs.existsSync(src)) return src;
   }
   return resolve.call(this, request, ...rest);
 };

@@ -1,4 +1,5 @@
-import { connectMongo, createLogger, mongoTargetsForTests, type TestMongo } from '@fillsched/service-kit';
+import { connectMongo, createLogger } from '@fillsched/service-kit';
+import { mongoTargetsForTests, type TestMongo } from '@fillsched/service-kit/testing';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { authRepositoryContract } from '../repositories.contract';

@@ -5,13 +5,8 @@
  *   node services/auth/dist/bench/login-bench.js [requests=200] [concurrency=50]
  */
 import { RPC } from '@fillsched/contracts';
-import {
-  connectNats,
-  createLogger,
-  createServiceClient,
-  MemoryIdAllocator,
-  startNatsForTests,
-} from '@fillsched/service-kit';
+import { connectNats, createLogger, createServiceClient, MemoryIdAllocator } from '@fillsched/service-kit';
+import { startNatsForTests } from '@fillsched/service-kit/testing';
 import os from 'node:os';
 import {
   MemoryRefreshTokenRepository,

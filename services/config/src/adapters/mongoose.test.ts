@@ -1,4 +1,5 @@
-import { connectMongo, createLogger, mongoTargetsForTests, type TestMongo } from '@fillsched/service-kit';
+import { connectMongo, createLogger } from '@fillsched/service-kit';
+import { mongoTargetsForTests, type TestMongo } from '@fillsched/service-kit/testing';
 import type { Connection } from 'mongoose';
 import { template, templateRepositoryContract } from '../template-repository.contract';
 import { userDefaultsRepositoryContract } from '../user-defaults-repository.contract';

@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
-import { connectMongo, createLogger, mongoTargetsForTests, type TestMongo } from '@fillsched/service-kit';
+import { connectMongo, createLogger } from '@fillsched/service-kit';
+import { mongoTargetsForTests, type TestMongo } from '@fillsched/service-kit/testing';
 import { repositoryContract } from '../repos.contract';
 import { MongooseResultRepository, MongooseScheduleRepository } from './mongoose';
 

@@ -1,10 +1,6 @@
 import { RPC } from '@fillsched/contracts';
-import {
-  ServiceUnavailableError,
-  scriptedServiceClient,
-  type RpcReply,
-  type RpcRequest,
-} from '@fillsched/service-kit';
+import { ServiceUnavailableError, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
+import { scriptedServiceClient } from '@fillsched/service-kit/testing';
 import { makeActivities } from '../repos.contract';
 import { NatsResultFetcher } from './nats';
 
