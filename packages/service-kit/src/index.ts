@@ -17,3 +17,4 @@ export * from './serve';
 export * from './handlers';
 export * from './reply';
 export * from './mongo';
+export * from './already-exists';

@@ -13,7 +13,7 @@ import {
   type TokenResponse,
   type UserOut,
 } from '@fillsched/contracts';
-import { isDuplicateKeyError, type Logger, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
+import { isAlreadyExists, type Logger, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
 import jwt from 'jsonwebtoken';
 import { createPrivateKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { z } from 'zod';
@@ -199,7 +199,7 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
         return { status: 201, body: toUserOut(user) };
       } catch (err) {
         // Lost a race with a concurrent registration of the same email.
-        if (isDuplicateKeyError(err)) return taken;
+        if (isAlreadyExists(err)) return taken;
         throw err;
       }
     },
@@ -292,7 +292,7 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
         admin = await createUser(email, password, null, true);
         logger?.info({ user_id: admin.id, email: admin.email }, 'bootstrap superuser created');
       } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
+        if (!isAlreadyExists(err)) throw err;
         admin = await users.findByEmail(normalizeEmail(email)); // another replica created it
       }
     }

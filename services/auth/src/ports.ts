@@ -16,7 +16,7 @@ export interface UserRecord {
 }
 
 export interface UserRepository {
-  /** Throws DuplicateKeyError (code 11000) when email_normalized is taken. */
+  /** Throws AlreadyExistsError when email_normalized (or the id) is taken. */
   insert(user: UserRecord): Promise<void>;
   findById(id: number): Promise<UserRecord | null>;
   findByEmail(emailNormalized: string): Promise<UserRecord | null>;

@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from '@fillsched/service-kit';
+import { AlreadyExistsError } from '@fillsched/service-kit';
 import type {
   RefreshTokenRecord,
   RefreshTokenRepository,
@@ -82,17 +82,18 @@ export function authRepositoryContract(
         expect(await r.users.findByEmail('nobody@example.com')).toBeNull();
       });
 
-      it('refuses a second user with the same normalised email with a duplicate-key error', async () => {
+      it('refuses a second user with the same normalised email with the domain AlreadyExistsError', async () => {
         await r.users.insert(user(1, 'a@example.com'));
         const err = await r.users.insert(user(2, 'A@EXAMPLE.COM')).catch((e: unknown) => e);
-        expect(isDuplicateKeyError(err)).toBe(true);
+        expect(err).toBeInstanceOf(AlreadyExistsError);
+        expect(err).toMatchObject({ entity: 'user', key: { email_normalized: 'a@example.com' } });
         expect(await r.users.findById(2)).toBeNull();
       });
 
       // The embedded test server enforces no unique index, so a true race is only checked where
       // the store can (memory, FerretDB, real MongoDB via MONGO_URL); the sequential case above runs everywhere.
       (opts.enforcesUniqueUnderRace ? it : it.skip)(
-        'concurrent inserts of one email: exactly one succeeds, the rest get duplicate-key errors',
+        'concurrent inserts of one email: exactly one succeeds, the rest get AlreadyExistsError',
         async () => {
           const results = await Promise.allSettled(
             [1, 2, 3, 4].map((id) =>
@@ -101,7 +102,7 @@ export function authRepositoryContract(
           );
           expect(results.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
           for (const x of results)
-            if (x.status === 'rejected') expect(isDuplicateKeyError(x.reason)).toBe(true);
+            if (x.status === 'rejected') expect(x.reason).toBeInstanceOf(AlreadyExistsError);
         },
       );
 

@@ -1,3 +1,4 @@
+import { AlreadyExistsError } from '@fillsched/service-kit';
 import type { StrategyId } from '@fillsched/engine';
 import type { Comparison, ComparisonRepository, NewComparison, StrategyEntry } from './ports';
 
@@ -102,9 +103,11 @@ export function comparisonRepositoryContract(
     expect((await repo.list(1, 0, 10)).items[0].config).toEqual(c.config);
   });
 
-  it('refuses a second comparison with the same id', async () => {
+  it('refuses a second comparison with the same id with the domain AlreadyExistsError', async () => {
     await repo.insert(comparison(1));
-    await expect(repo.insert(comparison(1, { name: 'dup' }))).rejects.toThrow();
+    const err = await repo.insert(comparison(1, { name: 'dup' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AlreadyExistsError);
+    expect(err).toMatchObject({ entity: 'comparison', key: { id: 1 } });
     expect((await repo.findById(1))?.name).toBe('c1');
   });
 

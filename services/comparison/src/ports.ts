@@ -65,6 +65,7 @@ export interface NewComparison extends Comparison {
  * all end in the same state.
  */
 export interface ComparisonRepository {
+  /** Throws AlreadyExistsError when the id exists. */
   insert(c: NewComparison): Promise<void>;
   findById(id: number): Promise<Comparison | null>;
   /** Newest first; `user_id` null = everyone's (superusers). */

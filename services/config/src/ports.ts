@@ -24,6 +24,7 @@ export interface TemplateListFilter {
 }
 
 export interface TemplateRepository {
+  /** Throws AlreadyExistsError when the id exists. */
   insert(template: ConfigTemplate): Promise<void>;
   findById(id: number): Promise<ConfigTemplate | null>;
   /** Newest first (id descending). */

@@ -1,3 +1,4 @@
+import { AlreadyExistsError } from '@fillsched/service-kit';
 import type { ConfigTemplate, TemplateRepository } from './ports';
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
@@ -52,9 +53,11 @@ export function templateRepositoryContract(make: () => Promise<TemplateRepositor
     expect((await repo.findById(1))?.config).toEqual({});
   });
 
-  it('refuses a second template with the same id', async () => {
+  it('refuses a second template with the same id with the domain AlreadyExistsError', async () => {
     await repo.insert(template(1));
-    await expect(repo.insert(template(1, { name: 'other' }))).rejects.toThrow();
+    const err = await repo.insert(template(1, { name: 'other' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AlreadyExistsError);
+    expect(err).toMatchObject({ entity: 'config template', key: { id: 1 } });
     expect((await repo.findById(1))?.name).toBe('t1');
   });
 

@@ -64,7 +64,7 @@ export interface StatusTransition {
 }
 
 export interface ScheduleRepository {
-  /** Throws a duplicate-key error (isDuplicateKeyError) when the id exists. */
+  /** Throws AlreadyExistsError when the id exists. */
   create(record: ScheduleRecord): Promise<ScheduleRecord>;
   get(id: number): Promise<ScheduleRecord | null>;
   list(filter: ScheduleListFilter): Promise<{ items: ScheduleRecord[]; total: number }>;

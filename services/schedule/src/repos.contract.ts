@@ -2,7 +2,7 @@
  * One behavioural contract for every storage adapter of this service. Run by
  * memory.contract.test.ts and mongoose.contract.test.ts; `makeRepos` must return empty stores.
  */
-import { isDuplicateKeyError } from '@fillsched/service-kit';
+import { AlreadyExistsError } from '@fillsched/service-kit';
 import type {
   ResultActivity,
   ResultRepository,
@@ -98,13 +98,14 @@ export function repositoryContract(
       expect(await repos.schedules.get(999)).toBeNull();
     });
 
-    test('a second create with the same id is a duplicate-key error', async () => {
+    test('a second create with the same id is the domain AlreadyExistsError', async () => {
       await repos.schedules.create(makeRecord(1));
       const err = await repos.schedules.create(makeRecord(1, { name: 'other' })).then(
         () => null,
         (e: unknown) => e,
       );
-      expect(isDuplicateKeyError(err)).toBe(true);
+      expect(err).toBeInstanceOf(AlreadyExistsError);
+      expect(err).toMatchObject({ entity: 'schedule', key: { id: 1 } });
       expect((await repos.schedules.get(1))!.name).toBe('Schedule 1');
     });
 

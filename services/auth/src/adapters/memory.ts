@@ -1,4 +1,4 @@
-import { DuplicateKeyError } from '@fillsched/service-kit';
+import { AlreadyExistsError } from '@fillsched/service-kit';
 import type {
   Clock,
   RefreshTokenRecord,
@@ -20,11 +20,8 @@ export class MemoryUserRepository implements UserRepository {
 
   async insert(user: UserRecord): Promise<void> {
     if (this.idByEmail.has(user.email_normalized))
-      throw new DuplicateKeyError('E11000 duplicate key error: email_normalized', {
-        email_normalized: user.email_normalized,
-      });
-    if (this.byId.has(user.id))
-      throw new DuplicateKeyError('E11000 duplicate key error: _id', { _id: user.id });
+      throw new AlreadyExistsError('user', { email_normalized: user.email_normalized });
+    if (this.byId.has(user.id)) throw new AlreadyExistsError('user', { id: user.id });
     this.byId.set(user.id, copy(user));
     this.idByEmail.set(user.email_normalized, user.id);
   }
@@ -55,7 +52,7 @@ export class MemoryRefreshTokenRepository implements RefreshTokenRepository {
   private readonly byHash = new Map<string, RefreshTokenRecord>();
 
   async insert(token: RefreshTokenRecord): Promise<void> {
-    if (this.byHash.has(token.hash)) throw new DuplicateKeyError('E11000 duplicate key error: _id');
+    if (this.byHash.has(token.hash)) throw new AlreadyExistsError('refresh token', { hash: token.hash });
     this.byHash.set(token.hash, copy(token));
   }
 

@@ -1,4 +1,9 @@
-import { DuplicateKeyError, isDuplicateKeyError, isNotImplementedError } from '@fillsched/service-kit';
+import {
+  AlreadyExistsError,
+  isDuplicateKeyError,
+  isNotImplementedError,
+  translateDuplicateKey,
+} from '@fillsched/service-kit';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type {
   RefreshTokenRecord,
@@ -111,16 +116,9 @@ export class MongooseUserRepository implements UserRepository {
     // The unique index is the guarantee on real MongoDB; the lookup first also covers servers
     // that do not enforce unique indexes (the embedded test server).
     const existing = await this.model.exists({ email_normalized: user.email_normalized });
-    if (existing)
-      throw new DuplicateKeyError('E11000 duplicate key error: email_normalized', {
-        email_normalized: user.email_normalized,
-      });
-    try {
-      await this.model.create(user);
-    } catch (err) {
-      if (isDuplicateKeyError(err)) throw new DuplicateKeyError(String((err as Error).message));
-      throw err;
-    }
+    const key = { email_normalized: user.email_normalized };
+    if (existing) throw new AlreadyExistsError('user', key);
+    await translateDuplicateKey('user', key, () => this.model.create(user));
   }
 
   async findById(id: number): Promise<UserRecord | null> {
@@ -151,12 +149,7 @@ export class MongooseRefreshTokenRepository implements RefreshTokenRepository {
   constructor(private readonly model: Model<RefreshTokenDoc>) {}
 
   async insert(token: RefreshTokenRecord): Promise<void> {
-    try {
-      await this.model.create(token);
-    } catch (err) {
-      if (isDuplicateKeyError(err)) throw new DuplicateKeyError(String((err as Error).message));
-      throw err;
-    }
+    await translateDuplicateKey('refresh token', { hash: token.hash }, () => this.model.create(token));
   }
 
   async findByHash(hash: string): Promise<RefreshTokenRecord | null> {

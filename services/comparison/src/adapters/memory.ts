@@ -1,3 +1,4 @@
+import { AlreadyExistsError } from '@fillsched/service-kit';
 import type { StrategyId } from '@fillsched/engine';
 import type {
   Comparison,
@@ -23,7 +24,7 @@ export class MemoryComparisonRepository implements ComparisonRepository {
   private readonly byId = new Map<number, NewComparison>();
 
   async insert(c: NewComparison): Promise<void> {
-    if (this.byId.has(c.id)) throw new Error(`comparison ${c.id} already exists`);
+    if (this.byId.has(c.id)) throw new AlreadyExistsError('comparison', { id: c.id });
     this.byId.set(c.id, structuredClone(c));
   }
 

@@ -1,3 +1,4 @@
+import { AlreadyExistsError, translateDuplicateKey } from '@fillsched/service-kit';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { StrategyId } from '@fillsched/engine';
 import type {
@@ -111,19 +112,22 @@ export class MongooseComparisonRepository implements ComparisonRepository {
 
   async insert(c: NewComparison): Promise<void> {
     // The embedded test server does not enforce unique indexes, so check the public id too.
-    if (await this.model.exists({ id: c.id })) throw new Error(`comparison ${c.id} already exists`);
+    const key = { id: c.id };
+    if (await this.model.exists(key)) throw new AlreadyExistsError('comparison', key);
     const { results, config, lots_data, ...rest } = c;
     const entries: ComparisonDoc['entries'] = {};
     for (const { strategy, ...entry } of results) {
       if (!SAFE_KEY.test(strategy)) throw new Error(`unsafe strategy key ${strategy}`);
       entries[strategy] = entry;
     }
-    await this.model.create({
-      ...rest,
-      config_json: JSON.stringify(config),
-      lots_json: JSON.stringify(lots_data),
-      entries,
-    });
+    await translateDuplicateKey('comparison', key, () =>
+      this.model.create({
+        ...rest,
+        config_json: JSON.stringify(config),
+        lots_json: JSON.stringify(lots_data),
+        entries,
+      }),
+    );
   }
 
   async findById(id: number): Promise<Comparison | null> {

@@ -1,3 +1,4 @@
+import { AlreadyExistsError } from '@fillsched/service-kit';
 import type {
   ConfigTemplate,
   TemplateListFilter,
@@ -22,7 +23,7 @@ export class MemoryTemplateRepository implements TemplateRepository {
   private readonly byId = new Map<number, ConfigTemplate>();
 
   async insert(template: ConfigTemplate): Promise<void> {
-    if (this.byId.has(template.id)) throw new Error(`template ${template.id} already exists`);
+    if (this.byId.has(template.id)) throw new AlreadyExistsError('config template', { id: template.id });
     this.byId.set(template.id, copy(template));
   }
 

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { isDuplicateKeyError } from '@fillsched/service-kit';
+import { AlreadyExistsError, isDuplicateKeyError, translateDuplicateKey } from '@fillsched/service-kit';
 import type {
   ConfigTemplate,
   TemplateListFilter,
@@ -80,10 +80,12 @@ export class MongooseTemplateRepository implements TemplateRepository {
 
   async insert(template: ConfigTemplate): Promise<void> {
     // The embedded test server does not enforce unique indexes, so check the public id too.
-    if (await this.model.exists({ id: template.id }))
-      throw new Error(`template ${template.id} already exists`);
+    const key = { id: template.id };
+    if (await this.model.exists(key)) throw new AlreadyExistsError('config template', key);
     const { config, ...rest } = template;
-    await this.model.create({ ...rest, config_json: JSON.stringify(config) });
+    await translateDuplicateKey('config template', key, () =>
+      this.model.create({ ...rest, config_json: JSON.stringify(config) }),
+    );
   }
 
   async findById(id: number): Promise<ConfigTemplate | null> {

@@ -1,4 +1,4 @@
-import { DuplicateKeyError } from '@fillsched/service-kit';
+import { AlreadyExistsError } from '@fillsched/service-kit';
 import {
   ACTIVE_STATUSES,
   ALLOWED_FROM,
@@ -48,7 +48,7 @@ export class MemoryScheduleRepository implements ScheduleRepository {
   private readonly rows = new Map<number, ScheduleRecord>();
 
   async create(record: ScheduleRecord): Promise<ScheduleRecord> {
-    if (this.rows.has(record.id)) throw new DuplicateKeyError(undefined, { _id: record.id });
+    if (this.rows.has(record.id)) throw new AlreadyExistsError('schedule', { id: record.id });
     this.rows.set(record.id, copy(record));
     return copy(record);
   }

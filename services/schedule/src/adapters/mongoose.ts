@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ScheduleStatus } from '@fillsched/contracts';
 import type { StrategyId } from '@fillsched/engine';
-import { DuplicateKeyError } from '@fillsched/service-kit';
+import { AlreadyExistsError, translateDuplicateKey } from '@fillsched/service-kit';
 import {
   ACTIVE_STATUSES,
   ALLOWED_FROM,
@@ -132,9 +132,9 @@ export class MongooseScheduleRepository implements ScheduleRepository {
   async create(record: ScheduleRecord): Promise<ScheduleRecord> {
     // The embedded test server does not enforce unique indexes: check as well (ids come from an
     // atomic allocator, so this only guards against misuse).
-    if (await this.model.exists({ schedule_id: record.id }))
-      throw new DuplicateKeyError(undefined, { schedule_id: record.id });
-    await this.model.create(toDoc(record));
+    const key = { id: record.id };
+    if (await this.model.exists({ schedule_id: record.id })) throw new AlreadyExistsError('schedule', key);
+    await translateDuplicateKey('schedule', key, () => this.model.create(toDoc(record)));
     return record;
   }
 
