@@ -8,10 +8,11 @@ import { installShutdown, type ShutdownStep } from './shutdown';
 import { flushTracesStep } from './tracing';
 
 /**
- * The end of a service's main.ts once its responders are up: the ops server (ready while NATS and,
- * if used, MongoDB are, plus the service's own checks), the SIGTERM sequence, `begin` (work that
- * starts only once it can be stopped cleanly), then the "ready" log line. The sequence — not ready → `stop` (stop taking work, finish the work in hand) → drain NATS →
- * `release` → close MongoDB → close the ops server → flush traces — so no acknowledged work is lost.
+ * The end of every service's main.ts once its responders are up: the ops server (ready while NATS
+ * and, if used, MongoDB are, plus the service's own checks), the SIGTERM sequence, `begin` (work
+ * that starts only once it can be stopped cleanly), then the "ready" log line. The sequence: not
+ * ready → `stop` (stop taking work, finish the work in hand) → drain NATS → `release` → close
+ * MongoDB → close the ops server → flush traces, so no acknowledged work is lost.
  */
 export async function serveUntilShutdown(opts: {
   logger: Logger;
