@@ -17,6 +17,8 @@ export interface ExplainOptions {
   stability?: { moved: number; weight: number };
   /** replans: the bounds that were considered (the instance's and the frozen prefix's) */
   bounds?: Array<{ bound: string; value: number; argument: string }>;
+  /** the weight the strategy gives priority-weighted tardiness (default: priority_weight) */
+  tardinessWeight?: number;
 }
 
 function num(v: unknown, d: number): number {
@@ -38,7 +40,11 @@ export function scoreTerms(
   const add = (term: string, value: number, weight: number) =>
     terms.push({ term, value: round(value), weight, contribution: round(value * weight) });
   add('makespan', result.makespan, num(obj.makespan, 1));
-  add('tardiness', num(result.kpis.weighted_tardiness, 0), num(obj.tardiness, cfg.priority_weight));
+  add(
+    'tardiness',
+    num(result.kpis.weighted_tardiness, 0),
+    num(obj.tardiness, opts.tardinessWeight ?? cfg.priority_weight),
+  );
   add('changeover_hours', num(result.kpis.changeover_hours, 0), num(obj.changeover_hours, 0));
   if (opts.stability) add('stability', opts.stability.moved, num(obj.stability, opts.stability.weight));
   return { total: round(terms.reduce((s, t) => s + t.contribution, 0)), terms };
@@ -133,10 +139,8 @@ export function explainLateLots(
   const S = inst.startMs;
   const h = (ms: number) => (ms - S) / MS_PER_HOUR;
   const lotById = new Map(inst.lots.map((l) => [l.id, l]));
-  const byLine = new Map<
-    number,
-    Array<{ kind: string; lot?: string; s: number; e: number; reason?: string }>
-  >();
+  type Act = { kind: string; lot?: string; s: number; e: number; reason?: string };
+  const byLine = new Map<number, Act[]>();
   for (const a of result.activities) {
     const s = parseIso(a.start);
     const e = parseIso(a.end);
@@ -144,87 +148,99 @@ export function explainLateLots(
     if (!byLine.has(a.line)) byLine.set(a.line, []);
     byLine.get(a.line)!.push({ kind: a.kind, lot: a.lot_id, s: h(s), e: h(e), reason: a.reason });
   }
-  const C = inst.config.clean_hours;
-  const ic = inst.config.initial_clean;
-  const late: Array<LateLotExplanation & { weight: number }> = [];
+  type Cap = LateLotExplanation['capacity_before'];
+  // first pass: every late lot with what ran before it (cheap); reasons only for the listed ones
+  const late: Array<{
+    line: number;
+    idx: number;
+    cap: Cap;
+    lot: Instance['lots'][number];
+    end: number;
+    weight: number;
+  }> = [];
   for (const [line, acts] of byLine) {
     acts.sort((x, y) => x.s - y.s);
-    const cap = { lots: 0, fill_hours: 0, setup_hours: 0, idle_hours: 0, downtime_hours: 0 };
-    const downs: LateLotExplanation['downtime'] = [];
-    const ahead: string[] = [];
-    for (const a of acts) {
+    const cap: Cap = { lots: 0, fill_hours: 0, setup_hours: 0, idle_hours: 0, downtime_hours: 0 };
+    acts.forEach((a, idx) => {
       const d = a.e - a.s;
       if (a.kind === 'FILL' && a.lot) {
         const lot = lotById.get(a.lot);
-        if (lot && lot.endWindow !== null && a.e > lot.endWindow + 1e-4) {
-          const lateH = a.e - lot.endWindow;
-          const reasons: string[] = [];
-          let ef = Infinity;
-          for (const f of lot.fill)
-            if (Number.isFinite(f)) ef = Math.min(ef, Math.max(lot.startWindow ?? 0, ic ? C : 0) + f);
-          if (ef > lot.endWindow + 1e-4)
-            reasons.push(
-              `its window is too short: even alone on an empty line it cannot finish before ${round(ef, 2)} h (start window${ic ? ' + clean' : ''} + fill), ${round(ef - lot.endWindow, 2)} h after its due time`,
-            );
-          if (cap.downtime_hours > 0)
-            reasons.push(
-              `${round(cap.downtime_hours, 2)} h of downtime on line ${line} before it (${[...new Set(downs.map((x) => x.reason))].join('; ')})${cap.downtime_hours >= lateH - 1e-6 ? ', more than its lateness' : ''}`,
-            );
-          if (cap.lots > 0) {
-            const laterDue = ahead.filter((id) => {
-              const o = lotById.get(id);
-              return (
-                o && (o.endWindow === null || o.endWindow > lot.endWindow!) && o.priority <= lot.priority
-              );
-            }).length;
-            reasons.push(
-              `line ${line} was busy before it with ${cap.lots} lot(s): ${round(cap.fill_hours, 2)} fill hours and ${round(cap.setup_hours, 2)} h of cleans/changeovers${laterDue ? `; ${laterDue} of them are due later with no higher priority (placed earlier for makespan, blocks or changeovers)` : ''}`,
-            );
-          }
-          if (cap.idle_hours > 1e-6)
-            reasons.push(`${round(cap.idle_hours, 2)} h idle before it on line ${line} (start windows)`);
-          if (lot.startWindow !== null && lot.startWindow + Math.min(...lot.fill) > lot.endWindow - 1e-6)
-            reasons.push('its start window leaves no slack before its due time');
-          if (reasons.length === 0) reasons.push('the lines were fully loaded before its due time');
+        if (lot && lot.endWindow !== null && a.e > lot.endWindow + 1e-4)
           late.push({
-            lot_id: lot.id,
             line,
-            priority: lot.priority,
-            window: {
-              start: lot.startWindow === null ? null : toIso(S + lot.startWindow * MS_PER_HOUR),
-              end: toIso(S + lot.endWindow * MS_PER_HOUR),
-            },
-            fill_end: toIso(S + a.e * MS_PER_HOUR),
-            late_hours: round(lateH),
-            capacity_before: {
-              lots: cap.lots,
-              fill_hours: round(cap.fill_hours),
-              setup_hours: round(cap.setup_hours),
-              idle_hours: round(cap.idle_hours),
-              downtime_hours: round(cap.downtime_hours),
-            },
-            downtime: downs.slice(0, 10),
-            reasons,
-            weight: lateH * (1 + Math.max(0, lot.priority)),
+            idx,
+            cap: { ...cap },
+            lot,
+            end: a.e,
+            weight: (a.e - lot.endWindow) * (1 + Math.max(0, lot.priority)),
           });
-        }
         cap.lots++;
         cap.fill_hours += d;
-        ahead.push(a.lot);
       } else if (a.kind === 'CLEAN' || a.kind === 'CHANGEOVER') cap.setup_hours += d;
       else if (a.kind === 'IDLE') cap.idle_hours += d;
-      else if (a.kind === 'DOWNTIME') {
-        cap.downtime_hours += d;
-        downs.push({
-          start: toIso(S + a.s * MS_PER_HOUR),
-          end: toIso(S + a.e * MS_PER_HOUR),
-          reason: a.reason ?? 'downtime',
-        });
-      }
-    }
+      else if (a.kind === 'DOWNTIME') cap.downtime_hours += d;
+    });
   }
-  late.sort((a, b) => b.weight - a.weight || a.lot_id.localeCompare(b.lot_id));
-  return { list: late.slice(0, LATE_LIST_MAX).map(({ weight: _w, ...x }) => x), total: late.length };
+  late.sort((a, b) => b.weight - a.weight || a.lot.id.localeCompare(b.lot.id));
+  const C = inst.config.clean_hours;
+  const ic = inst.config.initial_clean;
+  const list = late.slice(0, LATE_LIST_MAX).map(({ line, idx, cap, lot, end }): LateLotExplanation => {
+    const due = lot.endWindow!;
+    const lateH = end - due;
+    const before = byLine.get(line)!.slice(0, idx);
+    const downs = before
+      .filter((a) => a.kind === 'DOWNTIME')
+      .map((a) => ({
+        start: toIso(S + a.s * MS_PER_HOUR),
+        end: toIso(S + a.e * MS_PER_HOUR),
+        reason: a.reason ?? 'downtime',
+      }));
+    const reasons: string[] = [];
+    let ef = Infinity;
+    for (const f of lot.fill)
+      if (Number.isFinite(f)) ef = Math.min(ef, Math.max(lot.startWindow ?? 0, ic ? C : 0) + f);
+    if (ef > due + 1e-4)
+      reasons.push(
+        `its window is too short: even alone on an empty line it cannot finish before ${round(ef, 2)} h (start window${ic ? ' + clean' : ''} + fill), ${round(ef - due, 2)} h after its due time`,
+      );
+    if (cap.downtime_hours > 0)
+      reasons.push(
+        `${round(cap.downtime_hours, 2)} h of downtime on line ${line} before it (${[...new Set(downs.map((x) => x.reason))].join('; ')})${cap.downtime_hours >= lateH - 1e-6 ? ', more than its lateness' : ''}`,
+      );
+    if (cap.lots > 0) {
+      const laterDue = before.filter((a) => {
+        const o = a.kind === 'FILL' && a.lot ? lotById.get(a.lot) : undefined;
+        return o && (o.endWindow === null || o.endWindow > due) && o.priority <= lot.priority;
+      }).length;
+      reasons.push(
+        `line ${line} was busy before it with ${cap.lots} lot(s): ${round(cap.fill_hours, 2)} fill hours and ${round(cap.setup_hours, 2)} h of cleans/changeovers${laterDue ? `; ${laterDue} of them are due later with no higher priority (placed earlier for makespan, blocks or changeovers)` : ''}`,
+      );
+    }
+    if (cap.idle_hours > 1e-6)
+      reasons.push(`${round(cap.idle_hours, 2)} h idle before it on line ${line} (start windows)`);
+    if (reasons.length === 0) reasons.push('the lines were fully loaded before its due time');
+    return {
+      lot_id: lot.id,
+      line,
+      priority: lot.priority,
+      window: {
+        start: lot.startWindow === null ? null : toIso(S + lot.startWindow * MS_PER_HOUR),
+        end: toIso(S + due * MS_PER_HOUR),
+      },
+      fill_end: toIso(S + end * MS_PER_HOUR),
+      late_hours: round(lateH),
+      capacity_before: {
+        lots: cap.lots,
+        fill_hours: round(cap.fill_hours),
+        setup_hours: round(cap.setup_hours),
+        idle_hours: round(cap.idle_hours),
+        downtime_hours: round(cap.downtime_hours),
+      },
+      downtime: downs.slice(0, 10),
+      reasons,
+    };
+  });
+  return { list, total: late.length };
 }
 
 export function explain(inst: Instance, result: ScheduleResult, opts: ExplainOptions = {}): Explanations {

@@ -272,8 +272,10 @@ async function localSearch(
   const evals = seqs.map((q, k) => evalSeq(s, k, q, sims[k]));
   let cur = total(s, evals);
   const rng = makeRng(seed);
-  const iterations = Math.min(60_000, 300 * n);
-  for (let it = 0; it < iterations; it++) {
+  const iterations = Math.min(20_000, 100 * n);
+  const stall = Math.max(2_000, 10 * n);
+  let lastGain = 0;
+  for (let it = 0; it < iterations && it - lastGain < stall; it++) {
     if (ctx.due()) await ctx.checkpoint('replan: local search', from + ((to - from) * it) / iterations);
     if (ctx.expired()) break;
     // take from the critical line half of the time
@@ -297,6 +299,7 @@ async function localSearch(
     const score = total(s, trial);
     if (score < cur - 1e-9) {
       cur = score;
+      lastGain = it;
       if (a !== b) seqs[a] = ra;
       seqs[b] = rb;
       if (ea) evals[a] = ea;
@@ -307,6 +310,16 @@ async function localSearch(
 }
 
 // ---------------------------------------------------------------- the solve
+
+/** Strategies that weigh priority-weighted tardiness today (the others minimise the makespan). */
+const TARDINESS_STRATEGIES: readonly string[] = ['cfs-pack', 'hybrid-pack', 'milp-opt'];
+
+/** The replan's tardiness weight: config `objective.tardiness` when given, else the strategy's own rule. */
+export function tardinessWeightOf(inst: Instance, strategy: string): number {
+  const obj = (inst.config as unknown as { objective?: { tardiness?: unknown } }).objective;
+  if (obj && typeof obj === 'object' && typeof obj.tardiness === 'number') return obj.tardiness;
+  return TARDINESS_STRATEGIES.includes(strategy) ? inst.config.priority_weight : 0;
+}
 
 /** solve() of an instance carrying a replan context. */
 export async function solveReplan(instance: Instance, options: SolveOptions): Promise<SolveOutput> {
@@ -330,7 +343,7 @@ export async function solveReplan(instance: Instance, options: SolveOptions): Pr
   const scorer: Scorer = {
     sub,
     parentOf: sub.lots.map((l) => parentMap.get(l.id) ?? null),
-    weight: full.config.priority_weight,
+    weight: tardinessWeightOf(full, options.strategy),
     stabilityWeight: ctxR.stability.weight,
     tolerance: ctxR.stability.tolerance_hours,
     frozenEnd: prefix.frozenEnd,
@@ -389,6 +402,7 @@ export async function solveReplan(instance: Instance, options: SolveOptions): Pr
   result.explanations = explain(full, result, {
     stability: { moved: diff.moved_count, weight: ctxR.stability.weight },
     bounds: lb.candidates,
+    tardinessWeight: scorer.weight,
   });
   ctx.noteBest(decoded.makespan);
   ctx.report('done', 100, result.kpis.note as string);

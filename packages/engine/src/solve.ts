@@ -2,7 +2,7 @@ import { SolveContext, abortError } from './context';
 import { lowerBound } from './lowerBound';
 import { explain } from './explain';
 import { decode, planOf, type Plan } from './packer';
-import { solveReplan } from './replan';
+import { solveReplan, tardinessWeightOf } from './replan';
 import { buildResult } from './result';
 import { blockSearch, needsExact } from './strategies/blocks';
 import { exactSearch, planObjective } from './strategies/exact';
@@ -192,7 +192,7 @@ export async function solve(instance: Instance, options: SolveOptions): Promise<
   const result = buildResult(instance, decoded, lb);
   if (note) result.kpis.note = note;
   if (note.startsWith('fallback')) result.kpis.fallback = true;
-  result.explanations = explain(instance, result);
+  result.explanations = explain(instance, result, { tardinessWeight: tardinessWeightOf(instance, strategy) });
   ctx.report('done', 100, note);
   return {
     strategy,
