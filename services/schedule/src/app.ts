@@ -36,6 +36,7 @@ import {
   type RpcRequest,
 } from '@fillsched/service-kit';
 import { activitiesToCsv } from './export-csv';
+import { createReplanHandler } from './replan';
 import { scheduleCreates } from './metrics';
 import {
   ACTIVE_STATUSES,
@@ -74,7 +75,7 @@ export interface ScheduleAppDeps {
 }
 
 export type ScheduleOp =
-  'create' | 'get' | 'list' | 'delete' | 'export' | 'activities' | 'validate' | 'strategies';
+  'create' | 'get' | 'list' | 'delete' | 'export' | 'activities' | 'validate' | 'strategies' | 'replan';
 export type Handler = (req: RpcRequest) => Promise<RpcReply>;
 
 /** What the lifecycle consumer does with a message once the handler is done. */
@@ -105,6 +106,7 @@ export function toSummary(r: ScheduleRecord): ScheduleSummary {
     started_at: iso(r.started_at),
     completed_at: iso(r.completed_at),
     error_message: r.error_message,
+    ...(r.parent_id ? { parent_id: r.parent_id, version: r.version ?? 2 } : {}),
   };
 }
 
@@ -598,6 +600,17 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       activities: guard('activities', activities),
       validate: guard('validate', validate),
       strategies: guard('strategies', async () => reply(200, strategiesResponse())),
+      replan: guard(
+        'replan',
+        createReplanHandler({
+          ...deps,
+          sequence: SCHEDULE_ID_SEQUENCE,
+          activeLimit: ACTIVE_SCHEDULE_LIMIT,
+          tooMany: TOO_MANY_SCHEDULES,
+          eventSource: EVENT_SOURCE,
+          summary: toSummary,
+        }),
+      ),
     },
     handleEvent,
   };
