@@ -216,3 +216,53 @@ describe('replan properties', () => {
     );
   }, 120_000);
 });
+
+describe('prepareReplan robustness', () => {
+  it('never throws: any request is either accepted or answered with issues that have a loc', async () => {
+    const raw = small(8, 2);
+    const parent = await solve(inst(raw), { strategy: 'lpt-pack', seed: 0 });
+    const disruption = fc.oneof(
+      fc.anything(),
+      fc.record({
+        type: fc.constantFrom('line_down', 'lot_added', 'lot_removed', 'lot_changed', 'x'),
+        line: fc.oneof(fc.integer({ min: -1, max: 4 }), fc.string(), fc.constant(null)),
+        start: fc.oneof(fc.constant(at(30)), fc.string()),
+        end: fc.oneof(fc.constant(at(50)), fc.string()),
+        lot_id: fc.oneof(fc.constantFrom('L1', 'L7', 'nope'), fc.integer(), fc.anything()),
+        lot: fc.oneof(
+          fc.anything(),
+          fc.record({ lot_id: fc.string(), type: fc.string(), vials: fc.double() }),
+        ),
+        vials: fc.oneof(fc.double(), fc.anything()),
+        priority: fc.oneof(fc.integer(), fc.anything()),
+        end_window: fc.oneof(fc.constant(at(40)), fc.constant(null), fc.anything()),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          at: fc.oneof(fc.constant(at(5)), fc.string(), fc.constant(null)),
+          freeze: fc.oneof(fc.constant('started'), fc.constant(at(20)), fc.string()),
+          disruptions: fc.array(disruption, { maxLength: 4 }),
+          config: fc.oneof(fc.constant(null), fc.dictionary(fc.string(), fc.anything())),
+          stability: fc.oneof(
+            fc.constant(null),
+            fc.record({ weight: fc.anything(), tolerance_hours: fc.double() }),
+          ),
+        }),
+        async (req) => {
+          const out = prepareReplan(
+            { input: raw as { lots_data: unknown[] }, activities: parent.result.activities },
+            req as ReplanRequest,
+            new Date(T0),
+          );
+          if (!out.ok) {
+            expect(out.errors.length).toBeGreaterThan(0);
+            for (const e of out.errors) expect(Array.isArray(e.loc)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+});
