@@ -18,6 +18,6 @@ export type {
   ReplanInput,
   PrepareOutcome,
 } from './replan-prepare';
-export { attachReplan, diffAgainstParent, MOVED_LIST_MAX } from './replan';
+export { attachReplan, diffAgainstParent, stabilityCost, MOVED_LIST_MAX } from './replan';
 export { checkReplan } from './checker-replan';
 export { explain, LATE_LIST_MAX } from './explain';

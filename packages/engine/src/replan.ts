@@ -130,6 +130,7 @@ interface Scorer {
   sub: Instance;
   /** sub lot index → parent [line index, fill start, opened a block] or null (added) */
   parentOf: Array<[number, number, number] | null>;
+  makespanWeight: number;
   weight: number;
   stabilityWeight: number;
   tolerance: number;
@@ -178,7 +179,7 @@ function total(s: Scorer, evals: LineEval[]): number {
     moved += e.moved;
     sum += e.end;
   }
-  return mk + s.weight * wt + s.stabilityWeight * moved + (0.001 / evals.length) * sum;
+  return s.makespanWeight * mk + s.weight * wt + s.stabilityWeight * moved + (0.001 / evals.length) * sum;
 }
 
 function scorePlan(s: Scorer, plan: Plan): number {
@@ -314,11 +315,23 @@ async function localSearch(
 /** Strategies that weigh priority-weighted tardiness today (the others minimise the makespan). */
 const TARDINESS_STRATEGIES: readonly string[] = ['cfs-pack', 'hybrid-pack', 'milp-opt'];
 
+/** A numeric weight of config `objective` (the weights form), else the default. */
+export function objectiveWeight(inst: Instance, term: string, fallback: number): number {
+  const obj = (inst.config as unknown as { objective?: unknown }).objective;
+  if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
+    const w = (obj as Record<string, unknown>)[term];
+    if (typeof w === 'number' && Number.isFinite(w) && w >= 0) return w;
+  }
+  return fallback;
+}
+
 /** The replan's tardiness weight: config `objective.tardiness` when given, else the strategy's own rule. */
 export function tardinessWeightOf(inst: Instance, strategy: string): number {
-  const obj = (inst.config as unknown as { objective?: { tardiness?: unknown } }).objective;
-  if (obj && typeof obj === 'object' && typeof obj.tardiness === 'number') return obj.tardiness;
-  return TARDINESS_STRATEGIES.includes(strategy) ? inst.config.priority_weight : 0;
+  return objectiveWeight(
+    inst,
+    'tardiness',
+    TARDINESS_STRATEGIES.includes(strategy) ? inst.config.priority_weight : 0,
+  );
 }
 
 /** solve() of an instance carrying a replan context. */
@@ -343,6 +356,7 @@ export async function solveReplan(instance: Instance, options: SolveOptions): Pr
   const scorer: Scorer = {
     sub,
     parentOf: sub.lots.map((l) => parentMap.get(l.id) ?? null),
+    makespanWeight: objectiveWeight(full, 'makespan', 1),
     weight: tardinessWeightOf(full, options.strategy),
     stabilityWeight: ctxR.stability.weight,
     tolerance: ctxR.stability.tolerance_hours,
@@ -488,6 +502,26 @@ function replanBound(
     },
   ];
   return { value: Math.max(...candidates.map((c) => c.value)), candidates };
+}
+
+/**
+ * The stability score term of a replan: `weight` per lot that changed line or whose fill start moved
+ * by more than `tolerance_hours` against the parent (added lots are not moves). For objective code
+ * that scores whole placements (config `objective.stability`).
+ */
+export function stabilityCost(
+  inst: Instance,
+  ctx: Pick<ReplanContext, 'parent' | 'stability'>,
+  placements: readonly Placement[],
+): { moved: number; cost: number } {
+  const parent = new Map(ctx.parent.map(([id, line, fs]) => [id, { line, fs }]));
+  let moved = 0;
+  for (const p of placements) {
+    const q = parent.get(inst.lots[p.lot].id);
+    if (q && (q.line !== p.line + 1 || Math.abs(p.fillStart - q.fs) > ctx.stability.tolerance_hours + 1e-7))
+      moved++;
+  }
+  return { moved, cost: ctx.stability.weight * moved };
 }
 
 /** Lots moved (changed line or shifted beyond the tolerance), added, removed; KPI deltas. */

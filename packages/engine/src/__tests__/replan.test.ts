@@ -154,6 +154,28 @@ describe('replan', () => {
   });
 });
 
+describe('stability weight', () => {
+  it('flips the answer: a high weight keeps the parent as it is, none re-optimises the makespan', async () => {
+    const raw = small(16, 2);
+    const parent = await parentOf(raw, 'spt-pack');
+    const req = (weight: number): ReplanRequest => ({
+      at: at(1),
+      stability: { weight, tolerance_hours: 1 },
+      disruptions: [{ type: 'lot_added', lot: { lot_id: 'EXTRA', type: 'T0', vials: vialsFor(2) } }],
+    });
+    const stable = await replan(raw, parent, req(1000));
+    const free = await replan(raw, parent, req(0));
+    expect(stable.out.result.replan!.moved_count).toBe(0);
+    expect(stable.out.result.replan!.candidate).toBe('repair');
+    expect(free.out.result.replan!.moved_count).toBeGreaterThan(0);
+    expect(free.out.result.makespan).toBeLessThan(stable.out.result.makespan);
+    const term = (o: SolveOutput) => o.result.explanations!.score.terms.find((t) => t.term === 'stability')!;
+    expect(term(stable.out)).toMatchObject({ weight: 1000, value: 0, contribution: 0 });
+    expect(term(free.out).weight).toBe(0);
+    expect(free.out.result.kpis.stability_cost).toBe(0);
+  });
+});
+
 describe('replan properties', () => {
   const arb = fc.record({
     n: fc.integer({ min: 2, max: 30 }),
