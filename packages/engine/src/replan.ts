@@ -273,7 +273,8 @@ async function localSearch(
   const evals = seqs.map((q, k) => evalSeq(s, k, q, sims[k]));
   let cur = total(s, evals);
   const rng = makeRng(seed);
-  const iterations = Math.min(20_000, 100 * n);
+  // each move re-evaluates two lines (≈ 2n/m lots): bound the work, not only the move count
+  const iterations = Math.min(20_000, 100 * n, Math.ceil(4e6 / Math.max(1, (2 * n) / m)));
   const stall = Math.max(2_000, 10 * n);
   let lastGain = 0;
   for (let it = 0; it < iterations && it - lastGain < stall; it++) {
