@@ -104,6 +104,36 @@ describe('replan', () => {
     expect(out.result.replan!.changed).toEqual(['L14']);
   });
 
+  it('re-plans a replan (its stored input carries the first downtime)', async () => {
+    const raw = small(20, 3);
+    const parent = await parentOf(raw);
+    const first = await replan(raw, parent, {
+      at: at(30),
+      disruptions: [{ type: 'line_down', line: 3, start: at(80), end: at(110), reason: 'first' }],
+    });
+    const prep1 = prepareReplan(
+      { input: raw as { lots_data: unknown[] }, activities: parent.result.activities },
+      {
+        at: at(30),
+        disruptions: [{ type: 'line_down', line: 3, start: at(80), end: at(110), reason: 'first' }],
+      },
+      new Date(T0),
+    );
+    if (!prep1.ok) throw new Error('prep1');
+    const second = await replan(prep1.input, first.out, {
+      at: at(60),
+      disruptions: [
+        { type: 'line_down', line: 1, start: at(150), end: at(170), reason: 'second' },
+        { type: 'lot_changed', lot_id: 'L19', priority: 7 },
+      ],
+    });
+    expect(second.context.frozen.length).toBeGreaterThan(first.context.frozen.length);
+    // both downtimes are in the second replan's instance (the first one through the stored input)
+    expect(second.instance.lines[2].downtime.map((d) => d.reason)).toEqual(['first']);
+    expect(second.instance.lines[0].downtime.map((d) => d.reason)).toEqual(['second']);
+    expect(second.out.result.replan!.changed).toEqual(['L19']);
+  });
+
   it('freezes everything before an ISO freeze time', async () => {
     const raw = small(20, 2);
     const parent = await parentOf(raw);
