@@ -134,6 +134,28 @@ describe('replan', () => {
     expect(second.out.result.replan!.changed).toEqual(['L19']);
   });
 
+  it("late in the plan the frozen prefix binds the replan's lower bound", async () => {
+    const raw = small(12, 2);
+    const parent = await parentOf(raw);
+    const { out } = await replan(raw, parent, {
+      at: at(parent.result.makespan - 1),
+      disruptions: [{ type: 'lot_added', lot: { lot_id: 'LATE', type: 'T0', vials: vialsFor(3) } }],
+    });
+    const lb = out.result.explanations!.lower_bound;
+    expect(lb.binding).toBe('frozen-prefix');
+    expect(lb.candidates.map((c) => c.bound)).toEqual(
+      expect.arrayContaining([
+        'single-lot',
+        'total-work',
+        'frozen-prefix',
+        'frozen-single-lot',
+        'frozen-load',
+      ]),
+    );
+    expect(lb.value).toBeGreaterThan(parent.result.makespan - 1);
+    expect(lb.value).toBeLessThanOrEqual(out.result.makespan);
+  });
+
   it('freezes everything before an ISO freeze time', async () => {
     const raw = small(20, 2);
     const parent = await parentOf(raw);
