@@ -18,7 +18,14 @@ import { buildResult, round } from './result';
 import type { LineStart, MovedLot, ReplanContext, ReplanDiff } from './replan-types';
 import { parseIso } from './time';
 import { solve } from './solve';
-import type { Instance, ScheduleResult, SolveOptions, SolveOutput, ValidationIssue } from './types';
+import type {
+  Instance,
+  ScheduleResult,
+  SolveOptions,
+  SolveOutput,
+  SolveProgress,
+  ValidationIssue,
+} from './types';
 
 type NormalizeOutcomeLike =
   | { ok: true; instance: Instance; warnings: string[] }
@@ -382,13 +389,17 @@ export async function solveReplan(instance: Instance, options: SolveOptions): Pr
   // without a disruption the parent stands (re-timed only): no churn nobody asked for
   if (sub.lots.length > 0 && !undisrupted) {
     try {
-      const out = await solve(sub, {
+      const subOptions = {
         strategy: options.strategy,
         seed,
         timeLimitS: Math.max(0.2, timeLimit * 0.6),
         signal: options.signal,
-        onProgress: (p) => ctx.report(`replan: ${p.phase}`, p.percent * 0.7, p.message),
-      });
+        onProgress: (p: SolveProgress) => ctx.report(`replan: ${p.phase}`, p.percent * 0.7, p.message),
+        // the objective's stability hook (lots moved against the parent) for engines whose
+        // strategies compare candidates with config `objective.stability`; ignored otherwise
+        stability: (i: Instance, d: Decoded) => stabilityCost(i, ctxR, d.placements).moved,
+      };
+      const out = await solve(sub, subOptions);
       add(options.strategy, planOfResult(sub, out.result));
     } catch (e) {
       if ((e as Error)?.name === 'AbortError' || ctx.aborted) throw abortError();
