@@ -29,6 +29,8 @@ export const SolveJobSchema = z.object({
     lots_data: z.array(z.record(z.string(), z.unknown())),
     config: z.record(z.string(), z.unknown()).default({}),
     start_time: z.string().nullish(),
+    /** replans: the parent's frozen prefix and plan (engine ReplanContext; attachReplan checks it) */
+    replan: z.record(z.string(), z.unknown()).optional(),
   }),
   seed: z.number().int().optional(),
   time_limit_s: z.number().positive().optional(),

@@ -11,4 +11,6 @@ export * from './rest/auth';
 export * from './rest/schedules';
 export * from './rest/comparisons';
 export * from './rest/configs';
+export * from './rest/result-parts';
+export * from './rest/replan';
 export * from './streams';

@@ -28,6 +28,8 @@ export const RPC = {
     activities: rpcSubject('schedule', 'activities'),
     validate: rpcSubject('schedule', 'validate'),
     strategies: rpcSubject('schedule', 'strategies'),
+    /** Re-plan a completed schedule after a disruption (a new schedule, parent_id + version). */
+    replan: rpcSubject('schedule', 'replan'),
   },
   comparison: {
     create: rpcSubject('comparison', 'create'),

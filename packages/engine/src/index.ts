@@ -18,3 +18,15 @@ export { solve, budgets } from './solve';
 export { decode, BREAK, type Plan, type Decoded, type Placement } from './packer';
 export { buildResult } from './result';
 export { DEFAULT_START_TIME, parseIso } from './time';
+export * from './replan-types';
+export { prepareReplan, parentLots, REPLAN_CONFIG_KEYS, DISRUPTION_TYPES } from './replan-prepare';
+export type {
+  ReplanRequest,
+  ParentPlan,
+  ParentActivity,
+  ReplanInput,
+  PrepareOutcome,
+} from './replan-prepare';
+export { attachReplan, diffAgainstParent, stabilityCost, MOVED_LIST_MAX } from './replan';
+export { checkReplan } from './checker-replan';
+export { explain, LATE_LIST_MAX } from './explain';

@@ -43,13 +43,17 @@ export class LineSim {
   constructor(
     private readonly inst: Instance,
     readonly k: number,
-  ) {}
+  ) {
+    this.reset();
+  }
 
+  /** Empty line at hour 0, or the end of a replan's frozen prefix (Line.initial). */
   reset(): void {
-    this.t = 0;
-    this.origin = NaN;
-    this.lastType = -1;
-    this.blocks = 0;
+    const s = this.inst.lines[this.k].initial;
+    this.t = s?.t ?? 0;
+    this.origin = s?.origin ?? NaN;
+    this.lastType = s?.lastType ?? -1;
+    this.blocks = s?.blocks ?? 0;
     this.dt = 0;
   }
 

@@ -1,6 +1,8 @@
 import { SolveContext, abortError } from './context';
 import { lowerBound } from './lowerBound';
+import { explain } from './explain';
 import { decode, planOf, type Plan } from './packer';
+import { solveReplan, tardinessWeightOf } from './replan';
 import { buildResult } from './result';
 import { blockSearch, needsExact } from './strategies/blocks';
 import { exactSearch, planObjective } from './strategies/exact';
@@ -154,6 +156,7 @@ export async function solve(instance: Instance, options: SolveOptions): Promise<
   const t0 = performance.now();
   if (!isStrategyId(options.strategy)) throw new Error(`unknown strategy '${String(options.strategy)}'`);
   if (options.signal?.aborted) throw abortError();
+  if (instance.replan) return solveReplan(instance, options);
   const strategy = options.strategy;
   const timeLimit = options.timeLimitS ?? instance.config.time_limit_s;
   const seed = (options.seed ?? instance.config.seed) >>> 0;
@@ -189,6 +192,7 @@ export async function solve(instance: Instance, options: SolveOptions): Promise<
   const result = buildResult(instance, decoded, lb);
   if (note) result.kpis.note = note;
   if (note.startsWith('fallback')) result.kpis.fallback = true;
+  result.explanations = explain(instance, result, { tardinessWeight: tardinessWeightOf(instance, strategy) });
   ctx.report('done', 100, note);
   return {
     strategy,

@@ -1,5 +1,6 @@
 export { STRATEGY_IDS, STRATEGIES, isStrategyId, type StrategyId } from '@fillsched/contracts/catalogue';
 import type { StrategyId } from '@fillsched/contracts/catalogue';
+import type { Explanations, LineStart, ReplanContext, ReplanDiff } from './replan-types';
 
 /** loc like ['lots_data', 0, 'vials'] or ['config', 'clean_hours'] (the REST layer prefixes 'body'). */
 export interface ValidationIssue {
@@ -72,6 +73,8 @@ export interface Line {
   downtime: Downtime[];
   /** index into Instance.matrices (the dense type x type changeover table of this line) or -1 */
   matrix: number;
+  /** a replan's frozen prefix: the line starts in this state instead of empty at hour 0 */
+  initial?: LineStart;
 }
 
 /** A dense changeover table over the instance's types: hours[a * T + b] = changeover from a to b. */
@@ -90,6 +93,8 @@ export interface Instance {
   config: ResolvedConfig;
   /** dense tables; lines with matrix -1 use the same/different defaults */
   matrices: ChangeoverTable[];
+  /** set on a replan job (attachReplan): solve() keeps the parent's frozen prefix */
+  replan?: ReplanContext;
 }
 
 export interface SolveProgress {
@@ -159,6 +164,10 @@ export interface ScheduleResult {
   kpis: ScheduleKpis;
   per_line: PerLine[];
   activities: Activity[];
+  /** why lots are late, the score per term, the lower bound's binding argument (explain.ts) */
+  explanations?: Explanations;
+  /** a replan's diff against its parent (replan.ts) */
+  replan?: ReplanDiff;
 }
 
 export interface SolveOutput {

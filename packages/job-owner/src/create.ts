@@ -54,7 +54,12 @@ export function solveRequestedEvent(args: {
   job_id: string;
   owner: SolveJob['owner'];
   strategy: string;
-  input: { lots_data: unknown; config: Record<string, unknown>; start_time?: string | null };
+  input: {
+    lots_data: unknown;
+    config: Record<string, unknown>;
+    start_time?: string | null;
+    replan?: Record<string, unknown>;
+  };
   seed?: number | null;
   time_limit_s?: number | null;
   time: Date;
@@ -67,6 +72,7 @@ export function solveRequestedEvent(args: {
       lots_data: args.input.lots_data,
       config: args.input.config,
       start_time: args.input.start_time ?? null,
+      ...(args.input.replan ? { replan: args.input.replan } : {}),
     },
     ...(args.seed != null ? { seed: args.seed } : {}),
     ...(args.time_limit_s != null ? { time_limit_s: args.time_limit_s } : {}),

@@ -29,6 +29,10 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   createConfig: { name: 'T', config: { line_count: 2 }, is_public: false },
   validateConfig: { config: { line_count: 3, changeover_time: 30 } },
   updateConfig: { name: 'Renamed' },
+  replanSchedule: {
+    at: '2024-10-17T08:00:00Z',
+    disruptions: [{ type: 'line_down', line: 2, start: '2024-10-17T08:00:00Z', end: '2024-10-18T20:00:00Z' }],
+  },
 };
 
 function urlOf(route: RouteDef, id = '5'): string {

@@ -22,6 +22,8 @@ import {
   PageQuerySchema,
   RefreshBodySchema,
   RegisterBodySchema,
+  ReplanBodySchema,
+  ReplanSummarySchema,
   ScheduleGetQuerySchema,
   ScheduleListQuerySchema,
   ScheduleListSchema,
@@ -290,6 +292,29 @@ export const ROUTES: RouteDef[] = [
     successStatus: 200,
     successDescription: '{items, total, offset, limit}; total counts every matching activity',
     response: ActivityPageSchema,
+    errors: [404, 409],
+  },
+  {
+    operationId: 'replanSchedule',
+    method: 'post',
+    path: '/schedule/:id/replan',
+    summary: 'Re-plan a completed schedule after a disruption; runs asynchronously',
+    description:
+      'Owner only (404 for others); 409 unless the schedule is completed. `disruptions`: `line_down {line, start, end, reason}`, ' +
+      '`lot_added {lot}`, `lot_removed {lot_id}`, `lot_changed {lot_id, vials?, priority?, end_window?}`. `freeze` "started" (default: ' +
+      'every activity started before `at` keeps its line and times) or an ISO time until which everything is frozen. Answers 202 with a ' +
+      'new schedule (parent_id, version) that solves like any other; its result carries `replan` (the diff against the parent). ' +
+      '422 with the exact `loc` for `at` before the parent start, an unknown lot or line, a line_down overlapping a frozen activity; nothing is stored then.',
+    tag: 'schedules',
+    auth: 'required',
+    service: 'schedule',
+    subject: RPC.schedule.replan,
+    params: Id,
+    bodyKind: 'json',
+    body: ReplanBodySchema,
+    successStatus: 202,
+    successDescription: 'Accepted: the new schedule, status pending, with parent_id and version',
+    response: ReplanSummarySchema,
     errors: [404, 409],
   },
   {

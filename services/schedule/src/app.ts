@@ -41,6 +41,7 @@ import {
   type RpcRequest,
 } from '@fillsched/service-kit';
 import { activitiesToCsv } from './export-csv';
+import { createReplanHandler } from './replan';
 import { scheduleCreates } from './metrics';
 import {
   ACTIVE_STATUSES,
@@ -103,6 +104,7 @@ export function toSummary(r: ScheduleRecord): ScheduleSummary {
     started_at: iso(r.started_at),
     completed_at: iso(r.completed_at),
     error_message: r.error_message,
+    ...(r.parent_id ? { parent_id: r.parent_id, version: r.version ?? 2 } : {}),
   };
 }
 
@@ -596,6 +598,17 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       activities: guard('activities', activities),
       validate: guard('validate', validate),
       strategies: guard('strategies', async () => reply(200, strategiesResponse())),
+      replan: guard(
+        'replan',
+        createReplanHandler({
+          ...deps,
+          sequence: SCHEDULE_ID_SEQUENCE,
+          activeLimit: ACTIVE_SCHEDULE_LIMIT,
+          tooMany: TOO_MANY_SCHEDULES,
+          eventSource: EVENT_SOURCE,
+          summary: toSummary,
+        }),
+      ),
     },
     handleEvent,
   };

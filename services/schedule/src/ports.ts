@@ -25,6 +25,9 @@ export interface ScheduleRecord {
   error_message: string | null;
   /** What the create request contained that was ignored (unknown fields and config keys). */
   warnings: string[];
+  /** Replans: the schedule this one re-plans, and 1 + its version (originals have neither; version 1). */
+  parent_id?: number | null;
+  version?: number;
 }
 
 export type ScheduleSort = 'created_at' | '-created_at' | 'id' | '-id' | 'name' | '-name';

@@ -256,6 +256,15 @@ export function repositoryContract(
       );
     });
 
+    test("a replan's lineage (parent_id, version) is kept; originals have none", async () => {
+      await repos.schedules.create(makeRecord(1));
+      await repos.schedules.create(makeRecord(2, { parent_id: 1, version: 2 }));
+      expect(await repos.schedules.get(2)).toMatchObject({ parent_id: 1, version: 2 });
+      const original = (await repos.schedules.get(1))!;
+      expect(original.parent_id ?? null).toBeNull();
+      expect(original.version ?? 1).toBe(1);
+    });
+
     test('delete removes the schedule once', async () => {
       await repos.schedules.create(makeRecord(1));
       expect(await repos.schedules.delete(1)).toBe(true);

@@ -18,7 +18,7 @@ import {
   type ResultSummary,
   type SolveJob,
 } from '@fillsched/contracts';
-import type { SolveOutput, SolveProgress, StrategyId } from '@fillsched/engine';
+import { attachReplan, type SolveOutput, type SolveProgress, type StrategyId } from '@fillsched/engine';
 import {
   CORRELATION_HEADER,
   correlationIdFrom,
@@ -367,11 +367,15 @@ export function createSolverWorker(
 
       let normalized: ReturnType<Engine['normalize']>;
       try {
-        normalized = engine.normalize({
-          lots_data: job.input.lots_data,
-          config: job.input.config,
-          start_time: job.input.start_time ?? undefined,
-        });
+        // a replan job carries its parent's frozen prefix: the engine keeps it (attachReplan checks it)
+        normalized = attachReplan(
+          engine.normalize({
+            lots_data: job.input.lots_data,
+            config: job.input.config,
+            start_time: job.input.start_time ?? undefined,
+          }),
+          job.input.replan,
+        );
       } catch (err) {
         normalized = {
           ok: false,

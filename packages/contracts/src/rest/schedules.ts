@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STRATEGY_IDS, STRATEGIES } from '../catalogue';
 import { apiSchemas, NullableTimestamp, QueryBoolean, refuseNulKeys, Timestamp } from './common';
+import { ExplanationsSchema, ReplanDiffSchema } from './result-parts';
 import { WarningsSchema } from './warnings';
 
 // The API guide's own bodies (seeds/filling-scheduler-api.md), shown as OpenAPI examples.
@@ -123,6 +124,8 @@ export const ScheduleSummarySchema = z
     completed_at: NullableTimestamp,
     error_message: z.string().nullable(),
     warnings: WarningsSchema.optional(),
+    parent_id: z.number().int().optional().describe('replans: the schedule this one re-plans'),
+    version: z.number().int().optional().describe('replans: 1 + the parent’s version (an original is 1)'),
   })
   .register(apiSchemas, {
     id: 'ScheduleSummary',
@@ -153,6 +156,10 @@ export const ScheduleResultSchema = z
     kpis: z.record(z.string(), z.unknown()),
     activity_count: z.number().int().optional().describe('number of activities (page them with /activities)'),
     activities: z.array(ActivitySchema).optional().describe('left out with include_activities=false'),
+    explanations: ExplanationsSchema.optional().describe(
+      'why lots are late, the score per term, the lower bound’s binding argument',
+    ),
+    replan: ReplanDiffSchema.optional().describe('replanned schedules: the diff against the parent'),
   })
   .register(apiSchemas, { id: 'ScheduleResult', examples: [GUIDE_RESULT] });
 

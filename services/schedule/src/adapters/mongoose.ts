@@ -40,6 +40,8 @@ interface ScheduleDoc {
   completed_at: Date | null;
   error_message: string | null;
   warnings?: string[];
+  parent_id?: number | null;
+  version?: number;
 }
 
 const scheduleSchema = new Schema<ScheduleDoc>(
@@ -61,6 +63,8 @@ const scheduleSchema = new Schema<ScheduleDoc>(
     completed_at: { type: Date, default: null },
     error_message: { type: String, default: null },
     warnings: { type: [String], default: [] },
+    parent_id: { type: Number, default: null },
+    version: { type: Number, default: 1 },
   },
   { collection: 'schedules', versionKey: false, minimize: false },
 );
@@ -89,6 +93,7 @@ function toRecord(d: ScheduleDoc & { _id?: unknown }): ScheduleRecord {
     error_message: d.error_message ?? null,
     // Documents written before warnings were kept have none.
     warnings: d.warnings ?? [],
+    ...(d.parent_id ? { parent_id: d.parent_id, version: d.version ?? 2 } : {}),
   };
 }
 
@@ -111,6 +116,8 @@ function toDoc(r: ScheduleRecord): ScheduleDoc {
     completed_at: r.completed_at,
     error_message: r.error_message,
     warnings: r.warnings,
+    parent_id: r.parent_id ?? null,
+    version: r.version ?? 1,
   };
 }
 
