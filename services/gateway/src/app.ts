@@ -20,6 +20,7 @@ import {
   type Principal,
   type TokenAuth,
 } from './auth/tokens';
+import { browserToConsole, consoleRouter } from './console';
 import { docsRouter } from './docs';
 import { ScheduleUploadFormSchema } from './forms';
 import {
@@ -194,9 +195,11 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     return Object.fromEntries(readiness.map((c, i) => [c.name, results[i]]));
   };
 
-  app.get('/', (_req, res) => {
+  // A browser opening / lands on the console; API clients keep the JSON root.
+  app.get('/', browserToConsole, (_req, res) => {
     res.json(API_ROOT);
   });
+  app.use(consoleRouter(options.consoleDir));
   app.get('/health', async (_req, res) => {
     const checks = await runChecks();
     const healthy = Object.values(checks).every(Boolean);

@@ -1,0 +1,175 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { ganttSummary, renderGanttSvg, type GanttActivity } from '@fillsched/gantt';
+
+interface Props {
+  activities: readonly GanttActivity[];
+  lateLots?: readonly string[];
+  title: string;
+  /** Unique per chart on a page (pattern ids). */
+  idPrefix: string;
+}
+
+interface Tip {
+  text: string[];
+  x: number;
+  y: number;
+}
+
+const ZOOM_STEP = 1.5;
+
+/**
+ * The shared renderer's SVG inside a scrolling viewport: zoom (buttons, Ctrl+wheel, +/- keys),
+ * pan (scrollbars, drag, arrow keys on the viewport), details on hover and on keyboard focus.
+ * `data-render-ms` on the figure says how long the last render took (markup + layout).
+ */
+export function Gantt({ activities, lateLots, title, idPrefix }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const viewport = useRef<HTMLDivElement>(null);
+  const [pxPerHour, setPxPerHour] = useState<number | null>(null);
+  const [renderMs, setRenderMs] = useState<number | null>(null);
+  const [tip, setTip] = useState<Tip | null>(null);
+  const fit = useMemo(() => ganttSummary(activities, { fitWidth: 1000 }).pxPerHour, [activities]);
+  const scale = pxPerHour ?? fit;
+
+  useLayoutEffect(() => {
+    const t0 = performance.now();
+    const svg = renderGanttSvg(activities, { pxPerHour: scale, lateLots, title, idPrefix });
+    if (host.current) {
+      host.current.innerHTML = svg;
+      void host.current.getBoundingClientRect(); // force layout so the figure includes it
+    }
+    setRenderMs(Math.round(performance.now() - t0));
+  }, [activities, lateLots, scale, title, idPrefix]);
+
+  const zoom = useCallback(
+    (factor: number) => {
+      const vp = viewport.current;
+      const centre = vp ? (vp.scrollLeft + vp.clientWidth / 2) / scale : 0;
+      const next = Math.min(400, Math.max(0.5, scale * factor));
+      setPxPerHour(next);
+      requestAnimationFrame(() => {
+        if (vp) vp.scrollLeft = centre * next - vp.clientWidth / 2;
+      });
+    },
+    [scale],
+  );
+
+  // Ctrl+wheel zooms (passive: false to keep the page from zooming); plain wheel scrolls.
+  useEffect(() => {
+    const vp = viewport.current;
+    if (!vp) return;
+    const onWheel = (e: WheelEvent) => {
+      if (!e.ctrlKey) return;
+      e.preventDefault();
+      zoom(e.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP);
+    };
+    vp.addEventListener('wheel', onWheel, { passive: false });
+    return () => vp.removeEventListener('wheel', onWheel);
+  }, [zoom]);
+
+  // Drag to pan.
+  const drag = useRef<{ x: number; y: number; left: number; top: number } | null>(null);
+  const onPointerDown = (e: React.PointerEvent) => {
+    const vp = viewport.current;
+    if (!vp || e.button !== 0) return;
+    drag.current = { x: e.clientX, y: e.clientY, left: vp.scrollLeft, top: vp.scrollTop };
+  };
+  const onPointerMove = (e: React.PointerEvent) => {
+    const vp = viewport.current;
+    if (!vp || !drag.current) return;
+    vp.scrollLeft = drag.current.left - (e.clientX - drag.current.x);
+    vp.scrollTop = drag.current.top - (e.clientY - drag.current.y);
+  };
+  const endDrag = () => (drag.current = null);
+
+  const showTip = (
+    target: EventTarget | null,
+    rectFrom: 'mouse' | 'focus',
+    ev?: { clientX: number; clientY: number },
+  ) => {
+    const bar = (target as Element | null)?.closest?.('.bar');
+    if (!bar || !viewport.current) return setTip(null);
+    const d = (k: string) => bar.getAttribute(`data-${k}`) ?? '';
+    const kind = d('kind');
+    const text = [
+      kind === 'FILL' ? `Lot ${d('lot-id')} · ${d('type')}` : kind.charAt(0) + kind.slice(1).toLowerCase(),
+      `Line ${d('line')}`,
+      `${d('start').replace('T', ' ')} → ${d('end').replace('T', ' ')}`,
+      ...(d('late') ? ['Late: finishes after its due time'] : []),
+    ];
+    const box = viewport.current.getBoundingClientRect();
+    const r = bar.getBoundingClientRect();
+    const px = rectFrom === 'mouse' && ev ? ev.clientX : r.left + r.width / 2;
+    const py = rectFrom === 'mouse' && ev ? ev.clientY : r.top;
+    const vp = viewport.current;
+    setTip({ text, x: px - box.left + vp.scrollLeft + 12, y: py - box.top + vp.scrollTop + 16 });
+  };
+
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    const vp = viewport.current;
+    if (!vp) return;
+    if (e.key === '+' || e.key === '=') zoom(ZOOM_STEP);
+    else if (e.key === '-') zoom(1 / ZOOM_STEP);
+    else if (e.target === vp && e.key === 'ArrowRight') vp.scrollLeft += 120;
+    else if (e.target === vp && e.key === 'ArrowLeft') vp.scrollLeft -= 120;
+    else if (e.key === 'Escape') setTip(null);
+    else return;
+    e.preventDefault();
+  };
+
+  return (
+    <figure className="gantt-figure" data-render-ms={renderMs ?? undefined}>
+      <div className="gantt-toolbar" role="toolbar" aria-label={`${title}: zoom`}>
+        <button type="button" onClick={() => zoom(1 / ZOOM_STEP)} aria-label="Zoom out">
+          −
+        </button>
+        <button type="button" onClick={() => zoom(ZOOM_STEP)} aria-label="Zoom in">
+          +
+        </button>
+        <button type="button" onClick={() => setPxPerHour(null)}>
+          Fit
+        </button>
+        <span className="muted">
+          {scale.toFixed(1)} px/h · Ctrl+wheel or +/− zooms, drag or arrows pan
+          {renderMs !== null ? ` · rendered in ${renderMs} ms` : ''}
+        </span>
+      </div>
+      <div
+        className="gantt-viewport"
+        ref={viewport}
+        tabIndex={0}
+        role="region"
+        aria-label={`${title} (scrollable)`}
+        onKeyDown={onKeyDown}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={endDrag}
+        onPointerLeave={() => {
+          endDrag();
+          setTip(null);
+        }}
+        onMouseOver={(e) => showTip(e.target, 'mouse', e)}
+        onFocus={(e) => showTip(e.target, 'focus')}
+        onBlur={() => setTip(null)}
+      >
+        <div ref={host} className="gantt-host" />
+        {tip && (
+          <div
+            className="gantt-tip"
+            role="status"
+            ref={(el) => {
+              if (el) {
+                el.style.left = `${tip.x}px`;
+                el.style.top = `${tip.y}px`;
+              }
+            }}
+          >
+            {tip.text.map((t) => (
+              <div key={t}>{t}</div>
+            ))}
+          </div>
+        )}
+      </div>
+    </figure>
+  );
+}
