@@ -17,6 +17,9 @@ interface Tip {
 
 const ZOOM_STEP = 1.5;
 
+/** `2025-01-02T00:00:00.000Z` → `2025-01-02 00:00` (times are UTC, as in the exports). */
+const short = (iso: string): string => iso.replace('T', ' ').slice(0, 16);
+
 /**
  * The shared renderer's SVG inside a scrolling viewport: zoom (buttons, Ctrl+wheel, +/- keys),
  * pan (scrollbars, drag, arrow keys on the viewport), details on hover and on keyboard focus.
@@ -94,7 +97,7 @@ export function Gantt({ activities, lateLots, title, idPrefix }: Props) {
     const text = [
       kind === 'FILL' ? `Lot ${d('lot-id')} · ${d('type')}` : kind.charAt(0) + kind.slice(1).toLowerCase(),
       `Line ${d('line')}`,
-      `${d('start').replace('T', ' ')} → ${d('end').replace('T', ' ')}`,
+      `${short(d('start'))} → ${short(d('end'))} UTC`,
       ...(d('late') ? ['Late: finishes after its due time'] : []),
     ];
     const box = viewport.current.getBoundingClientRect();

@@ -28,7 +28,8 @@ export interface LiveUpdates {
 
 function wsUrl(kind: RunKind, id: number): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}/api/v1/ws/${kind}/${id}`;
+  // The gateway's paths: /ws/schedule/{id} and /ws/compare/{id}.
+  return `${proto}//${location.host}/api/v1/ws/${kind === 'schedule' ? 'schedule' : 'compare'}/${id}`;
 }
 
 /** One socket per run; the token goes in the first message (never in the URL, which gets logged). */
