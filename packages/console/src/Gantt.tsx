@@ -7,6 +7,8 @@ interface Props {
   title: string;
   /** Unique per chart on a page (pattern ids). */
   idPrefix: string;
+  /** The scale that "Fit" returns to (charts stacked for comparison share one); default: fit the plan. */
+  fitPxPerHour?: number;
 }
 
 interface Tip {
@@ -25,13 +27,16 @@ const short = (iso: string): string => iso.replace('T', ' ').slice(0, 16);
  * pan (scrollbars, drag, arrow keys on the viewport), details on hover and on keyboard focus.
  * `data-render-ms` on the figure says how long the last render took (markup + layout).
  */
-export function Gantt({ activities, lateLots, title, idPrefix }: Props) {
+export function Gantt({ activities, lateLots, title, idPrefix, fitPxPerHour }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const viewport = useRef<HTMLDivElement>(null);
   const [pxPerHour, setPxPerHour] = useState<number | null>(null);
   const [renderMs, setRenderMs] = useState<number | null>(null);
   const [tip, setTip] = useState<Tip | null>(null);
-  const fit = useMemo(() => ganttSummary(activities, { fitWidth: 1000 }).pxPerHour, [activities]);
+  const fit = useMemo(
+    () => fitPxPerHour ?? ganttSummary(activities, { fitWidth: 1000 }).pxPerHour,
+    [activities, fitPxPerHour],
+  );
   const scale = pxPerHour ?? fit;
 
   useLayoutEffect(() => {
@@ -56,6 +61,27 @@ export function Gantt({ activities, lateLots, title, idPrefix }: Props) {
     },
     [scale],
   );
+
+  // Lane names stay in view while panning: the renderer's label group follows the scroll offset.
+  useEffect(() => {
+    const vp = viewport.current;
+    if (!vp) return;
+    let frame = 0;
+    const follow = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() =>
+        host.current
+          ?.querySelector('.lane-labels')
+          ?.setAttribute('transform', `translate(${vp.scrollLeft},0)`),
+      );
+    };
+    follow();
+    vp.addEventListener('scroll', follow, { passive: true });
+    return () => {
+      cancelAnimationFrame(frame);
+      vp.removeEventListener('scroll', follow);
+    };
+  }, [scale, activities, lateLots, title]);
 
   // Ctrl+wheel zooms (passive: false to keep the page from zooming); plain wheel scrolls.
   useEffect(() => {

@@ -223,7 +223,6 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
     out.push(
       `<g class="lane" data-line="${line}" role="list" aria-label="Line ${line}">`,
       `<rect class="lane-bg" x="0" y="${y}" width="${width}" height="${L.laneHeight}" fill="${i % 2 ? '#f6f8fa' : '#ffffff'}"/>`,
-      `<text x="8" y="${y + L.laneHeight / 2 + 4}" fill="#1b1f23" font-weight="600">Line ${line}</text>`,
     );
     const by = y + (L.laneHeight - L.barHeight) / 2;
     for (const a of byLine.get(line) ?? []) {
@@ -277,6 +276,20 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
     }
     out.push('</g>');
   }
+
+  // Lane names last, on an opaque gutter, so a viewer can keep them in view while panning
+  // (the console translates this group by the scroll offset).
+  out.push(
+    '<g class="lane-labels" aria-hidden="true">',
+    `<rect x="0" y="${L.axisHeight}" width="${L.gutter - 4}" height="${laneBottom - L.axisHeight}" fill="#ffffff" fill-opacity="0.92"/>`,
+  );
+  for (const line of sum.lines) {
+    const y = L.axisHeight + (laneIndex.get(line) ?? 0) * L.laneHeight;
+    out.push(
+      `<text x="8" y="${y + L.laneHeight / 2 + 4}" fill="#1b1f23" font-weight="600">Line ${line}</text>`,
+    );
+  }
+  out.push('</g>');
 
   // Legend: products, then the other kinds.
   const ly = laneBottom + 10;

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { ComparisonOut, ComparisonResult } from '../api';
 import { ErrorNote, hours, isActive, pct, Progress, StatusBadge, when } from './common';
 import type { Services } from './services';
+import { StrategyGantts } from './StrategyGantts';
 
 /** KPI columns of the table; `better` says which direction wins (the best value is marked). */
 const COLUMNS: {
@@ -134,8 +135,17 @@ export function ComparisonView({ services, id }: { services: Services; id: numbe
         </tbody>
       </table>
       <p className="muted">
-        ★ marks the best value of each column; the best strategy is the one with the shortest makespan.
+        ★ marks the best value of each column; the best strategy has the shortest makespan (ties: fewer late
+        lots, then fewer changeovers).
       </p>
+      {cmp.status === 'completed' && (
+        <StrategyGantts
+          services={services}
+          comparisonId={id}
+          strategies={cmp.strategies}
+          longestHours={Math.max(0, ...results.map((r) => r.makespan ?? 0)) || undefined}
+        />
+      )}
     </section>
   );
 }

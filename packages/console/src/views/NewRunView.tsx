@@ -37,6 +37,7 @@ export function NewRunView({ services, mode }: { services: Services; mode: 'sche
     clean_hours: '',
   });
   const [startTime, setStartTime] = useState('');
+  const [timeLimit, setTimeLimit] = useState('');
   const [issues, setIssues] = useState<RowIssue[] | null>(null);
   const [validated, setValidated] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -115,6 +116,7 @@ export function NewRunView({ services, mode }: { services: Services; mode: 'sche
         ...(templateId ? { config_id: Number(templateId) } : {}),
         ...(Object.keys(config).length ? { config } : {}),
         ...(startTime ? { start_time: startTime } : {}),
+        ...(timeLimit ? { time_limit_s: Number(timeLimit) } : {}),
       };
       if (mode === 'schedule') {
         const created = await api.post<{ id: number }>('/schedule', { ...body, strategy });
@@ -122,7 +124,8 @@ export function NewRunView({ services, mode }: { services: Services; mode: 'sche
         go(`schedule/${created.id}`);
       } else {
         const created = await api.post<{ id: number }>('/compare', { ...body, strategies: chosen });
-        sessionStorage.setItem(`fillsched.compare-lots.${created.id}`, JSON.stringify(parsed.lots));
+        // Kept for drawing each strategy's Gantt later (a comparison stores KPIs, not plans).
+        sessionStorage.setItem(`fillsched.compare-body.${created.id}`, JSON.stringify(body));
         go(`compare/${created.id}`);
       }
     } catch (err) {
@@ -305,6 +308,17 @@ export function NewRunView({ services, mode }: { services: Services; mode: 'sche
                 type="datetime-local"
                 value={startTime}
                 onChange={(e) => setStartTime(e.target.value)}
+              />
+            </label>
+            <label>
+              Time limit (s)
+              <input
+                name="time_limit_s"
+                type="number"
+                min={1}
+                max={3600}
+                value={timeLimit}
+                onChange={(e) => setTimeLimit(e.target.value)}
               />
             </label>
           </div>

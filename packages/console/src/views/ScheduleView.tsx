@@ -49,8 +49,11 @@ export function ScheduleView({ services, id }: { services: Services; id: number 
   useEffect(() => {
     if (!active) return;
     return live.watch('schedule', id, (m) => {
-      if (m.type === 'progress') setProgress(m);
-      else setReload((r) => r + 1);
+      if (m.type === 'progress') {
+        setProgress(m);
+        // The record was read while pending: a progress message means a solver has it.
+        setSchedule((s) => (s && s.status === 'pending' ? { ...s, status: 'running' } : s));
+      } else setReload((r) => r + 1);
     });
   }, [active, id, live]);
 
