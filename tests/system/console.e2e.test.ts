@@ -256,15 +256,23 @@ describeIfPeer('chromium', "the planner's console in Chromium", () => {
       type: types[(i * 7) % types.length],
       vials: 20_000 + ((i * 7919) % 50) * 10_000,
     }));
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
     const created = await apiClient.request('POST', '/schedule', {
       name: '2,000 lots',
       lots_data: lots,
       strategy: 'hybrid-pack',
       config: { line_count: 8 },
-      time_limit_s: 8,
+      time_limit_s: 15,
     });
     expect(created.status).toBe(202);
     const id = created.body.id;
+    // The runs list (open before the run was created) shows it after a refresh and follows it live.
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const row = page.locator(`tr[data-run-id="${id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await page.locator(`tr[data-run-id="${id}"][data-status="running"]`).waitFor({ timeout: 60_000 });
+    await row.filter({ hasText: /running \d+ %/ }).waitFor({ timeout: 60_000 });
     // Watch it run: phase, percent and the best makespan against the lower bound, live.
     await page.goto(`${base}/console/#/schedule/${id}`);
     const live = page.getByTestId('live-progress');

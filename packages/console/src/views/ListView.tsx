@@ -4,12 +4,13 @@ import { ErrorNote, isActive, STATUSES, StatusBadge, when } from './common';
 import type { Services } from './services';
 
 const PAGE_SIZE = 20;
+const IDLE_POLL_MS = 10_000;
 type Tab = 'schedules' | 'comparisons';
 
 /**
  * Schedules and comparisons with status, filters and paging. Live: every run still pending or
  * running on this page is followed over the live-update transport and the page reloads when one
- * ends; pending runs (not yet on a worker) are also re-read every few seconds.
+ * ends; while runs are active the page is re-read every 5 s, otherwise every 10 s and on focus.
  */
 export function ListView({ services }: { services: Services }) {
   const { api, live } = services;
@@ -61,14 +62,32 @@ export function ListView({ services }: { services: Services }) {
     .filter((r) => isActive(r.status))
     .map((r) => r.id)
     .join(',');
+  // Runs started elsewhere (another tab, the API) appear within IDLE_POLL_MS, and at once when the
+  // window regains focus.
+  useEffect(() => {
+    const again = () => setTick((t) => t + 1);
+    const poll = setInterval(again, IDLE_POLL_MS);
+    const onVisible = () => document.visibilityState === 'visible' && again();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      clearInterval(poll);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, []);
+
   useEffect(() => {
     if (!activeIds) return;
     const kind = tab === 'schedules' ? 'schedule' : 'comparison';
     const stops = activeIds.split(',').map((raw) => {
       const id = Number(raw);
       return live.watch(kind, id, (m) => {
-        if (m.type === 'progress') setProgress((p) => ({ ...p, [id]: m.progress }));
-        else setTick((t) => t + 1);
+        if (m.type === 'progress') {
+          setProgress((p) => ({ ...p, [id]: m.progress }));
+          // Progress means a solver has it: show it running before the next re-read.
+          setRows((rs) =>
+            rs.map((r) => (r.id === id && r.status === 'pending' ? { ...r, status: 'running' } : r)),
+          );
+        } else setTick((t) => t + 1);
       });
     });
     const poll = setInterval(() => setTick((t) => t + 1), 5000);
