@@ -138,6 +138,28 @@ describeIfPeer('chromium', "the planner's console in Chromium", () => {
       .waitFor();
     await bars.first().focus();
     await page.locator('.gantt-tip').filter({ hasText: /^Lot / }).waitFor();
+    // Keyboard: the chart is one tab stop after its scroll region; arrows move along a line.
+    await page.locator('.gantt-viewport').focus();
+    await page.keyboard.press('Tab');
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement;
+        return el?.classList.contains('bar')
+          ? {
+              line: el.closest('[data-line]')!.getAttribute('data-line'),
+              start: el.getAttribute('data-start'),
+            }
+          : null;
+      });
+    const firstBar = await focused();
+    expect(firstBar).not.toBeNull();
+    await page.keyboard.press('ArrowRight');
+    const secondBar = await focused();
+    expect(secondBar?.line).toBe(firstBar!.line);
+    expect(secondBar!.start! > firstBar!.start!).toBe(true);
+    await page.keyboard.press('ArrowDown');
+    expect(Number((await focused())?.line)).toBeGreaterThan(Number(firstBar!.line));
+    expect(await page.locator('.gantt [tabindex="0"]').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'schedule-gantt.png'), fullPage: true });
     await page.setViewportSize({ width: 820, height: 1100 });
     await page.screenshot({ path: path.join(SHOTS, 'schedule-tablet.png'), fullPage: true });
@@ -228,6 +250,55 @@ describeIfPeer('chromium', "the planner's console in Chromium", () => {
     await page.getByRole('tab', { name: 'Schedules' }).click();
     await page.locator(`tr[data-run-id="${scheduleId}"]`).waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'runs.png') });
+  });
+
+  test('every control on every page has an accessible name', async () => {
+    for (const hash of ['#/', '#/new', '#/compare/new', '#/templates', `#/schedule/${scheduleId}`]) {
+      await page.goto(`${base}/console/${hash}`);
+      await page.locator('main h1').waitFor();
+      const unnamed = await page.evaluate(() =>
+        [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+          .filter((el) => {
+            const named =
+              (el as HTMLInputElement).labels?.length ||
+              el.getAttribute('aria-label') ||
+              el.getAttribute('aria-labelledby') ||
+              (el.textContent ?? '').trim();
+            return !named;
+          })
+          .map((el) => el.outerHTML.slice(0, 80)),
+      );
+      expect({ hash, unnamed }).toEqual({ hash, unnamed: [] });
+    }
+  });
+
+  test('an expired access token is refreshed without a trace; Log out ends the session', async () => {
+    // Spoil the access token: the next call answers 401, the client rotates the pair and retries.
+    await page.evaluate(() => {
+      const t = JSON.parse(sessionStorage.getItem('fillsched.tokens')!);
+      sessionStorage.setItem('fillsched.tokens', JSON.stringify({ ...t, access_token: 'expired' }));
+    });
+    await page.goto(`${base}/console/#/`);
+    await page.reload();
+    await page.locator(`tr[data-run-id="${scheduleId}"]`).waitFor();
+    const rotated = await page.evaluate(() => JSON.parse(sessionStorage.getItem('fillsched.tokens')!));
+    expect(rotated.access_token).not.toBe('expired');
+    const me = await fetch(`${base}/api/v1/auth/me`, {
+      headers: { Authorization: `Bearer ${rotated.access_token}` },
+    });
+    expect(me.status).toBe(200);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('fillsched.tokens'))).toBeNull();
+    const after = await fetch(`${base}/api/v1/auth/me`, {
+      headers: { Authorization: `Bearer ${rotated.access_token}` },
+    });
+    expect(after.status).toBe(401);
+    // Back in for the next tests.
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
   });
 
   test('config templates: create, validate, set default', async () => {

@@ -19,6 +19,30 @@ interface Tip {
 
 const ZOOM_STEP = 1.5;
 
+const bars = (lane: Element | null): Element[] => (lane ? [...lane.querySelectorAll(':scope > .bar')] : []);
+
+/**
+ * Roving focus over the bars: ←/→ the previous/next activity on the line, Home/End the first/last,
+ * ↑/↓ the activity running at the same time (or next) on the line above/below.
+ */
+function neighbour(bar: Element, key: string): Element | undefined {
+  const lane = bar.closest('.lane');
+  const own = bars(lane);
+  const i = own.indexOf(bar);
+  if (key === 'ArrowRight') return own[i + 1];
+  if (key === 'ArrowLeft') return own[i - 1];
+  if (key === 'Home') return own[0];
+  if (key === 'End') return own[own.length - 1];
+  if (key !== 'ArrowUp' && key !== 'ArrowDown') return undefined;
+  let other = key === 'ArrowDown' ? lane?.nextElementSibling : lane?.previousElementSibling;
+  while (other && !other.classList.contains('lane')) other = null;
+  const candidates = bars(other ?? null);
+  const start = bar.getAttribute('data-start') ?? '';
+  return (
+    candidates.find((b) => (b.getAttribute('data-end') ?? '') > start) ?? candidates[candidates.length - 1]
+  );
+}
+
 /** `2025-01-02T00:00:00.000Z` → `2025-01-02 00:00` (times are UTC, as in the exports). */
 const short = (iso: string): string => iso.replace('T', ' ').slice(0, 16);
 
@@ -137,6 +161,18 @@ export function Gantt({ activities, lateLots, title, idPrefix, fitPxPerHour }: P
   const onKeyDown = (e: React.KeyboardEvent) => {
     const vp = viewport.current;
     if (!vp) return;
+    const bar = (e.target as Element).closest?.('.bar');
+    if (bar) {
+      const next = neighbour(bar, e.key);
+      if (next) {
+        e.preventDefault();
+        bar.setAttribute('tabindex', '-1');
+        next.setAttribute('tabindex', '0');
+        (next as SVGGElement).focus();
+        next.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+        return;
+      }
+    }
     if (e.key === '+' || e.key === '=') zoom(ZOOM_STEP);
     else if (e.key === '-') zoom(1 / ZOOM_STEP);
     else if (e.target === vp && e.key === 'ArrowRight') vp.scrollLeft += 120;

@@ -92,6 +92,13 @@ describe('renderGanttSvg', () => {
     }
   });
 
+  test('one tab stop for the chart: the first bar; the others are reached with the arrow keys', () => {
+    const svg = renderGanttSvg(acts);
+    expect(count(svg, /tabindex="0"/g)).toBe(1);
+    expect(count(svg, /tabindex="-1"/g)).toBe(acts.length - 1);
+    expect(renderGanttSvg(acts, { focusable: false })).not.toContain('tabindex');
+  });
+
   test('an empty plan still renders a valid chart', () => {
     expect(renderGanttSvg([])).toMatch(/^<svg[^]*<\/svg>$/);
   });

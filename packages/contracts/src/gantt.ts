@@ -33,7 +33,11 @@ export interface GanttOptions {
   idPrefix?: string;
   /** Adds the XML declaration (a standalone .svg file). */
   standalone?: boolean;
-  /** Bars get `tabindex="0"` (keyboard focus in the console). Default true. */
+  /**
+   * Bars are focusable (the console): one tab stop for the whole chart (the first bar,
+   * `tabindex="0"`), every other bar `tabindex="-1"`, reached with the arrow keys (roving focus), so
+   * Tab does not walk through thousands of bars. Default true.
+   */
   focusable?: boolean;
 }
 
@@ -217,6 +221,7 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
     if (list) list.push(a);
     else byLine.set(a.line, [a]);
   }
+  let tabStopGiven = false;
   for (const line of sum.lines) {
     const i = laneIndex.get(line) ?? 0;
     const y = L.axisHeight + i * L.laneHeight;
@@ -231,6 +236,8 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
       const bx = x(s);
       const bw = Math.max(((e - s) / HOUR_MS) * pxPerHour, 1);
       const isLate = a.kind === 'FILL' && a.lot_id !== undefined && late.has(a.lot_id);
+      const firstBar = !tabStopGiven;
+      tabStopGiven = true;
       const fill =
         a.kind === 'FILL'
           ? (colours.get(a.type ?? '') ?? PRODUCT_PALETTE[0])
@@ -251,7 +258,7 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
         `data-end="${escapeXml(a.end)}"`,
         isLate ? 'data-late="true"' : '',
         'role="listitem"',
-        focusable ? 'tabindex="0"' : '',
+        focusable ? `tabindex="${firstBar ? '0' : '-1'}"` : '',
         `aria-label="${escapeXml(describe(a, isLate))}"`,
       ].filter(Boolean);
       const stroke =
