@@ -97,6 +97,12 @@ describe('renderGanttSvg', () => {
     expect(count(svg, /tabindex="0"/g)).toBe(1);
     expect(count(svg, /tabindex="-1"/g)).toBe(acts.length - 1);
     expect(renderGanttSvg(acts, { focusable: false })).not.toContain('tabindex');
+    // details: aria-label everywhere, <title> tooltips only in the standalone (non-focusable) file
+    expect(count(renderGanttSvg(acts, { focusable: false }), /<title>Lot /g)).toBe(3);
+    expect(count(svg, /<title>Lot /g)).toBe(0);
+    expect(
+      count(svg, /aria-label="Lot A1 \(VialE\), line 1, 2024-01-01 00:00 to 2024-01-01 05:00 UTC, 5 h"/g),
+    ).toBe(1);
   });
 
   test('an empty plan still renders a valid chart', () => {

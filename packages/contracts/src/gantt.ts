@@ -236,6 +236,7 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
       const bx = x(s);
       const bw = Math.max(((e - s) / HOUR_MS) * pxPerHour, 1);
       const isLate = a.kind === 'FILL' && a.lot_id !== undefined && late.has(a.lot_id);
+      const label = escapeXml(describe(a, isLate));
       const firstBar = !tabStopGiven;
       tabStopGiven = true;
       const fill =
@@ -259,7 +260,7 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
         isLate ? 'data-late="true"' : '',
         'role="listitem"',
         focusable ? `tabindex="${firstBar ? '0' : '-1'}"` : '',
-        `aria-label="${escapeXml(describe(a, isLate))}"`,
+        `aria-label="${label}"`,
       ].filter(Boolean);
       const stroke =
         a.kind === 'IDLE'
@@ -268,7 +269,8 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
             ? ' stroke="#c00000" stroke-width="2.5"'
             : ' stroke="#ffffff" stroke-width="0.5"';
       out.push(
-        `<g ${attrs.join(' ')}><title>${escapeXml(describe(a, isLate))}</title>`,
+        // A standalone file shows details through <title> tooltips; the console has its own.
+        `<g ${attrs.join(' ')}>${focusable ? '' : `<title>${label}</title>`}`,
         `<rect x="${num(bx)}" y="${by}" width="${num(bw)}" height="${L.barHeight}" rx="2" fill="${fill}"${stroke}/>`,
       );
       if (a.kind === 'FILL' && a.lot_id !== undefined && bw >= 8 * a.lot_id.length + 6)
