@@ -196,6 +196,25 @@ describeIfPeer('chromium', "the planner's console in Chromium", () => {
       .filter({ hasText: /row error/ })
       .waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'validation-errors.png'), fullPage: true });
+    // Rows the CSV reader accepts but the server's validation (POST /schedule/validate) rejects or
+    // warns about: those messages land on their rows too.
+    await page
+      .getByLabel('…or paste rows')
+      .fill(
+        'Lot ID,Type,Vials,start_window,end_window\n' +
+          'A1,VialE,1000,2024-01-02T00:00:00,2024-01-01T00:00:00\n' +
+          'A2,VialE,1000,,\n',
+      );
+    await page.getByRole('button', { name: 'Validate', exact: true }).click();
+    await table
+      .locator('tr.issue-error[data-row="2"]')
+      .filter({ hasText: /start_window of lot A1 is after its end_window/ })
+      .waitFor();
+    await table
+      .locator('tr.issue-warning[data-row="3"]')
+      .filter({ hasText: /priority/ })
+      .waitFor();
+    expect(await table.locator('tr.issue-error').count()).toBe(1);
   });
 
   test('compare three strategies → progress per strategy → the KPI table marks the best', async () => {

@@ -12,10 +12,18 @@ export interface RowIssue {
   text: string;
 }
 
-/** `lots_data[2].vials: …` → CSV line 4 (lot index + header + 1). */
-export function rowOf(message: string): number | null {
-  const m = /lots_data\[(\d+)\]/.exec(message) ?? /lot #?(\d+)\b/i.exec(message);
-  return m ? Number(m[1]) + 2 : null;
+/**
+ * The CSV row a validation message is about: `lots_data[2].vials: …` → line 4 (lot index + header
+ * + 1), or a message naming `lot A7` → that lot's line. null when it names no lot.
+ */
+export function rowOf(message: string, lotIds: readonly unknown[]): number | null {
+  const indexed = /lots_data\[(\d+)\]/.exec(message);
+  if (indexed) return Number(indexed[1]) + 2;
+  for (const m of message.matchAll(/\blot '?([^\s,:;']+)'?/gi)) {
+    const i = lotIds.indexOf(m[1]);
+    if (i >= 0) return i + 2;
+  }
+  return null;
 }
 
 const DEFAULT_COMPARE = ['smart-pack', 'lpt-pack', 'spt-pack'];
@@ -96,9 +104,10 @@ export function NewRunView({ services, mode }: { services: Services; mode: 'sche
       ...(Object.keys(config).length ? { config } : {}),
       ...(startTime ? { start_time: startTime } : {}),
     });
+    const ids = parsed.lots.map((l) => l.lot_id);
     const found: RowIssue[] = [
-      ...report.errors.map((text) => ({ row: rowOf(text), level: 'error' as const, text })),
-      ...report.warnings.map((text) => ({ row: rowOf(text), level: 'warning' as const, text })),
+      ...report.errors.map((text) => ({ row: rowOf(text, ids), level: 'error' as const, text })),
+      ...report.warnings.map((text) => ({ row: rowOf(text, ids), level: 'warning' as const, text })),
     ];
     setIssues(found);
     setValidated(report.valid ? `${parsed.lots.length} lots are valid` : null);
