@@ -166,7 +166,7 @@ describeIfPeer('chromium', "the planner's console in Chromium", () => {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
-  test('Export SVG downloads the same Gantt, rendered by the server', async () => {
+  test('Export SVG downloads the same Gantt, rendered by the server; CSV and JSON too', async () => {
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Export SVG' }).click(),
@@ -179,6 +179,23 @@ describeIfPeer('chromium', "the planner's console in Chromium", () => {
     const onPage = await page.locator('.gantt-host').innerHTML();
     expect(fillLinesOf(svg)).toEqual(fillLinesOf(onPage));
     expect(fillLinesOf(svg).size).toBe(csvLotIds().length);
+    // CSV and JSON are the server's exports too, one row / activity per activity.
+    const fetched = async (button: string) => {
+      const [dl] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: button }).click(),
+      ]);
+      const to = path.join(path.dirname(file), dl.suggestedFilename());
+      await dl.saveAs(to);
+      return { name: dl.suggestedFilename(), text: fs.readFileSync(to, 'utf8') };
+    };
+    const csv = await fetched('Export CSV');
+    expect(csv.name).toBe(`schedule-${scheduleId}.csv`);
+    expect(csv.text.startsWith('line,kind,lot_id,type,start,end')).toBe(true);
+    const json = await fetched('Export JSON');
+    expect(json.name).toBe(`schedule-${scheduleId}.json`);
+    const activities = JSON.parse(json.text).result.activities as unknown[];
+    expect(csv.text.trim().split('\r\n')).toHaveLength(activities.length + 1);
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   });
 
@@ -256,7 +273,20 @@ describeIfPeer('chromium', "the planner's console in Chromium", () => {
     await waitUntil(async () => (await plans.count()) === 3, 30_000, 'three plans');
     for (const s of ['smart-pack', 'lpt-pack', 'spt-pack']) {
       const bars = page.locator(`.strategy-gantt[data-strategy="${s}"] .gantt .bar-fill[data-lot-id]`);
-      await waitUntil(async () => (await bars.count()) === csvLotIds().length, 120_000, `the ${s} Gantt`);
+      await waitUntil(
+        async () => (await bars.count()) === csvLotIds().length,
+        120_000,
+        `the ${s} Gantt`,
+      ).catch(async (err: Error) => {
+        const shown = await page.locator(`.strategy-gantt[data-strategy="${s}"]`).innerText();
+        const id = Number(/schedule (\d+)/.exec(shown)?.[1]);
+        const rec = id
+          ? (await apiClient.request('GET', `/schedule/${id}?include_activities=false`)).body
+          : null;
+        throw new Error(
+          `${err.message}; the page shows ${JSON.stringify(shown)}; the API: ${JSON.stringify(rec)}`,
+        );
+      });
     }
     await page.screenshot({ path: path.join(SHOTS, 'compare.png'), fullPage: true });
   });

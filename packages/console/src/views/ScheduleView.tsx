@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { lateLotIds } from '@fillsched/gantt';
 import { saveBlob, type ScheduleOut } from '../api';
+import { useFollowRun } from '../follow';
 import { Gantt } from '../Gantt';
 import type { LiveMessage } from '../live';
 import { ErrorNote, hours, isActive, pct, Progress, StatusBadge, when } from './common';
@@ -46,16 +47,18 @@ export function ScheduleView({ services, id }: { services: Services; id: number 
   }, [api, id, reload]);
 
   const active = schedule ? isActive(schedule.status) : false;
-  useEffect(() => {
-    if (!active) return;
-    return live.watch('schedule', id, (m) => {
-      if (m.type === 'progress') {
-        setProgress(m);
-        // The record was read while pending: a progress message means a solver has it.
-        setSchedule((s) => (s && s.status === 'pending' ? { ...s, status: 'running' } : s));
-      } else setReload((r) => r + 1);
-    });
-  }, [active, id, live]);
+  useFollowRun(
+    live,
+    'schedule',
+    id,
+    active,
+    (m) => {
+      setProgress(m);
+      // The record was read while pending: a progress message means a solver has it.
+      setSchedule((s) => (s && s.status === 'pending' ? { ...s, status: 'running' } : s));
+    },
+    () => setReload((r) => r + 1),
+  );
 
   const lots = useMemo(() => {
     const saved = sessionStorage.getItem(`fillsched.lots.${id}`);

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { lateLotIds } from '@fillsched/gantt';
 import type { ScheduleOut } from '../api';
+import { useFollowRun } from '../follow';
 import { Gantt } from '../Gantt';
 import { ErrorNote, hours, isActive, Progress, StatusBadge } from './common';
 import type { Services } from './services';
@@ -30,12 +31,14 @@ function StrategyGantt({
     api.get<ScheduleOut>(`/schedule/${scheduleId}`).then(setSchedule, (e: Error) => setError(e.message));
   }, [api, scheduleId, reload]);
   const active = schedule ? isActive(schedule.status) : false;
-  useEffect(() => {
-    if (!active) return;
-    return live.watch('schedule', scheduleId, (m) =>
-      m.type === 'progress' ? setProgress(m.progress) : setReload((r) => r + 1),
-    );
-  }, [active, scheduleId, live]);
+  useFollowRun(
+    live,
+    'schedule',
+    scheduleId,
+    active,
+    (m) => setProgress(m.progress),
+    () => setReload((r) => r + 1),
+  );
   const activities = useMemo(() => schedule?.result?.activities ?? [], [schedule]);
   const late = useMemo(() => lateLotIds(activities, lots), [activities, lots]);
   return (
