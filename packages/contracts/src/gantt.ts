@@ -165,11 +165,11 @@ export function ganttSummary(activities: readonly GanttActivity[], opts: GanttOp
   };
 }
 
-function describe(a: GanttActivity, late: boolean): string {
+function describe(a: GanttActivity, late: boolean, startMs: number, endMs: number): string {
   const what =
     a.kind === 'FILL' ? `Lot ${a.lot_id ?? '?'} (${a.type ?? 'unknown product'})` : KIND_STYLE[a.kind].label;
-  const hours = (ganttTime(a.end) - ganttTime(a.start)) / HOUR_MS;
-  return `${what}, line ${a.line}, ${fmt(ganttTime(a.start))} to ${fmt(ganttTime(a.end))} UTC, ${num(hours)} h${late ? ', LATE' : ''}`;
+  const hours = (endMs - startMs) / HOUR_MS;
+  return `${what}, line ${a.line}, ${fmt(startMs)} to ${fmt(endMs)} UTC, ${num(hours)} h${late ? ', LATE' : ''}`;
 }
 
 /** The chart as SVG markup (a complete `<svg>` element). */
@@ -236,7 +236,7 @@ export function renderGanttSvg(activities: readonly GanttActivity[], opts: Gantt
       const bx = x(s);
       const bw = Math.max(((e - s) / HOUR_MS) * pxPerHour, 1);
       const isLate = a.kind === 'FILL' && a.lot_id !== undefined && late.has(a.lot_id);
-      const label = escapeXml(describe(a, isLate));
+      const label = escapeXml(describe(a, isLate, s, e));
       const firstBar = !tabStopGiven;
       tabStopGiven = true;
       const fill =
