@@ -20,10 +20,10 @@ RUN npm install --global npm@11.19.1 && npm cache clean --force
 FROM base AS pruned
 WORKDIR /src
 COPY . .
-# Only the workspaces the six services need (package.json files and sources separated, so the
+# Only the workspaces the six services and the console need (package.json files and sources separated, so the
 # dependency layers below are cached until a package.json or the lockfile changes).
 RUN npx --yes turbo@2.11.11 prune @fillsched/gateway @fillsched/auth @fillsched/schedule \
-      @fillsched/comparison @fillsched/config @fillsched/solver --docker --out-dir /out
+      @fillsched/comparison @fillsched/config @fillsched/solver @fillsched/console --docker --out-dir /out
 
 FROM base AS build
 WORKDIR /app
@@ -57,6 +57,8 @@ COPY --from=build --chown=root:root /app/packages/engine/dist ./packages/engine/
 COPY --from=build --chown=root:root /app/packages/service-kit/dist ./packages/service-kit/dist
 COPY --from=build --chown=root:root /app/packages/job-owner/dist ./packages/job-owner/dist
 COPY --from=build --chown=root:root /app/services/gateway/dist ./services/gateway/dist
+# The planner's console (static files the gateway serves at /console/).
+COPY --from=build --chown=root:root /app/packages/console/dist ./packages/console/dist
 COPY --from=build --chown=root:root /app/services/auth/dist ./services/auth/dist
 COPY --from=build --chown=root:root /app/services/schedule/dist ./services/schedule/dist
 COPY --from=build --chown=root:root /app/services/comparison/dist ./services/comparison/dist

@@ -10,6 +10,7 @@ function bannerText(info) {
     : `${info.store.url}  ${info.store.what}: NOT durable, data is lost when the platform stops`;
   return (
     '\n  Filling Scheduler\n' +
+    (info.console ? row('console', `${info.console}  (the planner's console in the browser)`) : '') +
     row('API', info.api) +
     row('docs', `${info.docs}  (ReDoc /redoc, OpenAPI /openapi.json)`) +
     row('NATS', `${info.nats.url}  ${info.nats.why}; event consumers connect here (docs/events.md)`) +

@@ -147,6 +147,7 @@ async function startPlatform(opts = {}) {
     const info = {
       api: `http://localhost:${gatewayPort}/api/v1`,
       docs: `http://localhost:${gatewayPort}/docs`,
+      console: `http://localhost:${gatewayPort}/console/`,
       nats: { url: natsUrl, started_here: Boolean(nats), why: natsWhy },
       store: mongo
         ? {

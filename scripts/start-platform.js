@@ -36,6 +36,7 @@ starting.then(
     log('platform ready', {
       gateway: `${platform.gatewayUrl}/api/v1`,
       docs: `${platform.gatewayUrl}/docs`,
+      console: `${platform.gatewayUrl}/console/`,
       ready_ms: Date.now() - t0,
     });
   },

@@ -50,7 +50,7 @@ export interface NatsPeer extends PeerModule<NatsStartOptions, NatsServerHandle>
   obtainNatsServer(opts?: { log?: (msg: string) => void }): string;
 }
 
-export type PeerName = 'nats' | 'ferretdb' | 'kafka' | 'python';
+export type PeerName = 'nats' | 'ferretdb' | 'kafka' | 'python' | 'chromium';
 export const PEER_NAMES: PeerName[];
 
 /** The peer module, or null when this checkout has no tests/peers/<name>.js. */
@@ -67,3 +67,9 @@ export const nats: NatsPeer;
 export const ferretdb: PeerModule | null;
 export const kafka: PeerModule | null;
 export const python: PeerModule | null;
+export interface ChromiumHandle {
+  browser: import('playwright-core').Browser;
+  bin: string;
+  stop(): Promise<void>;
+}
+export const chromium: PeerModule<{ headless?: boolean; args?: string[] }, ChromiumHandle> | null;

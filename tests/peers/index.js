@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 /** Peer modules in the order prepare.js sets them up; some are written in parallel, so may be absent. */
-const PEER_NAMES = ['nats', 'ferretdb', 'kafka', 'python'];
+const PEER_NAMES = ['nats', 'ferretdb', 'kafka', 'python', 'chromium'];
 
 /** The peer module `name`, or null when this checkout has no tests/peers/<name>.js. */
 function loadPeer(name) {

@@ -83,6 +83,7 @@ describe('npm start: banner, then Ctrl-C stops services before NATS and the stor
     expect(text.split('Filling Scheduler')).toHaveLength(2);
     expect(text).toMatch(/^ {2}API +http:\/\/localhost:\d+\/api\/v1$/m);
     expect(text).toMatch(/^ {2}docs +http:\/\/localhost:\d+\/docs/m);
+    expect(text).toMatch(/^ {2}console +http:\/\/localhost:\d+\/console\//m);
     expect(text).toMatch(/^ {2}store +mongodb:\/\/\S+ .*NOT durable/m);
     natsUrl = /^ {2}NATS +(nats:\/\/\S+)/m.exec(text)![1];
     expect(await canConnect(natsUrl)).toBe(true);

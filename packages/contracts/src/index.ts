@@ -14,3 +14,4 @@ export * from './rest/configs';
 export * from './rest/result-parts';
 export * from './rest/replan';
 export * from './streams';
+export * from './gantt';

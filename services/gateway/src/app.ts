@@ -54,7 +54,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   app.set('etag', false);
 
   app.use(commonMiddleware({ logger, options }));
-  app.use(healthRouter({ readiness, clock, openapi }));
+  app.use(healthRouter({ readiness, clock, openapi, consoleDir: options.consoleDir }));
   app.use(API_PREFIX, apiRouter(ROUTES, { services, rateLimiter, revocations, auth, logger }));
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -21,6 +21,8 @@ export const GatewayEnvSchema = baseEnvSchema.extend({
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   /** Express `trust proxy`: false (default), true, a hop count or a list of subnets. */
   TRUST_PROXY: trustProxy,
+  /** The built console to serve at /console/ (default: packages/console/dist of this checkout). */
+  CONSOLE_DIR: z.string().min(1).optional(),
   /** Comma-separated browser origins allowed by CORS, `*` for any (default), `none` to disable. */
   CORS_ORIGINS: z
     .string()

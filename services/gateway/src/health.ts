@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import { metricsRegistry } from '@fillsched/service-kit';
+import { browserToConsole, consoleRouter } from './console';
 import { docsRouter } from './docs';
 import type { Clock, ReadinessCheck } from './ports';
 import { API_ROOT } from './routes';
@@ -23,12 +24,15 @@ export function healthRouter(ctx: {
   readiness: ReadinessCheck[];
   clock: Clock;
   openapi: Record<string, unknown>;
+  consoleDir?: string;
 }): Router {
   const { readiness, clock, openapi } = ctx;
   const router = express.Router();
-  router.get('/', (_req, res) => {
+  // A browser opening / lands on the console; API clients keep the JSON root.
+  router.get('/', browserToConsole, (_req, res) => {
     res.json(API_ROOT);
   });
+  router.use(consoleRouter(ctx.consoleDir));
   router.get('/health', async (_req, res) => {
     const checks = await runChecks(readiness);
     const healthy = Object.values(checks).every(Boolean);

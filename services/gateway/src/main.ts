@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       wsAuthTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,
+      consoleDir: env.CONSOLE_DIR,
     },
   });
 

@@ -72,6 +72,8 @@ export interface GatewayOptions {
   trustProxy: boolean | number | string;
   /** Origins allowed to call the API from browsers ('*' = any); empty = no CORS headers. */
   corsOrigins: string[] | '*';
+  /** The built console (packages/console/dist unless set), served at /console/. */
+  consoleDir?: string;
 }
 
 export interface GatewayPorts {

@@ -36,6 +36,7 @@ import {
   ValidateConfigBodySchema,
   ValidateLotsBodySchema,
   ValidationResponseSchema,
+  renderGanttSvg,
   type ServiceName,
 } from '@fillsched/contracts';
 
@@ -90,6 +91,20 @@ export interface RouteDef {
 }
 
 const Id = IdParamSchema;
+/** The guide's activity drawn by the shared renderer: the export's svg example. */
+const GANTT_SVG_EXAMPLE = renderGanttSvg(
+  [
+    {
+      kind: 'FILL',
+      line: 1,
+      lot_id: 'LOT001',
+      type: 'ProductA',
+      start: '2024-10-14T08:00:00',
+      end: '2024-10-14T10:30:00',
+    },
+  ],
+  { title: 'Gantt chart of Production Schedule - Week 42', standalone: true, focusable: false },
+);
 const page = PageQuerySchema;
 
 /**
@@ -251,7 +266,7 @@ export const ROUTES: RouteDef[] = [
     operationId: 'exportSchedule',
     method: 'get',
     path: '/schedule/:id/export',
-    summary: 'Export a schedule as JSON or CSV',
+    summary: 'Export a schedule as JSON, CSV or an SVG Gantt chart',
     tag: 'schedules',
     auth: 'required',
     service: 'schedule',
@@ -260,7 +275,8 @@ export const ROUTES: RouteDef[] = [
     query: ExportQuerySchema,
     bodyKind: 'none',
     successStatus: 200,
-    successDescription: 'The schedule with its activities (json) or one row per activity (csv)',
+    successDescription:
+      'The schedule with its activities (json), one row per activity (csv), or its Gantt chart (svg)',
     response: ScheduleOutSchema,
     extraSuccessContent: {
       'text/csv': {
@@ -270,6 +286,8 @@ export const ROUTES: RouteDef[] = [
           'line,kind,lot_id,type,start,end,duration_minutes,duration_hours\r\n' +
           '1,FILL,LOT001,ProductA,2024-10-14T08:00:00,2024-10-14T10:30:00,150,2.5\r\n',
       },
+      // One lane per line (data-line), one bar per activity (data-lot-id on fills); see contracts' gantt.ts.
+      'image/svg+xml': { schema: { type: 'string' }, example: GANTT_SVG_EXAMPLE },
     },
     errors: [404, 409],
   },

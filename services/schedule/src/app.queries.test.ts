@@ -264,6 +264,21 @@ describe('export', () => {
     );
   });
 
+  test('svg → the Gantt chart from the shared renderer: a lane per line, a bar per activity', async () => {
+    const res = await h.app.handlers.export({ user: alice, params: { id: '1' }, query: { format: 'svg' } });
+    expect(res.status).toBe(200);
+    expect(res.headers).toEqual({
+      'Content-Type': 'image/svg+xml; charset=utf-8',
+      'Content-Disposition': 'attachment; filename="schedule-1.svg"',
+    });
+    const svg = res.body as string;
+    expect(svg.startsWith('<?xml')).toBe(true);
+    expect(svg.match(/<g class="lane" data-line="/g)).toHaveLength(2);
+    expect(svg.match(/<g class="bar /g)).toHaveLength(3);
+    expect(svg).toContain('data-lot-id="LOT &quot;7&quot;, east"');
+    expect(svg).toContain('data-lot-id="L2"');
+  });
+
   test.each([['pending'], ['running'], ['failed'], ['cancelled']] as const)(
     'a %s schedule → 409',
     async (status) => {

@@ -41,6 +41,7 @@ import {
   type RpcRequest,
 } from '@fillsched/service-kit';
 import { activitiesToCsv } from './export-csv';
+import { scheduleToSvg } from './export-svg';
 import { createReplanHandler } from './replan';
 import { scheduleCreates } from './metrics';
 import {
@@ -416,6 +417,13 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       return reply(200, activitiesToCsv((out.result as StoredResult).activities), {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': `attachment; filename="schedule-${record.id}.csv"`,
+      });
+    }
+    if (query.data.format === 'svg') {
+      const activities = (out.result as StoredResult).activities;
+      return reply(200, scheduleToSvg(record.name, activities, record.lots_data ?? []), {
+        'Content-Type': 'image/svg+xml; charset=utf-8',
+        'Content-Disposition': `attachment; filename="schedule-${record.id}.svg"`,
       });
     }
     return reply(200, out, { 'Content-Disposition': `attachment; filename="schedule-${record.id}.json"` });

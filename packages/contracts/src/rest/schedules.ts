@@ -187,7 +187,12 @@ export const ScheduleListSchema = z
     examples: [{ schedules: [GUIDE_SUMMARY], total: 1, page: 1, page_size: 20 }],
   });
 
-export const ExportQuerySchema = z.object({ format: z.enum(['json', 'csv']).default('json') });
+export const ExportQuerySchema = z.object({
+  format: z
+    .enum(['json', 'csv', 'svg'])
+    .default('json')
+    .describe("svg: the Gantt chart as a standalone SVG file, drawn by the console's renderer"),
+});
 
 export const ScheduleGetQuerySchema = z.object({
   include_activities: QueryBoolean.default(true).describe(
