@@ -1,3 +1,4 @@
+import { checkObjective } from './objective-config';
 import { didYouMean } from './suggest';
 import { parseIso } from './time';
 import type { ValidationIssue, ValidationReport } from './types';
@@ -141,6 +142,13 @@ export const CONFIG_KEYS: ReadonlyArray<ConfigKeySpec> = [
     max: 1e6,
     description:
       'Weight of priority-weighted tardiness (Σ (1 + max(priority,0)) · tardiness hours) against makespan in cfs-pack and hybrid-pack.',
+  },
+  {
+    key: 'objective',
+    type: 'object',
+    default: null,
+    description:
+      "What every strategy optimises: weights {makespan?, tardiness?, changeover_hours?, stability?} (numbers ≥ 0, at least one > 0; tardiness = Σ (1 + max(priority,0)) · hours late; stability only counts in re-plans), or an ordered array of those terms compared lexicographically (a higher level always wins), e.g. ['tardiness', 'makespan']. Default null: makespan (hybrid-pack and milp-opt add priority_weight · tardiness). The result reports `score` per term.",
   },
   {
     key: 'time_limit_s',
@@ -411,7 +419,8 @@ export function checkConfigInto(config: unknown, errors: ValidationIssue[], warn
       continue;
     }
     if (v === undefined) continue;
-    checkScalar(spec, v, ['config', key], errors);
+    if (key === 'objective') checkObjective(v, errors);
+    else checkScalar(spec, v, ['config', key], errors);
   }
   if (isPlainObject(config.changeover_matrix))
     checkMatrix(config.changeover_matrix, ['config', 'changeover_matrix'], errors);

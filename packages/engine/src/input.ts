@@ -1,4 +1,5 @@
 import { CONFIG_KEYS, INPUT_LIMITS, checkConfigInto, isPlainObject } from './config';
+import { resolveObjectiveConfig } from './objective-config';
 import { didYouMean } from './suggest';
 import { DEFAULT_START_TIME, MS_PER_HOUR, parseIso, toIso } from './time';
 import type {
@@ -440,6 +441,7 @@ function normalizeInner(
     priority_weight: configValue<number>(cfg, 'priority_weight'),
     time_limit_s: configValue<number>(cfg, 'time_limit_s'),
     seed: configValue<number>(cfg, 'seed'),
+    objective: resolveObjectiveConfig(cfg.objective),
   };
   if (config.changeover_same_hours > config.changeover_diff_hours) {
     cfgWarnings.push(

@@ -1,3 +1,5 @@
+import type { ObjectiveConfig, Score, StabilityCost } from './objective';
+
 export const STRATEGY_IDS = [
   'smart-pack',
   'lpt-pack',
@@ -57,6 +59,8 @@ export interface ResolvedConfig {
   priority_weight: number;
   time_limit_s: number;
   seed: number;
+  /** config `objective`: weights or lexicographic levels; null = each strategy's default */
+  objective: ObjectiveConfig | null;
 }
 
 /** A normalized lot. Times are hours relative to the instance start time. */
@@ -126,6 +130,11 @@ export interface SolveOptions {
   timeLimitS?: number;
   signal?: AbortSignal;
   onProgress?: (p: SolveProgress) => void;
+  /**
+   * Cost of a schedule against a parent plan (re-plans): the objective's `stability` term. The
+   * strategies' candidates are compared with it; absent = 0.
+   */
+  stability?: StabilityCost;
 }
 
 export interface Activity {
@@ -179,6 +188,8 @@ export interface ScheduleResult {
   kpis: ScheduleKpis;
   per_line: PerLine[];
   activities: Activity[];
+  /** the objective's terms for this schedule (config `objective`) and its value or levels */
+  score?: Score;
 }
 
 export interface SolveOutput {
