@@ -68,8 +68,21 @@ async function listCandidates(
   const out: Plan[] = [];
   for (const o of orders) {
     out.push(await listSchedule(inst, o, ctx, phase));
-    out.push(await windowFit(inst, o, false, ctx, phase));
-    out.push(await windowFit(inst, o, true, ctx, phase));
+    for (const rotate of [false, true]) {
+      const p = await windowFit(inst, o, rotate, ctx, phase);
+      if (p) out.push(p);
+    }
+  }
+  return out;
+}
+
+/** Window-fit packings, longest first overall and type by type (starts of the searches). */
+async function windowFits(inst: Instance, ctx: SolveContext, phase: string): Promise<Plan[]> {
+  const out: Plan[] = [];
+  for (const o of [lptOrder(inst), lptByTypeOrder(inst)]) {
+    if (ctx.expired()) break;
+    const p = await windowFit(inst, o, false, ctx, phase);
+    if (p) out.push(p);
   }
   return out;
 }
@@ -105,10 +118,7 @@ async function runStrategy(
     case 'smart-pack': {
       const exact = needsExact(inst, sw);
       // window-fit packings (longest first, overall and type by type) compete as starts
-      const fits = [
-        await windowFit(inst, lptOrder(inst), false, ctx, 'smart-pack'),
-        await windowFit(inst, lptByTypeOrder(inst), false, ctx, 'smart-pack'),
-      ];
+      const fits = await windowFits(inst, ctx, 'smart-pack');
       const starts = exact
         ? [
             await listSchedule(inst, releaseOrder(inst), ctx, 'smart-pack'),
@@ -177,8 +187,7 @@ async function hybrid(
   const span = to - from;
   const exact = needsExact(inst, w);
   const starts = [
-    await windowFit(inst, lptOrder(inst), false, ctx, 'hybrid: window fit'),
-    await windowFit(inst, lptByTypeOrder(inst), false, ctx, 'hybrid: window fit'),
+    ...(await windowFits(inst, ctx, 'hybrid: window fit')),
     await listSchedule(inst, cfsOrder(inst), ctx, 'hybrid: critical first'),
     await listSchedule(inst, releaseOrder(inst), ctx, 'hybrid: release order'),
     ...(inst.lots.length > LARGE ? [] : [await listSchedule(inst, lptOrder(inst), ctx, 'hybrid: lpt')]),
@@ -208,7 +217,7 @@ async function hybrid(
     if (ctx.expired()) break;
   }
   if (!blocks) throw new Error('no block search result');
-  if (ctx.expired()) return [blocks.plan, ...starts];
+  if (ctx.expired()) return [blocks.plan];
   const best = blocks.plan;
   const start = planOf(inst, decode(inst, best));
   const polished = await exactSearch(inst, ctx, start, {
@@ -219,7 +228,7 @@ async function hybrid(
     progressTo: to,
     weight: w,
   });
-  return [polished, ...starts];
+  return [polished];
 }
 
 /** The candidate with the lowest search objective (the MILP's warm start). */

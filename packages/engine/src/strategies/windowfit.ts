@@ -8,6 +8,8 @@
  *
  * `rotate` reproduces the reference's deque handling: the lots skipped over to reach the chosen one
  * move to the end of the order. Both variants are cheap (one scan of the remaining order per lot).
+ * Returns null when the time limit or an abort cuts it short (the callers treat it as an extra
+ * candidate; an abort is then raised by the caller's next checkpoint).
  */
 import type { SolveContext } from '../context';
 import { BREAK, LineSim, type Plan } from '../packer';
@@ -21,7 +23,7 @@ export async function windowFit(
   rotate: boolean,
   ctx: SolveContext,
   phase: string,
-): Promise<Plan> {
+): Promise<Plan | null> {
   const m = inst.lines.length;
   const W = inst.config.window_hours;
   const sims = inst.lines.map((_, k) => new LineSim(inst, k));
@@ -79,7 +81,12 @@ export async function windowFit(
     sim.commit(j);
     plan[k].push(j);
     take(pick);
-    if (++done % 256 === 0 && ctx.due()) await ctx.checkpoint(phase, (100 * done) / order.length);
+    done++;
+    if (ctx.due()) {
+      // an extra candidate: past the time limit it is dropped rather than finished
+      if (ctx.expired()) return null;
+      await ctx.checkpoint(phase, (100 * done) / order.length);
+    }
   }
   return plan;
 }
