@@ -12,6 +12,7 @@ import {
 } from './objective';
 import { decode, planOf, type Decoded, type Plan } from './packer';
 import { buildResult } from './result';
+import { longLotShare } from './strategies/binpack';
 import { blockSearch, needsExact } from './strategies/blocks';
 import { exactSearch, planObjective, type SearchWeights } from './strategies/exact';
 import {
@@ -128,8 +129,10 @@ async function runStrategy(
             ...fits,
           ]
         : fits;
-      // a window-fit start already within 0.5 % of the bound makespan-wise: skip the slower constructions
+      // a window-fit start already within 0.5 % of the bound makespan-wise, and few lots that need a
+      // block of their own (where the dedicated packing is strongest): skip the slower constructions
       const close =
+        longLotShare(inst) < 0.25 &&
         sw.mk === 1 &&
         sw.co === 0 &&
         !exact &&
