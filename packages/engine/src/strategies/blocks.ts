@@ -562,8 +562,11 @@ export async function blockSearch(
   // (a start from the dedicated packing in its regime is a local optimum of stronger moves: shorter)
   const stall = opts.stall ?? (bpRegime && bestStart === bpPlan ? 150 : Math.max(150, 8 * n));
   let lastImprove = 0;
+  // makespan only: a schedule at the lower bound is optimal, nothing left to search
+  const atBound = (): boolean =>
+    weight.mk === 1 && weight.wt === 0 && weight.co === 0 && bestMk <= ctx.lowerBound + 1e-7;
   for (; it < iters; it++) {
-    if (it - lastImprove > stall) break;
+    if (it - lastImprove > stall || atBound()) break;
     if (ctx.due()) {
       if (ctx.expired()) break;
       await ctx.checkpoint(
