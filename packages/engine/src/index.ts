@@ -9,3 +9,16 @@ export { solve, budgets } from './solve';
 export { decode, BREAK, type Plan, type Decoded, type Placement } from './packer';
 export { buildResult } from './result';
 export { DEFAULT_START_TIME, parseIso } from './time';
+export {
+  OBJECTIVE_TERMS,
+  changeoverHours,
+  compareTerms,
+  objectiveOf,
+  scoreTerms,
+  type Objective,
+  type ObjectiveConfig,
+  type ObjectiveTerm,
+  type Score,
+  type ScoreTerms,
+  type StabilityCost,
+} from './objective';
