@@ -5,6 +5,7 @@ import {
   type ConfigKeySpec,
   type ConfigKeyType,
 } from '@fillsched/contracts/catalogue';
+import { checkObjective } from './objective-config';
 import { parseIso } from './time';
 import type { ValidationIssue, ValidationReport } from './types';
 
@@ -250,7 +251,8 @@ export function checkConfigInto(config: unknown, errors: ValidationIssue[], warn
       continue;
     }
     if (v === undefined) continue;
-    checkScalar(spec, v, ['config', key], errors);
+    if (key === 'objective') checkObjective(v, errors);
+    else checkScalar(spec, v, ['config', key], errors);
   }
   if (isPlainObject(config.changeover_matrix))
     checkMatrix(config.changeover_matrix, ['config', 'changeover_matrix'], errors);

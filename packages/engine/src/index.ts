@@ -30,3 +30,16 @@ export type {
 export { attachReplan, diffAgainstParent, stabilityCost, MOVED_LIST_MAX } from './replan';
 export { checkReplan } from './checker-replan';
 export { explain, LATE_LIST_MAX } from './explain';
+export {
+  OBJECTIVE_TERMS,
+  changeoverHours,
+  compareTerms,
+  objectiveOf,
+  scoreTerms,
+  type Objective,
+  type ObjectiveConfig,
+  type ObjectiveTerm,
+  type Score,
+  type ScoreTerms,
+  type StabilityCost,
+} from './objective';

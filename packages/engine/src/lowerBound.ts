@@ -4,8 +4,9 @@
  *  - LB2 (total work): (Σ min fill + minimum clean and changeover overhead) / lines, where B blocks
  *    need at least B − (initial_clean ? 0 : min(B, m)) cleans and N − B changeovers, and the cleaning
  *    window forces B ≥ (Σ min fill + N·c_min) / (W + c_min); the overhead is minimised over B.
- *    With the same/different defaults, every type beyond the number of blocks needs a different-type
- *    changeover (t − B extra). Lots longer than (W − c_min)/2 need a block each, and the other lots
+ *    With the same/different defaults, every type needs blocks of its own volume (K = Σ over types of
+ *    the blocks its lots alone need, by volume and by its long lots), and B blocks then hold at least
+ *    K − B different-type changeovers (K ≥ the number of types). Lots longer than (W − c_min)/2 need a block each, and the other lots
  *    must fit in what those blocks leave (W − f) or in further blocks: another bound on B.
  */
 import { changeover } from './input';
@@ -75,6 +76,32 @@ export function lowerBound(inst: Instance): number {
     bMin = Math.max(bMin, bBig);
   }
   bMin = Math.min(bMin, n);
+  // blocks each type needs on its own (the same two arguments per type): a block holding k lots of a
+  // type spends at least their fill plus (k − 1) changeovers of ≥ c_min on them. Σ over types = K;
+  // a schedule with B blocks then has at least K − B type changes inside blocks.
+  let typeBlocks = T;
+  if (W !== null) {
+    const vol = new Array<number>(T).fill(0);
+    const big = new Array<number>(T).fill(0);
+    const slack = new Array<number>(T).fill(0);
+    const small = new Array<number>(T).fill(0);
+    lots.forEach((lot, i) => {
+      const t = lot.typeIndex;
+      const f = minFills[i];
+      vol[t] += f + cMin;
+      if (2 * f + cMin > W + 1e-9) {
+        big[t]++;
+        slack[t] += W - f;
+      } else small[t] += f + cMin;
+    });
+    typeBlocks = 0;
+    for (let t = 0; t < T; t++) {
+      if (typeCount[t] === 0) continue;
+      const byVolume = Math.ceil(vol[t] / (W + cMin) - 1e-9);
+      const byBig = big[t] + Math.max(0, Math.ceil((small[t] - slack[t]) / (W + cMin) - 1e-9));
+      typeBlocks += Math.max(1, byVolume, byBig);
+    }
+  }
   // extra different-type changeovers with defaults on every line
   const allDefault = lines.every((l) => l.matrix < 0);
   const extraPerType = allDefault
@@ -84,11 +111,18 @@ export function lowerBound(inst: Instance): number {
     const cleans = Math.max(0, B - (ic ? 0 : Math.min(B, m)));
     const cos = n - B;
     const typeExtra =
-      allDefault && cMin === config.changeover_same_hours ? Math.max(0, T - B) * extraPerType : 0;
+      allDefault && cMin === config.changeover_same_hours ? Math.max(0, typeBlocks - B) * extraPerType : 0;
     return cleans * C + cos * cMin + typeExtra;
   };
   let bestOverhead = Infinity;
-  for (const B of [bMin, Math.max(bMin, Math.min(m, n)), Math.max(bMin, Math.min(T, n)), n])
+  // piecewise linear in B: the minimum is at bMin, a kink (m lines, K type blocks) or n
+  for (const B of [
+    bMin,
+    Math.max(bMin, Math.min(m, n)),
+    Math.max(bMin, Math.min(T, n)),
+    Math.max(bMin, Math.min(typeBlocks, n)),
+    n,
+  ])
     bestOverhead = Math.min(bestOverhead, overhead(B));
   const lb2 = (sumFill + bestOverhead) / m;
   return Math.max(lb1, lb2);

@@ -216,10 +216,11 @@ export function evalLine(
   k: number,
   seq: readonly number[],
   sim?: LineSim,
-): { end: number; wt: number } {
+): { end: number; wt: number; co: number } {
   const s = sim ?? new LineSim(inst, k);
   s.reset();
   let wt = 0;
+  let co = 0;
   let force = false;
   for (const j of seq) {
     if (j === BREAK) {
@@ -227,13 +228,14 @@ export function evalLine(
       continue;
     }
     const fe = s.evaluate(j, force);
-    if (!Number.isFinite(fe)) return { end: Infinity, wt: Infinity };
+    if (!Number.isFinite(fe)) return { end: Infinity, wt: Infinity, co: Infinity };
+    if (s.coStart !== null) co += s.fillStart - s.coStart;
     s.commit(j);
     force = false;
     const ew = inst.lots[j].endWindow;
     if (ew !== null && fe > ew) wt += (fe - ew) * tardinessWeight(inst.lots[j].priority);
   }
-  return { end: s.t, wt };
+  return { end: s.t, wt, co };
 }
 
 /** Turns a decoded schedule back into a plan (the sequence per line with the block breaks it used). */

@@ -1,13 +1,33 @@
 import { SolveContext, abortError } from './context';
 import { lowerBound } from './lowerBound';
 import { explain } from './explain';
-import { decode, planOf, type Plan } from './packer';
+import {
+  compareTerms,
+  objectiveOf,
+  scoreOf,
+  scoreTerms,
+  searchWeights,
+  type Objective,
+  type ScoreTerms,
+  type StabilityCost,
+} from './objective';
+import { decode, planOf, type Decoded, type Plan } from './packer';
 import { solveReplan, tardinessWeightOf } from './replan';
 import { buildResult } from './result';
+import { longLotShare } from './strategies/binpack';
 import { blockSearch, needsExact } from './strategies/blocks';
-import { exactSearch, planObjective } from './strategies/exact';
-import { cfsOrder, listSchedule, lptOrder, releaseOrder, sptOrder } from './strategies/list';
+import { exactSearch, planObjective, type SearchWeights } from './strategies/exact';
+import {
+  cfsOrder,
+  listSchedule,
+  lptByTypeOrder,
+  lptOrder,
+  releaseOrder,
+  sptByTypeOrder,
+  sptOrder,
+} from './strategies/list';
 import { runMilp } from './strategies/milpOpt';
+import { windowFit } from './strategies/windowfit';
 import { isStrategyId, type Instance, type SolveOptions, type SolveOutput, type StrategyId } from './types';
 
 /** Above this many lots, window-aware searches start from list schedules instead of the block construction. */
@@ -31,44 +51,94 @@ export function budgets(inst: Instance): { smart: number; hybridBlocks: number; 
   };
 }
 
+/** What a strategy hands back: candidate plans (the best under the objective is kept) and notes. */
+interface StrategyRun {
+  plans: Plan[];
+  bound: number | null;
+  note: string;
+}
+
+/**
+ * A list rule's candidates: its order as a list schedule (each lot to the line where it finishes
+ * earliest) and block by block (`windowFit`, with and without the reference's deque rotation).
+ */
+async function listCandidates(
+  inst: Instance,
+  orders: number[][],
+  ctx: SolveContext,
+  phase: string,
+): Promise<Plan[]> {
+  const out: Plan[] = [];
+  for (const o of orders) {
+    out.push(await listSchedule(inst, o, ctx, phase));
+    for (const rotate of [false, true]) {
+      const p = await windowFit(inst, o, rotate, ctx, phase);
+      if (p) out.push(p);
+    }
+  }
+  return out;
+}
+
+/** Window-fit packings, longest first overall and type by type (starts of the searches). */
+async function windowFits(inst: Instance, ctx: SolveContext, phase: string): Promise<Plan[]> {
+  const out: Plan[] = [];
+  for (const o of [lptOrder(inst), lptByTypeOrder(inst)]) {
+    if (ctx.expired()) break;
+    const p = await windowFit(inst, o, false, ctx, phase);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
 async function runStrategy(
   inst: Instance,
   strategy: StrategyId,
   ctx: SolveContext,
   seed: number,
+  sw: SearchWeights,
   signal?: AbortSignal,
-): Promise<{ plan: Plan; bound: number | null; note: string }> {
+): Promise<StrategyRun> {
   const b = budgets(inst);
-  const w = inst.config.priority_weight;
   switch (strategy) {
     case 'lpt-pack':
       return {
-        plan: await listSchedule(inst, lptOrder(inst), ctx, 'lpt'),
+        plans: await listCandidates(inst, [lptOrder(inst)], ctx, 'lpt'),
         bound: null,
-        note: 'longest lots first, earliest-finishing line',
+        note: 'longest lots first: earliest-finishing line or window fit, the better kept',
       };
     case 'spt-pack':
       return {
-        plan: await listSchedule(inst, sptOrder(inst), ctx, 'spt'),
+        plans: await listCandidates(inst, [sptOrder(inst), sptByTypeOrder(inst)], ctx, 'spt'),
         bound: null,
-        note: 'shortest lots first, earliest-finishing line',
+        note: 'shortest lots first (overall or within type): earliest-finishing line or window fit, the better kept',
       };
     case 'cfs-pack':
       return {
-        plan: await listSchedule(inst, cfsOrder(inst), ctx, 'cfs'),
+        plans: await listCandidates(inst, [cfsOrder(inst)], ctx, 'cfs'),
         bound: null,
-        note: 'highest priority, then earliest due date first',
+        note: 'highest priority, then earliest due date first: earliest-finishing line or window fit, the better kept',
       };
     case 'smart-pack': {
-      const exact = needsExact(inst, 0);
+      const exact = needsExact(inst, sw);
+      // window-fit packings (longest first, overall and type by type) compete as starts
+      const fits = await windowFits(inst, ctx, 'smart-pack');
       const starts = exact
         ? [
             await listSchedule(inst, releaseOrder(inst), ctx, 'smart-pack'),
             ...(inst.lots.length > LARGE
               ? []
               : [await listSchedule(inst, lptOrder(inst), ctx, 'smart-pack')]),
+            ...fits,
           ]
-        : [];
+        : fits;
+      // a window-fit start already within 0.5 % of the bound makespan-wise, and few lots that need a
+      // block of their own (where the dedicated packing is strongest): skip the slower constructions
+      const close =
+        longLotShare(inst) < 0.25 &&
+        sw.mk === 1 &&
+        sw.co === 0 &&
+        !exact &&
+        fits.some((p) => decode(inst, p).makespan <= ctx.lowerBound * 1.005 + 1e-9);
       const r = await blockSearch(inst, ctx, {
         iterations: b.smart,
         seed,
@@ -76,20 +146,36 @@ async function runStrategy(
         progressFrom: 0,
         progressTo: 95,
         starts,
-        skipConstruction: exact && inst.lots.length > LARGE,
+        weight: sw,
+        skipConstruction: close || (exact && inst.lots.length > LARGE),
       });
-      return { plan: r.plan, bound: null, note: `block packing, ${r.iterations} iterated-greedy steps` };
+      const plans = [r.plan, ...fits];
+      // a planner's objective beyond makespan: the block model keeps a block's types together, so
+      // a short exact local search (any sequence) follows, as in hybrid-pack
+      if (inst.config.objective !== null && needsExact(inst, sw) && !ctx.expired())
+        plans.unshift(
+          await exactSearch(inst, ctx, planOf(inst, decode(inst, r.plan)), {
+            iterations: Math.max(500, Math.round(b.smart / 2)),
+            seed: seed + 2,
+            phase: 'smart-pack: local search',
+            progressFrom: 95,
+            progressTo: 99,
+            weight: sw,
+          }),
+        );
+      return { plans, bound: null, note: `block packing, ${r.iterations} iterated-greedy steps` };
     }
     case 'hybrid-pack':
       return {
-        plan: await hybrid(inst, ctx, seed, w, b, 0, 95),
+        plans: await hybrid(inst, ctx, seed, sw, b, 0, 95),
         bound: null,
         note: 'block packing + list heuristics + exact local search',
       };
     case 'milp-opt': {
-      const heur = await hybrid(inst, ctx, seed, w, b, 0, 40);
+      const cands = await hybrid(inst, ctx, seed, sw, b, 0, 40);
+      const heur = bestPlanBy(inst, cands, sw);
       const r = await runMilp(inst, ctx, heur, seed, signal);
-      return { plan: r.plan, bound: r.bound, note: r.message };
+      return { plans: [r.plan, ...cands], bound: r.bound, note: r.message };
     }
   }
 }
@@ -98,14 +184,15 @@ async function hybrid(
   inst: Instance,
   ctx: SolveContext,
   seed: number,
-  w: number,
+  w: SearchWeights,
   b: ReturnType<typeof budgets>,
   from: number,
   to: number,
-): Promise<Plan> {
+): Promise<Plan[]> {
   const span = to - from;
   const exact = needsExact(inst, w);
   const starts = [
+    ...(await windowFits(inst, ctx, 'hybrid: window fit')),
     await listSchedule(inst, cfsOrder(inst), ctx, 'hybrid: critical first'),
     await listSchedule(inst, releaseOrder(inst), ctx, 'hybrid: release order'),
     ...(inst.lots.length > LARGE ? [] : [await listSchedule(inst, lptOrder(inst), ctx, 'hybrid: lpt')]),
@@ -135,10 +222,10 @@ async function hybrid(
     if (ctx.expired()) break;
   }
   if (!blocks) throw new Error('no block search result');
-  if (ctx.expired()) return blocks.plan;
+  if (ctx.expired()) return [blocks.plan];
   const best = blocks.plan;
   const start = planOf(inst, decode(inst, best));
-  return exactSearch(inst, ctx, start, {
+  const polished = await exactSearch(inst, ctx, start, {
     iterations: b.hybridExact,
     seed: seed + 2,
     phase: 'hybrid: local search',
@@ -146,6 +233,42 @@ async function hybrid(
     progressTo: to,
     weight: w,
   });
+  return [polished];
+}
+
+/** The candidate with the lowest search objective (the MILP's warm start). */
+function bestPlanBy(inst: Instance, plans: Plan[], w: SearchWeights): Plan {
+  let best = plans[0];
+  let v = Infinity;
+  for (const p of plans) {
+    const o = planObjective(inst, p, w);
+    if (o < v) {
+      v = o;
+      best = p;
+    }
+  }
+  return best;
+}
+
+/** The best decodable plan under the objective (first wins ties); null when none decodes. */
+function pickBest(
+  inst: Instance,
+  plans: Plan[],
+  obj: Objective,
+  stability: StabilityCost | undefined,
+): { decoded: Decoded; terms: ScoreTerms } | null {
+  let best: { decoded: Decoded; terms: ScoreTerms } | null = null;
+  for (const p of plans) {
+    let d: Decoded;
+    try {
+      d = decode(inst, p);
+    } catch {
+      continue;
+    }
+    const terms = scoreTerms(inst, d, stability);
+    if (!best || compareTerms(obj, terms, best.terms) < 0) best = { decoded: d, terms };
+  }
+  return best;
 }
 
 /**
@@ -163,36 +286,38 @@ export async function solve(instance: Instance, options: SolveOptions): Promise<
   const lb0 = lowerBound(instance);
   const ctx = new SolveContext(timeLimit > 0 ? timeLimit : 1, lb0, options.signal, options.onProgress);
   ctx.report('starting', 0, `${strategy} on ${instance.lots.length} lots, ${instance.lines.length} line(s)`);
-  let plan: Plan;
+  const obj = objectiveOf(instance, strategy);
+  let plans: Plan[] = [];
   let bound: number | null = null;
   let note = '';
   try {
-    const r = await runStrategy(instance, strategy, ctx, seed, options.signal);
-    plan = r.plan;
+    const r = await runStrategy(instance, strategy, ctx, seed, searchWeights(obj), options.signal);
+    plans = r.plans;
     bound = r.bound;
     note = r.note;
   } catch (e) {
     if ((e as Error)?.name === 'AbortError' || ctx.aborted) throw abortError();
     // never fail a valid instance: fall back to a plain list schedule
     note = `fallback after internal error: ${(e as Error)?.message ?? String(e)}`;
-    plan = await listSchedule(instance, lptOrder(instance), new SolveContext(3600, lb0), 'fallback');
   }
   if (options.signal?.aborted) throw abortError();
-  let decoded: ReturnType<typeof decode>;
-  try {
-    decoded = decode(instance, plan);
-  } catch (e) {
+  let chosen = pickBest(instance, plans, obj, options.stability);
+  if (!chosen) {
     // a strategy bug must not fail a valid instance: fall back to a plain list schedule
-    note = `fallback after internal error: ${(e as Error)?.message ?? String(e)}`;
-    plan = await listSchedule(instance, lptOrder(instance), new SolveContext(3600, lb0), 'fallback');
-    decoded = decode(instance, plan);
+    if (!note.startsWith('fallback'))
+      note = 'fallback after internal error: no strategy plan could be decoded';
+    const plan = await listSchedule(instance, lptOrder(instance), new SolveContext(3600, lb0), 'fallback');
+    chosen = pickBest(instance, [plan], obj, options.stability);
+    if (!chosen) throw new Error('fallback list schedule could not be decoded');
   }
+  const decoded = chosen.decoded;
   ctx.noteBest(decoded.makespan);
   const lb = Math.max(lb0, Math.min(bound ?? 0, decoded.makespan));
   const result = buildResult(instance, decoded, lb);
   if (note) result.kpis.note = note;
   if (note.startsWith('fallback')) result.kpis.fallback = true;
   result.explanations = explain(instance, result, { tardinessWeight: tardinessWeightOf(instance, strategy) });
+  result.score = scoreOf(instance, obj, chosen.terms);
   ctx.report('done', 100, note);
   return {
     strategy,

@@ -1,6 +1,7 @@
 export { STRATEGY_IDS, STRATEGIES, isStrategyId, type StrategyId } from '@fillsched/contracts/catalogue';
 import type { StrategyId } from '@fillsched/contracts/catalogue';
 import type { Explanations, LineStart, ReplanContext, ReplanDiff } from './replan-types';
+import type { ObjectiveConfig, Score, StabilityCost } from './objective';
 
 /** loc like ['lots_data', 0, 'vials'] or ['config', 'clean_hours'] (the REST layer prefixes 'body'). */
 export interface ValidationIssue {
@@ -38,6 +39,8 @@ export interface ResolvedConfig {
   priority_weight: number;
   time_limit_s: number;
   seed: number;
+  /** config `objective`: weights or lexicographic levels; null = each strategy's default */
+  objective: ObjectiveConfig | null;
 }
 
 /** A normalized lot. Times are hours relative to the instance start time. */
@@ -111,6 +114,11 @@ export interface SolveOptions {
   timeLimitS?: number;
   signal?: AbortSignal;
   onProgress?: (p: SolveProgress) => void;
+  /**
+   * Cost of a schedule against a parent plan (re-plans): the objective's `stability` term. The
+   * strategies' candidates are compared with it; absent = 0.
+   */
+  stability?: StabilityCost;
 }
 
 export interface Activity {
@@ -168,6 +176,8 @@ export interface ScheduleResult {
   explanations?: Explanations;
   /** a replan's diff against its parent (replan.ts) */
   replan?: ReplanDiff;
+  /** the objective's terms for this schedule (config `objective`) and its value or levels */
+  score?: Score;
 }
 
 export interface SolveOutput {

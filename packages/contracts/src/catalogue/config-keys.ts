@@ -142,6 +142,13 @@ export const CONFIG_KEYS: ReadonlyArray<ConfigKeySpec> = [
       'Weight of priority-weighted tardiness (Σ (1 + max(priority,0)) · tardiness hours) against makespan in cfs-pack and hybrid-pack.',
   },
   {
+    key: 'objective',
+    type: 'object',
+    default: null,
+    description:
+      "What every strategy optimises: weights {makespan?, tardiness?, changeover_hours?, stability?} (numbers ≥ 0, at least one > 0; tardiness = Σ (1 + max(priority,0)) · hours late; stability only counts in re-plans), or an ordered array of those terms compared lexicographically (a higher level always wins), e.g. ['tardiness', 'makespan']. Default null: makespan (cfs-pack, hybrid-pack and milp-opt add priority_weight · tardiness). The result reports `score` per term.",
+  },
+  {
     key: 'time_limit_s',
     type: 'number',
     default: 10,

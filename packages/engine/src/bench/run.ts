@@ -1,8 +1,11 @@
 /**
  * Engine benchmark (`npm run bench:engine`): makespan, lower bound, gap and time per dataset and
- * strategy, then the Vallada–Ruiz table (RPD against best_verified_ub).
+ * strategy beside the reference implementation's figures for the same strategy (measured once and
+ * committed in bench/reference-figures.json with their provenance), then the Vallada–Ruiz table
+ * (RPD against best_verified_ub).
  *
- * Options: --only lots,generated,vallada   --quick (skips the n ≥ 100 Vallada instances and 10,000 lots)
+ * Options: --only lots,families,generated,vallada   --quick (skips the n ≥ 100 Vallada instances,
+ * the 5,000-lot families and 10,000 lots)
  * Data is read from ../shared (relative to the repository root) or FILLSCHED_SHARED.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -12,7 +15,28 @@ import { parseLotsCsv } from '../csv';
 import { normalizeInput } from '../input';
 import { solve } from '../solve';
 import { STRATEGY_IDS, type Instance, type RawScheduleInput, type StrategyId } from '../types';
+import { FAMILIES, familyInput } from './families';
 import { generateInstance } from './generate';
+
+interface RefFigure {
+  makespan?: number;
+  seconds?: number;
+  error?: string;
+}
+interface RefFigures {
+  provenance: Record<string, unknown>;
+  files: Record<string, Record<string, RefFigure>>;
+  families: Record<string, Record<string, RefFigure>>;
+}
+
+function loadReference(): RefFigures | null {
+  const p = join(__dirname, '../../bench/reference-figures.json');
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as RefFigures) : null;
+}
+const REF = loadReference();
+
+/** Per strategy: rows compared with the reference, rows where ours is worse, worst difference. */
+const versus = new Map<string, { rows: number; worse: number; worst: number }>();
 
 interface ValladaModule {
   parseValladaInstance(text: string): { n: number; m: number; p: number[][]; setup: number[][][] };
@@ -54,20 +78,36 @@ async function runRow(
   inst: Instance,
   strategy: StrategyId,
   timeLimitS: number,
-): Promise<{ makespan: number; ms: number; ok: boolean }> {
+  ref?: RefFigure,
+): Promise<{ makespan: number; ms: number; ok: boolean; gap: number }> {
   const mem0 = process.memoryUsage().rss;
   const r = await solve(inst, { strategy, timeLimitS, seed: 1 });
   const chk = checkSchedule(inst, r.result);
   const mem = Math.max(0, process.memoryUsage().rss - mem0);
   const ms = r.execution_time * 1000;
+  let refCells = [pad('', 11, true), pad('', 9, true), pad('', 9, true)];
+  if (ref?.makespan !== undefined) {
+    const d = r.result.makespan - ref.makespan;
+    const v = versus.get(strategy) ?? { rows: 0, worse: 0, worst: -Infinity };
+    v.rows++;
+    if (d > 1e-3) v.worse++;
+    v.worst = Math.max(v.worst, d);
+    versus.set(strategy, v);
+    refCells = [
+      pad(f2(ref.makespan), 11, true),
+      pad(Math.round((ref.seconds ?? 0) * 1000), 9, true),
+      pad((d > 0 ? '+' : '') + f2(d), 9, true),
+    ];
+  } else if (ref?.error) refCells = [pad('refused', 11, true), pad('', 9, true), pad('', 9, true)];
   console.log(
     [
-      pad(dataset, 26),
+      pad(dataset, 34),
       pad(strategy, 12),
       pad(f2(r.result.makespan), 11, true),
       pad(f2(r.lower_bound), 11, true),
       pad((100 * r.gap).toFixed(2) + '%', 8, true),
       pad(ms < 10 ? ms.toFixed(1) : Math.round(ms), 8, true),
+      ...refCells,
       pad(r.result.changeovers, 6, true),
       pad(r.result.kpis.cleans, 6, true),
       pad(r.result.window_violations, 5, true),
@@ -75,24 +115,82 @@ async function runRow(
       chk.ok ? 'ok' : 'CHECK FAILED: ' + chk.violations[0],
     ].join(' '),
   );
-  return { makespan: r.result.makespan, ms, ok: chk.ok };
+  return { makespan: r.result.makespan, ms, ok: chk.ok, gap: r.gap };
+}
+
+/** The lot files of ../shared/data/lots that parse and validate (the others are validation cases). */
+function validLotFiles(shared: string): Array<{ name: string; inst: Instance }> {
+  const dir = join(shared, 'data/lots');
+  const out: Array<{ name: string; inst: Instance }> = [];
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.csv'))
+    .sort()) {
+    const { lots, errors } = parseLotsCsv(readFileSync(join(dir, f), 'utf8'));
+    if (errors.length > 0) continue;
+    const n = normalizeInput({ lots_data: lots });
+    if (n.ok) out.push({ name: f, inst: n.instance });
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
   const shared = sharedDir();
   let failures = 0;
-  const header = `${pad('dataset', 26)} ${pad('strategy', 12)} ${pad('makespan', 11, true)} ${pad('lower bd', 11, true)} ${pad('gap', 8, true)} ${pad('ms', 8, true)} ${pad('chg', 6, true)} ${pad('clean', 6, true)} ${pad('late', 5, true)} ${pad('ΔMB', 6, true)} check`;
-  if (want('lots') || want('generated')) {
-    console.log('\n## Lot datasets (hours; time in ms; ΔMB = RSS growth)\n');
+  const header = `${pad('dataset', 34)} ${pad('strategy', 12)} ${pad('makespan', 11, true)} ${pad('lower bd', 11, true)} ${pad('gap', 8, true)} ${pad('ms', 8, true)} ${pad('ref mksp', 11, true)} ${pad('ref ms', 9, true)} ${pad('vs ref', 9, true)} ${pad('chg', 6, true)} ${pad('clean', 6, true)} ${pad('late', 5, true)} ${pad('ΔMB', 6, true)} check`;
+  if (REF)
+    console.log(
+      `\nReference figures: ${String(REF.provenance.implementation)} at ${String(REF.provenance.commit)}; ${String(REF.provenance.measured)} (bench/reference-figures.json).`,
+    );
+  if (want('lots') || want('families') || want('generated')) {
+    console.log(
+      "\n## Lot datasets (hours; time in ms; vs ref = our makespan − the reference's same-named strategy; ΔMB = RSS growth)\n",
+    );
     console.log(header);
   }
   if (want('lots')) {
-    for (const f of ['lots.csv', 'lots_large.csv']) {
-      const { lots } = parseLotsCsv(readFileSync(join(shared, 'data/lots', f), 'utf8'));
-      const inst = instanceOf({ lots_data: lots });
+    for (const { name, inst } of validLotFiles(shared)) {
       for (const s of STRATEGY_IDS)
-        failures += (await runRow(`${f} (1 line)`, inst, s, s === 'milp-opt' ? 10 : 30)).ok ? 0 : 1;
+        failures += (
+          await runRow(`${name} (1 line)`, inst, s, s === 'milp-opt' ? 10 : 30, REF?.files[name]?.[s])
+        ).ok
+          ? 0
+          : 1;
     }
+  }
+  if (want('families')) {
+    // single-line families: smart-pack's gap and time per 1,000 lots, and the best strategy's gap
+    const summary: string[] = [];
+    for (const fam of FAMILIES) {
+      if (quick && fam.lots >= 5000) continue;
+      const inst = instanceOf(familyInput(fam));
+      let smart = { gap: NaN, ms: NaN };
+      let floorMs = NaN;
+      let best = Infinity;
+      let lb = 0;
+      for (const s of STRATEGY_IDS) {
+        if (s === 'milp-opt' && fam.lots > 100) continue;
+        const r = await runRow(fam.name, inst, s, s === 'milp-opt' ? 10 : 60, REF?.families[fam.name]?.[s]);
+        failures += r.ok ? 0 : 1;
+        if (s === 'smart-pack') smart = { gap: r.gap, ms: r.ms };
+        if (s === 'lpt-pack') floorMs = r.ms;
+        best = Math.min(best, r.makespan);
+        lb = r.makespan / (1 + r.gap);
+      }
+      summary.push(
+        `${pad(fam.name, 18)} lots ${pad(fam.lots, 5, true)} types ${pad(fam.types, 2, true)} lines ${pad(fam.lines, 2, true)} | smart-pack gap ${pad((100 * smart.gap).toFixed(2) + '%', 7, true)}, ${pad(Math.round((smart.ms * 1000) / fam.lots), 5, true)} ms per 1,000 lots (floor: lpt-pack's one pass ${pad(Math.round((floorMs * 1000) / fam.lots), 5, true)} ms) | best strategy gap ${pad(((100 * (best - lb)) / lb).toFixed(2) + '%', 7, true)}`,
+      );
+    }
+    console.log(
+      '\n## Generated families (fill 0.5–20 h, no windows; targets on one line: smart-pack ≤ 0.5 % in ≤ 1 s per 1,000 lots, best ≤ 0.2 %)\n',
+    );
+    for (const l of summary) console.log(l);
+  }
+  if (versus.size > 0) {
+    console.log('\n## Against the reference (same-named strategy, rows with a reference figure)\n');
+    for (const [s, v] of versus)
+      console.log(
+        `${pad(s, 12)} ${pad(v.rows, 3, true)} rows, ours worse on ${v.worse}; largest (ours − ref) ${f2(v.worst)} h`,
+      );
   }
   if (want('generated')) {
     const sizes: Array<[number, number]> = [

@@ -1,5 +1,6 @@
 import { CONFIG_KEYS } from '@fillsched/contracts/catalogue';
 import { isPlainObject } from '../config';
+import { resolveObjectiveConfig } from '../objective-config';
 import type { ResolvedConfig } from '../types';
 
 /** The config's value of `key`, else the catalogue's default. */
@@ -40,6 +41,7 @@ export function resolveConfig(
     priority_weight: configValue<number>(cfg, 'priority_weight'),
     time_limit_s: configValue<number>(cfg, 'time_limit_s'),
     seed: configValue<number>(cfg, 'seed'),
+    objective: resolveObjectiveConfig(cfg.objective),
   };
   if (config.changeover_same_hours > config.changeover_diff_hours) {
     warnings.push(

@@ -13,7 +13,7 @@
  */
 import { makeRng, type SolveContext } from '../context';
 import { BREAK, LineSim, decode, evalLine, planOf, type Plan } from '../packer';
-import { planObjective } from './exact';
+import { asWeights, linePenalty, planObjective, type SearchWeights } from './exact';
 import type { Instance } from '../types';
 import { binPackApplies, binPackPlan, longLotShare } from './binpack';
 import { polish } from './polish';
@@ -49,8 +49,8 @@ export interface BlockSearchOptions {
    * downtime, or due dates and a positive weight.
    */
   exact?: boolean;
-  /** weight of priority-weighted tardiness in the objective (0 = makespan only) */
-  weight?: number;
+  /** objective weights, or the weight of priority-weighted tardiness against makespan (0 = makespan only) */
+  weight?: number | SearchWeights;
   /** stop after this many iterations without improvement (default max(150, 8n)) */
   stall?: number;
   /** other complete plans (e.g. list schedules); the search starts from the best of these and its own construction */
@@ -62,10 +62,12 @@ export interface BlockSearchOptions {
 }
 
 /** Whether packer timing (idle, downtime, tardiness) can differ from the block-length surrogate. */
-export function needsExact(inst: Instance, weight: number): boolean {
+export function needsExact(inst: Instance, weight: number | SearchWeights): boolean {
+  const w = asWeights(weight);
+  if (w.co > 0 || w.mk <= 0) return true;
   if (inst.lines.some((l) => l.downtime.length > 0)) return true;
   if (inst.lots.some((l) => (l.startWindow ?? 0) > 0)) return true;
-  return weight > 0 && inst.lots.some((l) => l.endWindow !== null);
+  return w.wt > 0 && inst.lots.some((l) => l.endWindow !== null);
 }
 
 export class BlockModel {
@@ -450,7 +452,7 @@ export async function blockSearch(
   const m = model.m;
   const rng = makeRng(opts.seed);
   const span = opts.progressTo - opts.progressFrom;
-  const weight = opts.weight ?? 0;
+  const weight = asWeights(opts.weight ?? 0);
   const startPlans = [...(start ? [start] : []), ...(opts.starts ?? [])];
   let bpPlan: Plan | null = null;
   let bpRegime = false;
@@ -505,7 +507,7 @@ export async function blockSearch(
   const evalExact = (k: number): void => {
     const r = evalLine(inst, k, model.lineSeq(k), sims[k]);
     exEnd[k] = r.end;
-    exWt[k] = r.wt;
+    exWt[k] = linePenalty(weight, r);
   };
   const lam = 0.1 / m;
   const exactObj = (): number => {
@@ -517,7 +519,7 @@ export async function blockSearch(
       w += exWt[k];
       sum += exEnd[k];
     }
-    return c + weight * w + lam * sum;
+    return weight.mk * c + w + lam * sum;
   };
   const exactMk = (): number => {
     let c = 0;
@@ -560,8 +562,11 @@ export async function blockSearch(
   // (a start from the dedicated packing in its regime is a local optimum of stronger moves: shorter)
   const stall = opts.stall ?? (bpRegime && bestStart === bpPlan ? 150 : Math.max(150, 8 * n));
   let lastImprove = 0;
+  // makespan only: a schedule at the lower bound is optimal, nothing left to search
+  const atBound = (): boolean =>
+    weight.mk === 1 && weight.wt === 0 && weight.co === 0 && bestMk <= ctx.lowerBound + 1e-7;
   for (; it < iters; it++) {
-    if (it - lastImprove > stall) break;
+    if (it - lastImprove > stall || atBound()) break;
     if (ctx.due()) {
       if (ctx.expired()) break;
       await ctx.checkpoint(

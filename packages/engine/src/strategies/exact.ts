@@ -15,20 +15,39 @@ export interface ExactOptions {
   phase: string;
   progressFrom: number;
   progressTo: number;
-  weight: number;
+  weight: number | SearchWeights;
 }
 
-export function planObjective(inst: Instance, plan: Plan, weight: number): number {
+/** Weights of the searches' objective: makespan, priority-weighted tardiness, changeover hours. */
+export interface SearchWeights {
+  mk: number;
+  wt: number;
+  co: number;
+}
+
+/** A bare number is the historical tardiness weight (makespan weight 1, no changeover term). */
+export function asWeights(w: number | SearchWeights | undefined): SearchWeights {
+  if (w === undefined) return { mk: 1, wt: 0, co: 0 };
+  return typeof w === 'number' ? { mk: 1, wt: w, co: 0 } : w;
+}
+
+/** The per-line part of the objective (tardiness and changeover terms). */
+export function linePenalty(w: SearchWeights, r: { wt: number; co: number }): number {
+  return (w.wt !== 0 ? w.wt * r.wt : 0) + (w.co !== 0 ? w.co * r.co : 0);
+}
+
+export function planObjective(inst: Instance, plan: Plan, weight: number | SearchWeights): number {
+  const w = asWeights(weight);
   let mk = 0;
-  let wt = 0;
+  let pen = 0;
   let sum = 0;
   for (let k = 0; k < inst.lines.length; k++) {
     const r = evalLine(inst, k, plan[k] ?? []);
     mk = Math.max(mk, r.end);
-    wt += r.wt;
+    pen += linePenalty(w, r);
     sum += r.end;
   }
-  return mk + weight * wt + (0.01 / inst.lines.length) * sum;
+  return w.mk * mk + pen + (0.01 / inst.lines.length) * sum;
 }
 
 export async function exactSearch(
@@ -40,6 +59,7 @@ export async function exactSearch(
   const m = inst.lines.length;
   const n = inst.lots.length;
   const rng = makeRng(opts.seed);
+  const W = asWeights(opts.weight);
   const sims = inst.lines.map((_, k) => new LineSim(inst, k));
   const seqs = start.map((s) => s.slice());
   const end: number[] = [];
@@ -47,7 +67,7 @@ export async function exactSearch(
   for (let k = 0; k < m; k++) {
     const r = evalLine(inst, k, seqs[k], sims[k]);
     end.push(r.end);
-    wt.push(r.wt);
+    wt.push(linePenalty(W, r));
   }
   const lam = 0.01 / m;
   const total = (): number => {
@@ -59,7 +79,7 @@ export async function exactSearch(
       w += wt[k];
       s += end[k];
     }
-    return mk + opts.weight * w + lam * s;
+    return W.mk * mk + w + lam * s;
   };
   let cur = total();
   const span = opts.progressTo - opts.progressFrom;
@@ -74,7 +94,7 @@ export async function exactSearch(
   const reeval = (k: number): boolean => {
     const r = evalLine(inst, k, seqs[k], sims[k]);
     end[k] = r.end;
-    wt[k] = r.wt;
+    wt[k] = linePenalty(W, r);
     return Number.isFinite(r.end);
   };
   for (let it = 0; it < iters; it++) {

@@ -56,9 +56,40 @@ export function sptOrder(inst: Instance): number[] {
   return inst.lots.map((_, j) => j).sort((a, b) => f[a] - f[b] || a - b);
 }
 
-/** Critical first: higher priority, then earlier due date, then earlier release, then longer lot. */
+/** Lots per type (index = type index). */
+function typeCounts(inst: Instance): number[] {
+  const c = inst.types.map(() => 0);
+  for (const l of inst.lots) c[l.typeIndex]++;
+  return c;
+}
+
+/**
+ * Shortest first within each type, the types with the most lots first (the window-fit rule then
+ * fills a block with one type's short lots before it switches type).
+ */
+export function sptByTypeOrder(inst: Instance): number[] {
+  const f = inst.lots.map((_, j) => minFill(inst, j));
+  const c = typeCounts(inst);
+  const t = (j: number): number => inst.lots[j].typeIndex;
+  return inst.lots.map((_, j) => j).sort((a, b) => c[t(b)] - c[t(a)] || t(a) - t(b) || f[a] - f[b] || a - b);
+}
+
+/** Longest first within each type, the types with the most lots first. */
+export function lptByTypeOrder(inst: Instance): number[] {
+  const f = inst.lots.map((_, j) => minFill(inst, j));
+  const c = typeCounts(inst);
+  const t = (j: number): number => inst.lots[j].typeIndex;
+  return inst.lots.map((_, j) => j).sort((a, b) => c[t(b)] - c[t(a)] || t(a) - t(b) || f[b] - f[a] || a - b);
+}
+
+/**
+ * Critical first: higher priority, then earlier due date, then earlier release; among equally
+ * critical lots, the types with the most lots first and longer lots first within a type.
+ */
 export function cfsOrder(inst: Instance): number[] {
   const f = inst.lots.map((_, j) => minFill(inst, j));
+  const c = typeCounts(inst);
+  const t = (j: number): number => inst.lots[j].typeIndex;
   const due = (j: number): number => inst.lots[j].endWindow ?? Infinity;
   const rel = (j: number): number => inst.lots[j].startWindow ?? 0;
   return inst.lots
@@ -68,6 +99,8 @@ export function cfsOrder(inst: Instance): number[] {
         inst.lots[b].priority - inst.lots[a].priority ||
         due(a) - due(b) ||
         rel(a) - rel(b) ||
+        c[t(b)] - c[t(a)] ||
+        t(a) - t(b) ||
         f[b] - f[a] ||
         a - b,
     );
