@@ -192,7 +192,6 @@ describe('replan', () => {
     ],
     [{ disruptions: [{ type: 'explode' }] }, ['disruptions', 0, 'type']],
     [{ config: { clean_hours: 1 } }, ['config', 'clean_hours']],
-    [{ at: at(30), disruptions: [{ type: 'lot_removed', lot_id: 'L0' }] }, ['disruptions', 0, 'lot_id']],
   ] as Array<[ReplanRequest, (string | number)[]]>)('rejects %j at %j', async (req, loc) => {
     const raw = small(12, 2);
     const parent = await parentOf(raw);
@@ -338,5 +337,21 @@ describe('prepareReplan robustness', () => {
       ),
       { numRuns: 300, seed: 7 },
     );
+  });
+
+  it('refuses to remove a lot that already started (whichever lot the strategy put first)', async () => {
+    const raw = small(12, 2);
+    const parent = await parentOf(raw);
+    const first = [...parent.result.activities]
+      .filter((a) => a.kind === 'FILL')
+      .sort((a, b) => a.start.localeCompare(b.start))[0];
+    const atMs = Date.parse(first.end) - 1;
+    const prep = prepareReplan(
+      { input: raw as { lots_data: unknown[] }, activities: parent.result.activities },
+      { at: new Date(atMs).toISOString(), disruptions: [{ type: 'lot_removed', lot_id: first.lot_id! }] },
+      new Date(T0),
+    );
+    expect(prep.ok).toBe(false);
+    if (!prep.ok) expect(prep.errors.map((e) => e.loc)).toContainEqual(['disruptions', 0, 'lot_id']);
   });
 });
