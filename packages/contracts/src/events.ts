@@ -9,6 +9,11 @@ export const EVENT_TYPES = {
   solveFailed: 'com.fillsched.solve.failed',
   solveCancelled: 'com.fillsched.solve.cancelled',
   comparisonFinished: 'com.fillsched.comparison.finished',
+  /** The schedule service's own events, published once its store shows the new status. */
+  scheduleRunning: 'com.fillsched.schedule.running',
+  scheduleCompleted: 'com.fillsched.schedule.completed',
+  scheduleFailed: 'com.fillsched.schedule.failed',
+  scheduleCancelled: 'com.fillsched.schedule.cancelled',
 } as const;
 
 export const StrategyIdSchema = z.enum(STRATEGY_IDS);
