@@ -89,7 +89,13 @@ const STAGE_BY_TYPE = new Map<string, SolveStage>(
 const KNOWN_TYPES = new Set<string>(EVENT_CONTRACTS.map((c) => c.type));
 
 /** Reads any event of the platform's streams into a stage-tagged union (see ReadLifecycle). */
-export function readLifecycleEvent(raw: unknown): ReadLifecycle {
+export function readLifecycleEvent(
+  raw: unknown,
+  opts: {
+    /** Stages the caller applies; any other stage comes back as `other`, its data unread. */
+    only?: readonly SolveStage[];
+  } = {},
+): ReadLifecycle {
   const envelope = CloudEventSchema.safeParse(raw);
   if (!envelope.success) return { kind: 'invalid', reason: 'not a CloudEvent' };
   const event = envelope.data as CloudEvent;
@@ -98,6 +104,7 @@ export function readLifecycleEvent(raw: unknown): ReadLifecycle {
     if (KNOWN_TYPES.has(event.type)) return { kind: 'other', type: event.type, event };
     return { kind: 'unknown', type: event.type };
   }
+  if (opts.only && !opts.only.includes(stage)) return { kind: 'other', type: event.type, event };
   const data = LIFECYCLE[stage].schema.safeParse(event.data);
   if (!data.success) return { kind: 'invalid', reason: `invalid ${event.type} data: ${data.error.message}` };
   return { kind: 'stage', stage, event, data: data.data } as LifecycleEvent;
