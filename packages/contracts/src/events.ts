@@ -88,6 +88,7 @@ export const CancelRequestSchema = z.object({ job_id: z.string() });
 export const ResultPageRequestSchema = z.object({
   job_id: z.string(),
   offset: z.number().int().nonnegative().default(0),
+  /** Default: one stored chunk of the result document (RESULT_CHUNK_ACTIVITIES). */
   limit: z.number().int().positive().max(5000).default(2000),
 });
 

@@ -1,7 +1,13 @@
 import { jetstream, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { RPC, type CloudEvent, type ScheduleStatusEvent, type SolveJob } from '@fillsched/contracts';
+import {
+  RESULT_CHUNK_ACTIVITIES,
+  RPC,
+  type CloudEvent,
+  type ScheduleStatusEvent,
+  type SolveJob,
+} from '@fillsched/contracts';
 import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
 import { openOrCreateKv, publishEvent, type IdAllocator, type ServiceClient } from '@fillsched/service-kit';
 import type { FetchOutcome, JobPublisher, ResultActivity, ResultFetcher, StoredResult } from '../ports';
@@ -34,7 +40,7 @@ export class NatsResultFetcher implements ResultFetcher {
   ) {}
 
   async fetch(jobId: string): Promise<FetchOutcome> {
-    const limit = this.opts.pageSize ?? 2000;
+    const limit = this.opts.pageSize ?? RESULT_CHUNK_ACTIVITIES; // one stored chunk per page
     const activities: ResultActivity[] = [];
     let summary: Record<string, unknown> | undefined;
     let total = Infinity;
