@@ -71,6 +71,11 @@ export interface SolverWorker {
   cancel(jobId: string): number;
   /** A message of CANCEL_SUBJECT (`{job_id}`); anything else is ignored. */
   handleCancelMessage(data: Uint8Array): void;
+  /**
+   * A job whose deliveries are exhausted without an outcome (every worker that took it died): told
+   * to its owner as `failed`, copied to the dead-letter stream, and removed (via `msg.term`).
+   */
+  handleExhausted(msg: JobMessage): Promise<JobOutcome>;
   /** RPC.solver.result: one page of a stored result. */
   resultPage(req: RpcRequest): Promise<RpcReply>;
   runningJobs(): string[];
@@ -355,6 +360,32 @@ export function createSolverWorker(
         clearInterval(heartbeat);
         jobsInFlight.dec();
       }
+    },
+
+    async handleExhausted(msg) {
+      const parsed = parseJobMessage(msg.data, msg.headers?.get(CORRELATION_HEADER) || undefined);
+      const { correlationId } = parsed;
+      return withCorrelation(correlationId, async () => {
+        const log = logger.child({ job_id: parsed.ident?.job_id, deliveries: msg.info.deliveryCount });
+        if (!parsed.ok) return outcomes.rejectPoison(msg, parsed.ident, parsed.reason, correlationId, log);
+        const died = new Error(
+          'every worker that took the job stopped before finishing it (crashed or killed); the job was not retried again',
+        );
+        // Seen as its last delivery, whatever the count the server reported.
+        const last: JobMessage = {
+          data: msg.data,
+          subject: msg.subject,
+          headers: msg.headers,
+          info: { ...msg.info, deliveryCount: Math.max(maxDeliver, msg.info.deliveryCount) },
+          ack: () => msg.ack(),
+          nak: (delayMs) => msg.nak(delayMs),
+          term: (reason) => msg.term(reason),
+          working: () => msg.working(),
+        };
+        const outcome = await outcomes.transientFailure(last, parsed.ident, died, correlationId, log);
+        jobsProcessed.inc({ outcome });
+        return outcome;
+      });
     },
 
     cancel(jobId) {

@@ -14,7 +14,7 @@ import {
   startOpsServer,
   startTracing,
 } from '@fillsched/service-kit';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Connection } from 'mongoose';
 import { createSolverWorker } from './app';
 import { MemoryResultStore } from './adapters/memory';
@@ -22,6 +22,7 @@ import { MongooseResultStore } from './adapters/mongoose';
 import { JetStreamPublisher, KvCancellations } from './adapters/nats';
 import { solverEnvSchema } from './config';
 import { startJobConsumer, type JobConsumer } from './consumer';
+import { listenForExhaustedJobs } from './exhausted';
 import { ThreadEngine } from './engine-runner';
 import { provisionSolver } from './provision';
 import type { ResultStore } from './ports';
@@ -88,6 +89,14 @@ async function main(): Promise<void> {
       else worker.handleCancelMessage(msg.data);
     },
   });
+  // Jobs whose every delivery died with its worker: failed + dead letter, never stuck `running`.
+  const exhausted = listenForExhaustedJobs({
+    nc: nats.nc,
+    jsm: await jetstreamManager(nats.nc),
+    worker,
+    logger,
+    queue: SERVICE,
+  });
   const responder = serveRequests(nats, logger, {
     subject: RPC.solver.result,
     queue: SERVICE,
@@ -119,6 +128,7 @@ async function main(): Promise<void> {
         },
       },
       { name: 'stop serving results', run: () => responder.stop() },
+      { name: 'stop handling exhausted jobs', run: async () => exhausted.unsubscribe() },
       { name: 'drain NATS', run: () => nats.drain() },
       { name: 'stop engine threads', run: () => engine.close() },
       { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
