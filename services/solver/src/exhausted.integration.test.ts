@@ -114,7 +114,12 @@ test('five deliveries to workers that died → failed with a clear message, dead
   const data = SolveFailedSchema.parse((failed[0].data as { data: unknown }).data);
   expect(data.error.message).toMatch(/gave up after 5 deliveries: every worker that took the job stopped/);
 
-  const dlq = await jsm.streams.getMessage(DEAD_LETTER_STREAM, { last_by_subj: 'fillsched.dlq.solve' });
+  // `failed` is published before the dead-letter copy: wait for the copy too.
+  let dlq = null;
+  while (!dlq && Date.now() < deadline)
+    dlq = await jsm.streams
+      .getMessage(DEAD_LETTER_STREAM, { last_by_subj: 'fillsched.dlq.solve' })
+      .catch(() => null);
   expect(dlq?.header?.get(DLQ_HEADERS.jobId)).toBe('schedule.77');
   for (;;) {
     const info = await jsm.streams.info(JOBS_STREAM);
