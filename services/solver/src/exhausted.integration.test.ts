@@ -30,7 +30,7 @@ import { solveJob } from './test-support';
 
 jest.setTimeout(60_000);
 
-const logger = createLogger('solver-exhausted-it', (process.env.IT_LOG as 'silent') ?? 'silent');
+const logger = createLogger('solver-exhausted-it', 'silent');
 let nats: TestNats;
 let handle: NatsHandle;
 let advisories: Subscription;
@@ -66,8 +66,6 @@ beforeAll(async () => {
     logger,
     queue: 'solver',
   });
-  if (process.env.IT_LOG)
-    handle.nc.subscribe('$JS.EVENT.ADVISORY.>', { callback: (_e, m) => console.log(m.subject, m.string()) });
   events = handle.nc.subscribe('fillsched.events.>', {
     callback: (_e, m: Msg) => {
       if (m.subject.endsWith('.failed')) failed.push({ subject: m.subject, data: m.json() });
