@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// End-to-end latency benchmark (issue 2): POST /schedule → WebSocket `complete` for a 15-lot
-// schedule, with 1 and 2 solver workers, at 1 and 20 concurrent clients, next to the bare NATS
-// request/reply round trip measured in the same run (the floor). Prints a table; no assertions.
+// End-to-end latency benchmark (issues 2 and 8): POST /schedule → WebSocket `complete` for a 15-lot
+// schedule, with 1 and 2 solver workers, at 1 and 20 concurrent clients, next to two floors measured
+// in the same run: the bare NATS request/reply round trip and the engine's own solve of the same
+// input (in this process, no platform). Prints a table; no assertions.
 // Usage: npm run bench:e2e [-- --rounds 3]
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import WebSocket from 'ws';
 const require = createRequire(import.meta.url);
 const { startPlatform } = require('../../scripts/platform.js');
 const { connect } = require('@nats-io/transport-node');
+const engine = require('@fillsched/engine');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3) || 3;
@@ -45,6 +47,19 @@ async function natsFloor(url, n = 2000) {
     xs.push(performance.now() - t);
   }
   await nc.close();
+  return xs;
+}
+
+/** The engine alone on the bench's input: what the platform adds is the rest of POST → complete. */
+async function engineFloor(n = 60) {
+  const norm = engine.normalizeInput({ lots_data: lots, config: { line_count: 2 } });
+  if (!norm.ok) throw new Error(`bench input rejected: ${JSON.stringify(norm.errors)}`);
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await engine.solve(norm.instance, { strategy: 'smart-pack', timeLimitS: 30 });
+    xs.push(performance.now() - t);
+  }
   return xs;
 }
 
@@ -103,6 +118,7 @@ async function oneSchedule(base, token) {
 
 const rows = [];
 let floor = null;
+const solveFloor = await engineFloor();
 for (const solvers of [1, 2]) {
   const platform = await startPlatform({
     privateNats: true,
@@ -143,9 +159,17 @@ console.log('\nPOST /schedule → WebSocket complete, 15 lots (lots.csv), smart-
 console.log(
   `NATS request/reply floor (same run, ${floor.length} sequential): p50 ${fmt(pct(floor, 50))} ms, p99 ${fmt(pct(floor, 99))} ms`,
 );
+console.log(
+  `engine solve alone (same run, ${solveFloor.length} sequential): p50 ${fmt(pct(solveFloor, 50))} ms, p99 ${fmt(pct(solveFloor, 99))} ms`,
+);
 console.log('solvers | clients | samples | p50 ms | p99 ms | schedules/s');
 for (const r of rows)
   console.log(
     `${String(r.solvers).padStart(7)} | ${String(r.clients).padStart(7)} | ${String(r.n).padStart(7)} | ${fmt(r.p50).padStart(6)} | ${fmt(r.p99).padStart(6)} | ${r.rate.toFixed(1)}`,
+  );
+const one = rows.find((r) => r.solvers === 1 && r.clients === 1);
+if (one)
+  console.log(
+    `1 client, 1 solver: POST → complete p50 ${fmt(one.p50)} ms = engine p50 + ${fmt(one.p50 - pct(solveFloor, 50))} ms; p99 ${fmt(one.p99)} ms`,
   );
 console.log('(shared, noisy 2-core machine: compare ratios within one run)');

@@ -45,6 +45,7 @@ const PLACEHOLDERS: Record<string, string> = {
   attempt: '[1-9]\\d*',
   seq: '[1-9]\\d*',
   comparison_id: '\\d+',
+  schedule_id: '\\d+',
   instance: '[\\w.-]+',
 };
 
@@ -115,6 +116,10 @@ describe('docs/events.md matches the events on the wire', () => {
           events.some((e) => e.type === EVENT_TYPES.comparisonFinished) &&
           events.some(
             (e) => e.subject === `schedule.${sched.body.id}` && e.type === EVENT_TYPES.solveCompleted,
+          ) &&
+          // …and the schedule service's own event, published once its store shows the result.
+          events.some(
+            (e) => e.subject === `schedule.${sched.body.id}` && e.type === EVENT_TYPES.scheduleCompleted,
           ),
         90_000,
         'the schedule completed and the comparison finished',

@@ -19,6 +19,10 @@ export const EVENT_CONTRACTS = [
     publisher: 'comparison',
     id: 'comparison.finished:<comparison_id>',
   },
+  { type: EVENT_TYPES.scheduleRunning, publisher: 'schedule', id: 'schedule.running:<schedule_id>' },
+  { type: EVENT_TYPES.scheduleCompleted, publisher: 'schedule', id: 'schedule.completed:<schedule_id>' },
+  { type: EVENT_TYPES.scheduleFailed, publisher: 'schedule', id: 'schedule.failed:<schedule_id>' },
+  { type: EVENT_TYPES.scheduleCancelled, publisher: 'schedule', id: 'schedule.cancelled:<schedule_id>' },
 ] as const;
 
 export type EventType = (typeof EVENT_CONTRACTS)[number]['type'];

@@ -9,6 +9,11 @@ export const EVENT_TYPES = {
   solveFailed: 'com.fillsched.solve.failed',
   solveCancelled: 'com.fillsched.solve.cancelled',
   comparisonFinished: 'com.fillsched.comparison.finished',
+  /** The schedule service's own events, published once its store shows the new status. */
+  scheduleRunning: 'com.fillsched.schedule.running',
+  scheduleCompleted: 'com.fillsched.schedule.completed',
+  scheduleFailed: 'com.fillsched.schedule.failed',
+  scheduleCancelled: 'com.fillsched.schedule.cancelled',
 } as const;
 
 export const StrategyIdSchema = z.enum(STRATEGY_IDS);
@@ -85,6 +90,7 @@ export const CancelRequestSchema = z.object({ job_id: z.string() });
 export const ResultPageRequestSchema = z.object({
   job_id: z.string(),
   offset: z.number().int().nonnegative().default(0),
+  /** Default: one stored chunk of the result document (RESULT_CHUNK_ACTIVITIES). */
   limit: z.number().int().positive().max(5000).default(2000),
 });
 

@@ -15,3 +15,5 @@ export * from './rest/result-parts';
 export * from './rest/replan';
 export * from './streams';
 export * from './gantt';
+export * from './lifecycle';
+export * from './result-document';

@@ -68,6 +68,7 @@ export const DEAD_LETTER_SUBJECT = 'fillsched.dlq.solve';
 export const EVENTS_STREAM = 'FILLSCHED_EVENTS';
 export const EVENTS_SUBJECTS = 'fillsched.events.>';
 export type JobOwnerKind = 'schedule' | 'comparison';
+/** Subject stages on the events stream: the solver's (see LIFECYCLE in lifecycle.ts). */
 export type LifecycleStage = 'requested' | 'started' | 'completed' | 'failed' | 'cancelled';
 export const lifecycleSubject = (kind: JobOwnerKind, id: number, stage: LifecycleStage): string =>
   `fillsched.events.${kind}.${id}.${stage}`;

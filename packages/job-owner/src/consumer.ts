@@ -97,7 +97,9 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
         opts.onSettled?.(decision.action);
         if (decision.action === 'ack') {
           m.ack();
-          logger.debug({ subject: m.subject, note: decision.note }, 'lifecycle event applied');
+          if (decision.unknown)
+            logger.warn({ subject: m.subject, note: decision.note }, 'unknown event type ignored');
+          else logger.debug({ subject: m.subject, note: decision.note }, 'lifecycle event applied');
         } else if (decision.action === 'term') {
           logger.error(
             { subject: m.subject, seq: m.seq, reason: decision.reason },

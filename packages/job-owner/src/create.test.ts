@@ -131,7 +131,7 @@ describe('readSolveLifecycleEvent', () => {
     '%s of an own job → the event',
     (type) => {
       const e = ev(type);
-      expect(readSolveLifecycleEvent(e, 'comparison')).toEqual({ kind: 'event', event: e, data });
+      expect(readSolveLifecycleEvent(e, 'comparison')).toMatchObject({ kind: 'event', event: e, data });
     },
   );
 

@@ -1,51 +1,51 @@
 import {
-  CloudEventSchema,
-  EVENT_TYPES,
-  SolveCancelledSchema,
-  SolveCompletedSchema,
-  SolveFailedSchema,
-  SolveStartedSchema,
+  readLifecycleEvent,
   type CloudEvent,
   type JobOwnerKind,
-  type SolveCancelled,
-  type SolveCompleted,
-  type SolveFailed,
-  type SolveStarted,
+  type LifecycleEvent,
+  type SolverLifecycleStage,
 } from '@fillsched/contracts';
 import type { EventDecision } from './ports';
 
-export type SolveLifecycleData = SolveStarted | SolveCompleted | SolveFailed | SolveCancelled;
+/** A solver stage an owner applies: the LIFECYCLE table's reading, narrowed to the events stream's stages. */
+export type OwnerLifecycleEvent = Extract<LifecycleEvent, { stage: SolverLifecycleStage }>;
+export type SolveLifecycleData = OwnerLifecycleEvent['data'];
+
+/** The stages an owner applies; the others (job, progress) are acked unread. */
+const OWNER_STAGES: readonly SolverLifecycleStage[] = ['started', 'completed', 'failed', 'cancelled'];
 
 /**
- * Reads a lifecycle event off the owner's consumer: either a solver event about one of this
- * owner's jobs, or already the decision for it (not a CloudEvent or malformed data → term, never
- * retried; another event type or another owner's job → ack and ignore).
+ * Reads a message off the owner's consumer through the LIFECYCLE table: either a solver stage
+ * about one of this owner's jobs, or already the decision for it (not a CloudEvent or malformed
+ * data → term, never retried; an owner's own event, another owner's job → ack; a type no
+ * contract knows → ack with `unknown`, so the consumer logs it, never taken for another stage).
  */
 export function readSolveLifecycleEvent(
   raw: unknown,
   owner: JobOwnerKind,
 ):
-  | { kind: 'event'; event: CloudEvent; data: SolveLifecycleData }
+  | {
+      kind: 'event';
+      event: CloudEvent;
+      stage: SolverLifecycleStage;
+      lifecycle: OwnerLifecycleEvent;
+      data: SolveLifecycleData;
+    }
   | { kind: 'settled'; decision: EventDecision } {
   const settled = (decision: EventDecision) => ({ kind: 'settled' as const, decision });
-  const envelope = CloudEventSchema.safeParse(raw);
-  if (!envelope.success) return settled({ action: 'term', reason: 'not a CloudEvent' });
-  const ev = envelope.data;
-  const schema =
-    ev.type === EVENT_TYPES.solveStarted
-      ? SolveStartedSchema
-      : ev.type === EVENT_TYPES.solveCompleted
-        ? SolveCompletedSchema
-        : ev.type === EVENT_TYPES.solveFailed
-          ? SolveFailedSchema
-          : ev.type === EVENT_TYPES.solveCancelled
-            ? SolveCancelledSchema
-            : null;
-  // Progress, the owner's own aggregate events on the same subject tree, anything else: nothing to do.
-  if (!schema) return settled({ action: 'ack', note: `ignored event type ${ev.type}` });
-  const data = schema.safeParse(ev.data);
-  if (!data.success)
-    return settled({ action: 'term', reason: `invalid ${ev.type} data: ${data.error.message}` });
-  if (data.data.owner.kind !== owner) return settled({ action: 'ack', note: `not a ${owner} job` });
-  return { kind: 'event', event: ev, data: data.data };
+  const read = readLifecycleEvent(raw, { only: OWNER_STAGES });
+  switch (read.kind) {
+    case 'invalid':
+      return settled({ action: 'term', reason: read.reason });
+    case 'unknown':
+      return settled({ action: 'ack', note: `unknown event type ${read.type} ignored`, unknown: true });
+    case 'other':
+      return settled({ action: 'ack', note: `ignored event type ${read.type}` });
+    case 'stage':
+      break;
+  }
+  if (read.stage === 'requested' || read.stage === 'progress')
+    return settled({ action: 'ack', note: `ignored stage ${read.stage}` }); // (not read: see OWNER_STAGES)
+  if (read.data.owner.kind !== owner) return settled({ action: 'ack', note: `not a ${owner} job` });
+  return { kind: 'event', event: read.event, stage: read.stage, lifecycle: read, data: read.data };
 }

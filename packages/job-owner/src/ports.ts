@@ -21,7 +21,8 @@ export interface ConfigResolver {
 
 /** How a lifecycle event is settled: ack after the store, term when it can never apply, nak to retry later. */
 export type EventDecision =
-  | { action: 'ack'; note?: string }
+  /** `unknown`: a type no contract knows, logged as a warning and ignored. */
+  | { action: 'ack'; note?: string; unknown?: boolean }
   | { action: 'term'; reason: string }
   | { action: 'nak'; delayMs: number; reason: string };
 

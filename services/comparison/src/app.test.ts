@@ -450,6 +450,16 @@ describe('lifecycle', () => {
     expect(await app.handleEvent(a.event)).toEqual({ action: 'ack', note: 'no change' });
   });
 
+  it('an unknown event type is acked as unknown and never taken for cancelled', async () => {
+    const id = await createAs(alice, { strategies: ['smart-pack', 'lpt-pack'] });
+    const ev = lifecycleEvent('cancelled', id, 'smart-pack').event as { type: string };
+    ev.type = 'com.fillsched.solve.paused';
+    expect(await app.handleEvent(ev)).toMatchObject({ action: 'ack', unknown: true });
+    expect(await getOut(id)).toMatchObject({ status: 'pending' });
+    expect((await getOut(id)).results.map((r) => r.status)).toEqual(['pending', 'pending']);
+    expect(publisher.finished).toHaveLength(0);
+  });
+
   it('out of order: completed before started, a late started and a late failed are no-ops', async () => {
     const id = await createAs(alice, { strategies: ['smart-pack', 'lpt-pack'] });
     await deliver(lifecycleEvent('completed', id, 'smart-pack', { summary: { makespan: 10 } }));

@@ -9,13 +9,12 @@ import {
   ComparisonFinishedSchema,
   CreateComparisonBodySchema,
   EVENT_TYPES,
+  LIFECYCLE,
   eventId,
   eventSource,
   MESSAGES,
   PageQuerySchema,
   RPC,
-  SolveCompletedSchema,
-  SolveFailedSchema,
   comparisonFinishedSubject,
   jobId as makeJobId,
   makeEvent,
@@ -380,31 +379,40 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
     // Any solver event means the comparison has started (events may arrive out of order).
     await comparisons.markStarted(c.id, at);
 
+    // One case per solver stage of the LIFECYCLE table: an unknown type never reaches here
+    // (the reader acks it as unknown), so nothing is taken for `cancelled` by default.
+    const lc = read.lifecycle;
+    const target = LIFECYCLE[lc.stage].ownerStatus;
     let applied: boolean;
-    if (ev.type === EVENT_TYPES.solveStarted) {
-      applied = await comparisons.updateEntry(c.id, strategy, ['pending'], { status: 'running' });
-    } else if (ev.type === EVENT_TYPES.solveCompleted) {
-      const s = SolveCompletedSchema.parse(ev.data).summary;
-      applied = await comparisons.updateEntry(c.id, strategy, UNFINISHED_STATUSES, {
-        status: 'completed',
-        makespan: s.makespan,
-        utilization: s.utilization,
-        changeovers: s.changeovers,
-        lots_scheduled: s.lots_scheduled,
-        window_violations: s.window_violations,
-        execution_time: s.execution_time,
-        lower_bound: s.lower_bound,
-        gap: s.gap,
-        error_message: null,
-      });
-    } else if (ev.type === EVENT_TYPES.solveFailed) {
-      const e = SolveFailedSchema.parse(ev.data).error;
-      applied = await comparisons.updateEntry(c.id, strategy, UNFINISHED_STATUSES, {
-        status: 'failed',
-        error_message: e.message,
-      });
-    } else {
-      applied = await comparisons.updateEntry(c.id, strategy, UNFINISHED_STATUSES, { status: 'cancelled' });
+    switch (lc.stage) {
+      case 'started':
+        applied = await comparisons.updateEntry(c.id, strategy, ['pending'], { status: target });
+        break;
+      case 'completed': {
+        const s = lc.data.summary;
+        applied = await comparisons.updateEntry(c.id, strategy, UNFINISHED_STATUSES, {
+          status: target,
+          makespan: s.makespan,
+          utilization: s.utilization,
+          changeovers: s.changeovers,
+          lots_scheduled: s.lots_scheduled,
+          window_violations: s.window_violations,
+          execution_time: s.execution_time,
+          lower_bound: s.lower_bound,
+          gap: s.gap,
+          error_message: null,
+        });
+        break;
+      }
+      case 'failed':
+        applied = await comparisons.updateEntry(c.id, strategy, UNFINISHED_STATUSES, {
+          status: target,
+          error_message: lc.data.error.message,
+        });
+        break;
+      case 'cancelled':
+        applied = await comparisons.updateEntry(c.id, strategy, UNFINISHED_STATUSES, { status: target });
+        break;
     }
 
     await settle(c.id);

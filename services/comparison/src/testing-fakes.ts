@@ -1,6 +1,7 @@
 // Test doubles of the comparison service's ports (used by unit tests only).
 import {
-  EVENT_TYPES,
+  LIFECYCLE,
+  type SolverLifecycleStage,
   jobId,
   lifecycleSubject,
   makeEvent,
@@ -70,13 +71,8 @@ export const summary = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-type Stage = 'started' | 'completed' | 'failed' | 'cancelled';
-const TYPE: Record<Stage, string> = {
-  started: EVENT_TYPES.solveStarted,
-  completed: EVENT_TYPES.solveCompleted,
-  failed: EVENT_TYPES.solveFailed,
-  cancelled: EVENT_TYPES.solveCancelled,
-};
+type Stage = SolverLifecycleStage;
+const TYPE = (stage: Stage): string => LIFECYCLE[stage].type;
 
 /** A solver lifecycle event as the solver pool publishes it. */
 export function lifecycleEvent(
@@ -98,7 +94,7 @@ export function lifecycleEvent(
   return {
     subject: lifecycleSubject('comparison', comparisonId, stage),
     event: makeEvent({
-      type: TYPE[stage],
+      type: TYPE(stage),
       source: 'fillsched/solver',
       subject: job_id,
       id: `solve.${stage}:${job_id}`,

@@ -14,7 +14,6 @@ import { attachWebSockets, type WsHandle } from './ws/server';
 export const DEFAULT_OPTIONS: GatewayOptions = {
   wsHeartbeatMs: 25_000,
   wsAuthTimeoutMs: 5_000,
-  wsConfirmMs: 5_000,
   trustProxy: false,
   corsOrigins: '*',
 };

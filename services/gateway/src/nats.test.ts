@@ -10,8 +10,10 @@ import {
   REVOCATIONS_BUCKET,
   RPC,
   STREAM_SPECS,
+  SCHEDULE_STATUS_EVENTS,
   lifecycleSubject,
   makeEvent,
+  ownerStatusSubject,
   progressSubject,
 } from '@fillsched/contracts';
 import {
@@ -59,7 +61,7 @@ async function startGateway(opts: { rateLimit?: number; serviceTimeoutMs?: numbe
     serviceTimeoutMs: opts.serviceTimeoutMs ?? 1000,
     rateLimitPerMinute: opts.rateLimit ?? 1000,
   });
-  const gateway = createGatewayApp({ ...wired.ports, options: { wsConfirmMs: 1000 } });
+  const gateway = createGatewayApp({ ...wired.ports, options: {} });
   const server = http.createServer(gateway.app);
   const ws = gateway.attachWebSockets(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -275,12 +277,34 @@ describe('gateway over a real NATS', () => {
       execution_time: 0.4,
       activity_count: 40,
     };
-    setTimeout(() => (scheduleStatus = 'completed'), 50);
+    const status = (st: 'completed' | 'failed', extra: Record<string, unknown>) =>
+      makeEvent({
+        type: SCHEDULE_STATUS_EVENTS[st],
+        source: 'test',
+        id: `schedule.${st}:${id}`,
+        data: {
+          schedule_id: id,
+          user_id: 5,
+          job_id: base.job_id,
+          status: st,
+          started_at: null,
+          completed_at: null,
+          error_message: null,
+          error_code: null,
+          summary: null,
+          ...extra,
+        },
+      });
+    // The solver's `completed` is for the schedule service; clients hear the service's own event.
     await publishEvent(
       js,
       lifecycleSubject('schedule', id, 'completed'),
       makeEvent({ type: 'com.fillsched.solve.completed', source: 'test', data: { ...base, summary } }),
     );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(messages).toHaveLength(2);
+    scheduleStatus = 'completed';
+    await publishEvent(js, ownerStatusSubject('schedule', id, 'completed'), status('completed', { summary }));
     await waitFor(3);
     expect(messages[2]).toMatchObject({
       type: 'complete',
@@ -311,15 +335,21 @@ describe('gateway over a real NATS', () => {
     );
     await publishEvent(
       js,
-      lifecycleSubject('schedule', id, 'failed'),
+      ownerStatusSubject('schedule', id, 'failed'),
       makeEvent({
-        type: 'com.fillsched.solve.failed',
+        type: SCHEDULE_STATUS_EVENTS.failed,
         source: 'test',
+        id: `schedule.failed:${id}`,
         data: {
+          schedule_id: id,
+          user_id: 5,
           job_id: `schedule.${id}`,
-          owner: { kind: 'schedule', id, user_id: 5 },
-          strategy: 'smart-pack',
-          error: { code: 'VALIDATION_ERROR', message: 'Invalid lot data: duplicate lot_id found' },
+          status: 'failed',
+          started_at: null,
+          completed_at: null,
+          error_message: 'Invalid lot data: duplicate lot_id found',
+          error_code: 'VALIDATION_ERROR',
+          summary: null,
         },
       }),
     );

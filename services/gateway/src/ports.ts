@@ -66,8 +66,6 @@ export interface GatewayOptions {
   wsHeartbeatMs: number;
   /** Time allowed for the first `{"type":"auth"}` message when no token came with the handshake. */
   wsAuthTimeoutMs: number;
-  /** How long a schedule's `complete` waits for the schedule service to show the run as ended. */
-  wsConfirmMs: number;
   /** Express `trust proxy` (affects the client IP used as the anonymous rate-limit key). */
   trustProxy: boolean | number | string;
   /** Origins allowed to call the API from browsers ('*' = any); empty = no CORS headers. */

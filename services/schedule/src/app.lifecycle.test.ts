@@ -1,4 +1,4 @@
-import { EVENT_TYPES, makeEvent } from '@fillsched/contracts';
+import { EVENT_TYPES, LIFECYCLE, makeEvent, readScheduleStatusEvent } from '@fillsched/contracts';
 import { RESULT_NOT_FOUND_ATTEMPTS } from './app';
 import { makeRecord, makeResult } from './repos.contract';
 import { makeHarness, type TestHarness } from './testing/fakes';
@@ -26,12 +26,7 @@ function event(
   time = '2026-01-01T00:10:00.000Z',
   extra: Record<string, unknown> = {},
 ) {
-  const type = {
-    started: EVENT_TYPES.solveStarted,
-    completed: EVENT_TYPES.solveCompleted,
-    failed: EVENT_TYPES.solveFailed,
-    cancelled: EVENT_TYPES.solveCancelled,
-  }[stage];
+  const { type } = LIFECYCLE[stage];
   const data: Record<string, unknown> = {
     job_id: `schedule.${id}`,
     owner: owner(id),
@@ -172,11 +167,20 @@ describe('lifecycle robustness', () => {
     expect(await status()).toMatchObject({ status: 'pending' });
   });
 
-  test('other event types are acked and ignored', async () => {
+  test("an owner's own event on the same subjects is acked and ignored", async () => {
     const ev = event('started') as { type: string };
-    ev.type = EVENT_TYPES.solveProgress;
+    ev.type = EVENT_TYPES.scheduleCompleted;
     expect(await h.app.handleEvent(ev)).toMatchObject({ action: 'ack' });
     expect(await status()).toMatchObject({ status: 'pending' });
+  });
+
+  test('an unknown event type is acked as unknown (logged), never taken for another stage', async () => {
+    // comparison's old final `else` took any unknown type for `cancelled`; the table reader cannot.
+    const ev = event('cancelled') as { type: string };
+    ev.type = 'com.fillsched.solve.paused';
+    expect(await h.app.handleEvent(ev)).toMatchObject({ action: 'ack', unknown: true });
+    expect(await status()).toMatchObject({ status: 'pending' });
+    expect(h.publisher.announced).toEqual([]);
   });
 
   test('a job id that does not belong to the schedule is ignored', async () => {
@@ -216,5 +220,83 @@ describe('lifecycle robustness', () => {
     const d = await h.app.handleEvent(event('completed'));
     expect(d).toMatchObject({ action: 'nak', reason: 'db down' });
     expect(await status()).toMatchObject({ status: 'pending' });
+  });
+});
+
+describe('the schedule announces what its store shows', () => {
+  const announced = () =>
+    h.publisher.announced.map(({ subject, event: ev }) => {
+      const read = readScheduleStatusEvent(JSON.parse(JSON.stringify(ev)));
+      if (!read.ok) throw new Error(read.reason);
+      return { subject, id: ev.id, type: ev.type, data: read.data };
+    });
+
+  test('started → `schedule.running` after the store shows running', async () => {
+    await h.app.handleEvent(event('started'));
+    expect(announced()).toEqual([
+      expect.objectContaining({
+        subject: 'fillsched.events.schedule.1.status.running',
+        type: EVENT_TYPES.scheduleRunning,
+        id: 'schedule.running:1',
+        data: expect.objectContaining({ schedule_id: 1, status: 'running', summary: null }),
+      }),
+    ]);
+  });
+
+  test('completed → `schedule.completed` with the summary, only once the full result is readable', async () => {
+    let readableWhenAnnounced: unknown = null;
+    const announce = h.publisher.announce.bind(h.publisher);
+    h.publisher.announce = async (subject, ev) => {
+      const got = await h.app.handlers.get({ user: alice, params: { id: '1' } });
+      readableWhenAnnounced = got.body;
+      await announce(subject, ev);
+    };
+    await h.app.handleEvent(event('completed'));
+    expect(readableWhenAnnounced).toMatchObject({ status: 'completed', result: { makespan: 497.16 } });
+    expect((readableWhenAnnounced as { result: { activities: unknown[] } }).result.activities).toHaveLength(
+      4,
+    );
+    expect(announced().map((a) => a.data)).toEqual([
+      expect.objectContaining({ status: 'completed', summary: summary, error_message: null }),
+    ]);
+  });
+
+  test('failed → `schedule.failed` with the solver error code and message', async () => {
+    await h.app.handleEvent(event('failed'));
+    expect(announced().map((a) => a.data)).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error_code: 'ENGINE_ERROR',
+        error_message: 'no feasible schedule',
+      }),
+    ]);
+  });
+
+  test('a redelivered event whose status is stored announces again (same id: the stream drops the copy)', async () => {
+    await h.app.handleEvent(event('completed'));
+    await h.app.handleEvent(event('completed'));
+    const ids = announced().map((a) => a.id);
+    expect(ids).toEqual(['schedule.completed:1', 'schedule.completed:1']);
+    expect(h.fetcher.calls).toHaveLength(1);
+  });
+
+  test('a later stage that does not move the schedule announces nothing', async () => {
+    await h.app.handleEvent(event('failed'));
+    await h.app.handleEvent(event('completed'));
+    expect(announced().map((a) => a.data.status)).toEqual(['failed']);
+  });
+
+  test('an announce that fails leaves the event to be retried', async () => {
+    h.publisher.announce = async () => {
+      throw new Error('nats down');
+    };
+    expect(await h.app.handleEvent(event('started'))).toMatchObject({ action: 'nak' });
+    expect(await status()).toMatchObject({ status: 'running' });
+  });
+
+  test('deleting a running schedule announces `schedule.cancelled` to its clients', async () => {
+    await h.app.handleEvent(event('started'));
+    await h.app.handlers.delete({ user: alice, params: { id: '1' } });
+    expect(announced().map((a) => a.data.status)).toEqual(['running', 'cancelled']);
   });
 });

@@ -1,34 +1,18 @@
-import {
-  loadOwnedRecord,
-  readSolveLifecycleEvent,
-  resolveJobConfig,
-  solveRequestedEvent,
-  type EventDecision,
-} from '@fillsched/job-owner';
-import type { z } from 'zod';
+import { loadOwnedRecord, type EventDecision } from '@fillsched/job-owner';
 import {
   ActivitiesQuerySchema,
-  CreateScheduleBodySchema,
-  EVENT_TYPES,
   eventSource,
   ExportQuerySchema,
   MESSAGES,
+  RPC,
   ScheduleGetQuerySchema,
   ScheduleListQuerySchema,
-  SolveCompletedSchema,
-  SolveFailedSchema,
   ValidateLotsBodySchema,
-  jobId as makeJobId,
-  prefixDetail,
-  RPC,
-  requestWarnings,
   strategiesResponse,
   zodToDetail,
-  type ErrorDetailItem,
   type ScheduleOut,
-  type ScheduleSummary,
 } from '@fillsched/contracts';
-import { parseLotsCsv, validateConfig, validateInput } from '@fillsched/engine';
+import { validateInput } from '@fillsched/engine';
 import {
   detail,
   failureReply,
@@ -40,10 +24,12 @@ import {
   type RpcReply,
   type RpcRequest,
 } from '@fillsched/service-kit';
+import { createScheduleHandler } from './create';
 import { activitiesToCsv } from './export-csv';
 import { scheduleToSvg } from './export-svg';
-import { createReplanHandler } from './replan';
+import { createAnnouncer, createLifecycleHandler } from './lifecycle';
 import { scheduleCreates } from './metrics';
+import { createReplanHandler } from './replan';
 import {
   ACTIVE_STATUSES,
   type Canceller,
@@ -57,16 +43,15 @@ import {
   type ScheduleRepository,
   type StoredResult,
 } from './ports';
+import { toSummary, withWarnings } from './replies';
 
-/** At most this many pending + running schedules per user; the next create is refused with 429. */
-export const ACTIVE_SCHEDULE_LIMIT = 10;
-export const TOO_MANY_SCHEDULES = `Too many concurrent schedules: at most ${ACTIVE_SCHEDULE_LIMIT} may be pending or running per user`;
-/** Collection name handed to the IdAllocator. */
-export const SCHEDULE_ID_SEQUENCE = 'schedules';
+import { ACTIVE_SCHEDULE_LIMIT, SCHEDULE_ID_SEQUENCE, TOO_MANY_SCHEDULES } from './create';
+export { ACTIVE_SCHEDULE_LIMIT, SCHEDULE_ID_SEQUENCE, TOO_MANY_SCHEDULES };
+export { RESULT_NOT_FOUND_ATTEMPTS } from './lifecycle';
+export { toSummary } from './replies';
+
 /** CloudEvents source of this process's events (see docs/events.md, "Sources and ids"). */
 export const EVENT_SOURCE = eventSource('schedule', serviceInstance());
-/** A `completed` whose result the solver pool does not know is retried this often before failing the schedule. */
-export const RESULT_NOT_FOUND_ATTEMPTS = 5;
 
 export interface ScheduleAppDeps {
   schedules: ScheduleRepository;
@@ -91,27 +76,6 @@ export interface ScheduleApp {
   handleEvent(raw: unknown, meta?: { deliveryCount?: number }): Promise<EventDecision>;
 }
 
-// ---------------------------------------------------------------- reply helpers
-
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
-export function toSummary(r: ScheduleRecord): ScheduleSummary {
-  return {
-    id: r.id,
-    name: r.name,
-    strategy: r.strategy,
-    status: r.status,
-    created_at: r.created_at.toISOString(),
-    started_at: iso(r.started_at),
-    completed_at: iso(r.completed_at),
-    error_message: r.error_message,
-    ...(r.parent_id ? { parent_id: r.parent_id, version: r.version ?? 2 } : {}),
-  };
-}
-
-/** The create reply and GET add what the request had ignored (lists keep the guide's summary shape). */
-const withWarnings = (r: ScheduleRecord): ScheduleSummary => ({ ...toSummary(r), warnings: r.warnings });
-
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -123,108 +87,6 @@ export function locToPath(loc: readonly (string | number)[]): string {
     else out += out ? `.${part}` : part;
   }
   return out;
-}
-
-// ---------------------------------------------------------------- CSV upload
-
-/** The engine's CSV errors carry their position either as `loc` or as row/column fields. */
-function csvIssueToDetail(issue: unknown): ErrorDetailItem {
-  const o = (isPlainObject(issue) ? issue : {}) as {
-    loc?: unknown;
-    row?: unknown;
-    column?: unknown;
-    msg?: unknown;
-    message?: unknown;
-    type?: unknown;
-  };
-  let tail: (string | number)[] = [];
-  if (Array.isArray(o.loc))
-    tail = o.loc.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
-  else {
-    if (typeof o.row === 'number' || typeof o.row === 'string') tail.push(o.row);
-    if (typeof o.column === 'number' || typeof o.column === 'string') tail.push(o.column);
-  }
-  // The engine reports ['csv', line, column]; the REST layer names the upload 'file'.
-  if (tail[0] === 'csv' || tail[0] === 'file') tail = tail.slice(1);
-  const msg = typeof o.msg === 'string' ? o.msg : typeof o.message === 'string' ? o.message : String(issue);
-  return {
-    loc: ['body', 'file', ...tail],
-    msg,
-    type: typeof o.type === 'string' ? o.type : 'value_error.csv',
-  };
-}
-
-const NUMERIC = /^\s*[+-]?\d+(\.\d+)?\s*$/;
-
-/**
- * A multipart upload arrives as `lots_csv` text plus form fields, all strings: parse the CSV into
- * lots_data, `config` from JSON text, and numeric fields into numbers, then validate like JSON.
- */
-function fromCsvUpload(
-  body: Record<string, unknown>,
-): { ok: true; body: Record<string, unknown> } | { ok: false; reply: RpcReply } {
-  const { lots_csv: csv, filename, ...rest } = body;
-  if (typeof csv !== 'string')
-    return {
-      ok: false,
-      reply: invalid([
-        { loc: ['body', 'file'], msg: 'the uploaded file must be CSV text', type: 'type_error.str' },
-      ]),
-    };
-  if (rest.lots_data !== undefined)
-    return {
-      ok: false,
-      reply: invalid([
-        {
-          loc: ['body', 'file'],
-          msg: 'send either lots_data (JSON) or a CSV file, not both',
-          type: 'value_error',
-        },
-      ]),
-    };
-  for (const key of Object.keys(rest)) if (rest[key] === '') delete rest[key];
-  if (typeof rest.config === 'string') {
-    try {
-      rest.config = JSON.parse(rest.config) as unknown;
-    } catch (err) {
-      return {
-        ok: false,
-        reply: invalid([
-          {
-            loc: ['body', 'config'],
-            msg: `config must be a JSON object: ${(err as Error).message}`,
-            type: 'value_error.jsondecode',
-          },
-        ]),
-      };
-    }
-  }
-  for (const key of ['config_id', 'seed', 'time_limit_s']) {
-    const v = rest[key];
-    if (typeof v === 'string' && NUMERIC.test(v)) rest[key] = Number(v);
-  }
-  if (rest.name === undefined && typeof filename === 'string' && filename.trim()) rest.name = filename.trim();
-
-  let parsed: { lots: unknown[]; errors: unknown[] };
-  try {
-    parsed = parseLotsCsv(csv) as unknown as { lots: unknown[]; errors: unknown[] };
-  } catch (err) {
-    return {
-      ok: false,
-      reply: invalid([
-        { loc: ['body', 'file'], msg: `unreadable CSV: ${(err as Error).message}`, type: 'value_error.csv' },
-      ]),
-    };
-  }
-  if (parsed.errors.length > 0) return { ok: false, reply: invalid(parsed.errors.map(csvIssueToDetail)) };
-  if (parsed.lots.length === 0)
-    return {
-      ok: false,
-      reply: invalid([
-        { loc: ['body', 'file'], msg: 'the CSV file contains no lots', type: 'value_error.list.min_items' },
-      ]),
-    };
-  return { ok: true, body: { ...rest, lots_data: parsed.lots } };
 }
 
 function createOutcome(status: number): string {
@@ -240,6 +102,18 @@ function createOutcome(status: number): string {
 export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
   const { schedules, results, ids, publisher, canceller, configResolver, resultFetcher, clock, logger } =
     deps;
+  const announcer = createAnnouncer({ publisher, clock, source: EVENT_SOURCE });
+  const create = createScheduleHandler({
+    schedules,
+    ids,
+    publisher,
+    configResolver,
+    announcer,
+    clock,
+    logger,
+    source: EVENT_SOURCE,
+  });
+  const handleEvent = createLifecycleHandler({ schedules, results, resultFetcher, announcer, clock, logger });
 
   const loadOwned = (req: RpcRequest) =>
     loadOwnedRecord<ScheduleRecord>(req, (id) => schedules.get(id), MESSAGES.scheduleNotFound);
@@ -264,97 +138,6 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     if (owned.record.status !== 'completed')
       return { ok: false, reply: detail(409, `Schedule is not completed (status: ${owned.record.status})`) };
     return owned;
-  }
-
-  // ---------------- create
-  async function create(req: RpcRequest): Promise<RpcReply> {
-    const user = req.user;
-    if (!user) return unauthorized();
-    let raw = req.body;
-    if (isPlainObject(raw) && 'lots_csv' in raw) {
-      const converted = fromCsvUpload(raw);
-      if (!converted.ok) return converted.reply;
-      raw = converted.body;
-    }
-    const parsed = CreateScheduleBodySchema.safeParse(raw);
-    if (!parsed.success) return invalid(zodToDetail(parsed.error, 'body'));
-    const body = parsed.data;
-
-    // Resolve first, validate after: a template may make lots valid (lines, windows) that the
-    // request's config alone would reject, or invalid (min_batch_size).
-    // Always ask: without config_id the user's default template (if any) applies under the request's keys.
-    const resolved = await resolveJobConfig({ configResolver, logger }, user, body, 'scheduling');
-    if (resolved.kind === 'reply') return resolved.reply;
-    const { config, template_id: templateId } = resolved;
-    // Unknown fields are accepted (zod dropped them) but reported and kept with the run.
-    const warnings = requestWarnings(CreateScheduleBodySchema, raw, validateConfig(config).warnings);
-
-    const check = validateInput({
-      lots_data: body.lots_data,
-      config,
-      start_time: body.start_time ?? undefined,
-    });
-    if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
-
-    if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT)
-      return detail(429, TOO_MANY_SCHEDULES);
-
-    const id = await ids.next(SCHEDULE_ID_SEQUENCE);
-    const job_id = makeJobId('schedule', id);
-    const record: ScheduleRecord = {
-      id,
-      user_id: user.id,
-      name: body.name,
-      strategy: body.strategy,
-      status: 'pending',
-      config,
-      config_template_id: templateId,
-      lots_data: body.lots_data as Record<string, unknown>[],
-      start_time: body.start_time ?? null,
-      seed: body.seed ?? null,
-      time_limit_s: body.time_limit_s ?? null,
-      job_id,
-      created_at: clock.now(),
-      started_at: null,
-      completed_at: null,
-      error_message: null,
-      warnings,
-    };
-    await schedules.create(record);
-    // Re-count after inserting, counting only schedules allocated before this one: two replicas
-    // racing past the first check cannot both admit the 11th.
-    if ((await schedules.countActive(user.id, { maxId: id })) > ACTIVE_SCHEDULE_LIMIT) {
-      await schedules.delete(id);
-      return detail(429, TOO_MANY_SCHEDULES);
-    }
-
-    const event = solveRequestedEvent({
-      source: EVENT_SOURCE,
-      job_id,
-      owner: { kind: 'schedule', id, user_id: user.id },
-      strategy: body.strategy,
-      input: { lots_data: body.lots_data, config, start_time: body.start_time },
-      seed: body.seed,
-      time_limit_s: body.time_limit_s,
-      time: record.created_at,
-    });
-    try {
-      await publisher.publish(event);
-    } catch (err) {
-      const message = `Could not enqueue the schedule: ${(err as Error)?.message ?? String(err)}`;
-      logger.error({ err, schedule_id: id }, 'publishing solve.requested failed');
-      await schedules
-        .transition(id, { to: 'failed', error_message: message, completed_at: clock.now() })
-        .catch((e: unknown) =>
-          logger.error({ err: e, schedule_id: id }, 'could not mark the schedule failed'),
-        );
-      return detail(503, message);
-    }
-    logger.info(
-      { schedule_id: id, job_id, strategy: body.strategy, lots: body.lots_data.length, warnings },
-      'schedule created',
-    );
-    return reply(202, withWarnings(record));
   }
 
   // ---------------- get / list
@@ -400,6 +183,14 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     await schedules.delete(record.id);
     await results.delete(record.id);
     logger.info({ schedule_id: record.id, status: record.status }, 'schedule deleted');
+    if (ACTIVE_STATUSES.includes(record.status)) {
+      // Its clients learn that the run ended: the store no longer shows it.
+      await announcer
+        .announce({ ...record, status: 'cancelled', completed_at: clock.now() })
+        .catch((err: unknown) =>
+          logger.warn({ err, schedule_id: record.id }, 'could not announce the cancel'),
+        );
+    }
     return reply(200, { message: 'Schedule deleted successfully' });
   }
 
@@ -483,101 +274,6 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     }
     const list = [...errors.values()];
     return reply(200, { valid: list.length === 0, errors: list, warnings: report.warnings });
-  }
-
-  // ---------------- lifecycle events
-  const backoff = (deliveryCount: number) => Math.min(1000 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
-
-  async function handleEvent(raw: unknown, meta: { deliveryCount?: number } = {}): Promise<EventDecision> {
-    const deliveryCount = meta.deliveryCount ?? 1;
-    const read = readSolveLifecycleEvent(raw, 'schedule');
-    if (read.kind === 'settled') return read.decision;
-    const { event: ev, data: d } = read;
-
-    try {
-      const record = await schedules.get(d.owner.id);
-      if (!record) {
-        // Deleted while the solver ran: nothing to update; make sure no result is left behind.
-        await results.delete(d.owner.id);
-        return { action: 'ack', note: 'schedule deleted' };
-      }
-      if (record.job_id !== d.job_id) return { action: 'ack', note: 'job id does not match the schedule' };
-      const evTime = Date.parse(ev.time);
-      const at = new Date(
-        Number.isFinite(evTime) ? Math.max(evTime, record.created_at.getTime()) : clock.now().getTime(),
-      );
-
-      switch (ev.type) {
-        case EVENT_TYPES.solveStarted: {
-          const moved = await schedules.transition(record.id, { to: 'running', started_at: at });
-          return { action: 'ack', note: moved ? 'running' : `stays ${record.status}` };
-        }
-        case EVENT_TYPES.solveFailed: {
-          const message = (d as z.infer<typeof SolveFailedSchema>).error.message;
-          const moved = await schedules.transition(record.id, {
-            to: 'failed',
-            error_message: message,
-            completed_at: at,
-            ...(record.started_at ? {} : { started_at: at }),
-          });
-          return { action: 'ack', note: moved ? 'failed' : `stays ${record.status}` };
-        }
-        case EVENT_TYPES.solveCancelled: {
-          const moved = await schedules.transition(record.id, { to: 'cancelled', completed_at: at });
-          return { action: 'ack', note: moved ? 'cancelled' : `stays ${record.status}` };
-        }
-        default:
-          break;
-      }
-
-      // completed
-      if (!ACTIVE_STATUSES.includes(record.status))
-        return { action: 'ack', note: `already ${record.status}` };
-      const summary = (d as z.infer<typeof SolveCompletedSchema>).summary;
-      const fetched = await resultFetcher.fetch(record.job_id);
-      if (fetched.kind === 'unavailable')
-        return { action: 'nak', delayMs: backoff(deliveryCount), reason: `result fetch: ${fetched.reason}` };
-      if (fetched.kind === 'not_found') {
-        if (deliveryCount < RESULT_NOT_FOUND_ATTEMPTS)
-          return { action: 'nak', delayMs: backoff(deliveryCount), reason: 'result not found yet' };
-        await schedules.transition(record.id, {
-          to: 'failed',
-          error_message: 'The solver reported completion but its result could not be found',
-          completed_at: at,
-        });
-        return { action: 'ack', note: 'failed: result not found' };
-      }
-      const r = fetched.result;
-      const kpis = isPlainObject(r.kpis) ? r.kpis : {};
-      const num = (...vals: unknown[]) => vals.find((v): v is number => typeof v === 'number') ?? null;
-      const stored: StoredResult = {
-        ...r,
-        lower_bound: num(r.lower_bound, summary.lower_bound, kpis.lower_bound),
-        gap: num(r.gap, summary.gap, kpis.gap),
-        execution_time: num(r.execution_time, summary.execution_time),
-        per_line: Array.isArray(r.per_line) ? r.per_line : [],
-      };
-      await results.upsert(record.id, stored);
-      const moved = await schedules.transition(record.id, {
-        to: 'completed',
-        completed_at: at,
-        error_message: null,
-        ...(record.started_at ? {} : { started_at: at }),
-      });
-      if (!moved && !(await schedules.get(record.id))) {
-        // Deleted while we fetched: the result we just stored would be an orphan.
-        await results.delete(record.id);
-        return { action: 'ack', note: 'schedule deleted' };
-      }
-      return { action: 'ack', note: moved ? 'completed' : 'status moved meanwhile' };
-    } catch (err) {
-      logger.warn({ err, event_id: ev.id }, 'lifecycle event processing failed; will retry');
-      return {
-        action: 'nak',
-        delayMs: backoff(deliveryCount),
-        reason: (err as Error)?.message ?? String(err),
-      };
-    }
   }
 
   const guard =

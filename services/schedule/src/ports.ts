@@ -1,4 +1,4 @@
-import type { CloudEvent, ScheduleStatus, SolveJob } from '@fillsched/contracts';
+import type { CloudEvent, ScheduleStatus, ScheduleStatusEvent, SolveJob } from '@fillsched/contracts';
 import type { StrategyId } from '@fillsched/engine';
 import type { IdAllocator } from '@fillsched/service-kit';
 
@@ -138,6 +138,8 @@ export interface ResultRepository {
 /** Publishes `solve.requested` on the jobs work queue (dedup by event id). */
 export interface JobPublisher {
   publish(event: CloudEvent<SolveJob>): Promise<void>;
+  /** The service's own status event (`com.fillsched.schedule.<status>`) on the events stream. */
+  announce(subject: string, event: CloudEvent<ScheduleStatusEvent>): Promise<void>;
 }
 
 export type { Canceller, ConfigResolver, ResolveOutcome } from '@fillsched/job-owner';

@@ -559,3 +559,34 @@ describe('result pages (RPC.solver.result)', () => {
     expect(negative.status).toBe(422);
   });
 });
+
+describe('deliveries exhausted (every worker that took the job died)', () => {
+  test('failed with a clear message + dead letter + removed, without solving', async () => {
+    const engine = new ScriptedEngine(solveForReal);
+    const { publisher, worker } = setup(engine);
+    const msg = new FakeJobMessage(jobEventBytes(solveJob({ scheduleId: 40 }), 'corr-dead'), {
+      deliveryCount: 5,
+      seq: 12,
+    });
+    expect(await worker.handleExhausted(msg)).toBe('dead_lettered');
+    expect(msg.disposition()).toBe('term');
+    expect(engine.calls).toHaveLength(0);
+    expect(publisher.events).toHaveLength(1);
+    const { subject, event } = publisher.events[0];
+    expect(subject).toBe('fillsched.events.schedule.40.failed');
+    expect(event.correlationid).toBe('corr-dead');
+    const data = SolveFailedSchema.parse(event.data);
+    expect(data.error.message).toMatch(/gave up after 5 deliveries: every worker that took the job stopped/);
+    expect(publisher.deadLetters).toHaveLength(1);
+    expect(publisher.deadLetters[0].headers[DLQ_HEADERS.jobId]).toBe('schedule.40');
+    // Same id as the last delivery's own dead letter would have had: one copy either way.
+    expect(publisher.deadLetters[0].msgId).toBe('dlq:12:5');
+  });
+
+  test('an unreadable exhausted job is dead-lettered as poison', async () => {
+    const { publisher, worker } = setup(realEngine);
+    const msg = new FakeJobMessage(new TextEncoder().encode('nope'), { deliveryCount: 5 });
+    expect(await worker.handleExhausted(msg)).toBe('poison');
+    expect(publisher.deadLetters).toHaveLength(1);
+  });
+});

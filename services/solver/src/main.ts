@@ -11,13 +11,14 @@ import {
   serveUntilShutdown,
   startTracing,
 } from '@fillsched/service-kit';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createSolverWorker } from './app';
 import { MemoryResultStore } from './adapters/memory';
 import { MongooseResultStore } from './adapters/mongoose';
 import { JetStreamPublisher, KvCancellations } from './adapters/nats';
 import { solverEnvSchema } from './config';
 import { startJobConsumer, type JobConsumer } from './consumer';
+import { listenForExhaustedJobs } from './exhausted';
 import { ThreadEngine } from './engine-runner';
 import { provisionSolver } from './provision';
 import type { ResultStore } from './ports';
@@ -84,6 +85,14 @@ async function main(): Promise<void> {
       else worker.handleCancelMessage(msg.data);
     },
   });
+  // Jobs whose every delivery died with its worker: failed + dead letter, never stuck `running`.
+  const exhausted = listenForExhaustedJobs({
+    nc: nats.nc,
+    jsm: await jetstreamManager(nats.nc),
+    worker,
+    logger,
+    queue: SERVICE,
+  });
   const responders = await serveHandlers(nats, logger, {
     subjects: RPC.solver,
     queue: SERVICE,
@@ -111,6 +120,7 @@ async function main(): Promise<void> {
         name: 'stop serving results',
         run: async () => void (await Promise.all(responders.map((r) => r.stop()))),
       },
+      { name: 'stop handling exhausted jobs', run: async () => exhausted.unsubscribe() },
     ],
     release: [{ name: 'stop engine threads', run: () => engine.close() }],
     begin: async () => {

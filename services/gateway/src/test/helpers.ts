@@ -186,7 +186,7 @@ export async function startTestGateway(
     rateLimiter,
     eventSource: events,
     logger,
-    options: { wsConfirmMs: 500, ...opts.options },
+    options: { ...opts.options },
   });
   const server = http.createServer(gateway.app);
   // As main.ts: idle keep-alive sockets outlive the clients' own idle timeout (undici: 4 s), so a

@@ -1,9 +1,9 @@
 import {
   ComparisonFinishedSchema,
-  SolveCompletedSchema,
-  SolveFailedSchema,
-  SolveProgressSchema,
-  SolveStartedSchema,
+  EVENT_TYPES,
+  LIFECYCLE,
+  readLifecycleEvent,
+  readScheduleStatusEvent,
   type WsMessage,
 } from '@fillsched/contracts';
 
@@ -17,9 +17,7 @@ export interface Outgoing {
   eventId?: string;
 }
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
-export const isTerminalStatus = (status: unknown): boolean =>
-  typeof status === 'string' && TERMINAL.has(status);
+export { isTerminalStatus } from '@fillsched/contracts';
 
 /** Events arrive as CloudEvents; tolerate a bare data object too. */
 function unwrap(raw: unknown): { data: unknown; time?: string; id?: string } {
@@ -38,7 +36,7 @@ const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** di
 
 export function progressMessage(kind: ChannelKind, raw: unknown, now: Date): Outgoing | null {
   const { data, time, id } = unwrap(raw);
-  const p = SolveProgressSchema.safeParse(data);
+  const p = LIFECYCLE.progress.schema.safeParse(data);
   if (!p.success) return null;
   const d = p.data;
   return {
@@ -144,8 +142,11 @@ export function comparisonFinalMessage(
 }
 
 /**
- * Translates one NATS message of a channel (progress subject or lifecycle subject) into the
- * guide's WebSocket message. Unknown or malformed events give null (ignored).
+ * Translates one NATS message of a channel into the guide's WebSocket message: progress from the
+ * progress stream; for a schedule, the schedule service's own status events (published once its
+ * store shows the status, so a client reacting to `complete` reads the result); for a comparison,
+ * the solver stages of its strategies (as progress) and the comparison's own `finished`.
+ * Unknown or malformed events give null (ignored).
  */
 export function translateEvent(
   kind: ChannelKind,
@@ -155,104 +156,90 @@ export function translateEvent(
   now: Date,
 ): Outgoing | null {
   if (subject.startsWith('fillsched.progress.')) return progressMessage(kind, raw, now);
-  const stage = subject.split('.').pop();
-  const { data, time } = unwrap(raw);
-  const ts = time ?? now.toISOString();
-  if (kind === 'schedule') {
-    switch (stage) {
-      case 'started': {
-        if (!SolveStartedSchema.safeParse(data).success) return null;
-        return {
-          final: false,
-          message: {
-            type: 'progress',
-            step: 'started',
-            progress: 0,
-            message: 'Schedule started',
-            timestamp: ts,
-          },
-        };
-      }
-      case 'completed': {
-        const c = SolveCompletedSchema.safeParse(data);
-        return c.success ? scheduleCompleteMessage(id, c.data.summary, ts) : null;
-      }
-      case 'failed': {
-        const f = SolveFailedSchema.safeParse(data);
-        if (!f.success) return null;
-        return {
-          final: true,
-          message: { type: 'error', code: f.data.error.code, message: f.data.error.message, timestamp: ts },
-        };
-      }
-      case 'cancelled':
-        return cancelledMessage('schedule', now);
-      default:
-        return null;
-    }
-  }
-  // comparison: per-strategy lifecycle is progress; only the aggregate `finished` ends the stream.
-  if (stage === 'finished') {
-    const f = ComparisonFinishedSchema.safeParse(data);
-    return f.success ? comparisonFinalMessage(f.data, id, now, ts) : null;
-  }
-  const base = (strategy: string) => ({ type: 'progress' as const, strategy, timestamp: ts });
-  switch (stage) {
-    case 'started': {
-      const s = SolveStartedSchema.safeParse(data);
-      if (!s.success) return null;
+  return kind === 'schedule' ? scheduleStatusMessage(id, raw, now) : comparisonEventMessage(id, raw, now);
+}
+
+function scheduleStatusMessage(id: number, raw: unknown, now: Date): Outgoing | null {
+  const read = readScheduleStatusEvent(raw);
+  if (!read.ok) return null;
+  const { data: d, event } = read;
+  const ts = event.time ?? now.toISOString();
+  switch (d.status) {
+    case 'running':
       return {
         final: false,
+        eventId: event.id,
         message: {
-          ...base(s.data.strategy),
+          type: 'progress',
           step: 'started',
           progress: 0,
-          message: `${s.data.strategy} started`,
+          message: 'Schedule started',
+          timestamp: ts,
         },
       };
-    }
-    case 'completed': {
-      const c = SolveCompletedSchema.safeParse(data);
-      if (!c.success) return null;
+    case 'completed':
+      return d.summary ? { ...scheduleCompleteMessage(id, d.summary, ts), eventId: event.id } : null;
+    case 'failed':
       return {
-        final: false,
+        final: true,
+        eventId: event.id,
         message: {
-          ...base(c.data.strategy),
-          step: 'strategy_completed',
-          progress: 100,
-          message: `${c.data.strategy} completed: makespan ${round(c.data.summary.makespan, 2)} h`,
-          makespan: c.data.summary.makespan,
+          type: 'error',
+          code: d.error_code ?? 'SCHEDULE_FAILED',
+          message: d.error_message ?? 'Schedule failed',
+          timestamp: ts,
         },
       };
-    }
-    case 'failed': {
-      const f = SolveFailedSchema.safeParse(data);
-      if (!f.success) return null;
-      return {
-        final: false,
-        message: {
-          ...base(f.data.strategy),
-          step: 'strategy_failed',
-          progress: 100,
-          message: `${f.data.strategy} failed: ${f.data.error.message}`,
-          code: f.data.error.code,
-        },
-      };
-    }
-    case 'cancelled': {
-      const c = SolveCancelledLike(data);
-      if (!c) return null;
-      return {
-        final: false,
-        message: { ...base(c), step: 'strategy_cancelled', progress: 100, message: `${c} cancelled` },
-      };
-    }
+    case 'cancelled':
+      return { ...cancelledMessage('schedule', now), eventId: event.id };
     default:
       return null;
   }
 }
 
-function SolveCancelledLike(data: unknown): string | null {
-  const s = SolveStartedSchema.safeParse(data);
-  return s.success ? s.data.strategy : null;
+function comparisonEventMessage(id: number, raw: unknown, now: Date): Outgoing | null {
+  const read = readLifecycleEvent(raw, { only: ['started', 'completed', 'failed', 'cancelled'] });
+  if (read.kind === 'other' && read.type === EVENT_TYPES.comparisonFinished) {
+    const f = ComparisonFinishedSchema.safeParse(read.event.data);
+    return f.success ? comparisonFinalMessage(f.data, id, now, read.event.time) : null;
+  }
+  if (read.kind !== 'stage') return null;
+  const ts = read.event.time ?? now.toISOString();
+  // Per-strategy stages are progress; only the aggregate `finished` ends the stream.
+  const strategy = read.data.strategy;
+  const base = { type: 'progress' as const, strategy, timestamp: ts, progress: 100 };
+  switch (read.stage) {
+    case 'started':
+      return {
+        final: false,
+        message: { ...base, step: 'started', progress: 0, message: `${strategy} started` },
+      };
+    case 'completed':
+      return {
+        final: false,
+        message: {
+          ...base,
+          step: 'strategy_completed',
+          message: `${strategy} completed: makespan ${round(read.data.summary.makespan, 2)} h`,
+          makespan: read.data.summary.makespan,
+        },
+      };
+    case 'failed':
+      return {
+        final: false,
+        message: {
+          ...base,
+          step: 'strategy_failed',
+          message: `${strategy} failed: ${read.data.error.message}`,
+          code: read.data.error.code,
+        },
+      };
+    case 'cancelled':
+      return {
+        final: false,
+        message: { ...base, step: 'strategy_cancelled', message: `${strategy} cancelled` },
+      };
+    default:
+      return null;
+  }
 }

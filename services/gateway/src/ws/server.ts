@@ -6,8 +6,10 @@ import {
   MESSAGES,
   PROGRESS_STREAM,
   RPC,
+  TERMINAL_STATUSES,
   comparisonFinishedSubject,
-  lifecycleSubject,
+  ownerStatusFilter,
+  ownerStatusSubject,
   progressSubject,
   type WsMessage,
 } from '@fillsched/contracts';
@@ -176,7 +178,7 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
   const storedFinal = async (kind: ChannelKind, id: number): Promise<Outgoing | null> => {
     const subjects =
       kind === 'schedule'
-        ? (['completed', 'failed', 'cancelled'] as const).map((s) => lifecycleSubject('schedule', id, s))
+        ? TERMINAL_STATUSES.map((s) => ownerStatusSubject('schedule', id, s))
         : [comparisonFinishedSubject(id)];
     for (const subject of subjects) {
       const raw = await deps.events.lastMessage(EVENTS_STREAM, subject).catch(() => null);
@@ -216,23 +218,6 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
         timestamp: now.toISOString(),
       },
     };
-  };
-
-  /**
-   * A solver's `completed` reaches the schedule service and us at the same time; wait (bounded) until
-   * the schedule service shows the run as ended, so a client reacting to `complete` reads the result.
-   */
-  const confirmEnded = async (id: number, principal: Principal): Promise<void> => {
-    const deadline = Date.now() + options.wsConfirmMs;
-    while (Date.now() < deadline) {
-      try {
-        const reply = await ownerGet('schedule', id, principal);
-        if (reply.status !== 200 || isTerminalStatus((reply.body as { status?: unknown })?.status)) return;
-      } catch {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
   };
 
   const handleConnection = async (
@@ -275,13 +260,13 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
     const leave = deps.hub.join(
       channelKey,
       () => ({
-        subjects: [progressSubject(kind, id), `fillsched.events.${kind}.${id}.>`],
-        translate: async (subject, data) => {
-          const out = translateEvent(kind, id, subject, data, clock.now());
-          if (out?.final && kind === 'schedule' && out.message.type === 'complete')
-            await confirmEnded(id, principal);
-          return out;
-        },
+        // A schedule's clients hear its owner (status events published once its store shows them):
+        // no waiting for the store here. A comparison's hear its strategies' stages and its `finished`.
+        subjects: [
+          progressSubject(kind, id),
+          kind === 'schedule' ? ownerStatusFilter('schedule', id) : `fillsched.events.comparison.${id}.>`,
+        ],
+        translate: async (subject, data) => translateEvent(kind, id, subject, data, clock.now()),
       }),
       member,
     );

@@ -4,10 +4,14 @@ import {
   MESSAGES,
   PROGRESS_STREAM,
   RPC,
+  LIFECYCLE,
+  SCHEDULE_STATUS_EVENTS,
   comparisonFinishedSubject,
   lifecycleSubject,
   makeEvent,
+  ownerStatusSubject,
   progressSubject,
+  type AnnouncedScheduleStatus,
 } from '@fillsched/contracts';
 import { makeKeyPair, signToken, startTestGateway, type TestGateway } from '../test/helpers';
 
@@ -108,6 +112,25 @@ const summary = {
   execution_time: 1.5,
   activity_count: 120,
 };
+/** The schedule service's own status event, as it publishes it once its store shows the status. */
+const statusEvent = (id: number, status: AnnouncedScheduleStatus, extra: Record<string, unknown> = {}) =>
+  makeEvent({
+    type: SCHEDULE_STATUS_EVENTS[status],
+    source: '/fillsched/schedule/test',
+    id: `schedule.${status}:${id}`,
+    data: {
+      schedule_id: id,
+      user_id: 7,
+      job_id: `schedule.${id}`,
+      status,
+      started_at: null,
+      completed_at: null,
+      error_message: null,
+      error_code: null,
+      summary: null,
+      ...extra,
+    },
+  });
 const scheduleReply =
   (id: number, status: string, extra: Record<string, unknown> = {}) =>
   () => ({
@@ -201,21 +224,16 @@ describe('schedule progress relay', () => {
     gw.services.on(RPC.schedule.get, scheduleReply(6, 'failed', { error_message: 'boom' }));
     gw.events.store(
       EVENTS_STREAM,
-      lifecycleSubject('schedule', 6, 'failed'),
-      makeEvent({
-        type: 'com.fillsched.solve.failed',
-        source: 's',
-        data: { ...base(6), error: { code: 'ENGINE_ERROR', message: 'boom' } },
-      }),
+      ownerStatusSubject('schedule', 6, 'failed'),
+      statusEvent(6, 'failed', { error_code: 'ENGINE_ERROR', error_message: 'boom' }),
     );
     const c = connect(`/api/v1/ws/schedule/6?token=${token}`);
     expect(await c.next()).toMatchObject({ type: 'error', code: 'ENGINE_ERROR', message: 'boom' });
     expect((await c.closed).code).toBe(1000);
   });
 
-  it('mid-run connect → latest progress first, then live progress, then complete (after the service shows it)', async () => {
-    let status = 'running';
-    gw.services.on(RPC.schedule.get, () => scheduleReply(8, status)());
+  it("mid-run connect → latest progress first, then live progress, then complete from the owner's event", async () => {
+    gw.services.on(RPC.schedule.get, scheduleReply(8, 'running'));
     gw.events.store(PROGRESS_STREAM, progressSubject('schedule', 8), progressEvent(8, 40));
     const c = connect(`/api/v1/ws/schedule/8?token=${token}`);
     const first = await c.next();
@@ -235,16 +253,18 @@ describe('schedule progress relay', () => {
     expect(typeof first.timestamp).toBe('string');
     gw.events.publish(progressSubject('schedule', 8), progressEvent(8, 60));
     expect(await c.next()).toMatchObject({ type: 'progress', progress: 60 });
-    const done = makeEvent({
-      type: 'com.fillsched.solve.completed',
-      source: 's',
-      data: { ...base(8), summary },
-    });
-    gw.events.publish(lifecycleSubject('schedule', 8, 'completed'), done);
-    setTimeout(() => (status = 'completed'), 100);
-    const t0 = Date.now();
+    // The solver's own `completed` is not what a schedule's clients hear: only its owner's is.
+    gw.events.publish(
+      lifecycleSubject('schedule', 8, 'completed'),
+      makeEvent({ type: LIFECYCLE.completed.type, source: 's', data: { ...base(8), summary } }),
+    );
+    const done = statusEvent(8, 'completed', { summary });
+    gw.events.publish(ownerStatusSubject('schedule', 8, 'completed'), done);
     const complete = await c.next();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(80); // waited for the schedule service
+    const gets = gw.services.calls.filter(
+      (x) => x.subject === RPC.schedule.get && x.request.params?.id === '8',
+    );
+    expect(gets).toHaveLength(1); // the snapshot only: no polling
     expect(complete).toMatchObject({
       type: 'complete',
       progress: 100,
@@ -261,12 +281,8 @@ describe('schedule progress relay', () => {
     await opened(a);
     await new Promise((r) => setTimeout(r, 50));
     gw.events.publish(
-      lifecycleSubject('schedule', 10, 'failed'),
-      makeEvent({
-        type: 'x',
-        source: 's',
-        data: { ...base(10), error: { code: 'VALIDATION_ERROR', message: 'duplicate lot_id' } },
-      }),
+      ownerStatusSubject('schedule', 10, 'failed'),
+      statusEvent(10, 'failed', { error_code: 'VALIDATION_ERROR', error_message: 'duplicate lot_id' }),
     );
     expect(await a.next()).toMatchObject({
       type: 'error',
@@ -279,10 +295,7 @@ describe('schedule progress relay', () => {
     const b = connect(`/api/v1/ws/schedule/11?token=${token}`);
     await opened(b);
     await new Promise((r) => setTimeout(r, 50));
-    gw.events.publish(
-      lifecycleSubject('schedule', 11, 'cancelled'),
-      makeEvent({ type: 'x', source: 's', data: base(11) }),
-    );
+    gw.events.publish(ownerStatusSubject('schedule', 11, 'cancelled'), statusEvent(11, 'cancelled'));
     expect(await b.next()).toMatchObject({ type: 'error', code: 'CANCELLED' });
   });
 
@@ -290,8 +303,8 @@ describe('schedule progress relay', () => {
     gw.services.on(RPC.schedule.get, scheduleReply(12, 'running')); // the schedule service lags behind
     gw.events.store(
       EVENTS_STREAM,
-      lifecycleSubject('schedule', 12, 'completed'),
-      makeEvent({ type: 'x', source: 's', data: { ...base(12), summary } }),
+      ownerStatusSubject('schedule', 12, 'completed'),
+      statusEvent(12, 'completed', { summary }),
     );
     const c = connect(`/api/v1/ws/schedule/12?token=${token}`);
     expect(await c.next()).toMatchObject({ type: 'complete', result: { schedule_id: 12 } });
@@ -340,7 +353,11 @@ describe('comparison progress relay', () => {
     expect(await c.next()).toMatchObject({ type: 'progress', progress: 30, strategy: 'lpt-pack' });
     gw.events.publish(
       lifecycleSubject('comparison', 3, 'completed'),
-      makeEvent({ type: 'x', source: 's', data: { ...base(3, 'lpt-pack', 'comparison'), summary } }),
+      makeEvent({
+        type: LIFECYCLE.completed.type,
+        source: 's',
+        data: { ...base(3, 'lpt-pack', 'comparison'), summary },
+      }),
     );
     expect(await c.next()).toMatchObject({
       type: 'progress',
@@ -351,7 +368,7 @@ describe('comparison progress relay', () => {
     gw.events.publish(
       lifecycleSubject('comparison', 3, 'failed'),
       makeEvent({
-        type: 'x',
+        type: LIFECYCLE.failed.type,
         source: 's',
         data: { ...base(3, 'smart-pack', 'comparison'), error: { code: 'ENGINE_ERROR', message: 'x' } },
       }),

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { ScheduleStatus } from '@fillsched/contracts';
+import { RESULT_CHUNK_ACTIVITIES, chunkActivities, type ScheduleStatus } from '@fillsched/contracts';
 import type { StrategyId } from '@fillsched/engine';
 import { AlreadyExistsError, translateDuplicateKey } from '@fillsched/service-kit';
 import {
@@ -238,7 +238,8 @@ const chunkSchema = new Schema<ResultChunkDoc>(
 headerSchema.index({ schedule_id: 1 }, { unique: true });
 chunkSchema.index({ schedule_id: 1, chunk: 1 }, { unique: true });
 
-export const ACTIVITIES_PER_CHUNK = 5000;
+/** The result document's chunk (packages/contracts/src/result-document.ts), as the solver stores it. */
+export const ACTIVITIES_PER_CHUNK = RESULT_CHUNK_ACTIVITIES;
 
 export class MongooseResultRepository implements ResultRepository {
   private readonly headers: Model<ResultHeaderDoc>;
@@ -260,16 +261,13 @@ export class MongooseResultRepository implements ResultRepository {
 
   async upsert(scheduleId: number, result: StoredResult): Promise<void> {
     const { activities, ...summary } = result;
-    const chunkCount = Math.ceil(activities.length / this.chunkSize);
+    const chunks = chunkActivities(activities, this.chunkSize);
+    const chunkCount = chunks.length;
     // Chunks first, header last: a reader that finds the header finds every chunk it names.
     // Replacing by (schedule_id, chunk) makes a repeated upsert converge to one copy.
-    for (let c = 0; c < chunkCount; c++) {
-      const doc: ResultChunkDoc = {
-        schedule_id: scheduleId,
-        chunk: c,
-        activities: activities.slice(c * this.chunkSize, (c + 1) * this.chunkSize),
-      };
-      await this.chunks.replaceOne({ schedule_id: scheduleId, chunk: c }, doc, { upsert: true });
+    for (const c of chunks) {
+      const doc: ResultChunkDoc = { schedule_id: scheduleId, ...c };
+      await this.chunks.replaceOne({ schedule_id: scheduleId, chunk: c.chunk }, doc, { upsert: true });
     }
     await this.chunks.deleteMany({ schedule_id: scheduleId, chunk: { $gte: chunkCount } });
     await this.headers.replaceOne(

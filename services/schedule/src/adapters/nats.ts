@@ -1,15 +1,25 @@
 import { jetstream, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { RPC, type CloudEvent, type SolveJob } from '@fillsched/contracts';
+import {
+  RESULT_CHUNK_ACTIVITIES,
+  RPC,
+  type CloudEvent,
+  type ScheduleStatusEvent,
+  type SolveJob,
+} from '@fillsched/contracts';
 import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
-import { openOrCreateKv, type IdAllocator, type ServiceClient } from '@fillsched/service-kit';
+import { openOrCreateKv, publishEvent, type IdAllocator, type ServiceClient } from '@fillsched/service-kit';
 import type { FetchOutcome, JobPublisher, ResultActivity, ResultFetcher, StoredResult } from '../ports';
 
 /** The shared solve-job publisher behind this service's `publish` port. */
 export class NatsJobPublisher extends NatsSolveJobPublisher implements JobPublisher {
   async publish(event: CloudEvent<SolveJob>): Promise<void> {
     await this.publishJob(event);
+  }
+
+  async announce(subject: string, event: CloudEvent<ScheduleStatusEvent>): Promise<void> {
+    await publishEvent(this.js, subject, event, this.opts);
   }
 }
 
@@ -30,7 +40,7 @@ export class NatsResultFetcher implements ResultFetcher {
   ) {}
 
   async fetch(jobId: string): Promise<FetchOutcome> {
-    const limit = this.opts.pageSize ?? 2000;
+    const limit = this.opts.pageSize ?? RESULT_CHUNK_ACTIVITIES; // one stored chunk per page
     const activities: ResultActivity[] = [];
     let summary: Record<string, unknown> | undefined;
     let total = Infinity;

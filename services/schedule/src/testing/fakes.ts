@@ -1,6 +1,6 @@
 /** In-process fakes of the outbound ports, for unit tests of app.ts. */
 import { Writable } from 'node:stream';
-import type { CloudEvent, SolveJob } from '@fillsched/contracts';
+import type { CloudEvent, ScheduleStatusEvent, SolveJob } from '@fillsched/contracts';
 import { FakeCanceller, FakeConfigResolver } from '@fillsched/job-owner/testing';
 import { MemoryIdAllocator, createLogger, type Logger } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from '../adapters/memory';
@@ -10,9 +10,13 @@ import type { Clock, FetchOutcome, JobPublisher, ResultFetcher, StoredResult } f
 export class FakePublisher implements JobPublisher {
   events: CloudEvent<SolveJob>[] = [];
   failWith: Error | null = null;
+  announced: { subject: string; event: CloudEvent<ScheduleStatusEvent> }[] = [];
   async publish(event: CloudEvent<SolveJob>): Promise<void> {
     if (this.failWith) throw this.failWith;
     this.events.push(event);
+  }
+  async announce(subject: string, event: CloudEvent<ScheduleStatusEvent>): Promise<void> {
+    this.announced.push({ subject, event });
   }
 }
 

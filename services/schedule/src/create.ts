@@ -1,0 +1,145 @@
+import { resolveJobConfig, solveRequestedEvent } from '@fillsched/job-owner';
+import {
+  CreateScheduleBodySchema,
+  MESSAGES,
+  jobId as makeJobId,
+  prefixDetail,
+  requestWarnings,
+  zodToDetail,
+} from '@fillsched/contracts';
+import { validateConfig, validateInput } from '@fillsched/engine';
+import {
+  detail,
+  reply,
+  unprocessable as invalid,
+  type Logger,
+  type RpcReply,
+  type RpcRequest,
+} from '@fillsched/service-kit';
+import { fromCsvUpload, isCsvUpload } from './csv-upload';
+import type { Announcer } from './lifecycle';
+import type {
+  Clock,
+  ConfigResolver,
+  IdAllocator,
+  JobPublisher,
+  ScheduleRecord,
+  ScheduleRepository,
+} from './ports';
+import { withWarnings } from './replies';
+
+/** At most this many pending + running schedules per user; the next create is refused with 429. */
+export const ACTIVE_SCHEDULE_LIMIT = 10;
+export const TOO_MANY_SCHEDULES = `Too many concurrent schedules: at most ${ACTIVE_SCHEDULE_LIMIT} may be pending or running per user`;
+/** Collection name handed to the IdAllocator. */
+export const SCHEDULE_ID_SEQUENCE = 'schedules';
+
+export interface CreateDeps {
+  schedules: ScheduleRepository;
+  ids: IdAllocator;
+  publisher: JobPublisher;
+  configResolver: ConfigResolver;
+  announcer: Announcer;
+  clock: Clock;
+  logger: Logger;
+  source: string;
+}
+
+/** POST /schedule: validate (JSON or CSV upload), admit under the per-user limit, store, enqueue. */
+export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Promise<RpcReply> {
+  const { schedules, ids, publisher, configResolver, announcer, clock, logger } = deps;
+  return async function create(req) {
+    const user = req.user;
+    if (!user) return detail(401, MESSAGES.credentials);
+    let raw = req.body;
+    if (isCsvUpload(raw)) {
+      const converted = fromCsvUpload(raw);
+      if (!converted.ok) return converted.reply;
+      raw = converted.body;
+    }
+    const parsed = CreateScheduleBodySchema.safeParse(raw);
+    if (!parsed.success) return invalid(zodToDetail(parsed.error, 'body'));
+    const body = parsed.data;
+
+    // Resolve first, validate after: a template may make lots valid (lines, windows) that the
+    // request's config alone would reject, or invalid (min_batch_size).
+    // Always ask: without config_id the user's default template (if any) applies under the request's keys.
+    const resolved = await resolveJobConfig({ configResolver, logger }, user, body, 'scheduling');
+    if (resolved.kind === 'reply') return resolved.reply;
+    const { config, template_id: templateId } = resolved;
+    // Unknown fields are accepted (zod dropped them) but reported and kept with the run.
+    const warnings = requestWarnings(CreateScheduleBodySchema, raw, validateConfig(config).warnings);
+
+    const check = validateInput({
+      lots_data: body.lots_data,
+      config,
+      start_time: body.start_time ?? undefined,
+    });
+    if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
+
+    if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT)
+      return detail(429, TOO_MANY_SCHEDULES);
+
+    const id = await ids.next(SCHEDULE_ID_SEQUENCE);
+    const job_id = makeJobId('schedule', id);
+    const record: ScheduleRecord = {
+      id,
+      user_id: user.id,
+      name: body.name,
+      strategy: body.strategy,
+      status: 'pending',
+      config,
+      config_template_id: templateId,
+      lots_data: body.lots_data as Record<string, unknown>[],
+      start_time: body.start_time ?? null,
+      seed: body.seed ?? null,
+      time_limit_s: body.time_limit_s ?? null,
+      job_id,
+      created_at: clock.now(),
+      started_at: null,
+      completed_at: null,
+      error_message: null,
+      warnings,
+    };
+    await schedules.create(record);
+    // Re-count after inserting, counting only schedules allocated before this one: two replicas
+    // racing past the first check cannot both admit the 11th.
+    if ((await schedules.countActive(user.id, { maxId: id })) > ACTIVE_SCHEDULE_LIMIT) {
+      await schedules.delete(id);
+      return detail(429, TOO_MANY_SCHEDULES);
+    }
+
+    const event = solveRequestedEvent({
+      source: deps.source,
+      job_id,
+      owner: { kind: 'schedule', id, user_id: user.id },
+      strategy: body.strategy,
+      input: { lots_data: body.lots_data, config, start_time: body.start_time },
+      seed: body.seed,
+      time_limit_s: body.time_limit_s,
+      time: record.created_at,
+    });
+    try {
+      await publisher.publish(event);
+    } catch (err) {
+      const message = `Could not enqueue the schedule: ${(err as Error)?.message ?? String(err)}`;
+      logger.error({ err, schedule_id: id }, 'publishing solve.requested failed');
+      const failed = await schedules
+        .transition(id, { to: 'failed', error_message: message, completed_at: clock.now() })
+        .catch((e: unknown) => {
+          logger.error({ err: e, schedule_id: id }, 'could not mark the schedule failed');
+          return null;
+        });
+      if (failed)
+        await announcer
+          .announce(failed, { error_code: 'SERVICE_UNAVAILABLE' })
+          .catch((e: unknown) => logger.warn({ err: e, schedule_id: id }, 'could not announce the failure'));
+      return detail(503, message);
+    }
+    logger.info(
+      { schedule_id: id, job_id, strategy: body.strategy, lots: body.lots_data.length, warnings },
+      'schedule created',
+    );
+    return reply(202, withWarnings(record));
+  };
+}

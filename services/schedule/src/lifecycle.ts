@@ -1,0 +1,210 @@
+import { readSolveLifecycleEvent, type EventDecision } from '@fillsched/job-owner';
+import {
+  LIFECYCLE,
+  SCHEDULE_STATUS_EVENTS,
+  eventId,
+  makeEvent,
+  ownerStatusSubject,
+  type AnnouncedScheduleStatus,
+  type ResultSummary,
+  type ScheduleStatusEvent,
+} from '@fillsched/contracts';
+import { currentCorrelationId, type Logger } from '@fillsched/service-kit';
+import {
+  ACTIVE_STATUSES,
+  type Clock,
+  type JobPublisher,
+  type ResultFetcher,
+  type ResultRepository,
+  type ScheduleRecord,
+  type ScheduleRepository,
+  type StoredResult,
+} from './ports';
+
+/** A `completed` whose result the solver pool does not know is retried this often before failing the schedule. */
+export const RESULT_NOT_FOUND_ATTEMPTS = 5;
+
+/** What the schedule service tells its clients: a status its store already shows. */
+export interface Announcer {
+  announce(
+    record: ScheduleRecord,
+    extra?: { summary?: ResultSummary | null; error_code?: string | null },
+  ): Promise<void>;
+}
+
+const isAnnounced = (status: string): status is AnnouncedScheduleStatus => status in SCHEDULE_STATUS_EVENTS;
+
+/**
+ * Publishes `com.fillsched.schedule.<status>` for a stored record (deduplicated by schedule id and
+ * status): called only after the store shows that status, so a client reacting to it reads it.
+ */
+export function createAnnouncer(deps: { publisher: JobPublisher; clock: Clock; source: string }): Announcer {
+  return {
+    async announce(record, extra = {}) {
+      const status = record.status;
+      if (!isAnnounced(status)) return;
+      const type = SCHEDULE_STATUS_EVENTS[status];
+      const data: ScheduleStatusEvent = {
+        schedule_id: record.id,
+        user_id: record.user_id,
+        job_id: record.job_id,
+        status,
+        started_at: record.started_at?.toISOString() ?? null,
+        completed_at: record.completed_at?.toISOString() ?? null,
+        error_message: record.error_message,
+        error_code: status === 'failed' ? (extra.error_code ?? null) : null,
+        summary: status === 'completed' ? (extra.summary ?? null) : null,
+      };
+      const event = makeEvent({
+        type,
+        source: deps.source,
+        subject: record.job_id,
+        id: eventId(type, { schedule_id: record.id }),
+        correlationid: currentCorrelationId(),
+        time: record.completed_at ?? record.started_at ?? deps.clock.now(),
+        data,
+      });
+      await deps.publisher.announce(ownerStatusSubject('schedule', record.id, status), event);
+    },
+  };
+}
+
+export interface LifecycleDeps {
+  schedules: ScheduleRepository;
+  results: ResultRepository;
+  resultFetcher: ResultFetcher;
+  announcer: Announcer;
+  clock: Clock;
+  logger: Logger;
+}
+
+const backoff = (deliveryCount: number) => Math.min(1000 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
+
+/**
+ * Applies the solver's lifecycle events to schedules (stage → status from the LIFECYCLE table),
+ * then announces the status the store shows. A redelivered event whose status is already stored
+ * announces again (same event id, dropped by the stream as a duplicate), so a crash between
+ * storing and announcing loses nothing.
+ */
+export function createLifecycleHandler(
+  deps: LifecycleDeps,
+): (raw: unknown, meta?: { deliveryCount?: number }) => Promise<EventDecision> {
+  const { schedules, results, resultFetcher, announcer, clock, logger } = deps;
+
+  /** Fetches the result from the solver pool and stores it, then marks the schedule completed. */
+  async function complete(
+    record: ScheduleRecord,
+    summary: ResultSummary,
+    at: Date,
+    deliveryCount: number,
+  ): Promise<{ decision: EventDecision } | { moved: ScheduleRecord | null }> {
+    const fetched = await resultFetcher.fetch(record.job_id);
+    if (fetched.kind === 'unavailable')
+      return {
+        decision: {
+          action: 'nak',
+          delayMs: backoff(deliveryCount),
+          reason: `result fetch: ${fetched.reason}`,
+        },
+      };
+    if (fetched.kind === 'not_found') {
+      if (deliveryCount < RESULT_NOT_FOUND_ATTEMPTS)
+        return {
+          decision: { action: 'nak', delayMs: backoff(deliveryCount), reason: 'result not found yet' },
+        };
+      const failed = await schedules.transition(record.id, {
+        to: 'failed',
+        error_message: 'The solver reported completion but its result could not be found',
+        completed_at: at,
+      });
+      if (failed) await announcer.announce(failed, { error_code: 'RESULT_NOT_FOUND' });
+      return { decision: { action: 'ack', note: 'failed: result not found' } };
+    }
+    const stored: StoredResult = {
+      ...fetched.result,
+      lower_bound: summary.lower_bound,
+      gap: summary.gap,
+      execution_time: summary.execution_time,
+      per_line: Array.isArray(fetched.result.per_line) ? fetched.result.per_line : [],
+    };
+    await results.upsert(record.id, stored);
+    const moved = await schedules.transition(record.id, {
+      to: LIFECYCLE.completed.ownerStatus,
+      completed_at: at,
+      error_message: null,
+      ...(record.started_at ? {} : { started_at: at }),
+    });
+    if (!moved && !(await schedules.get(record.id))) {
+      // Deleted while we fetched: the result we just stored would be an orphan.
+      await results.delete(record.id);
+      return { decision: { action: 'ack', note: 'schedule deleted' } };
+    }
+    return { moved };
+  }
+
+  return async function handleEvent(raw, meta = {}) {
+    const deliveryCount = meta.deliveryCount ?? 1;
+    const read = readSolveLifecycleEvent(raw, 'schedule');
+    if (read.kind === 'settled') return read.decision;
+    const { event: ev, lifecycle: lc } = read;
+    const d = lc.data;
+    const target = LIFECYCLE[lc.stage].ownerStatus;
+
+    try {
+      const record = await schedules.get(d.owner.id);
+      if (!record) {
+        // Deleted while the solver ran: nothing to update; make sure no result is left behind.
+        await results.delete(d.owner.id);
+        return { action: 'ack', note: 'schedule deleted' };
+      }
+      if (record.job_id !== d.job_id) return { action: 'ack', note: 'job id does not match the schedule' };
+      const evTime = Date.parse(ev.time);
+      const at = new Date(
+        Number.isFinite(evTime) ? Math.max(evTime, record.created_at.getTime()) : clock.now().getTime(),
+      );
+
+      let moved: ScheduleRecord | null;
+      let extra: { summary?: ResultSummary; error_code?: string } = {};
+      switch (lc.stage) {
+        case 'started':
+          moved = await schedules.transition(record.id, { to: target, started_at: at });
+          break;
+        case 'failed':
+          extra = { error_code: lc.data.error.code };
+          moved = await schedules.transition(record.id, {
+            to: target,
+            error_message: lc.data.error.message,
+            completed_at: at,
+            ...(record.started_at ? {} : { started_at: at }),
+          });
+          break;
+        case 'cancelled':
+          moved = await schedules.transition(record.id, { to: target, completed_at: at });
+          break;
+        case 'completed': {
+          extra = { summary: lc.data.summary };
+          if (!ACTIVE_STATUSES.includes(record.status)) {
+            moved = null;
+            break;
+          }
+          const done = await complete(record, lc.data.summary, at, deliveryCount);
+          if ('decision' in done) return done.decision;
+          moved = done.moved;
+          break;
+        }
+      }
+
+      // Announce what the store now shows for this stage, whether moved now or by an earlier delivery.
+      const current = moved ?? (await schedules.get(record.id));
+      if (current && current.status === target) await announcer.announce(current, extra);
+      return { action: 'ack', note: moved ? target : `already ${current?.status ?? 'deleted'}` };
+    } catch (err) {
+      logger.warn({ err, event_id: ev.id }, 'lifecycle event processing failed; will retry');
+      return {
+        action: 'nak',
+        delayMs: backoff(deliveryCount),
+        reason: (err as Error)?.message ?? String(err),
+      };
+    }
+  };
+}
