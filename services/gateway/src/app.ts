@@ -8,7 +8,6 @@ import {
   CORRELATION_HEADER,
   httpMetricsMiddleware,
   isServiceError,
-  metricsRegistry,
   withCorrelation,
   httpServerSpanMiddleware,
   type RpcRequest,
@@ -20,6 +19,7 @@ import {
   type Principal,
   type TokenAuth,
 } from './auth/tokens';
+import { checkForwardable, rejectDeepBodies } from './body-guards';
 import { docsRouter } from './docs';
 import { ScheduleUploadFormSchema } from './forms';
 import {
@@ -33,6 +33,7 @@ import {
 } from './http';
 import { rateLimited } from './metrics';
 import { buildOpenApi } from './openapi';
+import { corsAllowList, securityHeaders } from './security';
 import { systemClock, type GatewayOptions, type GatewayPorts, type ReadinessCheck } from './ports';
 import { ACCEPTED_MEDIA_TYPES, API_PREFIX, API_ROOT, ROUTES, type BodyKind, type RouteDef } from './routes';
 import { ChannelHub } from './ws/hub';
@@ -43,7 +44,7 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   wsAuthTimeoutMs: 5_000,
   wsConfirmMs: 5_000,
   trustProxy: false,
-  corsOrigins: '*',
+  corsOrigins: [],
 };
 
 export interface GatewayApp {
@@ -93,37 +94,6 @@ function requireMediaType(kind: Exclude<BodyKind, 'none'>): RequestHandler {
   };
 }
 
-/**
- * CORS for browser clients (bearer tokens travel in a header, so no credentials mode is needed).
- * Preflights are answered here, before authentication and the 405 handlers.
- */
-function cors(origins: string[] | '*'): RequestHandler {
-  return (req, res, next) => {
-    const origin = req.headers.origin;
-    if (!origin || (origins !== '*' && !origins.includes(origin))) return next();
-    res.setHeader('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
-    if (origins !== '*') res.setHeader('Vary', 'Origin');
-    res.setHeader(
-      'Access-Control-Expose-Headers',
-      // WWW-Authenticate: a browser client tells an expired token (refresh) from an invalid one.
-      'X-Correlation-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Disposition, WWW-Authenticate',
-    );
-    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
-      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
-      res.setHeader(
-        'Access-Control-Allow-Headers',
-        String(
-          req.headers['access-control-request-headers'] ?? 'Authorization, Content-Type, X-Correlation-Id',
-        ),
-      );
-      res.setHeader('Access-Control-Max-Age', '600');
-      res.status(204).end();
-      return;
-    }
-    next();
-  };
-}
-
 export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   const { services, logger, rateLimiter } = ports;
   const clock = ports.clock ?? systemClock;
@@ -170,7 +140,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   // Only HTTP responses pass through here: WebSocket upgrades are handled on the server's
   // 'upgrade' event and never reach Express. The filter skips types that do not shrink.
   app.use(compression({ threshold: COMPRESSION_THRESHOLD_BYTES }));
-  app.use(cors(options.corsOrigins));
+  app.use(securityHeaders(), corsAllowList(options.corsOrigins));
   // Refuse declared oversize bodies before reading them.
   app.use((req, res, next) => {
     const length = Number(req.headers['content-length'] ?? 0);
@@ -211,9 +181,6 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     const checks = await runChecks();
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -320,6 +287,9 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     return (req, res, next) => {
       const rpc = buildRpcRequest(route, req, res);
       if (!rpc) return;
+      // Bodies that cannot be forwarded are refused here, before NATS, a service or a breaker sees them.
+      const guard = checkForwardable(rpc, services.maxRequestBytes?.());
+      if (!guard.ok) return sendDetail(res, guard.status, guard.detail);
       // Body parsers resume in stream callbacks, outside the request's async context: restore it.
       withCorrelation(res.locals.correlationId as string, () =>
         services.call(route.service, route.subject, rpc),
@@ -350,7 +320,7 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   for (const route of ROUTES) {
     const chain: RequestHandler[] = [];
     if (route.auth === 'required') chain.push(requireAuth);
-    chain.push(rateLimit, ...bodyParsers(route), forward(route));
+    chain.push(rateLimit, ...bodyParsers(route), rejectDeepBodies, forward(route));
     api[route.method](route.path, ...chain);
   }
   // After every method route, so that e.g. PUT /config/default still reaches PUT /config/:id (422 on the id).

@@ -7,6 +7,8 @@ import type { ServiceName } from '@fillsched/contracts';
  */
 export interface ServiceCaller {
   call(service: ServiceName, subject: string, request: RpcRequest): Promise<RpcReply>;
+  /** The largest encoded request the transport carries (NATS max_payload less headers); none = unknown. */
+  maxRequestBytes?(): number | undefined;
 }
 
 /** Public keys of the token issuer, by `kid`. */
@@ -70,8 +72,8 @@ export interface GatewayOptions {
   wsConfirmMs: number;
   /** Express `trust proxy` (affects the client IP used as the anonymous rate-limit key). */
   trustProxy: boolean | number | string;
-  /** Origins allowed to call the API from browsers ('*' = any); empty = no CORS headers. */
-  corsOrigins: string[] | '*';
+  /** Origins allowed to call the API from browsers (exact match); empty = no cross-origin access. */
+  corsOrigins: string[];
 }
 
 export interface GatewayPorts {
