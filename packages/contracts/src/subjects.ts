@@ -54,6 +54,13 @@ export const RPC = {
   },
 } as const;
 
+/**
+ * Health of one service replica (queue group = service): `{ status: 200|503, body: { checks } }`
+ * with the same checks as its /readyz (NATS, store). The gateway's /health asks the database-backed
+ * services, so a store outage shows there too. Not an API operation, so not in RPC.
+ */
+export const healthSubject = (service: ServiceName): string => rpcSubject(service, 'health');
+
 /** JetStream work queue for solve jobs (WorkQueue retention, one durable pull consumer shared by all solvers). */
 export const JOBS_STREAM = 'FILLSCHED_JOBS';
 export const JOBS_SUBJECT = 'fillsched.jobs.solve';

@@ -1,9 +1,11 @@
 import type { Connection } from 'mongoose';
+import { healthSubject, type ServiceName } from '@fillsched/contracts';
 import type { Logger } from './logging';
 import { MemoryIdAllocator, MongoIdAllocator, connectMongo, mongoReady, type IdAllocator } from './mongo';
 import type { NatsHandle } from './nats';
 import { startOpsServer, type OpsServer } from './ops';
-import type { Responder } from './responder';
+import { serveRequests, type Responder } from './responder';
+import { UNAVAILABLE_RETRY_AFTER_S } from './unavailable';
 import { installShutdown, type ShutdownStep } from './shutdown';
 import { flushTracesStep } from './tracing';
 
@@ -21,23 +23,23 @@ export async function serveUntilShutdown(opts: {
   /** Stops taking work and lets the work in hand finish: a step, or just the responders to stop. */
   stop: ShutdownStep | Responder[];
   ready: { msg: string; fields?: Record<string, unknown> };
+  /** Also answer healthSubject(service) with the readiness checks (the gateway's /health asks it). */
+  service?: ServiceName;
 }): Promise<OpsServer> {
   const { logger, nats, mongo } = opts;
-  const ops = await startOpsServer({
-    port: opts.env.OPS_PORT,
-    logger,
-    readiness: [
-      { name: 'nats', check: () => nats.isConnected() },
-      ...(mongo ? [{ name: 'mongo', check: () => mongoReady(mongo) }] : []),
-    ],
-  });
+  const readiness = [
+    { name: 'nats', check: () => nats.isConnected() },
+    ...(mongo ? [{ name: 'mongo', check: () => mongoReady(mongo) }] : []),
+  ];
+  const ops = await startOpsServer({ port: opts.env.OPS_PORT, logger, readiness });
+  const health = opts.service ? serveHealth(nats, logger, opts.service, readiness) : undefined;
   logger.info({ ops_port: ops.port, ...opts.ready.fields }, opts.ready.msg);
   installShutdown({
     logger,
     timeoutMs: opts.env.SHUTDOWN_TIMEOUT_MS,
     onBegin: () => ops.setDraining(),
     steps: [
-      Array.isArray(opts.stop) ? stopResponders(opts.stop) : opts.stop,
+      Array.isArray(opts.stop) ? stopResponders(health ? [...opts.stop, health] : opts.stop) : opts.stop,
       { name: 'drain NATS', run: () => nats.drain() },
       { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
       { name: 'close ops server', run: () => ops.close() },
@@ -45,6 +47,32 @@ export async function serveUntilShutdown(opts: {
     ],
   });
   return ops;
+}
+
+/**
+ * Answers healthSubject(service): 200 `{ checks }` while every check passes, else 503 with the
+ * checks and Retry-After. Lets the gateway's /health report a replica whose store is down.
+ */
+export function serveHealth(
+  nats: NatsHandle,
+  logger: Logger,
+  service: ServiceName,
+  checks: Array<{ name: string; check(): boolean }>,
+): Responder {
+  return serveRequests(nats, logger, {
+    subject: healthSubject(service),
+    queue: service,
+    handler: async () => {
+      const results = Object.fromEntries(checks.map((c) => [c.name, c.check()]));
+      return Object.values(results).every(Boolean)
+        ? { status: 200, body: { checks: results } }
+        : {
+            status: 503,
+            body: { detail: `Service not ready: ${service}`, checks: results },
+            headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) },
+          };
+    },
+  });
 }
 
 function stopResponders(responders: Responder[]): ShutdownStep {

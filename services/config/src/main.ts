@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   );
 
   await serveUntilShutdown({
+    service: SERVICE,
     logger,
     env,
     nats,

@@ -21,6 +21,7 @@ import {
 } from './auth/tokens';
 import { checkForwardable, rejectDeepBodies } from './body-guards';
 import { docsRouter } from './docs';
+import { retryAfterFor } from './downstream-health';
 import { ScheduleUploadFormSchema } from './forms';
 import {
   BODY_LIMIT_BYTES,
@@ -151,9 +152,12 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     next();
   });
 
-  const runChecks = async () => {
+  // /health also reports the store-backed services' own readiness (store outage); /readyz only
+  // the gateway's, so a store outage does not take the gateway out of its load balancer.
+  const healthChecks = [...readiness, ...(ports.healthChecks ?? [])];
+  const runChecks = async (checks = readiness) => {
     const results = await Promise.all(
-      readiness.map(async (c) => {
+      checks.map(async (c) => {
         try {
           return (await c.check()) === true;
         } catch {
@@ -161,14 +165,14 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
         }
       }),
     );
-    return Object.fromEntries(readiness.map((c, i) => [c.name, results[i]]));
+    return Object.fromEntries(checks.map((c, i) => [c.name, results[i]]));
   };
 
   app.get('/', (_req, res) => {
     res.json(API_ROOT);
   });
   app.get('/health', async (_req, res) => {
-    const checks = await runChecks();
+    const checks = await runChecks(healthChecks);
     const healthy = Object.values(checks).every(Boolean);
     res
       .status(healthy ? 200 : 503)
@@ -308,6 +312,8 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
               { service: err.service, reason: err.reason, subject: route.subject },
               'service call failed',
             );
+            const retryAfter = retryAfterFor(err);
+            if (retryAfter) res.setHeader('Retry-After', retryAfter);
             return sendDetail(res, err.status, err.detail);
           }
           next(err);

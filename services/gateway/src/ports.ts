@@ -77,6 +77,8 @@ export interface GatewayOptions {
 }
 
 export interface GatewayPorts {
+  /** Checks only /health runs beside `readiness` (the store-backed services' readiness). */
+  healthChecks?: ReadinessCheck[];
   services: ServiceCaller;
   tokenVerifier: TokenVerifier;
   revocations: RevocationChecker;

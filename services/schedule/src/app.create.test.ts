@@ -319,7 +319,11 @@ describe('create: enqueue failure', () => {
       .mockRejectedValueOnce(new Error('a bug'));
     try {
       const res = await create(guideBody());
-      expect(res).toEqual({ status: 503, body: { detail: MESSAGING_UNAVAILABLE_DETAIL } });
+      expect(res).toEqual({
+        status: 503,
+        body: { detail: MESSAGING_UNAVAILABLE_DETAIL },
+        headers: { 'Retry-After': '2' },
+      });
       expect((await create(guideBody())).status).toBe(500);
       expect(await h.schedules.countActive(1)).toBe(0);
     } finally {
