@@ -3,7 +3,9 @@ import {
   readSolveLifecycleEvent,
   resolveJobConfig,
   solveRequestedEvent,
+  jobsLimitExceeded,
   type EventDecision,
+  type UserWorkload,
 } from '@fillsched/job-owner';
 import type { z } from 'zod';
 import {
@@ -71,6 +73,8 @@ export interface ScheduleAppDeps {
   resultFetcher: ResultFetcher;
   clock: Clock;
   logger: Logger;
+  /** Pool-wide queued + running jobs per user, comparisons' included; absent = only the schedule count. */
+  workload?: UserWorkload;
 }
 
 export type ScheduleOp =
@@ -297,6 +301,8 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
 
     if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT)
       return detail(429, TOO_MANY_SCHEDULES);
+    const overLimit = await jobsLimitExceeded(deps.workload, user.id, 1); // comparisons' jobs count too
+    if (overLimit) return detail(429, overLimit);
 
     const id = await ids.next(SCHEDULE_ID_SEQUENCE);
     const job_id = makeJobId('schedule', id);

@@ -14,15 +14,16 @@ import {
   startOpsServer,
   startTracing,
 } from '@fillsched/service-kit';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Connection } from 'mongoose';
 import { createSolverWorker } from './app';
 import { MemoryResultStore } from './adapters/memory';
 import { MongooseResultStore } from './adapters/mongoose';
 import { JetStreamPublisher, KvCancellations } from './adapters/nats';
 import { solverEnvSchema } from './config';
-import { startJobConsumer, type JobConsumer } from './consumer';
+import type { JobConsumer } from './consumer';
 import { ThreadEngine } from './engine-runner';
+import { startFairJobConsumer } from './fair-dispatch';
 import { provisionSolver } from './provision';
 import type { ResultStore } from './ports';
 
@@ -127,7 +128,14 @@ async function main(): Promise<void> {
     ],
   });
 
-  jobs.consumer = await startJobConsumer({ js, worker, concurrency: env.SOLVER_CONCURRENCY, logger });
+  // Fair between users: a free slot serves the user with the fewest jobs running (fair-dispatch.ts).
+  jobs.consumer = await startFairJobConsumer({
+    js,
+    jsm: await jetstreamManager(nats.nc),
+    worker,
+    concurrency: env.SOLVER_CONCURRENCY,
+    logger,
+  });
   logger.info(
     { concurrency: env.SOLVER_CONCURRENCY, ops_port: ops.port, durable: Boolean(mongo) },
     'solver worker ready',

@@ -1,6 +1,7 @@
 /** In-process fakes of the outbound ports, for unit tests of app.ts. */
 import { Writable } from 'node:stream';
 import type { CloudEvent, RpcUser, SolveJob } from '@fillsched/contracts';
+import type { UserWorkload } from '@fillsched/job-owner';
 import { MemoryIdAllocator, createLogger, type Logger } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from '../adapters/memory';
 import { createScheduleApp, type ScheduleApp } from '../app';
@@ -113,7 +114,7 @@ export interface TestHarness {
   logs: Array<Record<string, unknown>>;
 }
 
-export function makeHarness(): TestHarness {
+export function makeHarness(opts: { workload?: UserWorkload } = {}): TestHarness {
   const schedules = new MemoryScheduleRepository();
   const results = new MemoryResultRepository();
   const publisher = new FakePublisher();
@@ -132,6 +133,7 @@ export function makeHarness(): TestHarness {
     resultFetcher: fetcher,
     clock,
     logger,
+    workload: opts.workload,
   });
   return { app, schedules, results, publisher, canceller, resolver, fetcher, clock, logs: lines };
 }
