@@ -1,6 +1,11 @@
-import { chooseUser, type UserLoad } from './fair-dispatch';
+import { chooseSweep, chooseUser, type UserLoad } from './fair-dispatch';
 
-const load = (user: number, queued: number, running: number): UserLoad => ({ user, queued, running });
+const load = (user: number, queued: number, running: number): UserLoad => ({
+  user,
+  queued,
+  running,
+  inStream: queued + running,
+});
 
 describe('chooseUser (fair pull between users)', () => {
   it('serves the user with the fewest jobs running, whatever the size of the backlogs', () => {
@@ -37,5 +42,14 @@ describe('chooseUser (fair pull between users)', () => {
         ]),
       ),
     ).toBe(2);
+  });
+});
+
+describe('chooseSweep (redeliveries that no num_pending shows)', () => {
+  it('takes users with messages in the stream in turn, least recently swept first', () => {
+    const loads = [load(1, 0, 1), load(2, 0, 0), load(3, 0, 2)];
+    expect(chooseSweep(loads, new Map())).toBe(1);
+    expect(chooseSweep(loads, new Map([[1, 5]]))).toBe(3);
+    expect(chooseSweep([load(2, 0, 0)], new Map())).toBeNull();
   });
 });

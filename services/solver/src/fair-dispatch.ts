@@ -12,11 +12,16 @@ import type { SolverWorker } from './app';
 import { toJobMessage } from './adapters/nats';
 import type { JobConsumer } from './consumer';
 
-/** One user's share of the queue: jobs waiting (not yet delivered) and jobs running (delivered, unacked). */
+/**
+ * One user's share of the queue: jobs waiting (never delivered), jobs delivered and not acked
+ * (running, or waiting for redelivery after their worker died: JetStream counts both as ack
+ * pending), and all the user's messages in the stream.
+ */
 export interface UserLoad {
   user: number;
   queued: number;
   running: number;
+  inStream: number;
 }
 
 /**
@@ -44,6 +49,25 @@ export function chooseUser(
 }
 
 /**
+ * A user whose jobs are all delivered but not acked: one of them may be due for redelivery (its
+ * worker died), which no `num_pending` shows. An idle slot pulls from such users in turn (least
+ * recently swept first), so redeliveries are taken as before; a pull that finds nothing due
+ * just expires.
+ */
+export function chooseSweep(
+  loads: readonly UserLoad[],
+  lastSwept: ReadonlyMap<number, number>,
+): number | null {
+  let best: UserLoad | null = null;
+  const swept = (u: number) => lastSwept.get(u) ?? -1;
+  for (const l of loads) {
+    if (l.inStream <= 0) continue;
+    if (!best || swept(l.user) < swept(best.user)) best = l;
+  }
+  return best?.user ?? null;
+}
+
+/**
  * The load of every user with jobs in the stream: per-user subject counts from the stream (one
  * request), then each such user's consumer (created on first sight) for queued vs running.
  */
@@ -51,10 +75,10 @@ export async function readUserLoads(jsm: JetStreamManager, known: Set<number>): 
   const info = await jsm.streams.info(JOBS_STREAM, { subjects_filter: USER_JOBS_WILDCARD });
   const users = Object.entries(info.state.subjects ?? {})
     .filter(([, n]) => n > 0)
-    .map(([subject]) => userOfJobsSubject(subject))
-    .filter((u): u is number => u !== null);
+    .map(([subject, n]) => ({ user: userOfJobsSubject(subject), inStream: n }))
+    .filter((u): u is { user: number; inStream: number } => u.user !== null);
   return Promise.all(
-    users.map(async (user) => {
+    users.map(async ({ user, inStream }) => {
       if (!known.has(user)) {
         const { stream, ...config } = userSolverConsumerSpec(user);
         // Idempotent: the same config from every replica.
@@ -65,7 +89,7 @@ export async function readUserLoads(jsm: JetStreamManager, known: Set<number>): 
         known.add(user);
       }
       const c = await jsm.consumers.info(JOBS_STREAM, userSolverConsumer(user));
-      return { user, queued: c.num_pending, running: c.num_ack_pending };
+      return { user, queued: c.num_pending, running: c.num_ack_pending, inStream };
     }),
   );
 }
@@ -93,7 +117,9 @@ export async function startFairJobConsumer(opts: {
   const consumers = new Map<number, Consumer>();
   const knownUsers = new Set<number>();
   const lastServed = new Map<number, number>();
+  const lastSwept = new Map<number, number>();
   let servedSeq = 0;
+  let idleTurn = 0;
   let snapshot: { at: number; loads: Promise<UserLoad[]> } | undefined;
   let stopped = false;
   let pulling = opts.concurrency;
@@ -119,7 +145,14 @@ export async function startFairJobConsumer(opts: {
 
   const pullOne = async (): Promise<JsMsg | null> => {
     const user = chooseUser(await loads(), lastServed);
-    if (user === null) return shared.next({ expires: Math.max(idleWaitMs, 1000) });
+    if (user === null) {
+      // Nothing never-delivered on user subjects: take turns between the shared consumer and a
+      // user whose jobs may be due for redelivery, so neither waits on the other.
+      const sweep = idleTurn++ % 2 === 0 ? chooseSweep(await loads(), lastSwept) : null;
+      if (sweep === null) return shared.next({ expires: Math.max(idleWaitMs, 1000) });
+      lastSwept.set(sweep, ++servedSeq);
+      return (await consumerOf(sweep)).next({ expires: Math.max(idleWaitMs, 1000) });
+    }
     lastServed.set(user, ++servedSeq);
     // Counted as running from now on in this process's snapshot, so the next free slot looks
     // past this user until the snapshot is refreshed.
