@@ -24,7 +24,7 @@ try {
   );
   process.exit(2);
 }
-const { DEAD_LETTER_STREAM, JOBS_SUBJECT } = contracts;
+const { DEAD_LETTER_STREAM, JOBS_SUBJECT, userOfJobsSubject } = contracts;
 
 // Headers the solver puts on a dead-letter copy (services/solver/src/app.ts DLQ_HEADERS).
 const H = {
@@ -79,11 +79,12 @@ async function replay(nc, jsm, seqs, { del = false } = {}) {
     }
     const s = summary(m);
     // Only solve jobs are dead-lettered; refuse anything else rather than publish it somewhere.
-    if (s.original_subject !== JOBS_SUBJECT) {
+    // Per-user subjects (fair scheduling) are replayed to the same user's subject.
+    if (s.original_subject !== JOBS_SUBJECT && userOfJobsSubject(s.original_subject) === null) {
       out.push({
         seq,
         replayed: false,
-        error: `original subject ${s.original_subject} is not ${JOBS_SUBJECT}`,
+        error: `original subject ${s.original_subject} is not ${JOBS_SUBJECT} or ${JOBS_SUBJECT}.u<user id>`,
       });
       continue;
     }
@@ -94,7 +95,7 @@ async function replay(nc, jsm, seqs, { del = false } = {}) {
         for (const v of values) h.append(k, v);
       }
     h.set('Fillsched-Replay-Of', String(seq));
-    const ack = await js.publish(JOBS_SUBJECT, m.data, { msgID: `replay:${seq}`, headers: h });
+    const ack = await js.publish(s.original_subject, m.data, { msgID: `replay:${seq}`, headers: h });
     let deleted = false;
     if (del) deleted = await jsm.streams.deleteMessage(DEAD_LETTER_STREAM, seq);
     out.push({ seq, job_id: s.job_id, replayed: true, duplicate: ack.duplicate, jobs_seq: ack.seq, deleted });

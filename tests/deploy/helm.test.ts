@@ -178,6 +178,15 @@ d('Helm chart (deploy/helm/fillsched)', () => {
     expect(envValue(bridge, 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef?.name).toBe(
       'fillsched-kafka-user',
     );
+    // Solvers scale on the whole backlog, the per-user consumers of fair scheduling included.
+    const triggers = find(v.objects, 'ScaledObject', 'fs-fillsched-solver')!.spec.triggers as Array<{
+      type: string;
+      metadata: Record<string, string>;
+    }>;
+    expect(triggers.map((t) => t.type)).toEqual(['nats-jetstream', 'prometheus']);
+    expect(triggers[1].metadata.query).toBe(
+      'sum(jetstream_consumer_num_pending{stream_name="FILLSCHED_JOBS"})',
+    );
     const gateway = find(v.objects, 'Deployment', 'fs-fillsched-gateway')!;
     expect(envValue(gateway, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toMatch(/^http/);
     expect(envValue(gateway, 'NATS_STREAM_REPLICAS')?.value).toBe('3');

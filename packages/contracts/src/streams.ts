@@ -7,6 +7,9 @@ import {
   JOBS_SUBJECT,
   PROGRESS_STREAM,
   SOLVER_CONSUMER,
+  USER_JOBS_WILDCARD,
+  userJobsSubject,
+  userSolverConsumer,
 } from './subjects';
 
 /**
@@ -20,7 +23,7 @@ const DAY_S = 86_400;
 export const STREAM_SPECS = {
   jobs: {
     name: JOBS_STREAM,
-    subjects: [JOBS_SUBJECT],
+    subjects: [JOBS_SUBJECT, USER_JOBS_WILDCARD],
     retention: 'workqueue',
     storage: 'file',
     max_age: 7 * DAY_S * NS_PER_S,
@@ -61,6 +64,18 @@ export const SOLVER_CONSUMER_SPEC = {
   max_deliver: 5,
   max_ack_pending: 1000,
 } as const;
+
+/**
+ * A user's solver consumer (fair scheduling, see userJobsSubject): the same ack settings as the
+ * shared one; removed by the server after a day without use (NATS 2.10+; older servers keep it).
+ */
+export const userSolverConsumerSpec = (userId: number) =>
+  ({
+    ...SOLVER_CONSUMER_SPEC,
+    durable_name: userSolverConsumer(userId),
+    filter_subject: userJobsSubject(userId),
+    inactive_threshold: DAY_S * NS_PER_S,
+  }) as const;
 
 /** A service following the lifecycle events of its own kind (schedule, comparison). */
 export const ownerConsumerSpec = (durable: string, filterSubject: string) =>

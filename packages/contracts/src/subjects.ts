@@ -56,10 +56,32 @@ export const RPC = {
   },
 } as const;
 
+/**
+ * Health of one service replica (queue group = service): `{ status: 200|503, body: { checks } }`
+ * with the same checks as its /readyz (NATS, store). The gateway's /health asks the database-backed
+ * services, so a store outage shows there too. Not an API operation, so not in RPC.
+ */
+export const healthSubject = (service: ServiceName): string => rpcSubject(service, 'health');
+
 /** JetStream work queue for solve jobs (WorkQueue retention, one durable pull consumer shared by all solvers). */
 export const JOBS_STREAM = 'FILLSCHED_JOBS';
 export const JOBS_SUBJECT = 'fillsched.jobs.solve';
 export const SOLVER_CONSUMER = 'solver';
+/**
+ * Fair scheduling between users (docs/architecture.md, "Fairness"): owners publish each job on its
+ * user's subject `fillsched.jobs.solve.u<user_id>` in the same work-queue stream; every user with
+ * queued jobs gets a durable pull consumer `solver-u<user_id>` on that subject, and a free solver
+ * slot pulls from the user with the fewest jobs running. The bare JOBS_SUBJECT (dead-letter
+ * replays, jobs published before the change) stays on the shared `solver` consumer.
+ */
+export const USER_JOBS_WILDCARD = `${JOBS_SUBJECT}.>`;
+export const userJobsSubject = (userId: number): string => `${JOBS_SUBJECT}.u${userId}`;
+export const userSolverConsumer = (userId: number): string => `${SOLVER_CONSUMER}-u${userId}`;
+/** The user id of a per-user jobs subject, or null for any other subject. */
+export function userOfJobsSubject(subject: string): number | null {
+  const m = /^fillsched\.jobs\.solve\.u(\d+)$/.exec(subject);
+  return m ? Number(m[1]) : null;
+}
 /** Poison or exhausted jobs are copied here (Limits retention) with the failure reason. */
 export const DEAD_LETTER_STREAM = 'FILLSCHED_DEAD_LETTER';
 export const DEAD_LETTER_SUBJECT = 'fillsched.dlq.solve';

@@ -8,3 +8,4 @@ export * from './create';
 export * from './events';
 export * from './owned';
 export * from './work';
+export * from './workload';

@@ -297,7 +297,7 @@ test('the jobs publisher reports a repeated event id as a duplicate and the stre
     type: 'fillsched.solve.requested',
     time: new Date().toISOString(),
     datacontenttype: 'application/json',
-    data: { job_id: 'schedule.1' },
+    data: { job_id: 'schedule.1', owner: { kind: 'schedule', id: 1, user_id: 1 } },
   } as unknown as CloudEvent<SolveJob>;
   const before = (await jsm.streams.info(JOBS_STREAM)).state.messages;
   const publisher = new NatsJobPublisher(jetstream(handle.nc), { timeoutMs: 2000, retries: 1 });

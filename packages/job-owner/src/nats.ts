@@ -4,12 +4,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CANCEL_SUBJECT,
   CANCELLATIONS_BUCKET,
-  JOBS_SUBJECT,
   KV_SPECS,
   RPC,
   type CloudEvent,
   type RpcUser,
   type SolveJob,
+  userJobsSubject,
 } from '@fillsched/contracts';
 import {
   encodeJson,
@@ -28,7 +28,8 @@ export class NatsJobPublisher implements SolveJobPublisher {
   ) {}
 
   async publishJob(event: CloudEvent<SolveJob>): Promise<{ duplicate: boolean }> {
-    const ack = await publishEvent(this.js, JOBS_SUBJECT, event, this.opts);
+    // On its user's subject, so the solver pool can serve users fairly (contracts userJobsSubject).
+    const ack = await publishEvent(this.js, userJobsSubject(event.data.owner.user_id), event, this.opts);
     return { duplicate: ack.duplicate };
   }
 }

@@ -5,7 +5,13 @@ import { CORRELATION_HEADER, currentCorrelationId, newCorrelationId } from './lo
 import { breakerStateGauge, rpcClientDuration, rpcClientRequests } from './metrics';
 import type { NatsHandle } from './nats';
 import { inSpan, injectTraceContext, SpanKind, SpanStatusCode } from './tracing';
-import { ServiceTimeoutError, ServiceUnavailableError, type RpcReply, type RpcRequest } from './rpc';
+import {
+  RequestTooLargeError,
+  ServiceTimeoutError,
+  ServiceUnavailableError,
+  type RpcReply,
+  type RpcRequest,
+} from './rpc';
 
 export type BreakerOptions = CircuitBreaker.Options<[string, RpcRequest, number, string]>;
 
@@ -33,6 +39,32 @@ class ServerErrorReply extends Error {
 
 /** Transport-level "not connected": fail fast, but do not count against the service's breaker. */
 class DisconnectedError extends Error {}
+
+/** A reply that is not an RpcReply: the service is broken, which counts like a 5xx. */
+class MalformedReplyError extends Error {}
+
+/** Bytes kept free below max_payload for the NATS headers (correlation id, trace context). */
+export const HEADER_ALLOWANCE_BYTES = 4096;
+
+/** The largest request payload this connection can send (server max_payload minus headers). */
+export function maxRequestBytes(handle: NatsHandle): number {
+  return (handle.nc.info?.max_payload ?? 1024 * 1024) - HEADER_ALLOWANCE_BYTES;
+}
+
+/**
+ * Only server faults count toward a breaker: a timeout, no responders, a 5xx reply or a malformed
+ * one. A request the client got wrong (too large to send, not encodable) or a transport that is
+ * down locally says nothing about the service's health; counting those let one user's bad
+ * requests open the circuit for everyone (issue 12, breaker poisoning).
+ */
+export function isServerFault(err: unknown): boolean {
+  return (
+    err instanceof ServerErrorReply ||
+    err instanceof MalformedReplyError ||
+    isTimeout(err) ||
+    isNoResponders(err)
+  );
+}
 
 function isTimeout(err: unknown): boolean {
   if (err instanceof natsErrors.TimeoutError) return true;
@@ -71,6 +103,9 @@ export function createServiceClient(
     // While disconnected, nats.js would buffer the request and we would only learn at the
     // timeout; answer 503 immediately instead.
     if (!handle.isConnected()) throw new DisconnectedError('disconnected');
+    const data = encodeJson(payload);
+    const limit = maxRequestBytes(handle);
+    if (data.byteLength > limit) throw new RequestTooLargeError(service, data.byteLength, limit);
     const h = natsHeaders();
     h.set(CORRELATION_HEADER, correlationId);
     injectTraceContext(h); // the `rpc <subject>` client span started in request()
@@ -79,7 +114,7 @@ export function createServiceClient(
     const dropped = new Promise<never>((_, reject) => {
       off = handle.onDisconnect(() => reject(new DisconnectedError('disconnected')));
     });
-    const sent = handle.nc.request(subject, encodeJson(payload), { timeout: timeoutMs, headers: h });
+    const sent = handle.nc.request(subject, data, { timeout: timeoutMs, headers: h });
     sent.catch(() => undefined); // may lose the race; its later rejection is expected
     let msg;
     try {
@@ -88,7 +123,8 @@ export function createServiceClient(
       off();
     }
     const reply = decodeJson<RpcReply>(msg.data);
-    if (!reply || typeof reply.status !== 'number') throw new Error(`malformed reply on ${subject}`);
+    if (!reply || typeof reply.status !== 'number')
+      throw new MalformedReplyError(`malformed reply on ${subject}`);
     if (reply.status >= 500) throw new ServerErrorReply(reply);
     return reply;
   };
@@ -101,7 +137,8 @@ export function createServiceClient(
     rollingCountTimeout: 10_000,
     name: service,
     ...opts.breaker,
-    errorFilter: (err: unknown) => err instanceof DisconnectedError || !!opts.breaker?.errorFilter?.(err),
+    // true = not a failure of the service (opossum still rejects the call, but does not count it).
+    errorFilter: (err: unknown) => !isServerFault(err) || !!opts.breaker?.errorFilter?.(err),
   }) as CircuitBreaker<[string, RpcRequest, number, string], RpcReply>;
 
   const setState = (s: keyof typeof STATE_VALUE) => breakerStateGauge.set({ service }, STATE_VALUE[s]);
@@ -148,6 +185,10 @@ export function createServiceClient(
       if (err instanceof ServerErrorReply) {
         outcome = String(err.reply.status);
         return err.reply;
+      }
+      if (err instanceof RequestTooLargeError) {
+        outcome = 'too_large';
+        throw err;
       }
       const mapped = mapError(service, err);
       outcome = mapped instanceof ServiceTimeoutError ? 'timeout' : mapped.reason;

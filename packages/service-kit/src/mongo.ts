@@ -5,8 +5,20 @@ export interface ConnectMongoOptions {
   url: string;
   logger: Logger;
   dbName?: string;
+  /**
+   * How long one operation waits for a reachable server before it fails (then the request is a
+   * 503 with Retry-After). Short on purpose: while the store is down a caller learns it within a
+   * second instead of waiting for the gateway's 5 s timeout. Default STORE_SELECTION_TIMEOUT_MS.
+   */
   serverSelectionTimeoutMS?: number;
+  /** How long the first connection is retried before connectMongo gives up; default 30 s. */
+  initialConnectTimeoutMs?: number;
 }
+
+/** Default per-operation server selection timeout (see ConnectMongoOptions). */
+export const STORE_SELECTION_TIMEOUT_MS = 800;
+/** Heartbeat of the driver's server monitor: a store going down or coming back is seen within this. */
+export const STORE_HEARTBEAT_MS = 500;
 
 /** True for a plain `mongodb://host:port/...` URL: one host, no replica set, no SRV. */
 export function isSingleHostUrl(url: string): boolean {
@@ -20,25 +32,43 @@ export function isSingleHostUrl(url: string): boolean {
  * Own connection per service (mongoose.createConnection, not the global default), so tests
  * can open several. Single-host URLs connect directly: the embedded wire server and a lone
  * mongod do not announce a replica set to discover.
+ *
+ * Store outages fail fast: no command buffering (an operation during an outage fails instead of
+ * queueing), a per-operation server selection timeout under a second and a 500 ms heartbeat, so
+ * readiness turns false within about a second and back to true by itself when the store returns
+ * (the driver keeps monitoring). The first connection is retried for `initialConnectTimeoutMs`.
  */
 export async function connectMongo(opts: ConnectMongoOptions): Promise<Connection> {
   const { logger } = opts;
-  const conn = mongoose.createConnection(opts.url, {
-    ...(isSingleHostUrl(opts.url) ? { directConnection: true } : {}),
-    ...(opts.dbName ? { dbName: opts.dbName } : {}),
-    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5000,
-    // Polling heartbeats instead of the streaming (exhaust) protocol: the embedded wire server
-    // breaks streaming hellos under load ("Server ended moreToCome unexpectedly"), and the
-    // driver then clears the pool and fails in-flight operations.
-    serverMonitoringMode: 'poll',
-    autoIndex: true,
-  });
-  conn.on('disconnected', () => logger.warn('MongoDB disconnected'));
-  conn.on('reconnected', () => logger.info('MongoDB reconnected'));
-  conn.on('error', (err) => logger.error({ err }, 'MongoDB error'));
-  await conn.asPromise();
-  logger.info({ db: conn.name, host: conn.host, port: conn.port }, 'MongoDB connected');
-  return conn;
+  const deadline = Date.now() + (opts.initialConnectTimeoutMs ?? 30_000);
+  for (let attempt = 1; ; attempt++) {
+    const conn = mongoose.createConnection(opts.url, {
+      ...(isSingleHostUrl(opts.url) ? { directConnection: true } : {}),
+      ...(opts.dbName ? { dbName: opts.dbName } : {}),
+      serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? STORE_SELECTION_TIMEOUT_MS,
+      heartbeatFrequencyMS: STORE_HEARTBEAT_MS,
+      bufferCommands: false,
+      // Polling heartbeats instead of the streaming (exhaust) protocol: the embedded wire server
+      // breaks streaming hellos under load ("Server ended moreToCome unexpectedly"), and the
+      // driver then clears the pool and fails in-flight operations.
+      serverMonitoringMode: 'poll',
+      autoIndex: true,
+    });
+    try {
+      await conn.asPromise();
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      if (Date.now() >= deadline) throw err;
+      logger.warn({ err, attempt }, 'MongoDB not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    conn.on('disconnected', () => logger.warn('MongoDB disconnected'));
+    conn.on('reconnected', () => logger.info('MongoDB reconnected'));
+    conn.on('error', (err) => logger.error({ err }, 'MongoDB error'));
+    logger.info({ db: conn.name, host: conn.host, port: conn.port }, 'MongoDB connected');
+    return conn;
+  }
 }
 
 /** Readiness check: connection state is "connected". */

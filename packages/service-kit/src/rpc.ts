@@ -61,3 +61,19 @@ export class ServiceUnavailableError extends ServiceError {
 export function isServiceError(err: unknown): err is ServiceError {
   return err instanceof ServiceError;
 }
+
+/**
+ * The request does not fit in one NATS message (the server's max_payload) once encoded → 413.
+ * Raised before anything is sent; a client fault, so it never counts toward a breaker.
+ */
+export class RequestTooLargeError extends ServiceError {
+  constructor(
+    service: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    const detail = `Request too large to forward: ${bytes} bytes once encoded, the limit is ${limitBytes} bytes`;
+    super(detail, 413, detail, service, 'too_large');
+    this.name = 'RequestTooLargeError';
+  }
+}

@@ -1,9 +1,11 @@
 import type { Connection } from 'mongoose';
+import { healthSubject, type ServiceName } from '@fillsched/contracts';
 import type { Logger } from './logging';
 import { MemoryIdAllocator, MongoIdAllocator, connectMongo, mongoReady, type IdAllocator } from './mongo';
 import type { NatsHandle } from './nats';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops';
-import type { Responder } from './responder';
+import { serveRequests, type Responder } from './responder';
+import { UNAVAILABLE_RETRY_AFTER_S } from './unavailable';
 import { installShutdown, type ShutdownStep } from './shutdown';
 import { flushTracesStep } from './tracing';
 
@@ -32,14 +34,18 @@ export async function serveUntilShutdown(opts: {
   /** Starts taking work (e.g. pulling jobs) once a SIGTERM can stop it cleanly; the ready line follows. */
   begin?: () => Promise<void>;
   ready: { msg: string; fields?: Record<string, unknown> };
+  /** Also answer healthSubject(service) with the readiness checks (the gateway's /health asks it). */
+  service?: ServiceName;
 }): Promise<OpsServer> {
   const { logger, nats, mongo } = opts;
-  const builtIn: ReadinessCheck[] = [
+  const storeChecks = [
     { name: 'nats', check: () => nats.isConnected() },
     ...(mongo ? [{ name: 'mongo', check: () => mongoReady(mongo) }] : []),
   ];
+  const builtIn: ReadinessCheck[] = storeChecks;
   const own = (opts.readiness ?? []).filter((c) => !builtIn.some((b) => b.name === c.name));
   const ops = await startOpsServer({ port: opts.env.OPS_PORT, logger, readiness: [...builtIn, ...own] });
+  const health = opts.service ? serveHealth(nats, logger, opts.service, storeChecks) : undefined;
   installShutdown({
     logger,
     timeoutMs: opts.env.SHUTDOWN_TIMEOUT_MS + (opts.extraTimeoutMs ?? 0),
@@ -49,6 +55,7 @@ export async function serveUntilShutdown(opts: {
     },
     steps: [
       ...stopSteps(opts.stop),
+      ...(health ? [stopResponders([health])] : []),
       { name: 'drain NATS', run: () => nats.drain() },
       ...(opts.release ?? []),
       { name: 'close MongoDB', run: async () => void (await mongo?.close()) },
@@ -66,6 +73,32 @@ function stopSteps(stop: ShutdownStep | ShutdownStep[] | Responder[]): ShutdownS
   const items: Array<ShutdownStep | Responder> = stop;
   const steps = items.filter((s): s is ShutdownStep => 'run' in s);
   return steps.length === items.length ? steps : [stopResponders(stop as Responder[])];
+}
+
+/**
+ * Answers healthSubject(service): 200 `{ checks }` while every check passes, else 503 with the
+ * checks and Retry-After. Lets the gateway's /health report a replica whose store is down.
+ */
+export function serveHealth(
+  nats: NatsHandle,
+  logger: Logger,
+  service: ServiceName,
+  checks: Array<{ name: string; check(): boolean }>,
+): Responder {
+  return serveRequests(nats, logger, {
+    subject: healthSubject(service),
+    queue: service,
+    handler: async () => {
+      const results = Object.fromEntries(checks.map((c) => [c.name, c.check()]));
+      return Object.values(results).every(Boolean)
+        ? { status: 200, body: { checks: results } }
+        : {
+            status: 503,
+            body: { detail: `Service not ready: ${service}`, checks: results },
+            headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) },
+          };
+    },
+  });
 }
 
 function stopResponders(responders: Responder[]): ShutdownStep {

@@ -29,14 +29,50 @@ export function isMessagingUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** The 503 detail of a request that failed because the service's database is not answering. */
+export const STORE_UNAVAILABLE_DETAIL = 'Service unavailable: the database is not answering; retry shortly';
+/** Seconds a client is told to wait (Retry-After) after a store or messaging outage reply. */
+export const UNAVAILABLE_RETRY_AFTER_S = 2;
+
+/** Driver errors that mean "the store cannot be reached now", not "the request was wrong". */
+const STORE_DOWN_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
 /**
- * The reply to a request whose handler threw: NATS/JetStream not answering (e.g. a cluster electing
+ * True when err (or its cause chain) says MongoDB could not be reached: no server selectable
+ * within the selection timeout, a network error, a cleared pool, a closed client; also mongoose's
+ * refusal to run a command while disconnected.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, message } = e as { name?: unknown; message?: unknown };
+    if (typeof name === 'string' && STORE_DOWN_ERRORS.has(name)) return true;
+    if (
+      typeof message === 'string' &&
+      /before initial connection is complete|Client must be connected/.test(message)
+    )
+      return true;
+  }
+  return false;
+}
+
+/**
+ * The reply to a request whose handler threw: the store (MongoDB) or NATS/JetStream not answering (e.g. a cluster electing
  * a leader) is not a bug of ours, so callers get a fast 503 they may retry; anything else is a 500.
  * Every responder, and every service that catches its own handlers' errors, answers through this.
  */
 export function failureReply(err: unknown): RpcReply {
+  const retryAfter = { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) };
+  if (isStoreUnavailable(err))
+    return { status: 503, body: { detail: STORE_UNAVAILABLE_DETAIL }, headers: retryAfter };
   return isMessagingUnavailable(err)
-    ? { status: 503, body: { detail: MESSAGING_UNAVAILABLE_DETAIL } }
+    ? { status: 503, body: { detail: MESSAGING_UNAVAILABLE_DETAIL }, headers: retryAfter }
     : INTERNAL_ERROR_REPLY;
 }
 

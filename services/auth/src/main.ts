@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const responders = await startAuthResponders(nats, logger, app);
 
   await serveUntilShutdown({
+    service: SERVICE,
     logger,
     env,
     nats,

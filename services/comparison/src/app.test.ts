@@ -9,7 +9,9 @@ import {
   SolveJobSchema,
   comparisonFinishedSubject,
   makeEvent,
+  tooManyJobs,
 } from '@fillsched/contracts';
+import { MemoryUserWorkload } from '@fillsched/job-owner';
 import type { StrategyId } from '@fillsched/engine';
 import { createLogger, MemoryIdAllocator, type RpcUser } from '@fillsched/service-kit';
 import { MemoryComparisonRepository } from './adapters/memory';
@@ -223,6 +225,7 @@ describe('create', () => {
     [{ lots_data: 'x' }, ['body', 'lots_data'], undefined],
     [{ config: [1] }, ['body', 'config'], undefined],
     [{ time_limit_s: 0 }, ['body', 'time_limit_s'], undefined],
+    [{ time_limit_s: 3600 }, ['body', 'time_limit_s'], 'time_limit_s must be at most 300 seconds'],
     [{ config_id: -1 }, ['body', 'config_id'], undefined],
   ])('422 for %j at %j', async (over, loc, msg) => {
     const r = await app.handlers.create({ user: alice, body: guideBody(over) });
@@ -585,5 +588,28 @@ describe('best_strategy rule', () => {
         entry('lpt-pack', 1, { status: 'failed' }),
       ]),
     ).toBe('failed');
+  });
+});
+
+describe('per-user job limit (issue 12 item 3)', () => {
+  it('every strategy counts as a job: refused with 429 before anything is stored or published', async () => {
+    const workload = new MemoryUserWorkload();
+    app = createComparisonApp({
+      comparisons: repo,
+      ids: new MemoryIdAllocator(),
+      publisher,
+      canceller,
+      configResolver: resolver,
+      clock: { now: () => NOW },
+      logger: createLogger('comparison-test', 'silent'),
+      workload,
+    });
+    workload.counts.set(alice.id, 8);
+    const r = await app.handlers.create({ user: alice, body: guideBody() }); // 3 strategies: 11 > 10
+    expect(r).toEqual({ status: 429, body: { detail: tooManyJobs(8, 3) } });
+    expect(publisher.jobs).toHaveLength(0);
+    expect((await repo.list(null, 0, 10)).total).toBe(0);
+    workload.counts.set(alice.id, 7);
+    expect((await app.handlers.create({ user: alice, body: guideBody() })).status).toBe(202);
   });
 });

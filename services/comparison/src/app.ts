@@ -3,7 +3,9 @@ import {
   readSolveLifecycleEvent,
   resolveJobConfig,
   solveRequestedEvent,
+  jobsLimitExceeded,
   type EventDecision,
+  type UserWorkload,
 } from '@fillsched/job-owner';
 import {
   ComparisonFinishedSchema,
@@ -68,6 +70,8 @@ export interface ComparisonAppDeps {
   configResolver: ConfigResolver;
   clock: Clock;
   logger: Logger;
+  /** Pool-wide queued + running jobs per user (job-owner JetStreamUserWorkload); absent = no limit. */
+  workload?: UserWorkload;
 }
 
 export interface ComparisonApp {
@@ -236,6 +240,10 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
     }
     // Unknown fields are accepted (zod dropped them) but reported and kept with the run.
     const warnings = requestWarnings(CreateComparisonBodySchema, raw, validateConfig(config).warnings);
+
+    // Every strategy is a job that counts toward the user's limit, like a schedule.
+    const overLimit = await jobsLimitExceeded(deps.workload, user.id, body.strategies.length);
+    if (overLimit) return detail(429, overLimit);
 
     const id = await ids.next(COMPARISON_ID_SEQUENCE);
     const now = clock.now();

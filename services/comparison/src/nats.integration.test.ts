@@ -5,7 +5,8 @@ import {
   CANCELLATIONS_BUCKET,
   EVENT_TYPES,
   JOBS_STREAM,
-  JOBS_SUBJECT,
+  tooManyJobs,
+  userJobsSubject,
   MESSAGES,
   RPC,
   comparisonFinishedSubject,
@@ -112,7 +113,7 @@ it('create → one job per strategy in FILLSCHED_JOBS; lifecycle events → comp
   const jobs: CloudEvent<SolveJob>[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
     const m = await jsm.streams.getMessage(JOBS_STREAM, { seq });
-    expect(m!.subject).toBe(JOBS_SUBJECT);
+    expect(m!.subject).toBe(userJobsSubject(alice.id)); // its user's subject: fair scheduling
     expect(m!.header.get('Nats-Msg-Id')).toBe(
       `solve.requested:comparison.${id}.${body().strategies[jobs.length]}`,
     );
@@ -258,6 +259,9 @@ it('a restarted non-durable store reusing comparison ids: the stream drops the j
     configTimeoutMs: 1000,
   });
   try {
+    // Alice's earlier jobs were taken by solvers (nobody consumes here): under her job limit again.
+    const jsm = await jetstreamManager(clientConn.nc);
+    await jsm.streams.purge(JOBS_STREAM, { filter: userJobsSubject(alice.id) });
     const r = await fresh.app.handlers.create({ user: alice, body: body() });
     expect(r).toEqual({ status: 503, body: { detail: 'Could not enqueue the comparison jobs' } });
     const out = await fresh.app.handlers.get({ user: alice, params: { id: '1' } });
@@ -267,4 +271,42 @@ it('a restarted non-durable store reusing comparison ids: the stream drops the j
   } finally {
     await fresh.stop();
   }
+});
+
+it('comparison jobs count toward the per-user job limit, with schedules (issue 12 item 3)', async () => {
+  // A user of their own: nothing consumes the jobs here, so they stay queued in FILLSCHED_JOBS.
+  const mallory: RpcUser = { id: 4242, email: 'm@example.com', is_superuser: false };
+  fakeConfig ??= startFakeConfig();
+  const six = ['smart-pack', 'lpt-pack', 'spt-pack', 'cfs-pack', 'hybrid-pack', 'milp-opt'];
+  const statuses: number[] = [];
+  let refusal: unknown;
+  for (let i = 0; i < 15; i++) {
+    const r = await client.request(RPC.comparison.create, { user: mallory, body: body({ strategies: six }) });
+    statuses.push(r.status);
+    if (r.status === 429) refusal ??= r.body;
+  }
+  const jsm = await jetstreamManager(clientConn.nc);
+  const subject = userJobsSubject(mallory.id);
+  const queued = (await jsm.streams.info(JOBS_STREAM, { subjects_filter: subject })).state.subjects?.[
+    subject
+  ];
+  process.stdout.write(
+    `comparison quota: 15 comparisons of 6 strategies → accepted ${statuses.filter((s) => s === 202).length}, ` +
+      `jobs queued ${queued}\n`,
+  );
+  // Before: 15 accepted = 90 jobs. Now: the first (6 jobs); the second would make 12 > 10.
+  expect(statuses).toEqual([202, ...Array(14).fill(429)]);
+  expect(queued).toBe(6);
+  expect(refusal).toEqual({ detail: tooManyJobs(6, 6) });
+  // Four more jobs fit: a 4-strategy comparison is accepted, then nothing more.
+  const four = await client.request(RPC.comparison.create, {
+    user: mallory,
+    body: body({ strategies: six.slice(0, 4) }),
+  });
+  expect(four.status).toBe(202);
+  const two = await client.request(RPC.comparison.create, {
+    user: mallory,
+    body: body({ strategies: ['smart-pack', 'lpt-pack'] }),
+  });
+  expect(two).toEqual({ status: 429, body: { detail: tooManyJobs(10, 2) } });
 });

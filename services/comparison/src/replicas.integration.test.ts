@@ -72,8 +72,9 @@ afterAll(async () => {
 it('concurrent events of six strategies over two replicas: every entry applied, finished once', async () => {
   const ids: number[] = [];
   for (let i = 0; i < 3; i++) {
+    // One user each: 6 queued jobs apiece, under the per-user job limit (nothing consumes them here).
     const r = await client.request(RPC.comparison.create, {
-      user: alice,
+      user: { ...alice, id: alice.id + i },
       body: { name: `c${i}`, lots_data: [{ lot_id: 'L1', type: 'A', vials: 1000 }], strategies: ALL },
     });
     expect(r.status).toBe(202);
@@ -104,7 +105,8 @@ it('concurrent events of six strategies over two replicas: every entry applied, 
       results: { status: string; makespan: number }[];
     };
     for (;;) {
-      const r = await client.request(RPC.comparison.get, { user: alice, params: { id: String(id) } });
+      const owner = { ...alice, id: alice.id + ids.indexOf(id) };
+      const r = await client.request(RPC.comparison.get, { user: owner, params: { id: String(id) } });
       body = r.body as typeof body;
       if (body.status === 'completed' || Date.now() > deadline) break;
       await new Promise((res) => setTimeout(res, 100));

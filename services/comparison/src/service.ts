@@ -1,7 +1,8 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { RPC } from '@fillsched/contracts';
 import {
   NatsCanceller,
+  JetStreamUserWorkload,
   NatsConfigResolver,
   openCancellationsBucket,
   provisionOwnerStreams,
@@ -47,6 +48,7 @@ export async function startComparisonService(opts: ComparisonServiceOptions): Pr
     configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 3000),
     clock: opts.clock ?? systemClock,
     logger,
+    workload: new JetStreamUserWorkload(() => jetstreamManager(handle.nc)),
   });
   const clients = [configClient];
   const work = await startOwnerWork({

@@ -15,7 +15,7 @@ export const DEFAULT_OPTIONS: GatewayOptions = {
   wsHeartbeatMs: 25_000,
   wsAuthTimeoutMs: 5_000,
   trustProxy: false,
-  corsOrigins: '*',
+  corsOrigins: [],
 };
 
 export interface GatewayApp {
@@ -53,7 +53,10 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   app.set('etag', false);
 
   app.use(commonMiddleware({ logger, options }));
-  app.use(healthRouter({ readiness, clock, openapi, consoleDir: options.consoleDir }));
+  // /health also reports the store-backed services' own readiness (store outage); /readyz only
+  // the gateway's, so a store outage does not take the gateway out of its load balancer.
+  const healthChecks = [...readiness, ...(ports.healthChecks ?? [])];
+  app.use(healthRouter({ readiness, healthChecks, clock, openapi, consoleDir: options.consoleDir }));
   app.use(API_PREFIX, apiRouter(ROUTES, { services, rateLimiter, revocations, auth, logger }));
   app.use(notFound);
   app.use(errorHandler(logger));

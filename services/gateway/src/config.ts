@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseEnvSchema } from '@fillsched/service-kit';
+import { parseCorsOrigins } from './security';
 
 const trustProxy = z
   .string()
@@ -23,19 +24,15 @@ export const GatewayEnvSchema = baseEnvSchema.extend({
   TRUST_PROXY: trustProxy,
   /** The built console to serve at /console/ (default: packages/console/dist of this checkout). */
   CONSOLE_DIR: z.string().min(1).optional(),
-  /** Comma-separated browser origins allowed by CORS, `*` for any (default), `none` to disable. */
+  /** Comma-separated browser origins allowed by CORS; empty/`none` (default) = no cross-origin access. */
   CORS_ORIGINS: z
     .string()
-    .default('*')
-    .transform((v): string[] | '*' =>
-      v.trim() === '*'
-        ? '*'
-        : v.trim() === 'none'
-          ? []
-          : v
-              .split(',')
-              .map((o) => o.trim())
-              .filter(Boolean),
-    ),
+    .default('')
+    .transform((v, ctx): string[] => {
+      const parsed = parseCorsOrigins(v);
+      if (parsed.ok) return parsed.origins;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnvSchema>;

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { MESSAGES, type ErrorDetailItem } from '@fillsched/contracts';
 import { isServiceError, type Logger } from '@fillsched/service-kit';
 import { jsonErrorPosition, sendDetail, sendValidation } from './http';
+import { retryAfterFor } from './downstream-health';
 
 /**
  * A failed call to a service as the client sees it: the kit's typed transport errors (504 timeout,
@@ -11,6 +12,8 @@ import { jsonErrorPosition, sendDetail, sendValidation } from './http';
 export function sendServiceError(res: Response, err: unknown, logger: Logger, subject: string): boolean {
   if (!isServiceError(err)) return false;
   logger.warn({ service: err.service, reason: err.reason, subject }, 'service call failed');
+  const retryAfter = retryAfterFor(err);
+  if (retryAfter) res.setHeader('Retry-After', retryAfter);
   sendDetail(res, err.status, err.detail);
   return true;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StrategySchema } from '@fillsched/contracts';
+import { MAX_TIME_LIMIT_S, StrategySchema, timeLimitTooLarge } from '@fillsched/contracts';
 
 /** A form field holding a JSON object (multipart has no nested values). */
 const JsonObjectField = z.string().transform((text, ctx) => {
@@ -31,7 +31,11 @@ export const ScheduleUploadFormSchema = z.preprocess(
     config_id: z.coerce.number().int().positive().optional(),
     start_time: z.string().optional(),
     seed: z.coerce.number().int().optional(),
-    time_limit_s: z.coerce.number().positive().max(3600).optional(),
+    time_limit_s: z.coerce
+      .number()
+      .positive()
+      .max(MAX_TIME_LIMIT_S, { message: timeLimitTooLarge })
+      .optional(),
   }),
 );
 
@@ -53,7 +57,7 @@ export const scheduleUploadJsonSchema = {
     config_id: { type: 'integer', minimum: 1 },
     start_time: { type: 'string', description: 'ISO 8601' },
     seed: { type: 'integer' },
-    time_limit_s: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
+    time_limit_s: { type: 'number', exclusiveMinimum: 0, maximum: MAX_TIME_LIMIT_S },
   },
 } as const;
 

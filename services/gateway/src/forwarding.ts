@@ -9,6 +9,7 @@ import { MESSAGES } from '@fillsched/contracts';
 import { withCorrelation, type Logger } from '@fillsched/service-kit';
 import { bearerChallenge, type AuthFailure, type TokenAuth } from './auth/tokens';
 import { bodyParsers, buildRpcRequest } from './bodies';
+import { checkForwardable, rejectDeepBodies } from './body-guards';
 import { sendServiceError } from './errors';
 import { sendDetail, sendReply } from './http';
 import { rateLimited } from './metrics';
@@ -34,7 +35,7 @@ export function apiRouter(routes: readonly RouteDef[], deps: ForwardingDeps): Ro
   for (const route of routes) {
     const chain: RequestHandler[] = [];
     if (route.auth === 'required') chain.push(requireAuth);
-    chain.push(rateLimit, ...bodyParsers(route), forward(route, deps));
+    chain.push(rateLimit, ...bodyParsers(route), rejectDeepBodies, forward(route, deps));
     api[route.method](route.path, ...chain);
   }
   // After every method route, so that e.g. PUT /config/default still reaches PUT /config/:id (422 on the id).
@@ -85,6 +86,9 @@ function forward(route: RouteDef, deps: ForwardingDeps): RequestHandler {
   return (req, res, next) => {
     const rpc = buildRpcRequest(route, req, res);
     if (!rpc) return;
+    // Bodies that cannot be forwarded are refused here, before NATS, a service or a breaker sees them.
+    const guard = checkForwardable(rpc, deps.services.maxRequestBytes?.());
+    if (!guard.ok) return sendDetail(res, guard.status, guard.detail);
     // Body parsers resume in stream callbacks, outside the request's async context: restore it.
     withCorrelation(res.locals.correlationId as string, () =>
       deps.services.call(route.service, route.subject, rpc),

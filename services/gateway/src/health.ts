@@ -1,5 +1,4 @@
 import express, { type Router } from 'express';
-import { metricsRegistry } from '@fillsched/service-kit';
 import { browserToConsole, consoleRouter } from './console';
 import { docsRouter } from './docs';
 import type { Clock, ReadinessCheck } from './ports';
@@ -19,9 +18,11 @@ export async function runChecks(readiness: ReadinessCheck[]): Promise<Record<str
   return Object.fromEntries(readiness.map((c, i) => [c.name, results[i]]));
 }
 
-/** The unauthenticated, unversioned endpoints: API root, health and probes, metrics, OpenAPI and docs. */
+/** The unauthenticated, unversioned endpoints: API root, health and probes, OpenAPI and docs (metrics are on the ops port only). */
 export function healthRouter(ctx: {
   readiness: ReadinessCheck[];
+  /** /health's checks: readiness plus the store-backed services' own (a store outage shows here). */
+  healthChecks: ReadinessCheck[];
   clock: Clock;
   openapi: Record<string, unknown>;
   consoleDir?: string;
@@ -34,7 +35,7 @@ export function healthRouter(ctx: {
   });
   router.use(consoleRouter(ctx.consoleDir));
   router.get('/health', async (_req, res) => {
-    const checks = await runChecks(readiness);
+    const checks = await runChecks(ctx.healthChecks);
     const healthy = Object.values(checks).every(Boolean);
     res
       .status(healthy ? 200 : 503)
@@ -47,9 +48,6 @@ export function healthRouter(ctx: {
     const checks = await runChecks(readiness);
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
-  });
-  router.get('/metrics', async (_req, res) => {
-    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
   router.get('/openapi.json', (_req, res) => {
     res.json(openapi);

@@ -12,6 +12,7 @@ import {
 import type { Principal } from './auth/tokens';
 import { BODY_LIMIT_BYTES, sendDetail } from './http';
 import type { GatewayOptions } from './ports';
+import { corsAllowList, securityHeaders } from './security';
 
 /**
  * Responses from this size on are compressed (gzip or br, as the client accepts). Smaller ones fit
@@ -38,7 +39,8 @@ export function commonMiddleware(ctx: { logger: Logger; options: GatewayOptions 
     // Only HTTP responses pass through here: WebSocket upgrades are handled on the server's
     // 'upgrade' event and never reach Express. The filter skips types that do not shrink.
     compression({ threshold: COMPRESSION_THRESHOLD_BYTES }),
-    cors(ctx.options.corsOrigins),
+    securityHeaders(),
+    corsAllowList(ctx.options.corsOrigins),
     refuseDeclaredOversizeBodies,
   ];
 }
@@ -64,37 +66,6 @@ function requestLog(logger: Logger): RequestHandler {
       );
     });
     withCorrelation(correlationId, () => next());
-  };
-}
-
-/**
- * CORS for browser clients (bearer tokens travel in a header, so no credentials mode is needed).
- * Preflights are answered here, before authentication and the 405 handlers.
- */
-function cors(origins: string[] | '*'): RequestHandler {
-  return (req, res, next) => {
-    const origin = req.headers.origin;
-    if (!origin || (origins !== '*' && !origins.includes(origin))) return next();
-    res.setHeader('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
-    if (origins !== '*') res.setHeader('Vary', 'Origin');
-    res.setHeader(
-      'Access-Control-Expose-Headers',
-      // WWW-Authenticate: a browser client tells an expired token (refresh) from an invalid one.
-      'X-Correlation-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Disposition, WWW-Authenticate',
-    );
-    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
-      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
-      res.setHeader(
-        'Access-Control-Allow-Headers',
-        String(
-          req.headers['access-control-request-headers'] ?? 'Authorization, Content-Type, X-Correlation-Id',
-        ),
-      );
-      res.setHeader('Access-Control-Max-Age', '600');
-      res.status(204).end();
-      return;
-    }
-    next();
   };
 }
 

@@ -256,7 +256,16 @@ const HEALTH_SCHEMA: Json = {
 };
 const HEALTH_EXAMPLE = {
   status: 'healthy',
-  checks: { auth_keys: true, revocations: true, nats: true, not_draining: true },
+  checks: {
+    auth_keys: true,
+    revocations: true,
+    nats: true,
+    not_draining: true,
+    auth_store: true,
+    schedule_store: true,
+    comparison_store: true,
+    config_store: true,
+  },
   timestamp: '2024-10-13T10:00:00.000Z',
 };
 const ROOT_SCHEMA: Json = { type: 'object', additionalProperties: { type: 'string' } };
@@ -309,12 +318,13 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
           content: { 'application/json': mediaType(HEALTH_SCHEMA, HEALTH_EXAMPLE) },
         },
         '503': {
-          description: 'Not ready: a dependency failed its check',
+          description:
+            "Not ready: a dependency failed its check (`<service>_store`: that service's database is not answering; API calls to it get 503 with Retry-After)",
           content: {
             'application/json': mediaType(HEALTH_SCHEMA, {
               ...HEALTH_EXAMPLE,
               status: 'unhealthy',
-              checks: { ...HEALTH_EXAMPLE.checks, nats: false },
+              checks: { ...HEALTH_EXAMPLE.checks, schedule_store: false },
             }),
           },
         },

@@ -7,6 +7,8 @@ import type { ServiceName } from '@fillsched/contracts';
  */
 export interface ServiceCaller {
   call(service: ServiceName, subject: string, request: RpcRequest): Promise<RpcReply>;
+  /** The largest encoded request the transport carries (NATS max_payload less headers); none = unknown. */
+  maxRequestBytes?(): number | undefined;
 }
 
 /** Public keys of the token issuer, by `kid`. */
@@ -68,13 +70,15 @@ export interface GatewayOptions {
   wsAuthTimeoutMs: number;
   /** Express `trust proxy` (affects the client IP used as the anonymous rate-limit key). */
   trustProxy: boolean | number | string;
-  /** Origins allowed to call the API from browsers ('*' = any); empty = no CORS headers. */
-  corsOrigins: string[] | '*';
+  /** Origins allowed to call the API from browsers (exact match); empty = no cross-origin access. */
+  corsOrigins: string[];
   /** The built console (packages/console/dist unless set), served at /console/. */
   consoleDir?: string;
 }
 
 export interface GatewayPorts {
+  /** Checks only /health runs beside `readiness` (the store-backed services' readiness). */
+  healthChecks?: ReadinessCheck[];
   services: ServiceCaller;
   tokenVerifier: TokenVerifier;
   revocations: RevocationChecker;

@@ -1,4 +1,5 @@
 import { MESSAGES } from '@fillsched/contracts';
+import { metricsRegistry } from '@fillsched/service-kit';
 import { BatchingRateLimiter, MemoryCounterStore, type CounterStore } from './ratelimit';
 import { bearer, makeKeyPair, signToken, silentLogger, startTestGateway } from './test/helpers';
 
@@ -106,7 +107,7 @@ describe('rate limit over HTTP', () => {
       const anon: number[] = [];
       for (let i = 0; i < 4; i++) anon.push((await fetch(`${gw.url}/api/v1/auth/me`)).status);
       expect(anon).toEqual([401, 401, 401, 429]);
-      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      const metrics = await metricsRegistry.metrics();
       expect(metrics).toMatch(/gateway_rate_limited_total\{client="user"\} [1-9]/);
       expect(metrics).toMatch(/gateway_rate_limited_total\{client="ip"\} [1-9]/);
       // Unlimited: health and docs.

@@ -550,7 +550,7 @@ describe('replies and errors', () => {
     expect(b.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('GET /, /health, /livez, /readyz and /metrics on the API port', async () => {
+  it('GET /, /health, /livez, /readyz on the API port; /metrics only on the ops port', async () => {
     expect(((await (await fetch(`${gw.url}/`)).json()) as { docs: string }).docs).toBe('/docs');
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
     expect((await fetch(`${gw.url}/livez`)).status).toBe(200);
@@ -560,27 +560,7 @@ describe('replies and errors', () => {
       auth_keys: true,
       revocations: true,
     });
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-    expect(metrics).toContain('http_requests_total');
-  });
-});
-
-describe('CORS', () => {
-  it('answers preflights before authentication and exposes the rate-limit headers', async () => {
-    const pre = await fetch(`${gw.url}/api/v1/schedule`, {
-      method: 'OPTIONS',
-      headers: {
-        Origin: 'http://localhost:3000',
-        'Access-Control-Request-Method': 'POST',
-        'Access-Control-Request-Headers': 'authorization,content-type',
-      },
-    });
-    expect(pre.status).toBe(204);
-    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
-    expect(pre.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
-    const res = await fetch(`${gw.url}/api/v1/strategies`, {
-      headers: { ...bearer(token), Origin: 'http://x' },
-    });
-    expect(res.headers.get('access-control-expose-headers')).toContain('X-RateLimit-Remaining');
+    // Metrics name routes, services and error rates: operators only (OPS_PORT), not the public port.
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(404);
   });
 });

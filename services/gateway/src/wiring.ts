@@ -8,6 +8,7 @@ import {
   type RevocationWatch,
 } from './adapters/revocations';
 import { KeyStore } from './auth/keys';
+import { downstreamHealthChecks } from './downstream-health';
 import type { GatewayPorts } from './ports';
 import { BatchingRateLimiter, KvCounterStore, LazyCounterStore } from './ratelimit';
 
@@ -56,6 +57,7 @@ export function natsPorts(
       eventSource: new NatsEventSource(handle.nc, logger),
       logger,
       readiness: [{ name: 'nats', check: () => handle.isConnected() }],
+      healthChecks: downstreamHealthChecks(handle.nc),
     },
     services,
     keys,

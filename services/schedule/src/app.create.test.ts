@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EVENT_TYPES, STRATEGY_ERROR, SolveJobSchema } from '@fillsched/contracts';
+import {
+  EVENT_TYPES,
+  MAX_TIME_LIMIT_S,
+  STRATEGY_ERROR,
+  SolveJobSchema,
+  tooManyJobs,
+} from '@fillsched/contracts';
+import { MemoryUserWorkload } from '@fillsched/job-owner';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { MemoryIdAllocator, MESSAGING_UNAVAILABLE_DETAIL } from '@fillsched/service-kit';
 import { ACTIVE_SCHEDULE_LIMIT, TOO_MANY_SCHEDULES } from './app';
@@ -35,6 +42,22 @@ beforeEach(() => {
   h = makeHarness();
 });
 const create = (body: unknown, user: typeof alice | null = alice) => h.app.handlers.create({ user, body });
+
+describe('create: the per-user job limit counts comparison jobs too (issue 12 item 3)', () => {
+  test('10 jobs already queued or running (e.g. a 6-strategy comparison and 4 schedules) → 429, nothing stored', async () => {
+    const workload = new MemoryUserWorkload();
+    h = makeHarness({ workload });
+    workload.counts.set(alice.id, 9);
+    expect((await create(guideBody())).status).toBe(202);
+    workload.counts.set(alice.id, 10);
+    const res = await create(guideBody());
+    expect(res).toEqual({ status: 429, body: { detail: tooManyJobs(10, 1) } });
+    expect(h.publisher.events).toHaveLength(1);
+    expect(await h.schedules.countActive(alice.id)).toBe(1);
+    workload.counts.set(bob.id, 10);
+    expect((await create(guideBody(), bob)).status).toBe(429);
+  });
+});
 
 describe('create: happy paths', () => {
   test("the guide's body → 202 with the guide's pending summary, stored and enqueued", async () => {
@@ -177,13 +200,15 @@ describe('create: validation (422 with the exact loc)', () => {
     expect(locs).toContainEqual(['body', 'config', 'clean_hours']);
   });
 
-  test('time_limit_s above 3600 → body.time_limit_s', async () => {
-    const res = await create({ ...guideBody(), time_limit_s: 7200 });
-    expect(res.status).toBe(422);
-    expect((res.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual([
-      'body',
-      'time_limit_s',
-    ]);
+  test('time_limit_s above the maximum → 422 at body.time_limit_s naming the maximum, not a silent clamp', async () => {
+    for (const limit of [MAX_TIME_LIMIT_S + 1, 3600]) {
+      const res = await create({ ...guideBody(), time_limit_s: limit });
+      expect(res.status).toBe(422);
+      const [item] = (res.body as { detail: Array<{ loc: unknown[]; msg: string }> }).detail;
+      expect(item.loc).toEqual(['body', 'time_limit_s']);
+      expect(item.msg).toBe(`time_limit_s must be at most ${MAX_TIME_LIMIT_S} seconds`);
+    }
+    expect((await create({ ...guideBody(), time_limit_s: MAX_TIME_LIMIT_S })).status).toBe(202);
   });
 });
 
@@ -319,7 +344,11 @@ describe('create: enqueue failure', () => {
       .mockRejectedValueOnce(new Error('a bug'));
     try {
       const res = await create(guideBody());
-      expect(res).toEqual({ status: 503, body: { detail: MESSAGING_UNAVAILABLE_DETAIL } });
+      expect(res).toEqual({
+        status: 503,
+        body: { detail: MESSAGING_UNAVAILABLE_DETAIL },
+        headers: { 'Retry-After': '2' },
+      });
       expect((await create(guideBody())).status).toBe(500);
       expect(await h.schedules.countActive(1)).toBe(0);
     } finally {

@@ -1,4 +1,4 @@
-import { loadOwnedRecord, type EventDecision } from '@fillsched/job-owner';
+import { loadOwnedRecord, type EventDecision, type UserWorkload } from '@fillsched/job-owner';
 import {
   ActivitiesQuerySchema,
   eventSource,
@@ -63,6 +63,8 @@ export interface ScheduleAppDeps {
   resultFetcher: ResultFetcher;
   clock: Clock;
   logger: Logger;
+  /** Pool-wide queued + running jobs per user, comparisons' included; absent = only the schedule count. */
+  workload?: UserWorkload;
 }
 
 export type ScheduleOp = keyof typeof RPC.schedule;
@@ -112,6 +114,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     clock,
     logger,
     source: EVENT_SOURCE,
+    workload: deps.workload,
   });
   const handleEvent = createLifecycleHandler({ schedules, results, resultFetcher, announcer, clock, logger });
 

@@ -1,4 +1,9 @@
-import { resolveJobConfig, solveRequestedEvent } from '@fillsched/job-owner';
+import {
+  jobsLimitExceeded,
+  resolveJobConfig,
+  solveRequestedEvent,
+  type UserWorkload,
+} from '@fillsched/job-owner';
 import {
   CreateScheduleBodySchema,
   MESSAGES,
@@ -43,6 +48,8 @@ export interface CreateDeps {
   clock: Clock;
   logger: Logger;
   source: string;
+  /** Pool-wide queued + running jobs per user, comparisons' included; absent = only the schedule count. */
+  workload?: UserWorkload;
 }
 
 /** POST /schedule: validate (JSON or CSV upload), admit under the per-user limit, store, enqueue. */
@@ -79,6 +86,8 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
 
     if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT)
       return detail(429, TOO_MANY_SCHEDULES);
+    const overLimit = await jobsLimitExceeded(deps.workload, user.id, 1); // comparisons' jobs count too
+    if (overLimit) return detail(429, overLimit);
 
     const id = await ids.next(SCHEDULE_ID_SEQUENCE);
     const job_id = makeJobId('schedule', id);

@@ -5,8 +5,6 @@ import { unprocessable as invalid, type RpcReply } from '@fillsched/service-kit'
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-
-
 /** The engine's CSV errors carry their position either as `loc` or as row/column fields. */
 export function csvIssueToDetail(issue: unknown): ErrorDetailItem {
   const o = (isPlainObject(issue) ? issue : {}) as {

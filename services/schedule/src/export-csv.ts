@@ -11,11 +11,23 @@ export const EXPORT_CSV_COLUMNS = [
   'duration_hours',
 ] as const;
 
-/** RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside. */
+/** First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field. Text that a spreadsheet would evaluate (starting with =, +, -, @, tab or CR) gets a
+ * leading apostrophe, so it shows as text and never runs (OWASP "CSV injection"). Only strings
+ * are neutralised: the typed numeric columns (line, duration_minutes, duration_hours) are numbers
+ * and stay numbers, negative ones included. Then RFC 4180: quote a field holding a comma, quote,
+ * CR or LF (or a neutralised one); double the quotes inside.
+ */
 export function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  let s = String(value);
+  const neutralised = FORMULA_START.test(s);
+  if (neutralised) s = `'${s}`;
+  return neutralised || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** One row per activity in schedule order; lines end with CRLF as RFC 4180 specifies. */

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   });
 
   await serveUntilShutdown({
+    service: SERVICE,
     logger,
     env,
     nats,

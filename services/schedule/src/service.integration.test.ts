@@ -13,6 +13,7 @@ import {
   EVENTS_STREAM,
   JOBS_STREAM,
   JOBS_SUBJECT,
+  userJobsSubject,
   RPC,
   SolveJobSchema,
   lifecycleSubject,
@@ -127,7 +128,7 @@ test('create → 202 and a deduplicable solve.requested in FILLSCHED_JOBS; defau
   expect(res.status).toBe(202);
   expect(res.body).toMatchObject({ id: 1, status: 'pending', strategy: 'lpt-pack' });
 
-  const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: JOBS_SUBJECT });
+  const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: userJobsSubject(alice.id) });
   expect(stored).not.toBeNull();
   expect(stored!.header.get('Nats-Msg-Id')).toBe('solve.requested:schedule.1');
   const ev = stored!.json<{ id: string; type: string; data: unknown }>();
@@ -178,7 +179,7 @@ test('a config service responder resolves the template into the stored config', 
     });
     expect(res.status).toBe(202);
     const id = (res.body as { id: number }).id;
-    const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: JOBS_SUBJECT });
+    const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: userJobsSubject(alice.id) });
     const job = SolveJobSchema.parse(stored!.json<{ data: unknown }>().data);
     expect(job.owner.id).toBe(id);
     expect(job.input.config).toEqual({ line_count: 2, clean_hours: 12 });
@@ -377,6 +378,6 @@ test('a restarted in-memory service does not reuse ids, so its first job is not 
   expect(res.status).toBe(202);
   const id = (res.body as { id: number }).id;
   expect(id).toBeGreaterThan(lastId);
-  const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: JOBS_SUBJECT });
+  const stored = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: userJobsSubject(alice.id) });
   expect(stored!.header.get('Nats-Msg-Id')).toBe(`solve.requested:schedule.${id}`);
 });

@@ -1,7 +1,8 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { RPC } from '@fillsched/contracts';
 import {
   NatsCanceller,
+  JetStreamUserWorkload,
   NatsConfigResolver,
   openCancellationsBucket,
   provisionOwnerStreams,
@@ -64,6 +65,7 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
     resultFetcher: new NatsResultFetcher(solverClient, { pageSize: opts.resultPageSize }),
     clock: opts.clock ?? systemClock,
     logger,
+    workload: new JetStreamUserWorkload(() => jetstreamManager(handle.nc)),
   });
 
   const clients = [configClient, solverClient];

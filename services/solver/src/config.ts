@@ -1,3 +1,4 @@
+import { MAX_TIME_LIMIT_S } from '@fillsched/contracts';
 import { baseEnvSchema } from '@fillsched/service-kit';
 import { z } from 'zod';
 
@@ -7,8 +8,8 @@ export const solverEnvSchema = baseEnvSchema.extend({
   SOLVER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Time limit of a job that names none. */
   SOLVER_DEFAULT_TIME_LIMIT_S: z.coerce.number().positive().max(86_400).default(30),
-  /** Hard cap on any job's time limit. */
-  SOLVER_MAX_TIME_LIMIT_S: z.coerce.number().positive().max(86_400).default(300),
+  /** Hard cap on any job's time limit; the API refuses more than contracts' MAX_TIME_LIMIT_S (422). */
+  SOLVER_MAX_TIME_LIMIT_S: z.coerce.number().positive().max(86_400).default(MAX_TIME_LIMIT_S),
   /** Overrides the consumer's ack_wait (seconds); unset = the contracts' value (30 s). */
   SOLVER_ACK_WAIT_S: z.coerce.number().int().min(2).max(3600).optional(),
 });

@@ -1,12 +1,15 @@
-import { JOBS_STREAM, SOLVER_CONSUMER } from '@fillsched/contracts';
+import { JOBS_STREAM } from '@fillsched/contracts';
 import type { Logger } from '@fillsched/service-kit';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { SolverWorker } from './app';
 import type { JobMessage } from './ports';
 
-/** The server's advisory when a message of the solver consumer reached max_deliver unacknowledged. */
-export const MAX_DELIVERIES_ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.${SOLVER_CONSUMER}`;
+/**
+ * The server's advisory when a job reached max_deliver unacknowledged, on any consumer of the jobs
+ * stream: the shared `solver` one and every user's `solver-u<id>` (fair dispatch).
+ */
+export const MAX_DELIVERIES_ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.*`;
 
 /**
  * A job whose every delivery ended with its worker dead gets no outcome from any worker: it would

@@ -17,8 +17,9 @@ import { MemoryResultStore } from './adapters/memory';
 import { MongooseResultStore } from './adapters/mongoose';
 import { JetStreamPublisher, KvCancellations } from './adapters/nats';
 import { solverEnvSchema } from './config';
-import { startJobConsumer, type JobConsumer } from './consumer';
+import type { JobConsumer } from './consumer';
 import { listenForExhaustedJobs } from './exhausted';
+import { startFairJobConsumer } from './fair-dispatch';
 import { ThreadEngine } from './engine-runner';
 import { provisionSolver } from './provision';
 import type { ResultStore } from './ports';
@@ -85,10 +86,11 @@ async function main(): Promise<void> {
       else worker.handleCancelMessage(msg.data);
     },
   });
+  const jsm = await jetstreamManager(nats.nc);
   // Jobs whose every delivery died with its worker: failed + dead letter, never stuck `running`.
   const exhausted = listenForExhaustedJobs({
     nc: nats.nc,
-    jsm: await jetstreamManager(nats.nc),
+    jsm,
     worker,
     logger,
     queue: SERVICE,
@@ -124,7 +126,14 @@ async function main(): Promise<void> {
     ],
     release: [{ name: 'stop engine threads', run: () => engine.close() }],
     begin: async () => {
-      jobs.consumer = await startJobConsumer({ js, worker, concurrency: env.SOLVER_CONCURRENCY, logger });
+      // Fair between users: a free slot serves the user with the fewest jobs running (fair-dispatch.ts).
+      jobs.consumer = await startFairJobConsumer({
+        js,
+        jsm,
+        worker,
+        concurrency: env.SOLVER_CONCURRENCY,
+        logger,
+      });
     },
     ready: {
       msg: 'solver worker ready',

@@ -154,7 +154,8 @@ export const CONFIG_KEYS: ReadonlyArray<ConfigKeySpec> = [
     default: 10,
     min: 0,
     exclusiveMin: true,
-    max: 3600,
+    // The solvers' cap (contracts MAX_TIME_LIMIT_S): above it is an error, not a silent clamp.
+    max: 300,
     unit: 'seconds',
     description: 'Wall-clock budget of a strategy run (heuristics usually stop much earlier).',
   },

@@ -80,13 +80,29 @@ export const ScheduleConfigSchema = z
   .superRefine(refuseNulKeys)
   .register(apiSchemas, { id: 'ScheduleConfig', examples: [{ line_count: 3, changeover_time: 30 }] });
 
+/**
+ * Largest `time_limit_s` a job may ask for (the solvers' cap): a bigger value is a 422 naming this
+ * maximum instead of being clamped silently, so one request cannot hold a solver for an hour.
+ */
+export const MAX_TIME_LIMIT_S = 300;
+export const timeLimitTooLarge = `time_limit_s must be at most ${MAX_TIME_LIMIT_S} seconds`;
+
+/**
+ * Solve jobs a user may have queued or running at once, counting one per schedule and one per
+ * strategy of a comparison; a create that would pass it is refused with 429 (not queued).
+ */
+export const ACTIVE_JOBS_LIMIT = 10;
+export const tooManyJobs = (active: number, adding: number): string =>
+  `Too many concurrent jobs: at most ${ACTIVE_JOBS_LIMIT} solve jobs (schedules and comparison strategies) ` +
+  `may be pending or running per user; you have ${active} and this request adds ${adding}`;
+
 /** What a solve request takes beside its lots and strategies: schedules and comparisons alike. */
 export const SOLVE_OPTIONS_SHAPE = {
   config: ScheduleConfigSchema.nullish(),
   config_id: z.number().int().positive().nullish(),
   start_time: z.string().nullish(),
   seed: z.number().int().nullish(),
-  time_limit_s: z.number().positive().max(3600).nullish(),
+  time_limit_s: z.number().positive().max(MAX_TIME_LIMIT_S, { message: timeLimitTooLarge }).nullish(),
 };
 
 export const CreateScheduleBodySchema = z

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { RPC, type ServiceName } from '@fillsched/contracts';
 import {
   createServiceClient,
+  maxRequestBytes,
   traceContextFrom,
   tryDecodeJson,
   withTraceContext,
@@ -28,6 +29,10 @@ export class NatsServiceCaller implements ServiceCaller {
       this.clients.set(service, client);
     }
     return client.request(subject, request);
+  }
+
+  maxRequestBytes(): number {
+    return maxRequestBytes(this.handle);
   }
 
   close(): void {

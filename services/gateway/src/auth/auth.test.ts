@@ -21,7 +21,7 @@ const other = makeKeyPair('main'); // same kid, different key: a forged signatur
 let gw: TestGateway;
 
 beforeAll(async () => {
-  gw = await startTestGateway({ keys: [key] });
+  gw = await startTestGateway({ keys: [key], options: { corsOrigins: ['https://planner.example.com'] } });
 });
 afterAll(() => gw.close());
 

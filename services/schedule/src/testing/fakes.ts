@@ -2,6 +2,7 @@
 import { Writable } from 'node:stream';
 import type { CloudEvent, ScheduleStatusEvent, SolveJob } from '@fillsched/contracts';
 import { FakeCanceller, FakeConfigResolver } from '@fillsched/job-owner/testing';
+import type { UserWorkload } from '@fillsched/job-owner';
 import { MemoryIdAllocator, createLogger, type Logger } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from '../adapters/memory';
 import { createScheduleApp, type ScheduleApp } from '../app';
@@ -71,7 +72,7 @@ export interface TestHarness {
   logs: Array<Record<string, unknown>>;
 }
 
-export function makeHarness(): TestHarness {
+export function makeHarness(opts: { workload?: UserWorkload } = {}): TestHarness {
   const schedules = new MemoryScheduleRepository();
   const results = new MemoryResultRepository();
   const publisher = new FakePublisher();
@@ -90,6 +91,7 @@ export function makeHarness(): TestHarness {
     resultFetcher: fetcher,
     clock,
     logger,
+    workload: opts.workload,
   });
   return { app, schedules, results, publisher, canceller, resolver, fetcher, clock, logs: lines };
 }
