@@ -8,18 +8,14 @@
 import path from 'node:path';
 import { EVENTS_SUBJECTS, jobId as makeJobId } from '@fillsched/contracts';
 import { NatsJobPublisher, solveRequestedEvent } from '@fillsched/job-owner';
+import { connectNats, createLogger, decodeJson, jetstream, type NatsHandle } from '@fillsched/service-kit';
 import {
-  connectNats,
-  createLogger,
-  decodeJson,
   findRepoRoot,
-  jetstream,
   spawnServiceProcess,
   startNatsForTests,
-  type NatsHandle,
   type ServiceProcess,
   type TestNats,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 
 jest.setTimeout(180_000);
 

@@ -15,7 +15,7 @@ import {
   startNatsForTests,
   type ServiceProcess,
   type TestNats,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 
 jest.setTimeout(180_000);
 

@@ -6,14 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RPC } from '@fillsched/contracts';
-import {
-  connectNats,
-  serveRequests,
-  startNatsForTests,
-  type NatsHandle,
-  type RpcRequest,
-  type TestNats,
-} from '@fillsched/service-kit';
+import { connectNats, serveRequests, type NatsHandle, type RpcRequest } from '@fillsched/service-kit';
+import { startNatsForTests, type TestNats } from '@fillsched/service-kit/testing';
 import { createGatewayApp } from './app';
 import { MAX_BODY_DEPTH, nestingDepth } from './body-guards';
 import { makeKeyPair, signToken, silentLogger } from './test/helpers';
