@@ -12,3 +12,4 @@ export * from './rest/comparisons';
 export * from './rest/configs';
 export * from './streams';
 export * from './lifecycle';
+export * from './ws';
