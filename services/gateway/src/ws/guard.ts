@@ -32,7 +32,8 @@ export function closeAndStopReading(ws: WebSocket, code: number, reason: string)
     ws.terminate();
     return;
   }
-  setTimeout(() => ws.terminate(), 1000).unref();
+  // Long enough for a peer that reads again to get the close frame; nothing more is read or queued.
+  setTimeout(() => ws.terminate(), 5000).unref();
 }
 
 /** The per-socket side: inbound rate and outbound buffer. */
