@@ -248,9 +248,11 @@ class MuxConnection {
         replay = cur.last && channel !== 'user' ? [cur.last] : [];
       }
       if (this.subs.get(channel) !== sub) return;
-      // `offset` is the position the publications that follow come after (docs/websocket.md).
-      sub.offset = recovered ? since!.offset : replay.length ? replay[0].offset - 1 : offset;
-      this.send({ type: 'subscribed', channel, recovered, offset: sub.offset, epoch });
+      // Recovered: `offset` is the client's own, the missed publications follow. Not recovered: the
+      // channel's current offset, and its current state (last publication, same offset) follows.
+      const announced = recovered ? since!.offset : offset;
+      this.send({ type: 'subscribed', channel, recovered, offset: announced, epoch });
+      sub.offset = recovered ? announced : replay.length ? replay[0].offset - 1 : offset;
       for (const pub of replay) this.deliver(channel, sub, pub);
       const held = sub.pending ?? [];
       sub.pending = null;
