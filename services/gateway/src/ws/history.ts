@@ -222,7 +222,8 @@ export async function startHistoryWriter(opts: {
     durable_name: name,
     filter_subject: filter,
     ack_policy: 'explicit' as const,
-    ack_wait: 30 * 1_000_000_000,
+    // An append takes milliseconds: a replica that died holding a message hands it on within 5 s.
+    ack_wait: 5 * 1_000_000_000,
     max_ack_pending: 1,
     deliver_policy: 'new' as const,
   });
@@ -241,6 +242,7 @@ export async function startHistoryWriter(opts: {
   const appender = new HistoryAppender(nc);
   const js = jetstream(nc);
   const loops: Array<{ messages: ConsumerMessages; done: Promise<void> }> = [];
+  let stopping = false;
   for (const [stream, name] of [
     [EVENTS_STREAM, WS_HISTORY_CONSUMERS.events],
     [PROGRESS_STREAM, WS_HISTORY_CONSUMERS.progress],
@@ -249,6 +251,10 @@ export async function startHistoryWriter(opts: {
     const messages = await consumer.consume({ max_messages: 1 });
     const done = (async () => {
       for await (const m of messages) {
+        if (stopping) {
+          m.nak(); // pulled while stopping: straight back, for another replica
+          continue;
+        }
         let raw: unknown;
         try {
           raw = m.json();
@@ -269,6 +275,7 @@ export async function startHistoryWriter(opts: {
   }
   return {
     async stop() {
+      stopping = true;
       for (const l of loops) l.messages.stop();
       await Promise.all(loops.map((l) => l.done));
     },
