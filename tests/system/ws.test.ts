@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import WebSocket from 'ws';
+import { WsServerMessageSchema } from '@fillsched/contracts';
 import { ApiClient, lotsFromCsv, sharedPath, waitUntil } from './client';
 import { startGateway, type GatewayProcess } from './gateways';
 
@@ -35,6 +36,10 @@ const LOTS = [
   { lot_id: 'D', product: 'Z', quantity: 80000 },
 ];
 
+/** Server messages that did not match WsServerMessageSchema (checked after every test). */
+const offContract: string[] = [];
+afterEach(() => expect(offContract.splice(0)).toEqual([]));
+
 interface Socket {
   ws: WebSocket;
   messages: any[];
@@ -49,6 +54,9 @@ function open(base: string, token: string | null, opts: WebSocket.ClientOptions 
   const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: any) => void }> = [];
   ws.on('message', (raw) => {
     const m = JSON.parse(String(raw));
+    // Every server message has the shape contracts defines.
+    const shape = WsServerMessageSchema.safeParse(m);
+    if (!shape.success) offContract.push(`${String(raw)}: ${shape.error.message}`);
     messages.push(m);
     for (const w of [...waiters])
       if (w.pred(m)) {

@@ -12,6 +12,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-
 import {
   EVENTS_STREAM,
   PROGRESS_STREAM,
+  STREAM_SPECS,
   WS_FINAL_HEADER,
   WS_HISTORY_CONSUMERS,
   WS_HISTORY_PREFIX,
@@ -230,7 +231,12 @@ export async function startHistoryWriter(opts: {
   await ensureStreams(
     nc,
     {
-      streams: [wsHistoryStreamSpec(opts.historySize) as unknown as StreamSpec],
+      // The streams it reads too (same specs as their owners: whoever starts first creates them).
+      streams: [
+        STREAM_SPECS.events,
+        STREAM_SPECS.progress,
+        wsHistoryStreamSpec(opts.historySize),
+      ] as unknown as StreamSpec[],
       consumers: [
         durable(EVENTS_STREAM, WS_HISTORY_CONSUMERS.events, 'fillsched.events.>'),
         durable(PROGRESS_STREAM, WS_HISTORY_CONSUMERS.progress, 'fillsched.progress.>'),
