@@ -363,6 +363,12 @@ describe('one WebSocket for live updates', () => {
     await new Promise((r) => legacy.once('open', r));
     legacy.send('y'.repeat(5000));
     expect(await legacyClosed).toBe(1009);
+    const chatty = new WebSocket(bob.wsUrl('schedule', id));
+    const chattyClosed = new Promise<number>((r) => chatty.on('close', (c) => r(c)));
+    chatty.on('error', () => undefined);
+    await new Promise((r) => chatty.once('open', r));
+    for (let i = 0; i < 25; i++) chatty.send(JSON.stringify({ type: 'ping' }));
+    expect(await chattyClosed).toBe(4429);
   });
 
   test('slow-consumer attack: attackers are closed, another user keeps being served', async () => {

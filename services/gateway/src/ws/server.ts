@@ -120,6 +120,8 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const conn: Conn = { ws, alive: true, guard: new SocketGuard(ws, options.wsLimits) };
       guards.set(ws, conn.guard);
+      // Counted from the first frame, before authentication too.
+      ws.on('message', () => void conn.guard.inbound());
       conns.add(conn);
       wsConnections.inc();
       ws.on('pong', () => (conn.alive = true));
@@ -263,7 +265,6 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
     const principal = token ? await deps.auth.verify(token) : null;
     if (!principal) return safeClose(ws, CLOSE.policy, MESSAGES.credentials);
     const guard = guards.get(ws);
-    ws.on('message', () => void guard?.inbound());
     const release = users.acquire(principal.user.id);
     if (!release) return guard?.abort(WS_CLOSE.tooManySockets, 'Too many sockets for this user');
     ws.once('close', release);
