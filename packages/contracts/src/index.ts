@@ -17,3 +17,4 @@ export * from './streams';
 export * from './gantt';
 export * from './lifecycle';
 export * from './result-document';
+export * from './ws';

@@ -10,10 +10,12 @@ import { systemClock, type GatewayOptions, type GatewayPorts, type ReadinessChec
 import { API_PREFIX, ROUTES } from './routes';
 import { ChannelHub } from './ws/hub';
 import { attachWebSockets, type WsHandle } from './ws/server';
+import { DEFAULT_WS_LIMITS } from './ws/guard';
 
 export const DEFAULT_OPTIONS: GatewayOptions = {
   wsHeartbeatMs: 25_000,
   wsAuthTimeoutMs: 5_000,
+  wsLimits: DEFAULT_WS_LIMITS,
   trustProxy: false,
   corsOrigins: [],
 };
@@ -68,6 +70,15 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
     openapi,
     readiness,
     attachWebSockets: (server: Server) =>
-      attachWebSockets(server, { hub, auth, services, events: ports.eventSource, clock, logger, options }),
+      attachWebSockets(server, {
+        hub,
+        auth,
+        services,
+        events: ports.eventSource,
+        clock,
+        logger,
+        options,
+        history: ports.wsHistory,
+      }),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WS_LIMITS } from '@fillsched/contracts';
 import { baseEnvSchema } from '@fillsched/service-kit';
 import { parseCorsOrigins } from './security';
 
@@ -20,6 +21,14 @@ export const GatewayEnvSchema = baseEnvSchema.extend({
   SERVICE_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   WS_HEARTBEAT_MS: z.coerce.number().int().positive().default(25_000),
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** WebSocket protection limits, per gateway replica (docs/websocket.md). */
+  WS_MAX_FRAME_BYTES: z.coerce.number().int().positive().default(WS_LIMITS.maxFrameBytes),
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(WS_LIMITS.maxBufferedBytes),
+  WS_SOCKETS_PER_USER: z.coerce.number().int().positive().default(WS_LIMITS.socketsPerUser),
+  WS_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().positive().default(WS_LIMITS.subscriptionsPerSocket),
+  WS_INBOUND_PER_SECOND: z.coerce.number().int().positive().default(WS_LIMITS.inboundPerSecond),
+  /** Publications kept per channel for resume (the recovery bound). */
+  WS_HISTORY_SIZE: z.coerce.number().int().positive().default(WS_LIMITS.historySize),
   /** Express `trust proxy`: false (default), true, a hop count or a list of subnets. */
   TRUST_PROXY: trustProxy,
   /** The built console to serve at /console/ (default: packages/console/dist of this checkout). */

@@ -12,6 +12,7 @@ import {
 import { createGatewayApp } from './app';
 import { GatewayEnvSchema } from './config';
 import { natsPorts } from './wiring';
+import { NatsChannelHistory, startHistoryWriter } from './ws/history';
 
 async function main(): Promise<void> {
   const env = loadConfig(GatewayEnvSchema);
@@ -30,9 +31,19 @@ async function main(): Promise<void> {
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
   });
 
+  // Channel history of /api/v1/ws: this replica appends owner events (shared durable consumers).
+  const wsHistory = new NatsChannelHistory(handle.nc, env.WS_HISTORY_SIZE);
+  const historyWriter = await startHistoryWriter({
+    nc: handle.nc,
+    logger,
+    historySize: env.WS_HISTORY_SIZE,
+    replicas: handle.streamReplicas,
+  });
+
   let draining = false;
   const gateway = createGatewayApp({
     ...wired.ports,
+    wsHistory,
     readiness: [...(wired.ports.readiness ?? []), { name: 'not_draining', check: () => !draining }],
     options: {
       wsHeartbeatMs: env.WS_HEARTBEAT_MS,
@@ -40,6 +51,13 @@ async function main(): Promise<void> {
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,
       consoleDir: env.CONSOLE_DIR,
+      wsLimits: {
+        maxFrameBytes: env.WS_MAX_FRAME_BYTES,
+        maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+        socketsPerUser: env.WS_SOCKETS_PER_USER,
+        subscriptionsPerSocket: env.WS_SUBSCRIPTIONS_PER_SOCKET,
+        inboundPerSecond: env.WS_INBOUND_PER_SECOND,
+      },
     },
   });
 
@@ -80,6 +98,7 @@ async function main(): Promise<void> {
             server.closeIdleConnections();
           }),
       },
+      { name: 'ws history', run: () => historyWriter.stop() },
       { name: 'background work', run: () => wired.stop() },
     ],
     ready: { msg: 'gateway listening', fields: { port } },

@@ -346,3 +346,12 @@ describe('docs UIs with local assets', () => {
     expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
   });
 });
+
+describe('the /docs introduction', () => {
+  it('points to the multiplexed WebSocket and its document', () => {
+    const doc = buildOpenApi() as { info: { description: string } };
+    expect(doc.info.description).toContain('/api/v1/ws');
+    expect(doc.info.description).toContain('docs/websocket.md');
+    expect(doc.info.description).toContain('examples/ws-client.mjs');
+  });
+});

@@ -283,7 +283,12 @@ Request bodies up to 5 MB (413 above). At most 10 running schedules per user (en
 **WebSocket** (not expressible in OpenAPI): \`ws://<host>/api/v1/ws/schedule/{id}\` and \`/api/v1/ws/compare/{id}\`.
 Token as \`?token=\`, as \`Sec-WebSocket-Protocol: bearer, <token>\`, or in a first message \`{"type":"auth","token":"..."}\` within 5 s.
 Messages: \`{"type":"progress","step","progress","message","timestamp"}\`, \`{"type":"complete","progress":100,"message","result","timestamp"}\`,
-\`{"type":"error","code","message","timestamp"}\`. Close codes: 1008 bad token, 4404 unknown id, 1000 after the final message, 1001 server shutdown.`;
+\`{"type":"error","code","message","timestamp"}\`. Close codes: 1008 bad token, 4404 unknown id, 1000 after the final message, 1001 server shutdown.
+
+**One WebSocket for everything**: \`ws://<host>/api/v1/ws\` multiplexes channels (\`schedule:{id}\`, \`compare:{id}\`, \`user\`)
+with \`subscribe\` / \`unsubscribe\` / \`ping\`, offsets and epochs to resume without loss after a reconnect, heartbeats and
+protection limits. Protocol, close codes and limits: \`docs/websocket.md\` in the source repository;
+a client with reconnect and resume: \`examples/ws-client.mjs\`.`;
 
 export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Json {
   const components = new SchemaComponents();

@@ -1,5 +1,7 @@
 import type { Logger, RpcReply, RpcRequest } from '@fillsched/service-kit';
 import type { ServiceName } from '@fillsched/contracts';
+import type { WsLimits } from './ws/guard';
+import type { ChannelHistory } from './ws/history';
 
 /**
  * Sends one request to a downstream service. Production: the kit's breaker-wrapped NATS clients;
@@ -74,6 +76,8 @@ export interface GatewayOptions {
   corsOrigins: string[];
   /** The built console (packages/console/dist unless set), served at /console/. */
   consoleDir?: string;
+  /** Protection limits of every WebSocket (ws/guard.ts, docs/websocket.md). */
+  wsLimits: WsLimits;
 }
 
 export interface GatewayPorts {
@@ -89,6 +93,8 @@ export interface GatewayPorts {
   /** Extra readiness checks (NATS connection...) for GET /readyz on the API port. */
   readiness?: ReadinessCheck[];
   options?: Partial<GatewayOptions>;
+  /** Channel history of the multiplexed `/api/v1/ws` (absent: that endpoint answers 503). */
+  wsHistory?: ChannelHistory;
 }
 
 export type { RpcReply, RpcRequest };

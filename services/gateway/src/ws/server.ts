@@ -11,6 +11,8 @@ import {
   ownerStatusFilter,
   ownerStatusSubject,
   progressSubject,
+  WS_CLOSE,
+  WS_MUX_PATH,
   type WsMessage,
 } from '@fillsched/contracts';
 import { correlationIdFrom, isServiceError, withCorrelation, type Logger } from '@fillsched/service-kit';
@@ -18,6 +20,10 @@ import type { Principal, TokenAuth } from '../auth/tokens';
 import { wsConnections } from '../metrics';
 import type { Clock, EventSource, GatewayOptions, ServiceCaller } from '../ports';
 import { ChannelHub, type ChannelMember } from './hub';
+import { HistoryFeed } from './feed';
+import { SocketGuard, UserSockets } from './guard';
+import type { ChannelHistory } from './history';
+import { createMux, type MuxHandle } from './mux';
 import {
   cancelledMessage,
   comparisonFinalMessage,
@@ -42,6 +48,8 @@ export interface WsDeps {
   clock: Clock;
   logger: Logger;
   options: GatewayOptions;
+  /** Channel history of the multiplexed endpoint (absent: `/api/v1/ws` answers 503). */
+  history?: ChannelHistory;
 }
 
 export interface WsHandle {
@@ -53,6 +61,7 @@ export interface WsHandle {
 interface Conn {
   ws: WebSocket;
   alive: boolean;
+  guard: SocketGuard;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
@@ -75,21 +84,44 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
   const { logger, clock, options } = deps;
   const conns = new Set<Conn>();
   let closing = false;
+  // Sockets per user count both endpoints (ws/guard.ts); the multiplexed one is ws/mux.ts.
+  const users = new UserSockets(() => options.wsLimits.socketsPerUser);
+  const mux: MuxHandle | null = deps.history
+    ? createMux({
+        auth: deps.auth,
+        services: deps.services,
+        history: deps.history,
+        feed: new HistoryFeed(deps.history, logger),
+        users,
+        limits: options.wsLimits,
+        clock,
+        logger,
+        heartbeatMs: options.wsHeartbeatMs,
+        authTimeoutMs: options.wsAuthTimeoutMs,
+      })
+    : null;
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: 64 * 1024,
+    maxPayload: options.wsLimits.maxFrameBytes,
     handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
   });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname === WS_MUX_PATH || url.pathname === `${WS_MUX_PATH}/`) {
+      if (!mux || closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
+      return mux.handleUpgrade(req, socket, head);
+    }
     const match = WS_PATH.exec(url.pathname);
     if (!match) return rejectUpgrade(socket, 404, 'Not Found');
     if (closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
     const kind: ChannelKind = match[1] === 'schedule' ? 'schedule' : 'comparison';
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn: Conn = { ws, alive: true };
+      const conn: Conn = { ws, alive: true, guard: new SocketGuard(ws, options.wsLimits) };
+      guards.set(ws, conn.guard);
+      // Counted from the first frame, before authentication too.
+      ws.on('message', () => void conn.guard.inbound());
       conns.add(conn);
       wsConnections.inc();
       ws.on('pong', () => (conn.alive = true));
@@ -133,8 +165,10 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
   }, options.wsHeartbeatMs);
   heartbeat.unref();
 
+  const guards = new WeakMap<WebSocket, SocketGuard>();
+  // Through the socket's guard: a client that does not read is closed at the buffer cap (4002).
   const send = (ws: WebSocket, msg: WsMessage | Record<string, unknown>) => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+    guards.get(ws)?.send(JSON.stringify(msg));
   };
 
   /** Waits for the token: query, subprotocol, or a first `{"type":"auth","token"}` message. */
@@ -230,6 +264,10 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
     const token = await obtainToken(ws, req, url);
     const principal = token ? await deps.auth.verify(token) : null;
     if (!principal) return safeClose(ws, CLOSE.policy, MESSAGES.credentials);
+    const guard = guards.get(ws);
+    const release = users.acquire(principal.user.id);
+    if (!release) return guard?.abort(WS_CLOSE.tooManySockets, 'Too many sockets for this user');
+    ws.once('close', release);
     const notFound = kind === 'schedule' ? MESSAGES.scheduleNotFound : MESSAGES.comparisonNotFound;
     const id = /^\d{1,15}$/.test(rawId) ? Number(rawId) : NaN;
     if (!Number.isSafeInteger(id) || id <= 0) return safeClose(ws, CLOSE.notFound, notFound);
@@ -322,9 +360,10 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
   };
 
   return {
-    connectionCount: () => conns.size,
+    connectionCount: () => conns.size + (mux?.connectionCount() ?? 0),
     async close() {
       closing = true;
+      await mux?.close();
       clearInterval(heartbeat);
       for (const c of conns) safeClose(c.ws, CLOSE.goingAway, 'Server shutting down');
       const deadline = Date.now() + 1000;
