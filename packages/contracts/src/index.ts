@@ -11,3 +11,4 @@ export * from './rest/schedules';
 export * from './rest/comparisons';
 export * from './rest/configs';
 export * from './streams';
+export * from './nats-permissions';

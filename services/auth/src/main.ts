@@ -1,5 +1,6 @@
 import {
   connectNats,
+  natsAuth,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     name: `${SERVICE}-${env.SERVICE_INSTANCE ?? process.pid}`,
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, SERVICE),
   });
   const revocations = new KvRevocationPublisher(await openRevocationsBucket(nats.nc, nats.streamReplicas));
 

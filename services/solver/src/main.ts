@@ -2,6 +2,7 @@ import { CANCEL_SUBJECT, RPC } from '@fillsched/contracts';
 import {
   connectMongo,
   connectNats,
+  natsAuth,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     name: `${SERVICE}-${instance}`,
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, SERVICE),
   });
   const kv = await provisionSolver(nats.nc, {
     logger,

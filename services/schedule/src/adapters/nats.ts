@@ -1,7 +1,7 @@
 import { jetstream, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { RPC, type CloudEvent, type SolveJob } from '@fillsched/contracts';
+import { RPC, SCHEDULE_COUNTERS_BUCKET, type CloudEvent, type SolveJob } from '@fillsched/contracts';
 import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
 import { openOrCreateKv, type IdAllocator, type ServiceClient } from '@fillsched/service-kit';
 import type { FetchOutcome, JobPublisher, ResultActivity, ResultFetcher, StoredResult } from '../ports';
@@ -65,7 +65,7 @@ export class NatsResultFetcher implements ResultFetcher {
 }
 
 /** High-water marks of this service's ids (see HighWaterIdAllocator). */
-export const COUNTERS_BUCKET = 'fillsched-schedule-counters';
+export const COUNTERS_BUCKET = SCHEDULE_COUNTERS_BUCKET;
 
 /**
  * Creates the bucket if missing (with the client's default timeouts: services start together and a
