@@ -20,6 +20,7 @@ import {
 } from './adapters/memory';
 import { createAuthApp, type AuthAppDeps, type AuthAppOptions } from './app';
 import { argon2idHasher, kidOf, sha256Hex } from './crypto';
+import { createLoginThrottle, memoryLoginLimiters } from './login-throttle';
 import type { PasswordHasher } from './ports';
 
 const PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -124,7 +125,7 @@ describe('register', () => {
     expect(rs.find((r) => r.status === 409)?.body).toEqual({ detail: MESSAGES.emailTaken });
   });
 
-  it('422 with loc [body, password] for a password under 8 characters', async () => {
+  it('422 with loc [body, password] for a password under 10 characters', async () => {
     const t = await setup();
     const r = await t.register('user@example.com', 'short');
     expect(r.status).toBe(422);
@@ -132,16 +133,37 @@ describe('register', () => {
     expect(detail).toEqual([
       {
         loc: ['body', 'password'],
-        msg: 'Password must be at least 8 characters',
+        msg: 'Password must be at least 10 characters',
         type: 'value_error.too_small',
       },
     ]);
     expect(await t.users.findByEmail('user@example.com')).toBeNull();
   });
 
-  it('accepts exactly 8 characters', async () => {
+  it('accepts exactly 10 characters', async () => {
     const t = await setup();
-    expect((await t.register('user@example.com', '12345678')).status).toBe(201);
+    expect((await t.register('user@example.com', 'Kq7#mZ2!pw')).status).toBe(201);
+  });
+
+  it('422 naming the policy rule: a most used password, one with a suffix, the e-mail inside', async () => {
+    const t = await setup();
+    const detailOf = async (email: string, password: string) => {
+      const r = await t.register(email, password);
+      expect(r.status).toBe(422);
+      return (r.body as { detail: Array<{ loc: unknown[]; msg: string }> }).detail;
+    };
+    expect(await detailOf('a@example.com', '1234567890')).toEqual([
+      {
+        loc: ['body', 'password'],
+        msg: 'Password is too common: it is one of the most used passwords',
+        type: 'value_error.password_policy',
+      },
+    ]);
+    expect((await detailOf('a@example.com', 'Password2025!'))[0].msg).toMatch(/digits or symbols appended/);
+    expect((await detailOf('maria.lopez@example.com', 'maria.lopez-1990'))[0].msg).toMatch(/e-mail/);
+    expect(await t.users.findByEmail('a@example.com')).toBeNull();
+    // the guide's example password is fine
+    expect((await t.register('a@example.com', 'SecurePass123!')).status).toBe(201);
   });
 
   it('422 with loc [body, email] for an invalid email', async () => {
@@ -256,6 +278,35 @@ describe('login', () => {
     const r = await t.h.login({ body });
     expect(r.status).toBe(422);
     expect((r.body as { detail: Array<{ loc: unknown[] }> }).detail.map((d) => d.loc)).toContainEqual(loc);
+  });
+});
+
+describe('failed-login throttling per account', () => {
+  const OPTS = { maxFailures: 4, windowSeconds: 60, lockSeconds: 1, backoffAfter: 10, backoffMaxSeconds: 1 };
+  const form = (username: string, password: string) => ({ body: { username, password } });
+
+  it('locks the account after maxFailures (429 + Retry-After, also for the right password), opens after the lock', async () => {
+    const t = await setup({}, { loginThrottle: createLoginThrottle(memoryLoginLimiters(OPTS), OPTS) });
+    await t.register();
+    for (let i = 0; i < OPTS.maxFailures; i++)
+      expectCredentials401(await t.h.login(form('user@example.com', 'wrong-password')), MESSAGES.badLogin);
+    const verifies = t.hasher.verifies;
+    const locked = await t.h.login(form('USER@example.com', PASSWORD));
+    expect(locked).toEqual({
+      status: 429,
+      body: { detail: MESSAGES.loginThrottled(1) },
+      headers: { 'Retry-After': '1' },
+    });
+    expect(t.hasher.verifies).toBe(verifies); // no hash is spent on a locked account
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await t.h.login(form('user@example.com', PASSWORD))).status).toBe(200);
+  });
+
+  it('unknown e-mails are throttled alike (no account enumeration through the lock)', async () => {
+    const t = await setup({}, { loginThrottle: createLoginThrottle(memoryLoginLimiters(OPTS), OPTS) });
+    for (let i = 0; i < OPTS.maxFailures; i++)
+      expect((await t.h.login(form('ghost@example.com', 'whatever-1'))).status).toBe(401);
+    expect((await t.h.login(form('ghost@example.com', 'whatever-1'))).status).toBe(429);
   });
 });
 

@@ -17,6 +17,8 @@ import { isDuplicateKeyError, type Logger, type RpcReply, type RpcRequest } from
 import jwt from 'jsonwebtoken';
 import { createPrivateKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { z } from 'zod';
+import type { LoginThrottle } from './login-throttle';
+import { passwordProblems } from './password-policy';
 import { argon2idHasher, generateSigningKey, newRefreshToken, sha256Hex, signingKeyFromPem } from './crypto';
 import type {
   Clock,
@@ -42,6 +44,8 @@ export interface AuthAppDeps {
   clock: Clock;
   /** argon2id unless replaced (tests of timing use a counting wrapper). */
   hasher?: PasswordHasher;
+  /** Failed-login throttling per account; main.ts always sets it (absent: no throttling, unit tests). */
+  loginThrottle?: LoginThrottle;
   logger?: Logger;
 }
 
@@ -108,7 +112,7 @@ async function resolveSigningKey(deps: AuthAppDeps, opts: AuthAppOptions): Promi
  * creates) the signing key and the optional bootstrap superuser first.
  */
 export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Promise<AuthApp> {
-  const { users, refreshTokens, ids, revocations, clock, logger } = deps;
+  const { users, refreshTokens, ids, revocations, clock, logger, loginThrottle } = deps;
   const hasher = deps.hasher ?? argon2idHasher;
   const accessTtlS = Math.round(opts.accessTokenMinutes * 60);
   const refreshTtlMs = opts.refreshTokenDays * 86_400_000;
@@ -192,6 +196,8 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
       const parsed = RegisterBodySchema.safeParse(req.body);
       if (!parsed.success) return invalid(parsed.error);
       const { email, password, full_name } = parsed.data;
+      const weak = passwordProblems(password, email);
+      if (weak.length) return { status: 422, body: { detail: weak } };
       const taken = { status: 409, body: { detail: MESSAGES.emailTaken } };
       if (await users.findByEmail(normalizeEmail(email))) return taken;
       try {
@@ -208,12 +214,26 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
       const parsed = LoginBodySchema.safeParse(req.body);
       if (!parsed.success) return invalid(parsed.error);
       const { username, password } = parsed.data;
-      const user = await users.findByEmail(normalizeEmail(username));
-      if (!user) {
-        await hasher.verify(dummyHash, password);
+      const account = normalizeEmail(username);
+      // Checked before the password, so a locked account costs no hash and reveals nothing.
+      const gate = loginThrottle ? await loginThrottle.acquire(account) : { allowed: true as const };
+      if (!gate.allowed) {
+        logger?.warn({ account, reason: gate.reason, retry_after_s: gate.retryAfterS }, 'login throttled');
+        return {
+          status: 429,
+          body: { detail: MESSAGES.loginThrottled(gate.retryAfterS) },
+          headers: { 'Retry-After': String(gate.retryAfterS) },
+        };
+      }
+      const user = await users.findByEmail(account);
+      const ok = user
+        ? await hasher.verify(user.password_hash, password)
+        : await hasher.verify(dummyHash, password).then(() => false);
+      if (!user || !ok) {
+        await loginThrottle?.failed(account);
         return unauthorized(MESSAGES.badLogin);
       }
-      if (!(await hasher.verify(user.password_hash, password))) return unauthorized(MESSAGES.badLogin);
+      await loginThrottle?.succeeded(account);
       if (!user.is_active) return { status: 400, body: { detail: MESSAGES.inactiveUser } };
       return { status: 200, body: (await issueTokens(user, randomUUID())).tokens };
     },
@@ -286,6 +306,12 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
 
   if (opts.bootstrapAdmin) {
     const { email, password } = opts.bootstrapAdmin;
+    const weak = passwordProblems(password, email);
+    if (weak.length)
+      logger?.warn(
+        { problems: weak.map((w) => w.msg) },
+        'AUTH_BOOTSTRAP_ADMIN_PASSWORD fails the password policy',
+      );
     let admin = await users.findByEmail(normalizeEmail(email));
     if (!admin) {
       try {

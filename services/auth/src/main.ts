@@ -17,7 +17,13 @@ import {
 } from './adapters/memory';
 import { createMongooseRepositories } from './adapters/mongoose';
 import { createAuthApp, type AuthAppDeps } from './app';
-import { loadAuthConfig } from './config';
+import { loadAuthConfig, loginThrottleOptions } from './config';
+import {
+  createLoginThrottle,
+  memoryLoginLimiters,
+  mongoLoginLimiters,
+  type LoginLimiters,
+} from './login-throttle';
 import { startAuthResponders } from './responders';
 
 const SERVICE = 'auth';
@@ -28,17 +34,26 @@ async function main(): Promise<void> {
   startTracing(SERVICE, { logger });
   installProcessErrorHandlers(logger);
 
-  const { mongo, ids, stores } = await openStores<
-    Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys'>
+  const throttle = loginThrottleOptions(env);
+  const {
+    mongo,
+    ids,
+    stores: { loginLimiters, ...stores },
+  } = await openStores<
+    Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys'> & { loginLimiters: LoginLimiters }
   >({
     service: SERVICE,
     env,
     logger,
-    mongo: (conn) => createMongooseRepositories(conn),
+    mongo: async (conn) => ({
+      ...(await createMongooseRepositories(conn)),
+      loginLimiters: mongoLoginLimiters(conn, throttle),
+    }),
     memory: () => ({
       users: new MemoryUserRepository(),
       refreshTokens: new MemoryRefreshTokenRepository(),
       signingKeys: new MemorySigningKeyRepository(),
+      loginLimiters: memoryLoginLimiters(throttle),
     }),
     memoryWarning:
       'MONGO_URL is not set: users, refresh tokens and the signing key live in memory (NOT durable; ' +
@@ -55,7 +70,14 @@ async function main(): Promise<void> {
   const revocations = new KvRevocationPublisher(await openRevocationsBucket(nats.nc, nats.streamReplicas));
 
   const app = await createAuthApp(
-    { ...stores, ids, revocations, clock: systemClock, logger },
+    {
+      ...stores,
+      ids,
+      revocations,
+      clock: systemClock,
+      logger,
+      loginThrottle: createLoginThrottle(loginLimiters, throttle),
+    },
     {
       accessTokenMinutes: env.ACCESS_TOKEN_EXPIRE_MINUTES,
       refreshTokenDays: env.REFRESH_TOKEN_EXPIRE_DAYS,

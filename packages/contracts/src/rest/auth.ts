@@ -2,11 +2,20 @@ import { z } from 'zod';
 import { apiSchemas, Timestamp } from './common';
 
 const GUIDE_USER = { email: 'user@example.com', password: 'SecurePass123!' };
+/** Shortest password register accepts (the auth service also refuses common ones and the e-mail). */
+export const PASSWORD_MIN_LENGTH = 10;
 
 export const RegisterBodySchema = z
   .object({
     email: z.email(),
-    password: z.string().min(8, 'Password must be at least 8 characters').max(128),
+    password: z
+      .string()
+      .min(PASSWORD_MIN_LENGTH, `Password must be at least ${PASSWORD_MIN_LENGTH} characters`)
+      .max(128)
+      .describe(
+        `At least ${PASSWORD_MIN_LENGTH} characters, not one of the most used passwords (nor one with ` +
+          'digits or symbols appended), not containing the e-mail address; 422 names the failed rule.',
+      ),
     full_name: z.string().max(200).optional(),
   })
   .register(apiSchemas, { id: 'UserCreate', examples: [GUIDE_USER] });
