@@ -221,6 +221,11 @@ async function startPlatform(opts = {}) {
         });
     }
     const base = { ...env, NATS_URL: natsUrl, MONGO_URL: mongoUrl, OPS_PORT: '0' };
+    // The auth service stores its signing key sealed under a key-encryption key (docs/security.md).
+    // The embedded store lives as long as this run, so a fresh one does; a real MongoDB needs the
+    // caller's (AUTH_KEY_ENCRYPTION_KEY or AUTH_PRIVATE_KEY_PEM), or auth says what is missing.
+    if (mongo && !env.AUTH_KEY_ENCRYPTION_KEY && !env.AUTH_KEY_ENCRYPTION_KEY_FILE)
+      base.AUTH_KEY_ENCRYPTION_KEY = crypto.randomBytes(32).toString('base64');
     const stdio = opts.stdio || 'inherit';
 
     const launch = (name, service, extra = {}) => {

@@ -2,6 +2,7 @@ import {
   ACCESS_TOKEN_AUDIENCE,
   ACCESS_TOKEN_ISSUER,
   AccessClaimsSchema,
+  JwksSchema,
   MESSAGES,
   SigningKeysResponseSchema,
   TokenResponseSchema,
@@ -10,7 +11,7 @@ import {
 } from '@fillsched/contracts';
 import { MemoryIdAllocator, type RpcReply, type RpcUser } from '@fillsched/service-kit';
 import jwt from 'jsonwebtoken';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   FakeClock,
   MemoryRefreshTokenRepository,
@@ -20,6 +21,7 @@ import {
 } from './adapters/memory';
 import { createAuthApp, type AuthAppDeps, type AuthAppOptions } from './app';
 import { argon2idHasher, kidOf, sha256Hex } from './crypto';
+import { parseKek } from './key-encryption';
 import { createLoginThrottle, memoryLoginLimiters } from './login-throttle';
 import type { PasswordHasher } from './ports';
 
@@ -406,6 +408,53 @@ describe('signing key', () => {
     const c = await setup({ privateKeyPem: undefined }, { signingKeys }); // a restart
     expect(c.app.signingKey).toEqual(a.app.signingKey);
     expect((await signingKeys.getActive())?.kid).toBe(a.app.signingKey.kid);
+  });
+
+  it('with a KEK the stored key is sealed (no PEM in the store); the same KEK opens it after a restart', async () => {
+    const signingKeys = new MemorySigningKeyRepository();
+    const kek = parseKek(randomBytes(32).toString('base64'));
+    const a = await setup({ privateKeyPem: undefined, keyEncryptionKey: kek }, { signingKeys });
+    const stored = await signingKeys.getActive();
+    expect(stored?.private_key_pem.startsWith('enc:v1:A256GCM:')).toBe(true);
+    expect(stored?.private_key_pem).not.toContain('PRIVATE KEY');
+    const b = await setup({ privateKeyPem: undefined, keyEncryptionKey: kek }, { signingKeys });
+    expect(b.app.signingKey.kid).toBe(a.app.signingKey.kid);
+    // tokens of a verify with the published key of b
+    await a.register();
+    const token = (await a.login()).access_token;
+    const pub = ((await b.h.keys({})).body as { keys: Array<{ public_key_pem: string }> }).keys[0]
+      .public_key_pem;
+    expect(() => jwt.verify(token, pub, { algorithms: ['RS256'], ignoreExpiration: true })).not.toThrow();
+    await expect(setup({ privateKeyPem: undefined }, { signingKeys })).rejects.toThrow(
+      /is sealed: set AUTH_KEY_ENCRYPTION_KEY/,
+    );
+    await expect(
+      setup(
+        { privateKeyPem: undefined, keyEncryptionKey: parseKek(randomBytes(32).toString('hex')) },
+        { signingKeys },
+      ),
+    ).rejects.toThrow(/sealed with key-encryption key/);
+  });
+
+  it('rotation by kid: the previous key stays published (keys and JWKS) so its tokens still verify', async () => {
+    const old = await setup();
+    await old.register();
+    const oldToken = (await old.login()).access_token;
+    const NEW = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const t = await setup({ privateKeyPem: NEW, previousKeyPems: [PEM] });
+    expect(t.app.signingKey.kid).not.toBe(old.app.signingKey.kid);
+    const keys = SigningKeysResponseSchema.parse((await t.h.keys({})).body).keys;
+    expect(keys.map((k) => k.kid)).toEqual([t.app.signingKey.kid, old.app.signingKey.kid]);
+    const jwks = await t.h.jwks({});
+    expect(jwks.status).toBe(200);
+    const set = JwksSchema.parse(jwks.body);
+    expect(set.keys.map((k) => k.kid)).toEqual(keys.map((k) => k.kid));
+    // the JWK of the old kid verifies the token signed before the rotation
+    const jwk = set.keys.find((k) => k.kid === jwt.decode(oldToken, { complete: true })?.header.kid)!;
+    const pub = createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' });
+    expect(() => jwt.verify(oldToken, pub, { algorithms: ['RS256'], ignoreExpiration: true })).not.toThrow();
   });
 });
 

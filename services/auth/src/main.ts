@@ -82,6 +82,8 @@ async function main(): Promise<void> {
       accessTokenMinutes: env.ACCESS_TOKEN_EXPIRE_MINUTES,
       refreshTokenDays: env.REFRESH_TOKEN_EXPIRE_DAYS,
       privateKeyPem: env.AUTH_PRIVATE_KEY_PEM,
+      previousKeyPems: env.AUTH_PREVIOUS_KEYS_PEM,
+      keyEncryptionKey: env.AUTH_KEY_ENCRYPTION_KEY,
       bootstrapAdmin:
         env.AUTH_BOOTSTRAP_ADMIN_EMAIL && env.AUTH_BOOTSTRAP_ADMIN_PASSWORD
           ? { email: env.AUTH_BOOTSTRAP_ADMIN_EMAIL, password: env.AUTH_BOOTSTRAP_ADMIN_PASSWORD }
