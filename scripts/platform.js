@@ -34,6 +34,12 @@ async function startNatsServer({ port, detached = false, credentials } = {}) {
     port: server.port,
     child: server.child,
     log: () => server.log(),
+    /** Writes `user:password` of the operator user next to the server's data (0600); returns where. */
+    writeAdminCredentials(admin) {
+      const file = path.join(path.dirname(server.storeDir), 'admin.credentials');
+      fs.writeFileSync(file, `${admin.user}:${admin.pass}\n`, { mode: 0o600 });
+      return `user ${admin.user}, password in ${file}`;
+    },
     stop: () => server.stop(),
   };
 }
@@ -202,7 +208,13 @@ async function startPlatform(opts = {}) {
     const info = {
       api: `http://localhost:${gatewayPort}/api/v1`,
       docs: `http://localhost:${gatewayPort}/docs`,
-      nats: { url: natsUrl, started_here: Boolean(nats), why: natsWhy },
+      nats: {
+        url: natsUrl,
+        started_here: Boolean(nats),
+        why: natsWhy,
+        // user `admin` (unrestricted), password in a 0600 file beside the server's data
+        adminCredentials: natsCredentials && nats.writeAdminCredentials(natsCredentials.admin),
+      },
       store: mongo
         ? {
             url: mongoUrl,
