@@ -80,6 +80,11 @@ describe('NATS authorization of the platform (per-service users and permissions)
     expect(s.body.status).toBe('completed');
     expect(c.body.status).toBe('completed');
     expect((await alice.request('GET', '/config/system/default')).status).toBe(200);
+    // the token's kid is published in the JWKS, through the gateway, without a login
+    const jwks = await new ApiClient(platform.gatewayUrl).request('GET', '/auth/.well-known/jwks.json');
+    expect(jwks.status).toBe(200);
+    const kid = JSON.parse(Buffer.from(alice.token!.split('.')[0], 'base64url').toString()).kid;
+    expect(jwks.body.keys).toEqual([expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig', kid })]);
     expect(platform.nats.log()).not.toMatch(/Violation/i);
   });
 
