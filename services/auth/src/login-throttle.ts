@@ -86,10 +86,9 @@ export function createLoginThrottle(
   const { attempts, backoff } = limiters;
   return {
     async acquire(account) {
-      const lock = await attempts.get(account);
+      const [lock, wait] = await Promise.all([attempts.get(account), backoff.get(account)]);
       if (lock && lock.consumedPoints > attempts.points && lock.msBeforeNext > 0)
         return { allowed: false, retryAfterS: seconds(lock.msBeforeNext), reason: 'locked' };
-      const wait = await backoff.get(account);
       if (wait && wait.consumedPoints > backoff.points && wait.msBeforeNext > 0)
         return { allowed: false, retryAfterS: seconds(wait.msBeforeNext), reason: 'backoff' };
       try {
