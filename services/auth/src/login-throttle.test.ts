@@ -64,6 +64,8 @@ function throttleContract(
         const gates = await Promise.all(Array.from({ length: 40 }, () => t.acquire(a)));
         expect(gates.filter((g) => g.allowed)).toHaveLength(OPTS.maxFailures);
         expect(gates.filter((g) => !g.allowed).every((g) => !g.allowed && g.retryAfterS >= 1)).toBe(true);
+        // attempts racing the one that writes the lock never announce more than the lock
+        expect(gates.every((g) => g.allowed || g.retryAfterS <= OPTS.lockSeconds)).toBe(true);
       },
     );
   });

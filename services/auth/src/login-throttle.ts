@@ -84,11 +84,14 @@ export function createLoginThrottle(
   o: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE,
 ): LoginThrottle {
   const { attempts, backoff } = limiters;
+  // Over the limit but before the lock is written (a racing attempt), the store still holds the
+  // window's expiry: the lock is never longer than lockSeconds.
+  const lockWait = (ms: number): number => Math.min(seconds(ms), o.lockSeconds);
   return {
     async acquire(account) {
       const [lock, wait] = await Promise.all([attempts.get(account), backoff.get(account)]);
       if (lock && lock.consumedPoints > attempts.points && lock.msBeforeNext > 0)
-        return { allowed: false, retryAfterS: seconds(lock.msBeforeNext), reason: 'locked' };
+        return { allowed: false, retryAfterS: lockWait(lock.msBeforeNext), reason: 'locked' };
       if (wait && wait.consumedPoints > backoff.points && wait.msBeforeNext > 0)
         return { allowed: false, retryAfterS: seconds(wait.msBeforeNext), reason: 'backoff' };
       try {
@@ -97,12 +100,7 @@ export function createLoginThrottle(
       } catch (err) {
         // A rejection with a RateLimiterRes is "over the limit"; anything else is a store fault.
         if (!(err instanceof RateLimiterRes)) throw err;
-        // Attempts racing the one that set the lock still see the window's expiry: the lock is shorter.
-        return {
-          allowed: false,
-          retryAfterS: Math.min(seconds(err.msBeforeNext), o.lockSeconds),
-          reason: 'locked',
-        };
+        return { allowed: false, retryAfterS: lockWait(err.msBeforeNext), reason: 'locked' };
       }
     },
     async failed(account) {
