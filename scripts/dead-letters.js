@@ -52,6 +52,7 @@ function summary(m) {
 
 async function* deadLetters(jsm, limit = Infinity) {
   const info = await jsm.streams.info(DEAD_LETTER_STREAM);
+  if (info.state.messages === 0) return; // empty: first_seq 0 is not a message ("bad request")
   let n = 0;
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && n < limit; seq++) {
     const m = await getMessage(jsm, seq);
