@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Inspect and replay dead-lettered solve jobs (the FILLSCHED_DEAD_LETTER stream; see
 // docs/operations.md "Dead-lettered jobs"). Needs the built contracts (npm run build; the
-// production image has them) and NATS_URL (default nats://127.0.0.1:4222).
+// production image has them) and NATS_URL (default nats://127.0.0.1:4222); on a NATS with
+// authorization NATS_USER/NATS_PASSWORD: `list`/`show` work as the solver user, `replay` needs a
+// user that may publish fillsched.jobs.solve and delete dead letters (`admin`; docs/security.md).
 //
 //   node scripts/dead-letters.js list [--limit N]          one JSON line per dead letter
 //   node scripts/dead-letters.js show <seq>                 headers and the job payload
@@ -50,6 +52,7 @@ function summary(m) {
 
 async function* deadLetters(jsm, limit = Infinity) {
   const info = await jsm.streams.info(DEAD_LETTER_STREAM);
+  if (info.state.messages === 0) return; // empty: first_seq 0 is not a message ("bad request")
   let n = 0;
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && n < limit; seq++) {
     const m = await getMessage(jsm, seq);
@@ -116,7 +119,10 @@ async function main(argv) {
   const limitIdx = rest.indexOf('--limit');
   const limit = limitIdx >= 0 ? Number(rest[limitIdx + 1]) : Infinity;
   const servers = (process.env.NATS_URL || 'nats://127.0.0.1:4222').split(',').map((s) => s.trim());
-  const nc = await connect({ servers, name: 'dead-letters-cli', timeout: 5000 });
+  // a service user reads only its own inbox (_INBOX.<user>), as the services do
+  const user = process.env.NATS_USER;
+  const creds = user ? { user, pass: process.env.NATS_PASSWORD, inboxPrefix: `_INBOX.${user}` } : {};
+  const nc = await connect({ servers, name: 'dead-letters-cli', timeout: 5000, ...creds });
   try {
     const jsm = await jetstreamManager(nc);
     const print = (o) => process.stdout.write(JSON.stringify(o) + '\n');

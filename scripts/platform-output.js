@@ -14,6 +14,9 @@ function bannerText(info) {
     row('API', info.api) +
     row('docs', `${info.docs}  (ReDoc /redoc, OpenAPI /openapi.json)`) +
     row('NATS', `${info.nats.url}  ${info.nats.why}; event consumers connect here (docs/events.md)`) +
+    (info.nats.adminCredentials
+      ? row('', `one NATS user per service; operators and consumers: ${info.nats.adminCredentials}`)
+      : '') +
     row('store', store) +
     row('services', info.services.join(', ')) +
     '  Ctrl-C stops the services, then NATS and the store.\n\n'

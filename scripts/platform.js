@@ -6,6 +6,7 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const crypto = require('node:crypto');
 const readline = require('node:readline');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -24,10 +25,62 @@ function log(msg, extra = {}) {
  * there is none it builds or installs one, saying so in one log line.
  * `detached`: in its own process group, so a terminal's Ctrl-C does not reach it (see ownProcessGroups).
  */
-async function startNatsServer({ port, detached = false } = {}) {
+async function startNatsServer({ port, detached = false, credentials } = {}) {
   const bin = natsPeer.obtainNatsServer({ log: (msg) => log(msg) });
-  const server = await natsPeer.start({ bin, port, detached });
-  return { url: server.url, port: server.port, child: server.child, stop: () => server.stop() };
+  const extraConfig = credentials && natsAuthorization(credentials);
+  const server = await natsPeer.start({ bin, port, detached, extraConfig });
+  return {
+    url: server.url,
+    port: server.port,
+    child: server.child,
+    log: () => server.log(),
+    /** Writes `user:password` of the operator user next to the server's data (0600); returns where. */
+    writeAdminCredentials(admin) {
+      const file = path.join(path.dirname(server.storeDir), 'admin.credentials');
+      fs.writeFileSync(file, `${admin.user}:${admin.pass}\n`, { mode: 0o600 });
+      return `user ${admin.user}, password in ${file}`;
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/** The permission matrix lives in contracts (docs/security.md); the launcher runs after a build. */
+function natsPermissions() {
+  const file = path.join(ROOT, 'packages/contracts/dist/nats-permissions.js');
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
+  return require(file);
+}
+
+/**
+ * Fresh random passwords for one run of a private nats-server: one NATS user per service (with
+ * the permissions of the matrix) and `admin`, unrestricted, for operators and test monitors.
+ */
+function generateNatsCredentials() {
+  const { NATS_IDENTITIES } = natsPermissions();
+  const pw = () => crypto.randomBytes(24).toString('base64url');
+  const users = Object.fromEntries(NATS_IDENTITIES.map((id) => [id, { user: id, pass: pw() }]));
+  return { users, admin: { user: 'admin', pass: pw() } };
+}
+
+function natsAuthorization(credentials) {
+  const { natsAuthorizationConfig } = natsPermissions();
+  const byUser = { ...credentials.users, [credentials.admin.user]: credentials.admin };
+  return natsAuthorizationConfig((id) => JSON.stringify(byUser[id].pass), { admin: credentials.admin.user });
+}
+
+/**
+ * NATS env of one service: the generated credentials of a NATS started here; for a NATS found at
+ * NATS_URL, NATS_PASSWORD_<SERVICE> (user = the service name, the names of deploy/nats/nats.conf)
+ * when set, else whatever NATS_USER / NATS_PASSWORD / NATS_CREDS the caller's env holds.
+ */
+function natsEnvFor(service, credentials, env) {
+  if (credentials) {
+    const c = credentials.users[service];
+    return { NATS_USER: c.user, NATS_PASSWORD: c.pass, NATS_CREDS: '' };
+  }
+  const { natsPasswordVariable } = natsPermissions();
+  const pass = env[natsPasswordVariable(service)];
+  return pass ? { NATS_USER: service, NATS_PASSWORD: pass, NATS_CREDS: '' } : {};
 }
 
 /** Starts the embedded MongoDB wire-protocol server; resolves with its URL. `detached` as for NATS. */
@@ -106,6 +159,8 @@ async function startPlatform(opts = {}) {
     // NATS
     let natsUrl = opts.natsUrl;
     let nats = null;
+    // Generated only for a nats-server started here; an existing one has its own users.
+    let natsCredentials = null;
     // Ids restart at 1 in a fresh embedded store; a durable NATS kept from an earlier run would then
     // hold jobs, dedup ids and events of *other* schedules with the same ids. So a non-durable store
     // gets a private NATS too, unless NATS_URL is set explicitly.
@@ -117,10 +172,16 @@ async function startPlatform(opts = {}) {
       const u = single && new URL(natsUrl.replace(/^(nats:)?(\/\/)?/, 'http://'));
       if (single && !(await canConnect(u.hostname, Number(u.port || 4222)))) {
         say('nothing listens at NATS_URL; starting nats-server with JetStream in a temp dir', { natsUrl });
-        nats = await startNatsServer({ port: Number(u.port || 4222), detached });
+        natsCredentials = generateNatsCredentials();
+        nats = await startNatsServer({
+          port: Number(u.port || 4222),
+          detached,
+          credentials: natsCredentials,
+        });
       }
     } else if (!natsUrl) {
-      nats = await startNatsServer({ detached });
+      natsCredentials = generateNatsCredentials();
+      nats = await startNatsServer({ detached, credentials: natsCredentials });
       natsUrl = nats.url;
     }
     if (nats) started.push(nats);
@@ -148,7 +209,13 @@ async function startPlatform(opts = {}) {
       api: `http://localhost:${gatewayPort}/api/v1`,
       docs: `http://localhost:${gatewayPort}/docs`,
       console: `http://localhost:${gatewayPort}/console/`,
-      nats: { url: natsUrl, started_here: Boolean(nats), why: natsWhy },
+      nats: {
+        url: natsUrl,
+        started_here: Boolean(nats),
+        why: natsWhy,
+        // user `admin` (unrestricted), password in a 0600 file beside the server's data
+        adminCredentials: natsCredentials && nats.writeAdminCredentials(natsCredentials.admin),
+      },
       store: mongo
         ? {
             url: mongoUrl,
@@ -167,13 +234,18 @@ async function startPlatform(opts = {}) {
         });
     }
     const base = { ...env, NATS_URL: natsUrl, MONGO_URL: mongoUrl, OPS_PORT: '0' };
+    // The auth service stores its signing key sealed under a key-encryption key (docs/security.md).
+    // The embedded store lives as long as this run, so a fresh one does; a real MongoDB needs the
+    // caller's (AUTH_KEY_ENCRYPTION_KEY or AUTH_PRIVATE_KEY_PEM), or auth says what is missing.
+    if (mongo && !env.AUTH_KEY_ENCRYPTION_KEY && !env.AUTH_KEY_ENCRYPTION_KEY_FILE)
+      base.AUTH_KEY_ENCRYPTION_KEY = crypto.randomBytes(32).toString('base64');
     const stdio = opts.stdio || 'inherit';
 
     const launch = (name, service, extra = {}) => {
       const main = path.join(ROOT, 'services', service, 'dist', 'main.js');
       if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
       const child = spawn(process.execPath, [main], {
-        env: { ...base, SERVICE_INSTANCE: name, ...extra },
+        env: { ...base, ...natsEnvFor(service, natsCredentials, env), SERVICE_INSTANCE: name, ...extra },
         stdio: ['ignore', stdio, stdio],
         detached,
       });
@@ -188,6 +260,13 @@ async function startPlatform(opts = {}) {
       natsUrl,
       /** The nats-server started here (null when an existing one is used). */
       nats,
+      /**
+       * Connection options of the unrestricted `admin` NATS user of a nats-server started here
+       * (`{ user, pass }`), for operators' tools and test monitors; `{}` for an existing server.
+       */
+      natsAdmin: natsCredentials ? { ...natsCredentials.admin } : {},
+      /** Per-service credentials of a nats-server started here (`{ gateway: { user, pass }, … }`); null otherwise. */
+      natsUsers: natsCredentials ? natsCredentials.users : null,
       mongoUrl,
       gatewayPort,
       gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
@@ -244,4 +323,13 @@ async function startPlatform(opts = {}) {
   }
 }
 
-module.exports = { startPlatform, startNatsServer, startMongoWire, freePort, stopChild, waitFor };
+module.exports = {
+  startPlatform,
+  generateNatsCredentials,
+  natsAuthorization,
+  startNatsServer,
+  startMongoWire,
+  freePort,
+  stopChild,
+  waitFor,
+};

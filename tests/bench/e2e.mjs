@@ -34,8 +34,8 @@ const pct = (xs, p) => {
 };
 const fmt = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
-async function natsFloor(url, n = 2000) {
-  const nc = await connect({ servers: url });
+async function natsFloor(url, creds = {}, n = 2000) {
+  const nc = await connect({ servers: url, ...creds });
   const sub = nc.subscribe('bench.echo');
   (async () => {
     for await (const m of sub) m.respond(m.data);
@@ -128,7 +128,7 @@ for (const solvers of [1, 2]) {
     env: { RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' },
   });
   try {
-    if (!floor) floor = await natsFloor(platform.natsUrl);
+    if (!floor) floor = await natsFloor(platform.natsUrl, platform.natsAdmin);
     const tokens = [];
     for (let i = 0; i < 20; i++) tokens.push(await login(platform.gatewayUrl, `bench${i}@example.com`));
     await oneSchedule(platform.gatewayUrl, tokens[0]); // warm-up

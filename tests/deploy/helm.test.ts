@@ -121,8 +121,17 @@ d('Helm chart (deploy/helm/fillsched)', () => {
     // Connection strings only through the Secret; nothing in a ConfigMap.
     for (const dep of v.objects.filter((o) => o.kind === 'Deployment')) {
       expect(envValue(dep, 'NATS_URL')?.valueFrom?.secretKeyRef).toBeDefined();
+      // its own NATS user (docs/security.md), the password from the Secret
+      const component = dep.metadata.labels['app.kubernetes.io/component'];
+      expect(envValue(dep, 'NATS_USER')?.value).toBe(component);
+      expect(envValue(dep, 'NATS_PASSWORD')?.valueFrom?.secretKeyRef?.key).toBe(
+        `NATS_PASSWORD_${component.toUpperCase()}`,
+      );
       expect(envValue(dep, 'OTEL_SDK_DISABLED')?.value).toBe('true'); // tracing is off by default
     }
+    const auth = v.objects.find((o) => o.kind === 'Deployment' && /auth$/.test(o.metadata.name));
+    for (const name of ['AUTH_PRIVATE_KEY_PEM', 'AUTH_PREVIOUS_KEYS_PEM', 'AUTH_KEY_ENCRYPTION_KEY'])
+      expect(envValue(auth, name)?.valueFrom?.secretKeyRef?.key).toBe(name);
     expect(v.objects.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
   });
 

@@ -75,7 +75,7 @@ describe('a killed solver loses nothing', () => {
       await conn.close();
     }
 
-    const nc = await connect({ servers: platform.natsUrl });
+    const nc = await connect({ servers: platform.natsUrl, ...platform.natsAdmin });
     try {
       const jsm = await jetstreamManager(nc);
       const subject = lifecycleSubject('schedule', id, 'completed');

@@ -80,7 +80,7 @@ describe('docs/events.md matches the events on the wire', () => {
 
     beforeAll(async () => {
       platform = await startPlatform({ privateNats: true, gatewayPort: 0, solvers: 1, stdio: 'ignore' });
-      nc = await connect({ servers: platform.natsUrl });
+      nc = await connect({ servers: platform.natsUrl, ...platform.natsAdmin });
       // a core subscription sees every message, also those published into JetStream streams
       nc.subscribe('fillsched.>', {
         callback: (err, msg) => {

@@ -19,6 +19,8 @@ export const MESSAGES = {
   emailTaken: 'Email already registered',
   badLogin: 'Incorrect email or password',
   inactiveUser: 'Inactive user',
+  loginThrottled: (seconds: number) =>
+    `Too many failed logins for this account. Please try again in ${seconds} seconds.`,
   rateLimited: (seconds: number) => `Rate limit exceeded. Please try again in ${seconds} seconds.`,
   bodyTooLarge: 'Request body too large: the limit is 5 MB',
   serviceUnavailable: (service: string) => `Service unavailable: ${service}`,

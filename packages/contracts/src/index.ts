@@ -18,3 +18,4 @@ export * from './gantt';
 export * from './lifecycle';
 export * from './result-document';
 export * from './ws';
+export * from './nats-permissions';

@@ -17,6 +17,8 @@ export const RPC = {
     logout: rpcSubject('auth', 'logout'),
     /** Public verification key(s) of the token issuer (the gateway verifies JWTs locally). */
     keys: rpcSubject('auth', 'keys'),
+    /** The same keys as a JSON Web Key Set (RFC 7517), for any other verifier of our tokens. */
+    jwks: rpcSubject('auth', 'jwks'),
   },
   schedule: {
     create: rpcSubject('schedule', 'create'),

@@ -31,6 +31,17 @@ export const baseEnvSchema = z.object({
   MONGO_URL: z.string().min(1).optional(),
   SERVICE_INSTANCE: z.string().min(1).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
+  // NATS credentials of this service (docs/security.md): a user and password from the server's
+  // authorization block, or a .creds file (JWT + nkey seed) for operator-mode servers. Checked
+  // together by natsAuth() (service-kit nats-auth.ts).
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  NATS_CREDS: z.string().min(1).optional(),
+  // Reply subjects are `<prefix>.<nuid>`; default `_INBOX.<service>`, the inbox its NATS user may read.
+  NATS_INBOX_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'dot-separated tokens without wildcards or spaces')
+    .optional(),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
 

@@ -5,6 +5,7 @@ export * from './metrics';
 export * from './codec';
 export * from './rpc';
 export * from './nats';
+export * from './nats-auth';
 export * from './responder';
 export * from './client';
 export * from './streams';

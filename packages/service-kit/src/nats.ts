@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from './logging';
+import type { NatsAuth } from './nats-auth';
 import { natsConnectedGauge, natsReconnectsCounter } from './metrics';
 import { parseNatsServers } from './nats-servers';
 
@@ -37,6 +38,8 @@ export interface ConnectNatsOptions {
   /** ms between reconnect attempts; short so a restarted server is picked up quickly. */
   reconnectTimeWait?: number;
   pingInterval?: number;
+  /** Credentials and reply inbox (natsAuth(env, service)); none for a server without authorization. */
+  auth?: NatsAuth;
 }
 
 /**
@@ -47,10 +50,14 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsHandle>
   const { logger, name } = opts;
   const servers = parseNatsServers(opts.servers);
   if (servers.length === 0) throw new Error('connectNats: no NATS server URL given');
-  logger.info({ servers, name }, 'connecting to NATS');
+  logger.info({ servers, name, user: opts.auth?.user }, 'connecting to NATS');
+  const { user, pass, authenticator, inboxPrefix } = opts.auth ?? {};
   const nc = await connect({
     servers,
     name,
+    ...(user !== undefined ? { user, pass } : {}),
+    ...(authenticator ? { authenticator } : {}),
+    ...(inboxPrefix ? { inboxPrefix } : {}),
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,
     reconnectTimeWait: opts.reconnectTimeWait ?? 500,

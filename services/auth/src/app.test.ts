@@ -2,6 +2,7 @@ import {
   ACCESS_TOKEN_AUDIENCE,
   ACCESS_TOKEN_ISSUER,
   AccessClaimsSchema,
+  JwksSchema,
   MESSAGES,
   SigningKeysResponseSchema,
   TokenResponseSchema,
@@ -10,7 +11,7 @@ import {
 } from '@fillsched/contracts';
 import { MemoryIdAllocator, type RpcReply, type RpcUser } from '@fillsched/service-kit';
 import jwt from 'jsonwebtoken';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   FakeClock,
   MemoryRefreshTokenRepository,
@@ -20,6 +21,8 @@ import {
 } from './adapters/memory';
 import { createAuthApp, type AuthAppDeps, type AuthAppOptions } from './app';
 import { argon2idHasher, kidOf, sha256Hex } from './crypto';
+import { parseKek } from './key-encryption';
+import { createLoginThrottle, memoryLoginLimiters } from './login-throttle';
 import type { PasswordHasher } from './ports';
 
 const PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -124,7 +127,7 @@ describe('register', () => {
     expect(rs.find((r) => r.status === 409)?.body).toEqual({ detail: MESSAGES.emailTaken });
   });
 
-  it('422 with loc [body, password] for a password under 8 characters', async () => {
+  it('422 with loc [body, password] for a password under 10 characters', async () => {
     const t = await setup();
     const r = await t.register('user@example.com', 'short');
     expect(r.status).toBe(422);
@@ -132,16 +135,37 @@ describe('register', () => {
     expect(detail).toEqual([
       {
         loc: ['body', 'password'],
-        msg: 'Password must be at least 8 characters',
+        msg: 'Password must be at least 10 characters',
         type: 'value_error.too_small',
       },
     ]);
     expect(await t.users.findByEmail('user@example.com')).toBeNull();
   });
 
-  it('accepts exactly 8 characters', async () => {
+  it('accepts exactly 10 characters', async () => {
     const t = await setup();
-    expect((await t.register('user@example.com', '12345678')).status).toBe(201);
+    expect((await t.register('user@example.com', 'Kq7#mZ2!pw')).status).toBe(201);
+  });
+
+  it('422 naming the policy rule: a most used password, one with a suffix, the e-mail inside', async () => {
+    const t = await setup();
+    const detailOf = async (email: string, password: string) => {
+      const r = await t.register(email, password);
+      expect(r.status).toBe(422);
+      return (r.body as { detail: Array<{ loc: unknown[]; msg: string }> }).detail;
+    };
+    expect(await detailOf('a@example.com', '1234567890')).toEqual([
+      {
+        loc: ['body', 'password'],
+        msg: 'Password is too common: it is one of the most used passwords',
+        type: 'value_error.password_policy',
+      },
+    ]);
+    expect((await detailOf('a@example.com', 'Password2025!'))[0].msg).toMatch(/digits or symbols appended/);
+    expect((await detailOf('maria.lopez@example.com', 'maria.lopez-1990'))[0].msg).toMatch(/e-mail/);
+    expect(await t.users.findByEmail('a@example.com')).toBeNull();
+    // the guide's example password is fine
+    expect((await t.register('a@example.com', 'SecurePass123!')).status).toBe(201);
   });
 
   it('422 with loc [body, email] for an invalid email', async () => {
@@ -259,6 +283,35 @@ describe('login', () => {
   });
 });
 
+describe('failed-login throttling per account', () => {
+  const OPTS = { maxFailures: 4, windowSeconds: 60, lockSeconds: 1, backoffAfter: 10, backoffMaxSeconds: 1 };
+  const form = (username: string, password: string) => ({ body: { username, password } });
+
+  it('locks the account after maxFailures (429 + Retry-After, also for the right password), opens after the lock', async () => {
+    const t = await setup({}, { loginThrottle: createLoginThrottle(memoryLoginLimiters(OPTS), OPTS) });
+    await t.register();
+    for (let i = 0; i < OPTS.maxFailures; i++)
+      expectCredentials401(await t.h.login(form('user@example.com', 'wrong-password')), MESSAGES.badLogin);
+    const verifies = t.hasher.verifies;
+    const locked = await t.h.login(form('USER@example.com', PASSWORD));
+    expect(locked).toEqual({
+      status: 429,
+      body: { detail: MESSAGES.loginThrottled(1) },
+      headers: { 'Retry-After': '1' },
+    });
+    expect(t.hasher.verifies).toBe(verifies); // no hash is spent on a locked account
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await t.h.login(form('user@example.com', PASSWORD))).status).toBe(200);
+  });
+
+  it('unknown e-mails are throttled alike (no account enumeration through the lock)', async () => {
+    const t = await setup({}, { loginThrottle: createLoginThrottle(memoryLoginLimiters(OPTS), OPTS) });
+    for (let i = 0; i < OPTS.maxFailures; i++)
+      expect((await t.h.login(form('ghost@example.com', 'whatever-1'))).status).toBe(401);
+    expect((await t.h.login(form('ghost@example.com', 'whatever-1'))).status).toBe(429);
+  });
+});
+
 describe('access tokens', () => {
   it('RS256 with kid, exactly the contract claims plus iss/aud/iat/exp, verifiable with the published key', async () => {
     const t = await setup();
@@ -355,6 +408,53 @@ describe('signing key', () => {
     const c = await setup({ privateKeyPem: undefined }, { signingKeys }); // a restart
     expect(c.app.signingKey).toEqual(a.app.signingKey);
     expect((await signingKeys.getActive())?.kid).toBe(a.app.signingKey.kid);
+  });
+
+  it('with a KEK the stored key is sealed (no PEM in the store); the same KEK opens it after a restart', async () => {
+    const signingKeys = new MemorySigningKeyRepository();
+    const kek = parseKek(randomBytes(32).toString('base64'));
+    const a = await setup({ privateKeyPem: undefined, keyEncryptionKey: kek }, { signingKeys });
+    const stored = await signingKeys.getActive();
+    expect(stored?.private_key_pem.startsWith('enc:v1:A256GCM:')).toBe(true);
+    expect(stored?.private_key_pem).not.toContain('PRIVATE KEY');
+    const b = await setup({ privateKeyPem: undefined, keyEncryptionKey: kek }, { signingKeys });
+    expect(b.app.signingKey.kid).toBe(a.app.signingKey.kid);
+    // tokens of a verify with the published key of b
+    await a.register();
+    const token = (await a.login()).access_token;
+    const pub = ((await b.h.keys({})).body as { keys: Array<{ public_key_pem: string }> }).keys[0]
+      .public_key_pem;
+    expect(() => jwt.verify(token, pub, { algorithms: ['RS256'], ignoreExpiration: true })).not.toThrow();
+    await expect(setup({ privateKeyPem: undefined }, { signingKeys })).rejects.toThrow(
+      /is sealed: set AUTH_KEY_ENCRYPTION_KEY/,
+    );
+    await expect(
+      setup(
+        { privateKeyPem: undefined, keyEncryptionKey: parseKek(randomBytes(32).toString('hex')) },
+        { signingKeys },
+      ),
+    ).rejects.toThrow(/sealed with key-encryption key/);
+  });
+
+  it('rotation by kid: the previous key stays published (keys and JWKS) so its tokens still verify', async () => {
+    const old = await setup();
+    await old.register();
+    const oldToken = (await old.login()).access_token;
+    const NEW = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const t = await setup({ privateKeyPem: NEW, previousKeyPems: [PEM] });
+    expect(t.app.signingKey.kid).not.toBe(old.app.signingKey.kid);
+    const keys = SigningKeysResponseSchema.parse((await t.h.keys({})).body).keys;
+    expect(keys.map((k) => k.kid)).toEqual([t.app.signingKey.kid, old.app.signingKey.kid]);
+    const jwks = await t.h.jwks({});
+    expect(jwks.status).toBe(200);
+    const set = JwksSchema.parse(jwks.body);
+    expect(set.keys.map((k) => k.kid)).toEqual(keys.map((k) => k.kid));
+    // the JWK of the old kid verifies the token signed before the rotation
+    const jwk = set.keys.find((k) => k.kid === jwt.decode(oldToken, { complete: true })?.header.kid)!;
+    const pub = createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' });
+    expect(() => jwt.verify(oldToken, pub, { algorithms: ['RS256'], ignoreExpiration: true })).not.toThrow();
   });
 });
 

@@ -9,15 +9,26 @@ import {
   zodToDetail,
   type AccessClaims,
   type RPC,
+  type Jwks,
   type SigningKeysResponse,
   type TokenResponse,
   type UserOut,
 } from '@fillsched/contracts';
 import { isAlreadyExists, type Logger, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
 import jwt from 'jsonwebtoken';
-import { createPrivateKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { z } from 'zod';
-import { argon2idHasher, generateSigningKey, newRefreshToken, sha256Hex, signingKeyFromPem } from './crypto';
+import type { LoginThrottle } from './login-throttle';
+import { passwordProblems } from './password-policy';
+import {
+  argon2idHasher,
+  generateSigningKey,
+  kidOf,
+  newRefreshToken,
+  sha256Hex,
+  signingKeyFromPem,
+} from './crypto';
+import { isSealed, openPrivateKey, sealPrivateKey, type KeyEncryptionKey } from './key-encryption';
 import type {
   Clock,
   IdAllocator,
@@ -42,6 +53,8 @@ export interface AuthAppDeps {
   clock: Clock;
   /** argon2id unless replaced (tests of timing use a counting wrapper). */
   hasher?: PasswordHasher;
+  /** Failed-login throttling per account; main.ts always sets it (absent: no throttling, unit tests). */
+  loginThrottle?: LoginThrottle;
   logger?: Logger;
 }
 
@@ -50,6 +63,10 @@ export interface AuthAppOptions {
   refreshTokenDays: number;
   /** Fixed signing key from the environment; else the shared key in the signing-key store. */
   privateKeyPem?: string;
+  /** Keys signed with before the last rotation: published (keys, JWKS) so their tokens stay valid. */
+  previousKeyPems?: string[];
+  /** Seals the generated key stored in the signing-key store (AES-256-GCM). */
+  keyEncryptionKey?: KeyEncryptionKey;
   bootstrapAdmin?: { email: string; password: string };
 }
 
@@ -80,6 +97,12 @@ const invalid = (error: z.ZodError): RpcReply => ({
   body: { detail: zodToDetail(error, 'body') },
 });
 
+/** RFC 7517 JWK of an RS256 verification key. */
+function toJwk(kid: string, publicKeyPem: string): Jwks['keys'][number] {
+  const jwk = createPublicKey(publicKeyPem).export({ format: 'jwk' });
+  return { kty: 'RSA', use: 'sig', alg: 'RS256', kid, n: String(jwk.n), e: String(jwk.e) };
+}
+
 export function toUserOut(u: UserRecord): UserOut {
   return {
     id: u.id,
@@ -94,12 +117,38 @@ export function toUserOut(u: UserRecord): UserOut {
 async function resolveSigningKey(deps: AuthAppDeps, opts: AuthAppOptions): Promise<SigningKey> {
   const now = deps.clock.now();
   if (opts.privateKeyPem) return signingKeyFromPem(opts.privateKeyPem, now);
-  const existing = await deps.signingKeys.getActive();
-  if (existing) return existing;
-  // First start of the platform: every replica may get here; the store keeps exactly one.
-  const active = await deps.signingKeys.getOrCreateActive(generateSigningKey(now));
-  deps.logger?.info({ kid: active.kid }, 'signing key initialised');
-  return active;
+  const kek = opts.keyEncryptionKey;
+  let stored = await deps.signingKeys.getActive();
+  if (!stored) {
+    // First start of the platform: every replica may get here; the store keeps exactly one.
+    const fresh = generateSigningKey(now);
+    const candidate = kek
+      ? { ...fresh, private_key_pem: sealPrivateKey(fresh.private_key_pem, fresh.kid, kek) }
+      : fresh;
+    stored = await deps.signingKeys.getOrCreateActive(candidate);
+    deps.logger?.info(
+      { kid: stored.kid, sealed: isSealed(stored.private_key_pem) },
+      'signing key initialised',
+    );
+  }
+  if (isSealed(stored.private_key_pem)) {
+    if (!kek) throw new Error(`signing key ${stored.kid} is sealed: set AUTH_KEY_ENCRYPTION_KEY`);
+    return { ...stored, private_key_pem: openPrivateKey(stored.private_key_pem, stored.kid, kek) };
+  }
+  if (kek)
+    deps.logger?.error(
+      { kid: stored.kid },
+      'the stored signing key predates sealing and is in plain text: rotate it (docs/security.md)',
+    );
+  return stored;
+}
+
+/** Public keys of earlier signing keys (public or private PEMs), still accepted after a rotation. */
+function previousPublicKeys(pems: string[] = []): Array<{ kid: string; public_key_pem: string }> {
+  return pems.map((pem) => {
+    const public_key_pem = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+    return { kid: kidOf(public_key_pem), public_key_pem };
+  });
 }
 
 /**
@@ -108,12 +157,16 @@ async function resolveSigningKey(deps: AuthAppDeps, opts: AuthAppOptions): Promi
  * creates) the signing key and the optional bootstrap superuser first.
  */
 export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Promise<AuthApp> {
-  const { users, refreshTokens, ids, revocations, clock, logger } = deps;
+  const { users, refreshTokens, ids, revocations, clock, logger, loginThrottle } = deps;
   const hasher = deps.hasher ?? argon2idHasher;
   const accessTtlS = Math.round(opts.accessTokenMinutes * 60);
   const refreshTtlMs = opts.refreshTokenDays * 86_400_000;
 
   const key = await resolveSigningKey(deps, opts);
+  // The active key first, then the earlier ones (a kid listed twice is published once).
+  const published = [key, ...previousPublicKeys(opts.previousKeyPems)].filter(
+    (k, i, all) => all.findIndex((o) => o.kid === k.kid) === i,
+  );
   const privateKey: KeyObject = createPrivateKey(key.private_key_pem);
   // Verified instead of a real hash when the email is unknown, so both cases cost one argon2 verify.
   const dummyHash = await hasher.hash(randomBytes(24).toString('base64url'));
@@ -192,6 +245,8 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
       const parsed = RegisterBodySchema.safeParse(req.body);
       if (!parsed.success) return invalid(parsed.error);
       const { email, password, full_name } = parsed.data;
+      const weak = passwordProblems(password, email);
+      if (weak.length) return { status: 422, body: { detail: weak } };
       const taken = { status: 409, body: { detail: MESSAGES.emailTaken } };
       if (await users.findByEmail(normalizeEmail(email))) return taken;
       try {
@@ -208,12 +263,26 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
       const parsed = LoginBodySchema.safeParse(req.body);
       if (!parsed.success) return invalid(parsed.error);
       const { username, password } = parsed.data;
-      const user = await users.findByEmail(normalizeEmail(username));
-      if (!user) {
-        await hasher.verify(dummyHash, password);
+      const account = normalizeEmail(username);
+      // Checked before the password, so a locked account costs no hash and reveals nothing.
+      const gate = loginThrottle ? await loginThrottle.acquire(account) : { allowed: true as const };
+      if (!gate.allowed) {
+        logger?.warn({ account, reason: gate.reason, retry_after_s: gate.retryAfterS }, 'login throttled');
+        return {
+          status: 429,
+          body: { detail: MESSAGES.loginThrottled(gate.retryAfterS) },
+          headers: { 'Retry-After': String(gate.retryAfterS) },
+        };
+      }
+      const user = await users.findByEmail(account);
+      const ok = user
+        ? await hasher.verify(user.password_hash, password)
+        : await hasher.verify(dummyHash, password).then(() => false);
+      if (!user || !ok) {
+        await loginThrottle?.failed(account);
         return unauthorized(MESSAGES.badLogin);
       }
-      if (!(await hasher.verify(user.password_hash, password))) return unauthorized(MESSAGES.badLogin);
+      await loginThrottle?.succeeded(account);
       if (!user.is_active) return { status: 400, body: { detail: MESSAGES.inactiveUser } };
       return { status: 200, body: (await issueTokens(user, randomUUID())).tokens };
     },
@@ -278,14 +347,25 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
 
     async keys() {
       const body: SigningKeysResponse = {
-        keys: [{ kid: key.kid, alg: 'RS256', public_key_pem: key.public_key_pem }],
+        keys: published.map((k) => ({ kid: k.kid, alg: 'RS256', public_key_pem: k.public_key_pem })),
       };
       return { status: 200, body };
+    },
+
+    async jwks() {
+      const body: Jwks = { keys: published.map((k) => toJwk(k.kid, k.public_key_pem)) };
+      return { status: 200, body, headers: { 'Cache-Control': 'public, max-age=300' } };
     },
   };
 
   if (opts.bootstrapAdmin) {
     const { email, password } = opts.bootstrapAdmin;
+    const weak = passwordProblems(password, email);
+    if (weak.length)
+      logger?.warn(
+        { problems: weak.map((w) => w.msg) },
+        'AUTH_BOOTSTRAP_ADMIN_PASSWORD fails the password policy',
+      );
     let admin = await users.findByEmail(normalizeEmail(email));
     if (!admin) {
       try {

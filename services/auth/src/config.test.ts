@@ -1,5 +1,8 @@
 import { ConfigError } from '@fillsched/service-kit';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadAuthConfig } from './config';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -66,5 +69,52 @@ describe('auth config', () => {
       expect((err as Error).message).toContain('AUTH_PRIVATE_KEY_PEM');
       expect((err as Error).message).not.toContain('SECRET-MATERIAL');
     }
+  });
+
+  describe('signing key sources', () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+
+    it('with MongoDB, refuses to store the key in plain text: a PEM or a KEK is required', () => {
+      expect(problemsOf({ MONGO_URL: 'mongodb://db:27017/' })).toEqual(['AUTH_KEY_ENCRYPTION_KEY']);
+      const kek = randomBytes(32).toString('base64');
+      expect(
+        loadAuthConfig({ MONGO_URL: 'mongodb://db:27017/', AUTH_KEY_ENCRYPTION_KEY: kek })
+          .AUTH_KEY_ENCRYPTION_KEY?.id,
+      ).toHaveLength(8);
+      expect(
+        loadAuthConfig({ MONGO_URL: 'mongodb://db:27017/', AUTH_PRIVATE_KEY_PEM: pem }).AUTH_PRIVATE_KEY_PEM,
+      ).toBe(pem);
+      expect(problemsOf({ AUTH_KEY_ENCRYPTION_KEY: 'too-short' })).toEqual(['AUTH_KEY_ENCRYPTION_KEY']);
+    });
+
+    it('reads *_FILE secrets (mounted Secrets), refuses both forms and unreadable files', () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'auth-secrets-'));
+      try {
+        const keyFile = path.join(dir, 'key.pem');
+        writeFileSync(keyFile, pem);
+        const prevFile = path.join(dir, 'previous.pem');
+        const previous = generateKeyPairSync('rsa', { modulusLength: 2048 })
+          .publicKey.export({ type: 'spki', format: 'pem' })
+          .toString();
+        writeFileSync(prevFile, previous + pem);
+        const env = loadAuthConfig({
+          AUTH_PRIVATE_KEY_PEM_FILE: keyFile,
+          AUTH_PREVIOUS_KEYS_PEM_FILE: prevFile,
+        });
+        expect(env.AUTH_PRIVATE_KEY_PEM).toBe(pem);
+        expect(env.AUTH_PREVIOUS_KEYS_PEM).toHaveLength(2);
+        expect(problemsOf({ AUTH_PRIVATE_KEY_PEM_FILE: keyFile, AUTH_PRIVATE_KEY_PEM: pem })).toEqual([
+          'AUTH_PRIVATE_KEY_PEM_FILE',
+        ]);
+        expect(problemsOf({ AUTH_KEY_ENCRYPTION_KEY_FILE: path.join(dir, 'missing') })).toEqual([
+          'AUTH_KEY_ENCRYPTION_KEY_FILE',
+        ]);
+        expect(problemsOf({ AUTH_PREVIOUS_KEYS_PEM: 'garbage' })).toEqual(['AUTH_PREVIOUS_KEYS_PEM']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -1,5 +1,6 @@
 import {
   connectNats,
+  natsAuth,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
@@ -16,7 +17,13 @@ import {
 } from './adapters/memory';
 import { createMongooseRepositories } from './adapters/mongoose';
 import { createAuthApp, type AuthAppDeps } from './app';
-import { loadAuthConfig } from './config';
+import { loadAuthConfig, loginThrottleOptions } from './config';
+import {
+  createLoginThrottle,
+  memoryLoginLimiters,
+  mongoLoginLimiters,
+  type LoginLimiters,
+} from './login-throttle';
 import { startAuthResponders } from './responders';
 
 const SERVICE = 'auth';
@@ -27,17 +34,26 @@ async function main(): Promise<void> {
   startTracing(SERVICE, { logger });
   installProcessErrorHandlers(logger);
 
-  const { mongo, ids, stores } = await openStores<
-    Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys'>
+  const throttle = loginThrottleOptions(env);
+  const {
+    mongo,
+    ids,
+    stores: { loginLimiters, ...stores },
+  } = await openStores<
+    Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys'> & { loginLimiters: LoginLimiters }
   >({
     service: SERVICE,
     env,
     logger,
-    mongo: (conn) => createMongooseRepositories(conn),
+    mongo: async (conn) => ({
+      ...(await createMongooseRepositories(conn)),
+      loginLimiters: mongoLoginLimiters(conn, throttle),
+    }),
     memory: () => ({
       users: new MemoryUserRepository(),
       refreshTokens: new MemoryRefreshTokenRepository(),
       signingKeys: new MemorySigningKeyRepository(),
+      loginLimiters: memoryLoginLimiters(throttle),
     }),
     memoryWarning:
       'MONGO_URL is not set: users, refresh tokens and the signing key live in memory (NOT durable; ' +
@@ -49,15 +65,25 @@ async function main(): Promise<void> {
     name: `${SERVICE}-${env.SERVICE_INSTANCE ?? process.pid}`,
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, SERVICE),
   });
   const revocations = new KvRevocationPublisher(await openRevocationsBucket(nats.nc, nats.streamReplicas));
 
   const app = await createAuthApp(
-    { ...stores, ids, revocations, clock: systemClock, logger },
+    {
+      ...stores,
+      ids,
+      revocations,
+      clock: systemClock,
+      logger,
+      loginThrottle: createLoginThrottle(loginLimiters, throttle),
+    },
     {
       accessTokenMinutes: env.ACCESS_TOKEN_EXPIRE_MINUTES,
       refreshTokenDays: env.REFRESH_TOKEN_EXPIRE_DAYS,
       privateKeyPem: env.AUTH_PRIVATE_KEY_PEM,
+      previousKeyPems: env.AUTH_PREVIOUS_KEYS_PEM,
+      keyEncryptionKey: env.AUTH_KEY_ENCRYPTION_KEY,
       bootstrapAdmin:
         env.AUTH_BOOTSTRAP_ADMIN_EMAIL && env.AUTH_BOOTSTRAP_ADMIN_PASSWORD
           ? { email: env.AUTH_BOOTSTRAP_ADMIN_EMAIL, password: env.AUTH_BOOTSTRAP_ADMIN_PASSWORD }

@@ -186,7 +186,7 @@ it('answers malformed payloads and bodies with 4xx, not a timeout', async () => 
     detail: [
       {
         loc: ['body', 'password'],
-        msg: 'Password must be at least 8 characters',
+        msg: 'Password must be at least 10 characters',
         type: 'value_error.too_small',
       },
     ],

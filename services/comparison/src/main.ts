@@ -1,6 +1,7 @@
 import {
   baseEnvSchema,
   connectNats,
+  natsAuth,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     name: `${SERVICE}${env.SERVICE_INSTANCE ? `-${env.SERVICE_INSTANCE}` : ''}`,
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, SERVICE),
   });
   const service = await startComparisonService({
     handle: nats,

@@ -1,6 +1,7 @@
 import {
   baseEnvSchema,
   connectNats,
+  natsAuth,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     name: `${SERVICE}-${env.SERVICE_INSTANCE ?? process.pid}`,
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, SERVICE),
   });
 
   const app = createConfigApp({ ...stores, ids, logger });

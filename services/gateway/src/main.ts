@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   connectNats,
+  natsAuth,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     name: 'gateway',
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, 'gateway'),
   });
   const wired = natsPorts(handle, logger, {
     serviceTimeoutMs: env.SERVICE_TIMEOUT_MS,

@@ -233,6 +233,14 @@ function responses(route: RouteDef, components: SchemaComponents): Json {
     MESSAGES.rateLimited(30),
     { headers: { ...RATE_HEADERS, 'Retry-After': { schema: { type: 'integer' } } } },
   );
+  if (route.operationId === 'login')
+    out['429'] = errorResponse(
+      'Rate limit exceeded, or too many failed logins for this account from any address: after a few ' +
+        'failures each attempt waits 1, 2, 4… s (at most 30), after 10 within 15 min the account is ' +
+        'locked for 15 min (defaults; docs/security.md). `Retry-After` says when to try again.',
+      MESSAGES.loginThrottled(900),
+      { headers: { ...RATE_HEADERS, 'Retry-After': { schema: { type: 'integer' } } } },
+    );
   out['503'] = errorResponse(
     `The ${service} service is unavailable ("${MESSAGES.serviceUnavailable(service)}")`,
     MESSAGES.serviceUnavailable(service),

@@ -16,6 +16,7 @@ import {
   CreateScheduleBodySchema,
   ExportQuerySchema,
   IdParamSchema,
+  JwksSchema,
   LoginBodySchema,
   LogoutBodySchema,
   MessageSchema,
@@ -194,6 +195,23 @@ export const ROUTES: RouteDef[] = [
     successStatus: 200,
     successDescription: 'Logged out',
     response: MessageSchema,
+  },
+  {
+    operationId: 'jwks',
+    method: 'get',
+    path: '/auth/.well-known/jwks.json',
+    summary: 'Public keys of the access tokens (JSON Web Key Set)',
+    description:
+      'The RS256 keys access tokens are signed with, by `kid`: the active key and, after a rotation, the ' +
+      'previous ones until their tokens have expired. Anyone may verify our tokens with them.',
+    tag: 'auth',
+    auth: 'none',
+    service: 'auth',
+    subject: RPC.auth.jwks,
+    bodyKind: 'none',
+    successStatus: 200,
+    successDescription: 'The key set',
+    response: JwksSchema,
   },
   // --- schedules (fixed paths first)
   {

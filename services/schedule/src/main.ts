@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   baseEnvSchema,
   connectNats,
+  natsAuth,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     name: `${SERVICE}${env.SERVICE_INSTANCE ? `-${env.SERVICE_INSTANCE}` : ''}`,
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, SERVICE),
   });
   const {
     mongo,

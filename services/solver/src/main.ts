@@ -1,6 +1,7 @@
 import { CANCEL_SUBJECT, RPC } from '@fillsched/contracts';
 import {
   connectNats,
+  natsAuth,
   createLogger,
   exitOnConfigError,
   installProcessErrorHandlers,
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     name: `${SERVICE}-${instance}`,
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, SERVICE),
   });
   const kv = await provisionSolver(nats.nc, {
     logger,

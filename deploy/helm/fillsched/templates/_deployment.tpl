@@ -99,6 +99,12 @@ spec:
             - name: NODE_ENV
               value: production
             {{- include "fillsched.secretEnv" (dict "name" "NATS_URL" "secret" (include "fillsched.secretName" $root) "key" "NATS_URL") | nindent 12 }}
+            {{- if has .component (list "gateway" "auth" "schedule" "comparison" "config" "solver") }}
+            # Its own NATS user, limited to its subjects (docs/security.md, deploy/helm/nats-auth-values.yaml).
+            - name: NATS_USER
+              value: {{ .component | quote }}
+            {{- include "fillsched.secretEnv" (dict "name" "NATS_PASSWORD" "secret" (include "fillsched.secretName" $root) "key" (printf "NATS_PASSWORD_%s" (upper .component))) | nindent 12 }}
+            {{- end }}
             {{- if .mongo }}
             {{- include "fillsched.secretEnv" (dict "name" "MONGO_URL" "secret" (include "fillsched.secretName" $root) "key" "MONGO_URL") | nindent 12 }}
             {{- end }}

@@ -2,11 +2,20 @@ import { z } from 'zod';
 import { apiSchemas, Timestamp } from './common';
 
 const GUIDE_USER = { email: 'user@example.com', password: 'SecurePass123!' };
+/** Shortest password register accepts (the auth service also refuses common ones and the e-mail). */
+export const PASSWORD_MIN_LENGTH = 10;
 
 export const RegisterBodySchema = z
   .object({
     email: z.email(),
-    password: z.string().min(8, 'Password must be at least 8 characters').max(128),
+    password: z
+      .string()
+      .min(PASSWORD_MIN_LENGTH, `Password must be at least ${PASSWORD_MIN_LENGTH} characters`)
+      .max(128)
+      .describe(
+        `At least ${PASSWORD_MIN_LENGTH} characters, not one of the most used passwords (nor one with ` +
+          'digits or symbols appended), not containing the e-mail address; 422 names the failed rule.',
+      ),
     full_name: z.string().max(200).optional(),
   })
   .register(apiSchemas, { id: 'UserCreate', examples: [GUIDE_USER] });
@@ -106,6 +115,39 @@ export const SigningKeysResponseSchema = z.object({
   keys: z.array(z.object({ kid: z.string(), alg: z.literal('RS256'), public_key_pem: z.string() })),
 });
 export type SigningKeysResponse = z.infer<typeof SigningKeysResponseSchema>;
+
+/** JSON Web Key Set of the access-token verification keys: the active one and, after a rotation, its predecessors. */
+export const JwksSchema = z
+  .object({
+    keys: z.array(
+      z.object({
+        kty: z.literal('RSA'),
+        use: z.literal('sig'),
+        alg: z.literal('RS256'),
+        kid: z.string().describe('the `kid` header of the tokens signed with this key'),
+        n: z.string().describe('modulus, base64url'),
+        e: z.string().describe('exponent, base64url'),
+      }),
+    ),
+  })
+  .register(apiSchemas, {
+    id: 'JWKS',
+    examples: [
+      {
+        keys: [
+          {
+            kty: 'RSA',
+            use: 'sig',
+            alg: 'RS256',
+            kid: 'mU2x0VqJ9dKq3nQe',
+            n: 'u1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0_IzW7yWR7QkrmBL7jTKEn5u-qKhbwKfBstIs-bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW_VDL5AaWTg0nLVkjRo9z-40RQzuVaE8AkAFmxZzow3x-VJYKdjykkJ0iT9wCS0DRTXu269V264Vf_3jvredZiKRkgwlL9xNAwxXFg0x_XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC-9aGVd-Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmw',
+            e: 'AQAB',
+          },
+        ],
+      },
+    ],
+  });
+export type Jwks = z.infer<typeof JwksSchema>;
 
 /** Body of the auth `logout` RPC: the gateway passes the verified token's sid and jti (plus an optional refresh token). */
 export const LogoutRpcBodySchema = z.object({

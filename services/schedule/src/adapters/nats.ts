@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   RESULT_CHUNK_ACTIVITIES,
   RPC,
+  SCHEDULE_COUNTERS_BUCKET,
   type CloudEvent,
   type ScheduleStatusEvent,
   type SolveJob,
@@ -75,7 +76,7 @@ export class NatsResultFetcher implements ResultFetcher {
 }
 
 /** High-water marks of this service's ids (see HighWaterIdAllocator). */
-export const COUNTERS_BUCKET = 'fillsched-schedule-counters';
+export const COUNTERS_BUCKET = SCHEDULE_COUNTERS_BUCKET;
 
 /**
  * Creates the bucket if missing (with the client's default timeouts: services start together and a
