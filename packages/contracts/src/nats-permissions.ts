@@ -14,8 +14,10 @@ import {
   RATE_LIMIT_BUCKET,
   REVOCATIONS_BUCKET,
   RPC,
+  healthSubject,
   type ServiceName,
 } from './subjects';
+import { WS_HISTORY_PREFIX, WS_HISTORY_STREAM } from './ws';
 
 export const NATS_IDENTITIES = ['gateway', 'auth', 'schedule', 'comparison', 'config', 'solver'] as const;
 export type NatsIdentity = (typeof NATS_IDENTITIES)[number];
@@ -74,6 +76,8 @@ const ownStream = (stream: string): string[] => [
 const ownBucket = (bucket: string): string[] => [...ownStream(kvStream(bucket)), `$KV.${bucket}.>`];
 
 const JS_INFO = '$JS.API.INFO';
+/** The services that answer healthSubject (their store's readiness) for the gateway's /health. */
+const STORE_SERVICES: ServiceName[] = ['auth', 'schedule', 'comparison', 'config'];
 const ALL_STREAMS = [JOBS_STREAM, DEAD_LETTER_STREAM, EVENTS_STREAM, PROGRESS_STREAM];
 
 /** The owner services (schedule, comparison) provision every stream (start order never matters). */
@@ -82,6 +86,8 @@ const owner = (kind: 'schedule' | 'comparison'): string[] => [
   ...ALL_STREAMS.flatMap(ownStream),
   ...ownBucket(CANCELLATIONS_BUCKET),
   JOBS_SUBJECT,
+  // fair dispatch: each user's jobs on their own subject (fillsched.jobs.solve.u<id>)
+  `${JOBS_SUBJECT}.>`,
   `fillsched.events.${kind}.>`,
   CANCEL_SUBJECT,
   RPC.config.resolve,
@@ -96,9 +102,14 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
       ...ops(RPC.schedule),
       ...ops(RPC.comparison),
       ...ops(RPC.config, ['resolve']),
+      // /health asks the store-backed services for their own readiness
+      ...STORE_SERVICES.map(healthSubject),
       JS_INFO,
-      ...readStream(EVENTS_STREAM),
-      ...readStream(PROGRESS_STREAM),
+      // the WebSocket channel history: the gateway provisions the streams it follows and its own
+      ...ownStream(EVENTS_STREAM),
+      ...ownStream(PROGRESS_STREAM),
+      ...ownStream(WS_HISTORY_STREAM),
+      `${WS_HISTORY_PREFIX}.>`,
       ...ownBucket(REVOCATIONS_BUCKET),
       ...ownBucket(RATE_LIMIT_BUCKET),
     ],
@@ -138,8 +149,14 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
       'fillsched.events.schedule.>',
       'fillsched.events.comparison.>',
       DEAD_LETTER_SUBJECT,
+      // a job whose deliveries ran out is removed from the work queue once dead-lettered
+      `$JS.API.STREAM.MSG.DELETE.${JOBS_STREAM}`,
     ],
-    subscribe: [responder('solver'), CANCEL_SUBJECT],
+    subscribe: [
+      responder('solver'),
+      CANCEL_SUBJECT,
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.*`,
+    ],
     respond: true,
   },
 };
