@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // System test (issue 8): a client that sends GET right after it received `complete` reads
 // `completed` with the full result — at the input limits (20,000 lots on 100 lines with downtime)
 // and with a slow store (every byte MongoDB sends passes a proxy that holds it back). Every service
@@ -104,7 +105,8 @@ describe('complete means readable', () => {
       solvers: 1,
       mongoUrl: proxy.url,
       stdio: 'ignore',
-      env: { RATE_LIMIT_PER_MINUTE: '100000' },
+      // a store given by URL is taken as durable: auth seals its signing key under this key
+      env: { RATE_LIMIT_PER_MINUTE: '100000', AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
     });
     client = new ApiClient(platform.gatewayUrl);
     await client.registerAndLogin('bulk@example.com');

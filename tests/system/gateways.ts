@@ -14,7 +14,13 @@ export interface GatewayProcess {
 
 export async function startGateway(
   natsUrl: string,
-  opts: { port?: number; env?: Record<string, string>; name?: string } = {},
+  opts: {
+    port?: number;
+    env?: Record<string, string>;
+    name?: string;
+    /** The gateway's NATS user on a platform whose NATS requires one (platform.natsUsers.gateway). */
+    natsUser?: { user: string; pass: string } | null;
+  } = {},
 ): Promise<GatewayProcess> {
   const port: number = opts.port ?? (await freePort());
   const main = path.join(__dirname, '..', '..', 'services', 'gateway', 'dist', 'main.js');
@@ -22,6 +28,9 @@ export async function startGateway(
     env: {
       ...process.env,
       NATS_URL: natsUrl,
+      ...(opts.natsUser
+        ? { NATS_USER: opts.natsUser.user, NATS_PASSWORD: opts.natsUser.pass, NATS_CREDS: '' }
+        : {}),
       PORT: String(port),
       OPS_PORT: '0',
       SERVICE_INSTANCE: opts.name ?? `gateway-${port}`,

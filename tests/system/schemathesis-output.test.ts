@@ -18,6 +18,17 @@ const generatorCrash = [
   '  | hypothesis.errors.FlakyFailure: Inconsistent results',
 ].join('\n');
 
+const lambdaSourceCrash = [
+  '____________________________ GET /api/v1/config/{id} ____________________________',
+  'Runtime Error',
+  '',
+  'AST constructor recursion depth mismatch (before=66, after=211)',
+  '',
+  '    Traceback (most recent call last):',
+  '      File "/x/site-packages/hypothesis/internal/lambda_sources.py", line 353, in _lambda_description',
+  '      File "/x/site-packages/schemathesis/specs/openapi/coverage/_schema.py", line 4448, in restrict',
+].join('\n');
+
 const networkError = [
   '_____________________________ GET /api/v1/schedules _____________________________',
   'Network Error',
@@ -27,6 +38,9 @@ const networkError = [
 describe('realErrors: which schemathesis errors are about the API', () => {
   it('ignores schemathesis generator crashes (no request was sent)', () => {
     expect(realErrors(report(generatorCrash))).toEqual([]);
+  });
+  it("ignores hypothesis failing to describe one of schemathesis's own lambdas", () => {
+    expect(realErrors(report(lambdaSourceCrash))).toEqual([]);
   });
   it('keeps every other error, e.g. a server that stopped answering', () => {
     const errors = realErrors(report(`${generatorCrash}\n${networkError}`));

@@ -117,7 +117,7 @@ beforeAll(async () => {
     { PORT: String(gatewayPort), HOST: '127.0.0.1', OPS_PORT: '0' },
     'gateway listening',
   );
-  const credentials = { email: 'outage@example.com', password: 'Outage-Proof-2026!' };
+  const credentials = { email: 'outage@example.com', password: 'Steady-Plan-2026!' };
   await until(async () => (await status(`${gatewayUrl}/health`).catch(() => 0)) === 200);
   const reg = await fetch(`${gatewayUrl}/api/v1/auth/register`, {
     method: 'POST',

@@ -111,8 +111,16 @@ describe('one WebSocket for live updates', () => {
       env: LIMITED,
     });
     [gwA, gwB] = await Promise.all([
-      startGateway(platform.natsUrl, { name: 'gateway-a', env: HISTORY }),
-      startGateway(platform.natsUrl, { name: 'gateway-b', env: BUFFER_ONLY }),
+      startGateway(platform.natsUrl, {
+        natsUser: platform.natsUsers?.gateway,
+        name: 'gateway-a',
+        env: HISTORY,
+      }),
+      startGateway(platform.natsUrl, {
+        natsUser: platform.natsUsers?.gateway,
+        name: 'gateway-b',
+        env: BUFFER_ONLY,
+      }),
     ]);
     alice = new ApiClient(platform.gatewayUrl);
     bob = new ApiClient(platform.gatewayUrl);
@@ -235,15 +243,30 @@ describe('one WebSocket for live updates', () => {
     await Promise.all([gwA.stop(), gwB.stop()]);
     const second = await createSchedule(alice, 'resume-2');
     await completed(alice, second);
-    gwA = await startGateway(platform.natsUrl, { port: gwA.port, name: 'gateway-a', env: HISTORY });
+    gwA = await startGateway(platform.natsUrl, {
+      natsUser: platform.natsUsers?.gateway,
+      port: gwA.port,
+      name: 'gateway-a',
+      env: HISTORY,
+    });
     await waitUntil(async () => resumed.length >= 2, 20_000, 'the client to resume on A');
     // A goes away again; the client moves to a restarted B.
-    gwB = await startGateway(platform.natsUrl, { port: gwB.port, name: 'gateway-b', env: BUFFER_ONLY });
+    gwB = await startGateway(platform.natsUrl, {
+      natsUser: platform.natsUsers?.gateway,
+      port: gwB.port,
+      name: 'gateway-b',
+      env: BUFFER_ONLY,
+    });
     await gwA.stop();
     const third = await createSchedule(alice, 'resume-3');
     await completed(alice, first);
     await completed(alice, third);
-    gwA = await startGateway(platform.natsUrl, { port: gwA.port, name: 'gateway-a', env: HISTORY });
+    gwA = await startGateway(platform.natsUrl, {
+      natsUser: platform.natsUsers?.gateway,
+      port: gwA.port,
+      name: 'gateway-a',
+      env: HISTORY,
+    });
     const done = (ch: string, pred: (d: any) => boolean) => got.some((m) => m.channel === ch && pred(m.data));
     await waitUntil(
       async () =>
