@@ -291,6 +291,89 @@ describeIfPeer('chromium', "the planner's console in Chromium", () => {
     await page.screenshot({ path: path.join(SHOTS, 'compare.png'), fullPage: true });
   });
 
+  test('line down on a lane → replan runs live → the diff against the parent, a DOWNTIME bar on that lane', async () => {
+    await page.goto(`${base}/console/#/schedule/${scheduleId}`);
+    await page.locator(`[data-schedule-id="${scheduleId}"][data-status="completed"]`).waitFor();
+    const parent = await apiClient.request('GET', `/schedule/${scheduleId}`);
+    const acts = parent.body.result.activities as any[];
+    expect(acts.some((a) => a.kind === 'DOWNTIME')).toBe(false);
+    const line = 2;
+    const firstFill = acts.find((a) => a.kind === 'FILL' && a.line === line);
+    expect(firstFill).toBeDefined();
+    // One button per lane, reached and pressed with the keyboard; the form opens on its start field.
+    const buttons = page.locator('.line-down button[data-line]');
+    expect(await buttons.count()).toBe(await page.locator('.gantt .lane[data-line]').count());
+    await page.getByRole('button', { name: `Line ${line} down…` }).focus();
+    await page.keyboard.press('Enter');
+    const start = page.getByLabel('Down from (UTC)');
+    const end = page.getByLabel('Back up at (UTC)');
+    await start.waitFor();
+    expect(await start.evaluate((el) => el === document.activeElement)).toBe(true);
+    const hoursBetween = async () =>
+      (Date.parse(`${await end.inputValue()}:00Z`) - Date.parse(`${await start.inputValue()}:00Z`)) /
+      3_600_000;
+    expect(await hoursBetween()).toBe(36);
+    // A line down in the middle of a started fill: the server refuses it, the form shows its `loc`.
+    const mid = (Date.parse(firstFill.start) + Date.parse(firstFill.end)) / 2;
+    await start.fill(new Date(mid).toISOString().slice(0, 16));
+    expect(await hoursBetween()).toBe(36);
+    await page.getByRole('button', { name: `Re-plan without line ${line}` }).click();
+    await page
+      .getByTestId('replan-errors')
+      .locator('li[data-loc="body.disruptions.0.start"]')
+      .filter({ hasText: 'body.disruptions.0.start' })
+      .waitFor();
+    expect(new URL(page.url()).hash).toBe(`#/schedule/${scheduleId}`);
+    // From the plan's start for 36 h: nothing has started, line 2's work moves around the downtime.
+    const planStart = Math.min(...acts.map((a) => Date.parse(a.start)));
+    await start.fill(new Date(planStart).toISOString().slice(0, 16));
+    await page.getByLabel('Reason').fill('pump failure');
+    await page.getByRole('button', { name: `Re-plan without line ${line}` }).click();
+    await page.waitForURL((u) => /#\/schedule\/\d+$/.test(u.hash) && u.hash !== `#/schedule/${scheduleId}`);
+    const replanId = Number(/schedule\/(\d+)$/.exec(page.url())![1]);
+    const first = await page.locator(`[data-schedule-id="${replanId}"]`).getAttribute('data-status');
+    expect(['pending', 'running', 'completed']).toContain(first);
+    if (first !== 'completed') await page.getByTestId('live-progress').waitFor();
+    await page
+      .locator(`[data-schedule-id="${replanId}"][data-status="completed"]`)
+      .waitFor({ timeout: 120_000 });
+    await page.getByTestId('lineage').filter({ hasText: 'Version 2' }).waitFor();
+    // The diff table is the API's result.replan.
+    const replanned = await apiClient.request('GET', `/schedule/${replanId}`);
+    expect(replanned.body.parent_id).toBe(scheduleId);
+    const diff = replanned.body.result.replan;
+    expect(diff.moved.length).toBeGreaterThan(0);
+    const diffView = page.getByTestId('replan-diff');
+    await diffView.waitFor();
+    const rows = await diffView
+      .locator('table.moved-lots tbody tr[data-lot-id]')
+      .evaluateAll((els) =>
+        els.map((e) => [
+          e.getAttribute('data-lot-id'),
+          e.getAttribute('data-from-line'),
+          e.getAttribute('data-to-line'),
+        ]),
+      );
+    expect(rows).toEqual(diff.moved.map((m: any) => [m.lot_id, String(m.from_line), String(m.to_line)]));
+    expect(await diffView.locator('table.kpi-deltas tbody tr[data-kpi]').count()).toBe(
+      Object.keys(diff.kpi_deltas).length,
+    );
+    await diffView.locator('tr[data-kpi="makespan"] td').filter({ hasText: / h$/ }).waitFor();
+    await page.getByTestId('replan-added').filter({ hasText: 'Added: none' }).waitFor();
+    await page.getByTestId('replan-removed').filter({ hasText: 'Removed: none' }).waitFor();
+    // The down line's lane shows the downtime; no other lane does.
+    const downOnLane = await page
+      .locator(`.gantt .lane[data-line="${line}"] .bar[data-kind="DOWNTIME"]`)
+      .count();
+    expect(downOnLane).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('.gantt .bar[data-kind="DOWNTIME"]').count()).toBe(downOnLane);
+    expect(await page.locator('.gantt .bar-fill[data-lot-id]').count()).toBe(csvLotIds().length);
+    await page.screenshot({ path: path.join(SHOTS, 'replan-line-down.png'), fullPage: true });
+    // Back to the parent.
+    await diffView.getByRole('link', { name: `schedule #${scheduleId}` }).click();
+    await page.locator(`[data-schedule-id="${scheduleId}"][data-status="completed"]`).waitFor();
+  });
+
   test('the runs list shows both runs with their status', async () => {
     await page.getByRole('link', { name: 'Runs' }).click();
     await page.locator(`tr[data-run-id="${scheduleId}"][data-status="completed"]`).waitFor();

@@ -179,6 +179,9 @@ export interface ScheduleSummary {
   created_at: string;
   completed_at: string | null;
   error_message: string | null;
+  /** Replans: the schedule this one re-plans, and 1 + its version. */
+  parent_id?: number;
+  version?: number;
 }
 export interface Activity {
   kind: 'CLEAN' | 'CHANGEOVER' | 'FILL' | 'IDLE' | 'DOWNTIME';
@@ -197,6 +200,20 @@ export interface ScheduleResult {
   window_violations: number;
   kpis: Record<string, unknown>;
   activities?: Activity[];
+  replan?: ReplanDiff;
+}
+/** result.replan of a replanned schedule: the diff against its parent (contracts' ReplanDiff). */
+export interface ReplanDiff {
+  parent_id: number | null;
+  at: string;
+  frozen_lots: number;
+  moved_count: number;
+  line_changes: number;
+  moved: { lot_id: string; from_line: number; to_line: number; shift_hours: number }[];
+  added: string[];
+  removed: string[];
+  changed: string[];
+  kpi_deltas: Record<string, number>;
 }
 export interface ScheduleOut extends ScheduleSummary {
   result?: ScheduleResult | null;

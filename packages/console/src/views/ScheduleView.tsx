@@ -4,6 +4,7 @@ import { saveBlob, type ScheduleOut } from '../api';
 import { useFollowRun } from '../follow';
 import { Gantt } from '../Gantt';
 import type { LiveMessage } from '../live';
+import { LineDownActions, ReplanDiffView } from './LineDown';
 import { ErrorNote, hours, isActive, pct, Progress, StatusBadge, when } from './common';
 import type { Services } from './services';
 
@@ -86,6 +87,12 @@ export function ScheduleView({ services, id }: { services: Services; id: number 
         <StatusBadge status={schedule.status} /> {schedule.strategy} · created {when(schedule.created_at)}
         {schedule.completed_at && ` · completed ${when(schedule.completed_at)}`}
       </p>
+      {schedule.parent_id !== undefined && (
+        <p data-testid="lineage">
+          Version {schedule.version} · a re-plan of{' '}
+          <a href={`#/schedule/${schedule.parent_id}`}>schedule #{schedule.parent_id}</a>
+        </p>
+      )}
       {schedule.error_message && <p className="error">{schedule.error_message}</p>}
       <ErrorNote error={error} />
       {active && (
@@ -116,6 +123,12 @@ export function ScheduleView({ services, id }: { services: Services; id: number 
               Export SVG
             </button>
           </div>
+          {schedule.result.replan && schedule.parent_id !== undefined && (
+            <ReplanDiffView diff={schedule.result.replan} parentId={schedule.parent_id} />
+          )}
+          {schedule.status === 'completed' && activities.length > 0 && (
+            <LineDownActions services={services} scheduleId={id} activities={activities} />
+          )}
           <Gantt
             activities={activities}
             lateLots={late}
