@@ -13,3 +13,4 @@ export * from './rest/configs';
 export * from './streams';
 export * from './lifecycle';
 export * from './result-document';
+export * from './kafka';

@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from './logging';
 import { MemoryIdAllocator, MongoIdAllocator, connectMongo, mongoReady, type IdAllocator } from './mongo';
 import type { NatsHandle } from './nats';
-import { startOpsServer, type OpsServer } from './ops';
+import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops';
 import type { Responder } from './responder';
 import { installShutdown, type ShutdownStep } from './shutdown';
 import { flushTracesStep } from './tracing';
@@ -21,6 +21,8 @@ export async function serveUntilShutdown(opts: {
   /** Stops taking work and lets the work in hand finish: a step, or just the responders to stop. */
   stop: ShutdownStep | Responder[];
   ready: { msg: string; fields?: Record<string, unknown> };
+  /** Further readiness checks of the service's own dependencies (e.g. the bridge's Kafka). */
+  readiness?: ReadinessCheck[];
 }): Promise<OpsServer> {
   const { logger, nats, mongo } = opts;
   const ops = await startOpsServer({
@@ -29,6 +31,7 @@ export async function serveUntilShutdown(opts: {
     readiness: [
       { name: 'nats', check: () => nats.isConnected() },
       ...(mongo ? [{ name: 'mongo', check: () => mongoReady(mongo) }] : []),
+      ...(opts.readiness ?? []),
     ],
   });
   logger.info({ ops_port: ops.port, ...opts.ready.fields }, opts.ready.msg);
