@@ -72,17 +72,23 @@ export interface KafkaSink extends RecordSink {
 /** The Kafka side: an idempotent producer with acks all, an admin for topics and the probe. */
 export function kafkaSink(env: BridgeEnv, logger: Logger): KafkaSink {
   const kafka = new Kafka(kafkaClientConfig(env, logger));
-  const producer: Producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    idempotent: env.KAFKA_IDEMPOTENT,
-    // idempotence keeps order with retries only with one request in flight per connection
-    maxInFlightRequests: env.KAFKA_IDEMPOTENT ? 1 : 5,
-  });
-  const admin: Admin = kafka.admin();
   let producerUp = false;
+  const newProducer = (): Producer => {
+    const p = kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: env.KAFKA_IDEMPOTENT,
+      // idempotence keeps order with retries only with one request in flight per connection
+      maxInFlightRequests: env.KAFKA_IDEMPOTENT ? 1 : 5,
+    });
+    p.on(p.events.DISCONNECT, () => {
+      if (p === producer) producerUp = false;
+    });
+    return p;
+  };
+  let producer: Producer = newProducer();
+  const admin: Admin = kafka.admin();
   let adminUp = false;
   let reachable = false;
-  producer.on(producer.events.DISCONNECT, () => (producerUp = false));
   admin.on(admin.events.DISCONNECT, () => (adminUp = false));
 
   const withAdmin = async <T>(fn: (a: Admin) => Promise<T>): Promise<T> => {
@@ -105,6 +111,13 @@ export function kafkaSink(env: BridgeEnv, logger: Logger): KafkaSink {
         reachable = true;
       } catch (err) {
         reachable = false;
+        // A failed idempotent send leaves kafkajs' sequence numbers ahead of the broker's (every
+        // later send: "out of order sequence number"): start over with a new producer id. The
+        // batch comes back from the stream; records Kafka did write are repeated with their ce_id.
+        const old = producer;
+        producer = newProducer();
+        producerUp = false;
+        await old.disconnect().catch(() => undefined);
         throw err;
       }
     },
