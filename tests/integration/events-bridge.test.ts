@@ -3,6 +3,7 @@
 // schedules (completed, failed, cancelled) and a comparison are published on FILLSCHED_EVENTS the
 // way their owners publish them; the consumer must see each CloudEvent id (after dedup), in order
 // per key, with the binding's headers — also across a Kafka outage and a SIGKILLed bridge.
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import {
@@ -321,5 +322,24 @@ describeIfPeer('kafka', 'events bridge: FILLSCHED_EVENTS → Kafka', () => {
     expectOrderPerKey((key) => Number(key.split('.')[1]) >= 10_000 && key.startsWith('schedule'));
     // at most one unacknowledged batch is produced again, with the same ce_id
     expect(duplicates() - before).toBeLessThanOrEqual(BATCH);
+  });
+
+  test('the example consumer (examples/kafka-lifecycle-consumer.mjs) prints every event once', async () => {
+    const out = execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'examples', 'kafka-lifecycle-consumer.mjs')],
+      {
+        env: { ...process.env, KAFKA_BROKERS: kafka.brokers.join(','), EXIT_IDLE_MS: '3000' },
+        encoding: 'utf8',
+        timeout: 90_000,
+        maxBuffer: 256 * 1024 * 1024,
+      },
+    );
+    const ids = out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual([...new Set(allIds())].sort());
   });
 });
