@@ -257,7 +257,14 @@ async function startOnce(readyTimeoutMs) {
     controllerPort,
     clusterId,
     dataDir: tmp.dir,
-    stop,
+    // An outage without losing the log: SIGSTOP freezes the broker (connections hang, requests
+    // time out), SIGCONT resumes it; stop() resumes a paused broker first.
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    stop: async () => {
+      child.kill('SIGCONT');
+      await stop();
+    },
     recentLog: child.recentLog,
   };
 }

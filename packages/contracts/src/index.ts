@@ -19,3 +19,4 @@ export * from './lifecycle';
 export * from './result-document';
 export * from './ws';
 export * from './nats-permissions';
+export * from './kafka';

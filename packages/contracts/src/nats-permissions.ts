@@ -19,7 +19,15 @@ import {
 } from './subjects';
 import { WS_HISTORY_PREFIX, WS_HISTORY_STREAM } from './ws';
 
-export const NATS_IDENTITIES = ['gateway', 'auth', 'schedule', 'comparison', 'config', 'solver'] as const;
+export const NATS_IDENTITIES = [
+  'gateway',
+  'auth',
+  'schedule',
+  'comparison',
+  'config',
+  'solver',
+  'events-bridge',
+] as const;
 export type NatsIdentity = (typeof NATS_IDENTITIES)[number];
 
 /** KV bucket of the schedule service's id counters (owned by the schedule service alone). */
@@ -158,6 +166,12 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
       `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.*`,
     ],
     respond: true,
+  },
+  // The Kafka mirror: reads the lifecycle stream through its one shared durable, nothing else.
+  'events-bridge': {
+    publish: [JS_INFO, ...ownStream(EVENTS_STREAM)],
+    subscribe: [],
+    respond: false,
   },
 };
 

@@ -1,0 +1,176 @@
+import { makeEvent, type KafkaRecordShape } from '@fillsched/contracts';
+import { createLogger } from '@fillsched/service-kit';
+import { backoffDelay, recordOf, startBridge } from './app';
+import type { BridgeMetrics, EventSource, RecordSink, SourceMessage } from './ports';
+
+const logger = createLogger('events-bridge-test', 'silent');
+
+/** An in-memory stream with the shared durable's semantics: ack removes, nak redelivers first. */
+function fakeStream(subjectsAndEvents: Array<[string, unknown]>) {
+  const log: string[] = [];
+  let queue = subjectsAndEvents.map(([subject, body], i) => ({ subject, body, seq: i + 1 }));
+  const redeliver: typeof queue = [];
+  const source: EventSource = {
+    async fetch(max) {
+      const all = [...redeliver.splice(0), ...queue.splice(0)];
+      const take = all.slice(0, max);
+      // what was not taken stays in front, in order
+      queue = all.slice(max);
+      if (take.length === 0) await new Promise((r) => setTimeout(r, 5));
+      return take.map((m): SourceMessage => ({
+        subject: m.subject,
+        seq: m.seq,
+        data: Buffer.from(typeof m.body === 'string' ? m.body : JSON.stringify(m.body)),
+        ack: () => log.push(`ack ${m.seq}`),
+        nak: (d) => {
+          log.push(`nak ${m.seq} ${d}`);
+          redeliver.push(m);
+        },
+        term: () => log.push(`term ${m.seq}`),
+      }));
+    },
+    pending: async () => queue.length,
+  };
+  return { source, log };
+}
+
+function fakeSink(failFirst: number) {
+  const sent: KafkaRecordShape[] = [];
+  let calls = 0;
+  const sink: RecordSink = {
+    async send(_topic, records) {
+      calls++;
+      if (calls <= failFirst) throw new Error('broker down');
+      sent.push(...records);
+    },
+    reachable: () => calls > failFirst,
+  };
+  return { sink, sent };
+}
+
+const counts = { produced: 0, kafka: 0, invalid: 0, source: 0 };
+const metrics: BridgeMetrics = {
+  produced: (n) => (counts.produced += n),
+  error: (k) => counts[k]++,
+  lag: () => undefined,
+};
+
+const ev = (id: number, stage: string) =>
+  makeEvent({
+    type: `com.fillsched.solve.${stage}`,
+    source: '/fillsched/solver/x',
+    id: `schedule.${id}:${stage}`,
+    data: { id },
+  });
+
+async function until(cond: () => boolean, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+beforeEach(() => Object.assign(counts, { produced: 0, kafka: 0, invalid: 0, source: 0 }));
+
+test('backoff doubles from min to max', () => {
+  const b = { minMs: 100, maxMs: 1000 };
+  expect([1, 2, 3, 4, 5, 9].map((f) => backoffDelay(f, b))).toEqual([100, 200, 400, 800, 1000, 1000]);
+});
+
+test('recordOf keys by schedule/comparison and refuses what is not a platform CloudEvent', () => {
+  const ok = recordOf({
+    subject: 'fillsched.events.comparison.3.finished',
+    data: Buffer.from(JSON.stringify(ev(3, 'x'))),
+  });
+  expect(ok).toMatchObject({ ok: true, record: { key: 'comparison.3' } });
+  expect(recordOf({ subject: 'fillsched.events.schedule.1.started', data: Buffer.from('{oops') })).toEqual({
+    ok: false,
+    reason: 'not JSON',
+  });
+  expect(recordOf({ subject: 'fillsched.events.schedule.1.started', data: Buffer.from('{"a":1}') })).toEqual({
+    ok: false,
+    reason: 'not a CloudEvent',
+  });
+  expect(recordOf({ subject: 'fillsched.events.x', data: Buffer.from('{}') }).ok).toBe(false);
+});
+
+test('produces in stream order and acks only after Kafka took the batch; invalid ones are terminated', async () => {
+  const { source, log } = fakeStream([
+    ['fillsched.events.schedule.1.started', ev(1, 'started')],
+    ['fillsched.events.schedule.1.completed', 'not json'],
+    ['fillsched.events.schedule.1.completed', ev(1, 'completed')],
+  ]);
+  const { sink, sent } = fakeSink(0);
+  const bridge = startBridge({
+    source,
+    sink,
+    topic: 't',
+    batch: 10,
+    backoff: { minMs: 10, maxMs: 20 },
+    logger,
+    metrics,
+  });
+  await until(() => bridge.produced() === 2);
+  await bridge.stop();
+  expect(sent.map((r) => r.headers.ce_id)).toEqual(['schedule.1:started', 'schedule.1:completed']);
+  expect(log).toEqual(['term 2', 'ack 1', 'ack 3']);
+  expect(counts).toMatchObject({ produced: 2, invalid: 1, kafka: 0 });
+});
+
+test('a Kafka failure naks the batch with a growing backoff; after recovery everything arrives once, in order', async () => {
+  const events: Array<[string, unknown]> = [1, 2, 3, 4, 5].map((i) => [
+    `fillsched.events.schedule.${i % 2}.started`,
+    ev(i, 'started'),
+  ]);
+  const { source, log } = fakeStream(events);
+  const { sink, sent } = fakeSink(3);
+  const bridge = startBridge({
+    source,
+    sink,
+    topic: 't',
+    batch: 2,
+    backoff: { minMs: 10, maxMs: 25 },
+    logger,
+    metrics,
+  });
+  await until(() => bridge.produced() === 5);
+  await bridge.stop();
+  expect(sent.map((r) => r.headers.ce_id)).toEqual([1, 2, 3, 4, 5].map((i) => `schedule.${i}:started`));
+  expect(log.filter((l) => l.startsWith('nak'))).toEqual([
+    'nak 1 10',
+    'nak 2 10',
+    'nak 1 20',
+    'nak 2 20',
+    'nak 1 25',
+    'nak 2 25',
+  ]);
+  expect(log.filter((l) => l.startsWith('ack'))).toEqual(['ack 1', 'ack 2', 'ack 3', 'ack 4', 'ack 5']);
+  expect(counts).toMatchObject({ produced: 5, kafka: 3 });
+});
+
+test('a failing pull is counted and retried; stop ends the loop', async () => {
+  let calls = 0;
+  const source: EventSource = {
+    fetch: async () => {
+      calls++;
+      if (calls === 1) throw new Error('nats gone');
+      await new Promise((r) => setTimeout(r, 5));
+      return [];
+    },
+    pending: async () => 0,
+  };
+  const { sink } = fakeSink(0);
+  const bridge = startBridge({
+    source,
+    sink,
+    topic: 't',
+    batch: 5,
+    backoff: { minMs: 10, maxMs: 20 },
+    logger,
+    metrics,
+  });
+  await until(() => calls >= 3);
+  await bridge.stop();
+  expect(counts.source).toBe(1);
+});

@@ -1,0 +1,124 @@
+import { CloudEventSchema, kafkaKeyOf, toKafkaRecord, type KafkaRecordShape } from '@fillsched/contracts';
+import type { Logger } from '@fillsched/service-kit';
+import type { BridgeMetrics, EventSource, RecordSink, SourceMessage } from './ports';
+
+export interface BridgeOptions {
+  source: EventSource;
+  sink: RecordSink;
+  topic: string;
+  /** Messages pulled and produced together. */
+  batch: number;
+  backoff: { minMs: number; maxMs: number };
+  logger: Logger;
+  metrics: BridgeMetrics;
+}
+
+export interface Bridge {
+  /** Stops pulling; the batch in hand is produced and acked (or nak'ed) first. */
+  stop(): Promise<void>;
+  /** Records produced and acked so far. */
+  produced(): number;
+}
+
+/** Exponential backoff after `failures` consecutive Kafka failures (1, 2, …). */
+export function backoffDelay(failures: number, b: { minMs: number; maxMs: number }): number {
+  return Math.min(b.maxMs, b.minMs * 2 ** Math.max(0, failures - 1));
+}
+
+type Parsed = { ok: true; record: KafkaRecordShape } | { ok: false; reason: string };
+
+/** One stream message → its record: a CloudEvent on a `fillsched.events.<kind>.<id>.…` subject. */
+export function recordOf(m: Pick<SourceMessage, 'subject' | 'data'>): Parsed {
+  const key = kafkaKeyOf(m.subject);
+  if (!key) return { ok: false, reason: `subject ${m.subject} names no schedule or comparison` };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(m.data).toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const event = CloudEventSchema.safeParse(raw);
+  if (!event.success) return { ok: false, reason: 'not a CloudEvent' };
+  return { ok: true, record: toKafkaRecord(event.data, key) };
+}
+
+/**
+ * The bridge loop: pull a batch from the shared durable, produce it to Kafka in stream order,
+ * ack each message only after Kafka acknowledged the whole batch. On a Kafka failure every
+ * message of the batch is nak'ed with a backoff and this replica pauses as long, so the
+ * redeliveries (which the server hands out before new messages) come back first and in order.
+ */
+export function startBridge(opts: BridgeOptions): Bridge {
+  const { source, sink, logger, metrics } = opts;
+  let stopping = false;
+  let produced = 0;
+  let failures = 0;
+  let wake: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+  const pause = (ms: number) => Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), stopped]);
+
+  const produce = async (batch: SourceMessage[]): Promise<void> => {
+    const records: KafkaRecordShape[] = [];
+    const kept: SourceMessage[] = [];
+    for (const m of batch) {
+      const parsed = recordOf(m);
+      if (!parsed.ok) {
+        metrics.error('invalid');
+        logger.error({ subject: m.subject, seq: m.seq, reason: parsed.reason }, 'event not mirrored');
+        m.term();
+        continue;
+      }
+      records.push(parsed.record);
+      kept.push(m);
+    }
+    if (records.length === 0) return;
+    try {
+      await sink.send(opts.topic, records);
+    } catch (err) {
+      failures++;
+      const delayMs = backoffDelay(failures, opts.backoff);
+      metrics.error('kafka');
+      for (const m of kept) m.nak(delayMs);
+      logger.warn(
+        { err: (err as Error)?.message ?? String(err), records: records.length, delay_ms: delayMs, failures },
+        'Kafka did not take the batch; handed back to the stream',
+      );
+      await pause(delayMs + 50);
+      return;
+    }
+    if (failures > 0) logger.info({ failures }, 'Kafka takes records again');
+    failures = 0;
+    for (const m of kept) m.ack();
+    produced += kept.length;
+    metrics.produced(kept.length);
+  };
+
+  const loop = (async () => {
+    while (!stopping) {
+      let batch: SourceMessage[];
+      try {
+        batch = await source.fetch(opts.batch);
+      } catch (err) {
+        metrics.error('source');
+        logger.warn({ err: (err as Error)?.message ?? String(err) }, 'pulling from the stream failed');
+        await pause(opts.backoff.minMs);
+        continue;
+      }
+      if (batch.length === 0) continue;
+      if (stopping) {
+        for (const m of batch) m.nak(0);
+        break;
+      }
+      await produce(batch);
+    }
+  })();
+
+  return {
+    produced: () => produced,
+    async stop() {
+      stopping = true;
+      wake();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { KAFKA_DEFAULTS } from '@fillsched/contracts';
+import { baseEnvSchema } from '@fillsched/service-kit';
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const brokerList = z
+  .string()
+  .min(1)
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (list) => list.length > 0 && list.every((b) => /^[^\s:/]+:\d{1,5}$/.test(b)),
+    'a comma-separated list of host:port',
+  );
+
+/** The bridge's environment: the platform's base variables plus Kafka's. */
+export const bridgeEnvSchema = baseEnvSchema
+  .extend({
+    KAFKA_BROKERS: brokerList,
+    KAFKA_CLIENT_ID: z.string().min(1).default('fillsched-events-bridge'),
+    KAFKA_SSL: bool.default(false),
+    /** PEM CA bundle for KAFKA_SSL (else the system CAs). */
+    KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+    KAFKA_SSL_REJECT_UNAUTHORIZED: bool.default(true),
+    KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+    KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+    KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+    KAFKA_LIFECYCLE_TOPIC: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: [A-Za-z0-9._-], at most 249 characters')
+      .default(KAFKA_DEFAULTS.lifecycleTopic),
+    KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(6),
+    KAFKA_TOPIC_REPLICATION: z.coerce.number().int().min(1).max(10).default(1),
+    /** Topic retention in ms; -1 = keep forever (replay from the beginning). Default 30 days, as the stream. */
+    KAFKA_TOPIC_RETENTION_MS: z.coerce
+      .number()
+      .int()
+      .min(-1)
+      .refine((v) => v !== 0, 'milliseconds > 0, or -1 for unlimited')
+      .default(30 * 86_400_000),
+    /** Idempotent producer (needs the IDEMPOTENT_WRITE ACL on a secured cluster). */
+    KAFKA_IDEMPOTENT: bool.default(true),
+    KAFKA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+    /** Events pulled and produced per batch (also the durable's max_ack_pending). */
+    BRIDGE_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+    BRIDGE_BACKOFF_MIN_MS: z.coerce.number().int().min(10).default(250),
+    BRIDGE_BACKOFF_MAX_MS: z.coerce.number().int().min(10).default(5000),
+    /** How often Kafka's reachability (readiness) and the stream lag (metric) are refreshed. */
+    BRIDGE_PROBE_MS: z.coerce.number().int().min(100).default(2000),
+  })
+  .superRefine((env, ctx) => {
+    const sasl = [env.KAFKA_SASL_MECHANISM, env.KAFKA_SASL_USERNAME, env.KAFKA_SASL_PASSWORD];
+    if (sasl.some((v) => v !== undefined) && sasl.some((v) => v === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KAFKA_SASL_MECHANISM'],
+        message:
+          'SASL needs KAFKA_SASL_MECHANISM (plain | scram-sha-256 | scram-sha-512), KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD together',
+      });
+    if (env.BRIDGE_BACKOFF_MAX_MS < env.BRIDGE_BACKOFF_MIN_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BRIDGE_BACKOFF_MAX_MS'],
+        message: 'must be at least BRIDGE_BACKOFF_MIN_MS',
+      });
+  });
+export type BridgeEnv = z.infer<typeof bridgeEnvSchema>;

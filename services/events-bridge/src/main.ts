@@ -1,0 +1,106 @@
+import { BRIDGE_CONSUMER, STREAM_SPECS, bridgeConsumerSpec } from '@fillsched/contracts';
+import {
+  connectNats,
+  createLogger,
+  ensureStreams,
+  exitOnConfigError,
+  installProcessErrorHandlers,
+  loadConfig,
+  natsAuth,
+  serveUntilShutdown,
+  type ConsumerSpec,
+  type StreamSpec,
+} from '@fillsched/service-kit';
+import { jetstreamSource } from './adapters/jetstream';
+import { kafkaSink } from './adapters/kafka';
+import { startBridge } from './app';
+import { bridgeEnvSchema } from './config';
+import { startProbes } from './probes';
+import { kafkaReachableGauge, promBridgeMetrics } from './metrics';
+
+const SERVICE = 'events-bridge';
+
+async function main(): Promise<void> {
+  const env = loadConfig(bridgeEnvSchema);
+  const logger = createLogger(SERVICE, env.LOG_LEVEL);
+  installProcessErrorHandlers(logger);
+
+  const nats = await connectNats({
+    servers: env.NATS_URL,
+    name: `${SERVICE}${env.SERVICE_INSTANCE ? `-${env.SERVICE_INSTANCE}` : ''}`,
+    logger,
+    streamReplicas: env.NATS_STREAM_REPLICAS,
+    auth: natsAuth(env, SERVICE),
+  });
+  const { stream, ...consumer } = bridgeConsumerSpec(env.BRIDGE_BATCH);
+  await ensureStreams(
+    nats,
+    {
+      streams: [STREAM_SPECS.events as unknown as StreamSpec],
+      consumers: [{ stream, config: consumer } as unknown as ConsumerSpec],
+      replicas: nats.streamReplicas,
+    },
+    logger,
+  );
+
+  const sink = kafkaSink(env, logger);
+  const topic = env.KAFKA_LIFECYCLE_TOPIC;
+  // Kafka may come up after the bridge: provisioning is retried, nothing is pulled before it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const action = await sink.provision({
+        topic,
+        partitions: env.KAFKA_TOPIC_PARTITIONS,
+        replication: env.KAFKA_TOPIC_REPLICATION,
+        retentionMs: env.KAFKA_TOPIC_RETENTION_MS,
+      });
+      logger.info({ topic, action, partitions: env.KAFKA_TOPIC_PARTITIONS }, 'Kafka topic provisioned');
+      break;
+    } catch (err) {
+      const delay = Math.min(env.BRIDGE_BACKOFF_MAX_MS, env.BRIDGE_BACKOFF_MIN_MS * 2 ** (attempt - 1));
+      logger.warn(
+        { err: (err as Error).message, attempt, delay_ms: delay },
+        'Kafka topic not provisioned yet',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  const source = await jetstreamSource(nats.nc, BRIDGE_CONSUMER);
+  const bridge = startBridge({
+    source,
+    sink,
+    topic,
+    batch: env.BRIDGE_BATCH,
+    backoff: { minMs: env.BRIDGE_BACKOFF_MIN_MS, maxMs: env.BRIDGE_BACKOFF_MAX_MS },
+    logger,
+    metrics: promBridgeMetrics,
+  });
+  const probes = startProbes({
+    everyMs: env.BRIDGE_PROBE_MS,
+    sink,
+    source,
+    metrics: promBridgeMetrics,
+    reachableGauge: kafkaReachableGauge,
+    logger,
+  });
+
+  await serveUntilShutdown({
+    logger,
+    env,
+    nats,
+    readiness: [{ name: 'kafka', check: () => sink.reachable() }],
+    // The batch in hand is produced and acked before NATS drains; then Kafka's clients close.
+    stop: {
+      name: 'stop the bridge',
+      run: async () => {
+        probes.stop();
+        await bridge.stop();
+        await sink.close();
+      },
+    },
+    ready: { msg: 'events bridge ready', fields: { topic, consumer: BRIDGE_CONSUMER } },
+  });
+}
+
+void exitOnConfigError(main, SERVICE);

@@ -1,0 +1,34 @@
+import type { KafkaRecordShape } from '@fillsched/contracts';
+
+/** One message of the events stream as the bridge sees it; settle it exactly once. */
+export interface SourceMessage {
+  subject: string;
+  /** Stream sequence (logs). */
+  seq: number;
+  data: Uint8Array;
+  ack(): void;
+  /** Hand it back; the server redelivers it after delayMs (to this or another replica). */
+  nak(delayMs: number): void;
+  /** Never redeliver (not a CloudEvent of the platform). */
+  term(): void;
+}
+
+/** The shared durable consumer: up to `max` messages in stream order, [] when none came in time. */
+export interface EventSource {
+  fetch(max: number): Promise<SourceMessage[]>;
+  /** Messages not yet delivered to any replica (consumer info num_pending). */
+  pending(): Promise<number>;
+}
+
+/** Kafka: resolves once every record is acknowledged by all in-sync replicas (acks: all). */
+export interface RecordSink {
+  send(topic: string, records: KafkaRecordShape[]): Promise<void>;
+  /** Whether the brokers answered the last probe or send. */
+  reachable(): boolean;
+}
+
+export interface BridgeMetrics {
+  produced(n: number): void;
+  error(kind: 'kafka' | 'invalid' | 'source'): void;
+  lag(n: number): void;
+}
