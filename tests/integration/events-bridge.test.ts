@@ -20,17 +20,19 @@ import {
   connectNats,
   createLogger,
   ensureStreams,
-  findFreePort,
   jetstream,
   jetstreamManager,
   publishEvent,
+  type NatsHandle,
+  type StreamSpec,
+} from '@fillsched/service-kit';
+import {
+  findFreePort,
   spawnServiceProcess,
   startNatsForTests,
-  type NatsHandle,
   type ServiceProcess,
-  type StreamSpec,
   type TestNats,
-} from '@fillsched/service-kit';
+} from '@fillsched/service-kit/testing';
 import { describeIfPeer } from '../peers';
 
 jest.setTimeout(240_000);
