@@ -47,7 +47,7 @@ export class MemoryUserWorkload implements UserWorkload {
 
 /**
  * The 429 detail when `adding` more jobs would take the user past ACTIVE_JOBS_LIMIT, else null.
- * Checked before anything is stored; parallel creates of one user may pass together by a few jobs
+ * Checked before anything is stored; when the count cannot be read, nothing is refused. Parallel creates of one user may pass together by a few jobs
  * (the count is read, not reserved), which the limit tolerates.
  */
 export async function jobsLimitExceeded(
@@ -56,6 +56,10 @@ export async function jobsLimitExceeded(
   adding: number,
 ): Promise<string | null> {
   if (!workload) return null;
-  const active = await workload.activeJobs(userId);
+  // Fails open: a count JetStream cannot give right now (leader change, timeout) must not turn
+  // every create into an error; the per-owner limits still apply and the job publish that follows
+  // reports a JetStream that is really gone.
+  const active = await workload.activeJobs(userId).catch(() => null);
+  if (active === null) return null;
   return active + adding > ACTIVE_JOBS_LIMIT ? tooManyJobs(active, adding) : null;
 }

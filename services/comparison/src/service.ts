@@ -48,7 +48,8 @@ export async function startComparisonService(opts: ComparisonServiceOptions): Pr
     configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 3000),
     clock: opts.clock ?? systemClock,
     logger,
-    workload: new JetStreamUserWorkload(() => jetstreamManager(handle.nc)),
+    // a short timeout: during a NATS leader change the count fails fast instead of holding the create
+    workload: new JetStreamUserWorkload(() => jetstreamManager(handle.nc, { timeout: 1500 })),
   });
   const clients = [configClient];
   const work = await startOwnerWork({

@@ -65,7 +65,8 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
     resultFetcher: new NatsResultFetcher(solverClient, { pageSize: opts.resultPageSize }),
     clock: opts.clock ?? systemClock,
     logger,
-    workload: new JetStreamUserWorkload(() => jetstreamManager(handle.nc)),
+    // a short timeout: during a NATS leader change the count fails fast instead of holding the create
+    workload: new JetStreamUserWorkload(() => jetstreamManager(handle.nc, { timeout: 1500 })),
   });
 
   const clients = [configClient, solverClient];
