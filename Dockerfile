@@ -64,6 +64,7 @@ COPY --from=build --chown=root:root /app/services/schedule/dist ./services/sched
 COPY --from=build --chown=root:root /app/services/comparison/dist ./services/comparison/dist
 COPY --from=build --chown=root:root /app/services/config/dist ./services/config/dist
 COPY --from=build --chown=root:root /app/services/solver/dist ./services/solver/dist
+COPY --from=build --chown=root:root /app/services/events-bridge/dist ./services/events-bridge/dist
 # The operators' dead-letter command (docs/operations.md): kubectl exec … node scripts/dead-letters.js list
 COPY --chown=root:root scripts/dead-letters.js ./scripts/dead-letters.js
 # The image's files belong to root and are read-only for the process; it runs as "node" by
