@@ -45,8 +45,7 @@ import {
 } from './ports';
 import { toSummary, withWarnings } from './replies';
 
-import { ACTIVE_SCHEDULE_LIMIT, SCHEDULE_ID_SEQUENCE, TOO_MANY_SCHEDULES } from './create';
-export { ACTIVE_SCHEDULE_LIMIT, SCHEDULE_ID_SEQUENCE, TOO_MANY_SCHEDULES };
+export { ACTIVE_SCHEDULE_LIMIT, SCHEDULE_ID_SEQUENCE, TOO_MANY_SCHEDULES } from './create';
 export { RESULT_NOT_FOUND_ATTEMPTS } from './lifecycle';
 export { toSummary } from './replies';
 
@@ -307,14 +306,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       strategies: guard('strategies', async () => reply(200, strategiesResponse())),
       replan: guard(
         'replan',
-        createReplanHandler({
-          ...deps,
-          sequence: SCHEDULE_ID_SEQUENCE,
-          activeLimit: ACTIVE_SCHEDULE_LIMIT,
-          tooMany: TOO_MANY_SCHEDULES,
-          eventSource: EVENT_SOURCE,
-          summary: toSummary,
-        }),
+        createReplanHandler({ ...deps, announcer, eventSource: EVENT_SOURCE, summary: toSummary }),
       ),
     },
     handleEvent,

@@ -7,6 +7,8 @@ import {
 import {
   CreateScheduleBodySchema,
   MESSAGES,
+  type CloudEvent,
+  type SolveJob,
   jobId as makeJobId,
   prefixDetail,
   requestWarnings,
@@ -54,7 +56,7 @@ export interface CreateDeps {
 
 /** POST /schedule: validate (JSON or CSV upload), admit under the per-user limit, store, enqueue. */
 export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Promise<RpcReply> {
-  const { schedules, ids, publisher, configResolver, announcer, clock, logger } = deps;
+  const { ids, configResolver, clock, logger } = deps;
   return async function create(req) {
     const user = req.user;
     if (!user) return detail(401, MESSAGES.credentials);
@@ -84,10 +86,8 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
     });
     if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
 
-    if ((await schedules.countActive(user.id)) >= ACTIVE_SCHEDULE_LIMIT)
-      return detail(429, TOO_MANY_SCHEDULES);
-    const overLimit = await jobsLimitExceeded(deps.workload, user.id, 1); // comparisons' jobs count too
-    if (overLimit) return detail(429, overLimit);
+    const refused = await refusedByLimits(deps, user.id);
+    if (refused) return refused;
 
     const id = await ids.next(SCHEDULE_ID_SEQUENCE);
     const job_id = makeJobId('schedule', id);
@@ -110,14 +110,6 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
       error_message: null,
       warnings,
     };
-    await schedules.create(record);
-    // Re-count after inserting, counting only schedules allocated before this one: two replicas
-    // racing past the first check cannot both admit the 11th.
-    if ((await schedules.countActive(user.id, { maxId: id })) > ACTIVE_SCHEDULE_LIMIT) {
-      await schedules.delete(id);
-      return detail(429, TOO_MANY_SCHEDULES);
-    }
-
     const event = solveRequestedEvent({
       source: deps.source,
       job_id,
@@ -128,27 +120,72 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
       time_limit_s: body.time_limit_s,
       time: record.created_at,
     });
-    try {
-      await publisher.publish(event);
-    } catch (err) {
-      const message = `Could not enqueue the schedule: ${(err as Error)?.message ?? String(err)}`;
-      logger.error({ err, schedule_id: id }, 'publishing solve.requested failed');
-      const failed = await schedules
-        .transition(id, { to: 'failed', error_message: message, completed_at: clock.now() })
-        .catch((e: unknown) => {
-          logger.error({ err: e, schedule_id: id }, 'could not mark the schedule failed');
-          return null;
-        });
-      if (failed)
-        await announcer
-          .announce(failed, { error_code: 'SERVICE_UNAVAILABLE' })
-          .catch((e: unknown) => logger.warn({ err: e, schedule_id: id }, 'could not announce the failure'));
-      return detail(503, message);
-    }
+    const notQueued = await storeAndEnqueue(deps, record, event, 'schedule');
+    if (notQueued) return notQueued;
     logger.info(
       { schedule_id: id, job_id, strategy: body.strategy, lots: body.lots_data.length, warnings },
       'schedule created',
     );
     return reply(202, withWarnings(record));
   };
+}
+
+/** What admitting and enqueueing a new schedule needs (create and replan alike). */
+export type EnqueueDeps = Pick<
+  CreateDeps,
+  'schedules' | 'publisher' | 'announcer' | 'clock' | 'logger' | 'workload'
+>;
+
+/**
+ * The per-user limits every new schedule passes before an id is taken: pending + running schedules,
+ * then the pool-wide jobs (comparisons' count too). The 429 reply, or null when admitted.
+ */
+export async function refusedByLimits(
+  deps: Pick<EnqueueDeps, 'schedules' | 'workload'>,
+  userId: number,
+): Promise<RpcReply | null> {
+  if ((await deps.schedules.countActive(userId)) >= ACTIVE_SCHEDULE_LIMIT)
+    return detail(429, TOO_MANY_SCHEDULES);
+  const overLimit = await jobsLimitExceeded(deps.workload, userId, 1);
+  return overLimit ? detail(429, overLimit) : null;
+}
+
+/**
+ * Stores the pending schedule and enqueues its job. Null once the job is queued; else the reply:
+ * 429 when a racing replica took the last slot (the record is removed again), 503 when the job
+ * cannot be enqueued (the schedule is marked failed and that is announced).
+ */
+export async function storeAndEnqueue(
+  deps: EnqueueDeps,
+  record: ScheduleRecord,
+  event: CloudEvent<SolveJob>,
+  what: 'schedule' | 'replan',
+): Promise<RpcReply | null> {
+  const { schedules, publisher, announcer, clock, logger } = deps;
+  const id = record.id;
+  await schedules.create(record);
+  // Re-count after inserting, counting only schedules allocated before this one: two replicas
+  // racing past the first check cannot both admit the 11th.
+  if ((await schedules.countActive(record.user_id, { maxId: id })) > ACTIVE_SCHEDULE_LIMIT) {
+    await schedules.delete(id);
+    return detail(429, TOO_MANY_SCHEDULES);
+  }
+  try {
+    await publisher.publish(event);
+    return null;
+  } catch (err) {
+    const message = `Could not enqueue the ${what}: ${(err as Error)?.message ?? String(err)}`;
+    logger.error({ err, schedule_id: id }, 'publishing solve.requested failed');
+    const failed = await schedules
+      .transition(id, { to: 'failed', error_message: message, completed_at: clock.now() })
+      .catch((e: unknown) => {
+        logger.error({ err: e, schedule_id: id }, 'could not mark the schedule failed');
+        return null;
+      });
+    if (failed)
+      await announcer
+        .announce(failed, { error_code: 'SERVICE_UNAVAILABLE' })
+        .catch((e: unknown) => logger.warn({ err: e, schedule_id: id }, 'could not announce the failure'));
+    return detail(503, message);
+  }
 }

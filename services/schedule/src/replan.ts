@@ -14,36 +14,20 @@ import {
   type ScheduleSummary,
 } from '@fillsched/contracts';
 import { prepareReplan } from '@fillsched/engine';
-import type { Logger, RpcReply, RpcRequest } from '@fillsched/service-kit';
-import type {
-  Clock,
-  IdAllocator,
-  JobPublisher,
-  ResultRepository,
-  ScheduleRecord,
-  ScheduleRepository,
-} from './ports';
+import { detail, reply, type RpcReply, type RpcRequest } from '@fillsched/service-kit';
+import { SCHEDULE_ID_SEQUENCE, refusedByLimits, storeAndEnqueue, type EnqueueDeps } from './create';
+import type { IdAllocator, ResultRepository, ScheduleRecord } from './ports';
 
-export interface ReplanDeps {
-  schedules: ScheduleRepository;
+/** The create path's admission and enqueueing (create.ts), plus what a replan reads of its parent. */
+export interface ReplanDeps extends EnqueueDeps {
   results: ResultRepository;
   ids: IdAllocator;
-  publisher: JobPublisher;
-  clock: Clock;
-  logger: Logger;
-  /** the create path's rules, shared: id sequence, per-user limit and its message, event source, summary */
-  sequence: string;
-  activeLimit: number;
-  tooMany: string;
   eventSource: string;
   summary: (r: ScheduleRecord) => ScheduleSummary;
 }
 
-const reply = (status: number, body: unknown): RpcReply => ({ status, body });
-const detail = (status: number, message: string): RpcReply => reply(status, { detail: message });
-
 export function createReplanHandler(deps: ReplanDeps): (req: RpcRequest) => Promise<RpcReply> {
-  const { schedules, results, ids, publisher, clock, logger } = deps;
+  const { schedules, results, ids, clock, logger } = deps;
 
   return async function replan(req: RpcRequest): Promise<RpcReply> {
     const owned = await loadOwnedRecord<ScheduleRecord>(
@@ -84,8 +68,9 @@ export function createReplanHandler(deps: ReplanDeps): (req: RpcRequest) => Prom
     );
     if (!prep.ok) return reply(422, { detail: prefixDetail(prep.errors, 'body') });
 
-    if ((await schedules.countActive(user.id)) >= deps.activeLimit) return detail(429, deps.tooMany);
-    const id = await ids.next(deps.sequence);
+    const refused = await refusedByLimits(deps, user.id);
+    if (refused) return refused;
+    const id = await ids.next(SCHEDULE_ID_SEQUENCE);
     const version = (parent.version ?? 1) + 1;
     const job_id = makeJobId('schedule', id);
     const strategy = body.strategy ?? parent.strategy;
@@ -110,11 +95,6 @@ export function createReplanHandler(deps: ReplanDeps): (req: RpcRequest) => Prom
       parent_id: parent.id,
       version,
     };
-    await schedules.create(record);
-    if ((await schedules.countActive(user.id, { maxId: id })) > deps.activeLimit) {
-      await schedules.delete(id);
-      return detail(429, deps.tooMany);
-    }
     const event = solveRequestedEvent({
       source: deps.eventSource,
       job_id,
@@ -130,18 +110,8 @@ export function createReplanHandler(deps: ReplanDeps): (req: RpcRequest) => Prom
       time_limit_s: record.time_limit_s,
       time: record.created_at,
     });
-    try {
-      await publisher.publish(event);
-    } catch (err) {
-      const message = `Could not enqueue the replan: ${(err as Error)?.message ?? String(err)}`;
-      logger.error({ err, schedule_id: id }, 'publishing solve.requested failed');
-      await schedules
-        .transition(id, { to: 'failed', error_message: message, completed_at: clock.now() })
-        .catch((e: unknown) =>
-          logger.error({ err: e, schedule_id: id }, 'could not mark the schedule failed'),
-        );
-      return detail(503, message);
-    }
+    const notQueued = await storeAndEnqueue(deps, record, event, 'replan');
+    if (notQueued) return notQueued;
     logger.info(
       {
         schedule_id: id,
