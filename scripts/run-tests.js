@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test` after the build: prepares the peers (real servers), runs every jest suite against the
 // NATS floor (Debian's 2.9), then the NATS suites again against the current release, and ends with
-// ONE summary over both passes on stdout: a plain line "tests: N passed, N failed, N skipped", then
-// the same counts in jest's own summary format (Test Suites/Tests/Time), which CI's reader knows.
+// ONE summary over both passes: the counts in jest's summary layout (Test Suites/Tests/Time), then
+// the plain closing line "tests: N passed, N failed, N skipped" as the last line of stdout and stderr.
 // Exits non-zero on any failure. Extra arguments go to jest (and narrow both passes).
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -134,11 +134,14 @@ function main() {
   const notes = [];
   if (sum.failedSuites) notes.push(`${sum.failedSuites} suites failed`);
   if (crashed) notes.push('a jest pass crashed before reporting');
-  console.log(
-    `\ntests: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped` +
-      (notes.length ? ` (${notes.join('; ')})` : ''),
-  );
-  console.log(jestStyleSummary(sum, (Date.now() - t0) / 1000));
+  console.log(`\n${jestStyleSummary(sum, (Date.now() - t0) / 1000)}`);
+  // The plain line closes the run on both streams: CI's reader takes the last line of the output,
+  // and jest writes its own report to stderr, so the line must end stderr as well as stdout.
+  const closing =
+    `tests: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped` +
+    (notes.length ? ` (${notes.join('; ')})` : '');
+  process.stderr.write(`\n${closing}\n`);
+  console.log(closing);
   const failed = crashed || passes.some((p) => p.status !== 0);
   return failed ? 1 : 0;
 }
