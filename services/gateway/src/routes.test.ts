@@ -37,7 +37,8 @@ const SAMPLE_BODIES: Record<string, unknown> = {
 };
 
 /** A valid id of the route's kind: API keys have 16-hex-character ids, everything else numbers. */
-const sampleId = (route: RouteDef): string => (route.operationId === 'revokeApiKey' ? '0123456789abcdef' : '5');
+const sampleId = (route: RouteDef): string =>
+  route.operationId === 'revokeApiKey' ? '0123456789abcdef' : '5';
 
 function urlOf(route: RouteDef, id = sampleId(route)): string {
   return `${gw.url}/api/v1${route.path.replace(':id', id)}`;
