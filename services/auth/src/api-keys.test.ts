@@ -96,6 +96,18 @@ describe('creating a key', () => {
     });
   });
 
+  it('a deactivated (or deleted) user cannot create keys with a still valid access token → 401', async () => {
+    const { h, users } = await setup();
+    await users.setFlags(ALICE.id, { is_active: false });
+    expect(
+      (await h.apiKeyCreate({ user: ALICE, body: { name: 'x', scopes: ['schedules:read'] } })).status,
+    ).toBe(401);
+    const ghost = { id: 99, email: 'ghost@example.com', is_superuser: false };
+    expect(
+      (await h.apiKeyCreate({ user: ghost, body: { name: 'x', scopes: ['schedules:read'] } })).status,
+    ).toBe(401);
+  });
+
   it('an unknown scope → 422 at [body, scopes, i] naming the allowed values', async () => {
     const { h } = await setup();
     const r = await h.apiKeyCreate({

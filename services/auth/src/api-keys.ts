@@ -94,6 +94,9 @@ export function createApiKeyHandlers(deps: ApiKeyDeps, opts: ApiKeyOptions = {})
       const parsed = CreateApiKeyBodySchema.safeParse(req.body);
       if (!parsed.success) return unprocessable(zodToDetail(parsed.error, 'body'));
       const { name, scopes, expires_at } = parsed.data;
+      // An access token outlives a deactivation by up to its lifetime: no new keys meanwhile.
+      const owner = await users.findById(req.user.id);
+      if (!owner || !owner.is_active) return unauthorized();
       const now = clock.now();
       const expires = expires_at ? new Date(expires_at) : null;
       if (expires && expires.getTime() <= now.getTime())

@@ -31,7 +31,7 @@ export interface ForwardingDeps {
  * call to the owning service, whose reply is passed through; 405 with `Allow` for other methods.
  */
 export function apiRouter(routes: readonly RouteDef[], deps: ForwardingDeps): Router {
-  const { rateLimit, requireAuth, unauthorized } = limits(deps);
+  const { rateLimit, requireAuth, unauthorized, forbidden } = limits(deps);
   const api = express.Router({ caseSensitive: true, strict: false });
   for (const route of routes) {
     const chain: RequestHandler[] = [];
@@ -43,6 +43,7 @@ export function apiRouter(routes: readonly RouteDef[], deps: ForwardingDeps): Ro
           logger: deps.logger,
           requireJwt: requireAuth,
           unauthorized,
+          forbidden,
         }),
       );
     chain.push(rateLimit, ...bodyParsers(route), rejectDeepBodies, forward(route, deps));
@@ -66,6 +67,7 @@ function limits(deps: ForwardingDeps): {
   rateLimit: RequestHandler;
   requireAuth: RequestHandler;
   unauthorized: (req: Request, res: Response, next: NextFunction, failure: AuthFailure) => void;
+  forbidden: (req: Request, res: Response, next: NextFunction, detail: string) => void;
 } {
   const applyRateLimit = async (req: Request, res: Response): Promise<boolean> => {
     const principal = principalOf(res);
@@ -92,7 +94,11 @@ function limits(deps: ForwardingDeps): {
       sendDetail(res, 401, MESSAGES.credentials);
     }, next);
   };
-  return { rateLimit, requireAuth: deps.auth.require(unauthorized), unauthorized };
+  // A refused API key counts too: against its owner once verified, else against the client IP.
+  const forbidden = (req: Request, res: Response, next: NextFunction, detail: string) => {
+    applyRateLimit(req, res).then((ok) => (ok ? sendDetail(res, 403, detail) : undefined), next);
+  };
+  return { rateLimit, requireAuth: deps.auth.require(unauthorized), unauthorized, forbidden };
 }
 
 /** Sends the validated request to the route's service and passes its reply through. */

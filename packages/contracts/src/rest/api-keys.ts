@@ -64,7 +64,7 @@ export const CreateApiKeyBodySchema = z
   })
   .register(apiSchemas, {
     id: 'ApiKeyCreate',
-    examples: [{ name: 'MES plan reader', scopes: ['schedules:read'], expires_at: '2027-01-01T00:00:00Z' }],
+    examples: [{ name: 'MES plan reader', scopes: ['schedules:read'], expires_at: '2036-01-01T00:00:00Z' }],
   });
 export type CreateApiKeyBody = z.infer<typeof CreateApiKeyBodySchema>;
 
@@ -90,7 +90,7 @@ const KEY_OUT_EXAMPLE = {
   prefix: `fsk_${KEY_ID_EXAMPLE}`,
   created_at: '2026-11-29T12:00:00.000Z',
   last_used_at: null,
-  expires_at: '2027-01-01T00:00:00.000Z',
+  expires_at: '2036-01-01T00:00:00.000Z',
   revoked_at: null,
 };
 

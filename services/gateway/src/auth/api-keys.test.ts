@@ -29,7 +29,12 @@ beforeEach(() => {
     [COMPARISONS_KEY, ['comparisons:read']],
     [BOTH_KEY, ['schedules:read', 'comparisons:read']],
   ]);
-  gw.services.on(RPC.auth.apiKeyVerify, (req) => {
+  fakeAuth(gw);
+});
+
+/** The fake auth service's apikey.verify over `live`. */
+function fakeAuth(target: TestGateway) {
+  target.services.on(RPC.auth.apiKeyVerify, (req) => {
     const key = (req.body as { key: string }).key;
     const scopes = live.get(key);
     if (!scopes) return { status: 401, body: { detail: MESSAGES.credentials } };
@@ -42,7 +47,7 @@ beforeEach(() => {
       },
     };
   });
-});
+}
 
 const verifyCalls = () => gw.services.calls.filter((c) => c.subject === RPC.auth.apiKeyVerify).length;
 const forwarded = () => gw.services.calls.filter((c) => c.subject !== RPC.auth.apiKeyVerify);
@@ -193,6 +198,29 @@ describe('a request with an API key', () => {
     expect((await get('/schedules', bearer(token))).status).toBe(200);
     expect((await get('/auth/api-keys', bearer(token))).status).toBe(200);
     expect(verifyCalls()).toBe(0);
+  });
+
+  it('refusals count against the rate limit too: a flood of 403s ends in 429', async () => {
+    const small = await startTestGateway({ keys: [jwtKey], rateLimit: 3 });
+    try {
+      fakeAuth(small);
+      const at = (path: string, key: string) =>
+        fetch(`${small.url}/api/v1${path}`, { method: 'DELETE', headers: { 'X-API-Key': key } });
+      // a key on a write route: no verification, counted against the client IP
+      for (let i = 0; i < 3; i++) expect((await at('/schedule/5', BOTH_KEY)).status).toBe(403);
+      expect((await at('/schedule/5', BOTH_KEY)).status).toBe(429);
+      // a verified key without the scope: counted against its owner (user 7), who then gets 429 too
+      const wrongScope = () =>
+        fetch(`${small.url}/api/v1/schedules`, { headers: { 'X-API-Key': COMPARISONS_KEY } });
+      for (let i = 0; i < 3; i++) expect((await wrongScope()).status).toBe(403);
+      expect((await wrongScope()).status).toBe(429);
+      expect(
+        (await fetch(`${small.url}/api/v1/schedules`, { headers: bearer(signToken(jwtKey, { sub: '7' })) }))
+          .status,
+      ).toBe(429);
+    } finally {
+      await small.close();
+    }
   });
 
   it("a key's requests count against its owner's rate limit, like the owner's own", async () => {

@@ -53,6 +53,8 @@ export interface ApiKeyAuthDeps {
   requireJwt: RequestHandler;
   /** Answers 401 (with the rate limit of the client IP, as for bad tokens). */
   unauthorized(req: Request, res: Response, next: NextFunction, failure: AuthFailure): void;
+  /** Answers 403 with `detail`, counted by the rate limit (the key's owner once known, else the IP). */
+  forbidden(req: Request, res: Response, next: NextFunction, detail: string): void;
 }
 
 /**
@@ -69,7 +71,7 @@ export function requireUserOrApiKey(scope: ApiKeyScope | undefined, deps: ApiKey
     if (credential.kind === 'jwt') return deps.requireJwt(req, res, next);
     if (credential.kind === 'both') return sendDetail(res, 400, API_KEY_MESSAGES.twoCredentials);
     if (!parseApiKey(credential.key)) return deps.unauthorized(req, res, next, 'invalid');
-    if (!scope) return sendDetail(res, 403, API_KEY_MESSAGES.routeNotAllowed);
+    if (!scope) return deps.forbidden(req, res, next, API_KEY_MESSAGES.routeNotAllowed);
     deps.services.call('auth', RPC.auth.apiKeyVerify, { body: { key: credential.key } }).then(
       (reply) => {
         if (reply.status === 401) return deps.unauthorized(req, res, next, 'invalid');
@@ -81,9 +83,10 @@ export function requireUserOrApiKey(scope: ApiKeyScope | undefined, deps: ApiKey
             : sendReply(res, reply, req.method);
         }
         const { user, scopes, key_id } = verified.data;
-        if (!scopes.includes(scope)) return sendDetail(res, 403, API_KEY_MESSAGES.missingScope(scope));
         const principal: ApiKeyPrincipal = { user, apiKey: { id: key_id, scopes } };
         res.locals.principal = principal;
+        if (!scopes.includes(scope))
+          return deps.forbidden(req, res, next, API_KEY_MESSAGES.missingScope(scope));
         next();
       },
       (err: unknown) => {
