@@ -2,7 +2,9 @@
 // wire server, every service as its own process). A user creates read-scoped keys with their access
 // token; another team's service reads plans with them, in either header, and nothing else:
 // a write → 403, a wrong scope → 403, another user's schedule → 404, a revoked key → 401 at once,
-// a malformed or unknown key → 401. Plus the bad inputs of key creation.
+// a malformed or unknown key → 401. Plus the bad inputs of key creation. The private nats-server runs
+// with one user per service, so gateway → fillsched.rpc.auth.apikey.verify passes the real permission
+// matrix, and the keys live in the auth service's mongoose store.
 import { API_KEYS_PER_USER_MAX, API_KEY_NAME_MAX } from '@fillsched/contracts';
 import { ApiClient, lotsFromCsv, sharedPath, waitUntil } from './client';
 
