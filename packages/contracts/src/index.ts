@@ -8,6 +8,7 @@ export * from './rpc';
 export * from './rest/common';
 export * from './rest/warnings';
 export * from './rest/auth';
+export * from './rest/api-keys';
 export * from './rest/schedules';
 export * from './rest/comparisons';
 export * from './rest/configs';

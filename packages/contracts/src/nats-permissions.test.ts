@@ -29,6 +29,9 @@ describe('NATS permission matrix', () => {
       expect(canPublish(id, RPC.schedule.list)).toBe(id === 'gateway');
       expect(canPublish(id, RPC.auth.me)).toBe(id === 'gateway');
       expect(canPublish(id, RPC.config.create)).toBe(id === 'gateway');
+      // API keys: only the gateway asks auth to verify one; only auth hears the keys presented
+      expect(canPublish(id, RPC.auth.apiKeyVerify)).toBe(id === 'gateway');
+      expect(canSubscribe(id, RPC.auth.apiKeyVerify)).toBe(id === 'auth');
     }
   });
 

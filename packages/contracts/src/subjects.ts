@@ -19,6 +19,12 @@ export const RPC = {
     keys: rpcSubject('auth', 'keys'),
     /** The same keys as a JSON Web Key Set (RFC 7517), for any other verifier of our tokens. */
     jwks: rpcSubject('auth', 'jwks'),
+    /** API keys of the calling user (REST: /auth/api-keys): create (shown once), list, revoke. */
+    apiKeyCreate: rpcSubject('auth', 'apikey.create'),
+    apiKeyList: rpcSubject('auth', 'apikey.list'),
+    apiKeyRevoke: rpcSubject('auth', 'apikey.revoke'),
+    /** Internal (gateway): resolves a presented API key to its user and scopes, or 401. */
+    apiKeyVerify: rpcSubject('auth', 'apikey.verify'),
   },
   schedule: {
     create: rpcSubject('schedule', 'create'),

@@ -14,6 +14,7 @@ import jwt from 'jsonwebtoken';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   FakeClock,
+  MemoryApiKeyRepository,
   MemoryRefreshTokenRepository,
   MemoryRevocationPublisher,
   MemorySigningKeyRepository,
@@ -47,6 +48,7 @@ async function setup(opts: Partial<AuthAppOptions> = {}, overrides: Partial<Auth
   const deps = {
     users: new MemoryUserRepository(),
     refreshTokens: new MemoryRefreshTokenRepository(),
+    apiKeys: new MemoryApiKeyRepository(),
     signingKeys: new MemorySigningKeyRepository(),
     ids: new MemoryIdAllocator(),
     revocations: new MemoryRevocationPublisher(),

@@ -18,6 +18,7 @@ import { isAlreadyExists, type Logger, type RpcReply, type RpcRequest } from '@f
 import jwt from 'jsonwebtoken';
 import { createPrivateKey, createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { z } from 'zod';
+import { createApiKeyHandlers, type ApiKeyOptions } from './api-keys';
 import type { LoginThrottle } from './login-throttle';
 import { passwordProblems } from './password-policy';
 import {
@@ -30,6 +31,7 @@ import {
 } from './crypto';
 import { isSealed, openPrivateKey, sealPrivateKey, type KeyEncryptionKey } from './key-encryption';
 import type {
+  ApiKeyRepository,
   Clock,
   IdAllocator,
   PasswordHasher,
@@ -48,6 +50,7 @@ export interface AuthAppDeps {
   users: UserRepository;
   refreshTokens: RefreshTokenRepository;
   signingKeys: SigningKeyRepository;
+  apiKeys: ApiKeyRepository;
   ids: IdAllocator;
   revocations: RevocationPublisher;
   clock: Clock;
@@ -68,6 +71,8 @@ export interface AuthAppOptions {
   /** Seals the generated key stored in the signing-key store (AES-256-GCM). */
   keyEncryptionKey?: KeyEncryptionKey;
   bootstrapAdmin?: { email: string; password: string };
+  /** Limits of the API-key operations (api-keys.ts). */
+  apiKeys?: ApiKeyOptions;
 }
 
 export interface AuthApp {
@@ -241,6 +246,8 @@ export async function createAuthApp(deps: AuthAppDeps, opts: AuthAppOptions): Pr
   }
 
   const handlers: Record<AuthOp, AuthHandler> = {
+    ...createApiKeyHandlers(deps, opts.apiKeys),
+
     async register(req) {
       const parsed = RegisterBodySchema.safeParse(req.body);
       if (!parsed.success) return invalid(parsed.error);

@@ -10,6 +10,7 @@ import {
 } from '@fillsched/service-kit';
 import { KvRevocationPublisher, openRevocationsBucket } from './adapters/kv';
 import {
+  MemoryApiKeyRepository,
   MemoryRefreshTokenRepository,
   MemorySigningKeyRepository,
   MemoryUserRepository,
@@ -40,7 +41,9 @@ async function main(): Promise<void> {
     ids,
     stores: { loginLimiters, ...stores },
   } = await openStores<
-    Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys'> & { loginLimiters: LoginLimiters }
+    Pick<AuthAppDeps, 'users' | 'refreshTokens' | 'signingKeys' | 'apiKeys'> & {
+      loginLimiters: LoginLimiters;
+    }
   >({
     service: SERVICE,
     env,
@@ -53,10 +56,11 @@ async function main(): Promise<void> {
       users: new MemoryUserRepository(),
       refreshTokens: new MemoryRefreshTokenRepository(),
       signingKeys: new MemorySigningKeyRepository(),
+      apiKeys: new MemoryApiKeyRepository(),
       loginLimiters: memoryLoginLimiters(throttle),
     }),
     memoryWarning:
-      'MONGO_URL is not set: users, refresh tokens and the signing key live in memory (NOT durable; ' +
+      'MONGO_URL is not set: users, refresh tokens, API keys and the signing key live in memory (NOT durable; ' +
       'a restart logs everyone out, and replicas do not share keys unless AUTH_PRIVATE_KEY_PEM is set)',
   });
 

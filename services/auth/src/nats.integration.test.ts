@@ -25,6 +25,7 @@ import type { KV } from '@nats-io/kv';
 import jwt from 'jsonwebtoken';
 import { KvRevocationPublisher, openRevocationsBucket } from './adapters/kv';
 import {
+  MemoryApiKeyRepository,
   MemoryRefreshTokenRepository,
   MemorySigningKeyRepository,
   MemoryUserRepository,
@@ -51,6 +52,7 @@ beforeAll(async () => {
     {
       users: new MemoryUserRepository(),
       refreshTokens: new MemoryRefreshTokenRepository(),
+      apiKeys: new MemoryApiKeyRepository(),
       signingKeys: new MemorySigningKeyRepository(),
       ids: new MemoryIdAllocator(),
       revocations: new KvRevocationPublisher(kv),

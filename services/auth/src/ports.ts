@@ -54,6 +54,37 @@ export interface RefreshTokenRepository {
   isFamilyRevoked(family: string): Promise<boolean>;
 }
 
+export interface ApiKeyRecord {
+  /** The public id (16 hex characters): the middle part of `fsk_<id>_<secret>`, unique. */
+  id: string;
+  user_id: number;
+  name: string;
+  scopes: string[];
+  /** SHA-256 (hex) of the secret part; the key itself is never stored. */
+  secret_hash: string;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export interface ApiKeyRepository {
+  /** Throws AlreadyExistsError when the id is taken. */
+  insert(key: ApiKeyRecord): Promise<void>;
+  findById(id: string): Promise<ApiKeyRecord | null>;
+  /** Every key of the user (revoked ones too), oldest first. */
+  listByUser(userId: number): Promise<ApiKeyRecord[]>;
+  /** Keys of the user neither revoked nor expired at `now`. */
+  countLive(userId: number, now: Date): Promise<number>;
+  /**
+   * Sets revoked_at on the user's key unless already revoked; returns the key as it is afterwards,
+   * or null when no key of that user has this id (another user's key is "not found").
+   */
+  revoke(userId: number, id: string, now: Date): Promise<ApiKeyRecord | null>;
+  /** Records a use; called at most once a minute per key. */
+  touch(id: string, now: Date): Promise<void>;
+}
+
 export interface SigningKey {
   kid: string;
   private_key_pem: string;

@@ -1,5 +1,7 @@
 import { AlreadyExistsError } from '@fillsched/service-kit';
 import type {
+  ApiKeyRecord,
+  ApiKeyRepository,
   RefreshTokenRecord,
   RefreshTokenRepository,
   SigningKey,
@@ -12,6 +14,7 @@ export interface AuthRepositories {
   users: UserRepository;
   refreshTokens: RefreshTokenRepository;
   signingKeys: SigningKeyRepository;
+  apiKeys: ApiKeyRepository;
 }
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
@@ -42,6 +45,19 @@ const token = (
   rotated_at: null,
   replaced_by: null,
   revoked_at: null,
+  ...extra,
+});
+
+const apiKey = (id: string, userId: number, extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+  id,
+  user_id: userId,
+  name: `key ${id}`,
+  scopes: ['schedules:read'],
+  secret_hash: `hash-${id}`,
+  created_at: T0,
+  expires_at: null,
+  revoked_at: null,
+  last_used_at: null,
   ...extra,
 });
 
@@ -181,6 +197,69 @@ export function authRepositoryContract(
         expect(await r.refreshTokens.claimForRotation('a2', later(200))).toBeNull();
         expect(await r.refreshTokens.revokeFamily('A', later(300))).toBe(0);
         expect(await r.refreshTokens.revokeFamily('none', later(300))).toBe(0);
+      });
+    });
+
+    describe('api keys', () => {
+      it('round-trips a key by id (scopes, hash, nullable dates)', async () => {
+        const k = apiKey('00000000000000a1', 1, {
+          scopes: ['schedules:read', 'comparisons:read'],
+          expires_at: later(86_400_000),
+        });
+        await r.apiKeys.insert(k);
+        expect(await r.apiKeys.findById('00000000000000a1')).toEqual(k);
+        expect(await r.apiKeys.findById('ffffffffffffffff')).toBeNull();
+      });
+
+      it('refuses a second key with the same id with AlreadyExistsError', async () => {
+        await r.apiKeys.insert(apiKey('00000000000000a1', 1));
+        const err = await r.apiKeys.insert(apiKey('00000000000000a1', 2)).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(AlreadyExistsError);
+        expect((await r.apiKeys.findById('00000000000000a1'))?.user_id).toBe(1);
+      });
+
+      it("lists one user's keys oldest first, revoked ones included, never another user's", async () => {
+        await r.apiKeys.insert(apiKey('00000000000000b2', 1, { created_at: later(2000) }));
+        await r.apiKeys.insert(
+          apiKey('00000000000000b1', 1, { created_at: later(1000), revoked_at: later(5) }),
+        );
+        await r.apiKeys.insert(apiKey('00000000000000c1', 2));
+        expect((await r.apiKeys.listByUser(1)).map((k) => k.id)).toEqual([
+          '00000000000000b1',
+          '00000000000000b2',
+        ]);
+        expect((await r.apiKeys.listByUser(2)).map((k) => k.id)).toEqual(['00000000000000c1']);
+        expect(await r.apiKeys.listByUser(3)).toEqual([]);
+      });
+
+      it('counts live keys only: not revoked, not expired at the given time', async () => {
+        await r.apiKeys.insert(apiKey('0000000000000001', 1));
+        await r.apiKeys.insert(apiKey('0000000000000002', 1, { revoked_at: later(1) }));
+        await r.apiKeys.insert(apiKey('0000000000000003', 1, { expires_at: later(10_000) }));
+        await r.apiKeys.insert(apiKey('0000000000000004', 2));
+        expect(await r.apiKeys.countLive(1, later(0))).toBe(2);
+        expect(await r.apiKeys.countLive(1, later(10_000))).toBe(1); // expiry is exclusive
+        expect(await r.apiKeys.countLive(3, later(0))).toBe(0);
+      });
+
+      it("revoke sets revoked_at once, only on the owner's key; another user's is not found", async () => {
+        await r.apiKeys.insert(apiKey('00000000000000d1', 1));
+        expect(await r.apiKeys.revoke(2, '00000000000000d1', later(5))).toBeNull();
+        expect((await r.apiKeys.findById('00000000000000d1'))?.revoked_at).toBeNull();
+        expect(await r.apiKeys.revoke(1, '00000000000000d1', later(10))).toMatchObject({
+          id: '00000000000000d1',
+          revoked_at: later(10),
+        });
+        // a second revoke keeps the first time
+        expect((await r.apiKeys.revoke(1, '00000000000000d1', later(20)))?.revoked_at).toEqual(later(10));
+        expect(await r.apiKeys.revoke(1, 'ffffffffffffffff', later(20))).toBeNull();
+      });
+
+      it('touch records the last use', async () => {
+        await r.apiKeys.insert(apiKey('00000000000000e1', 1));
+        await r.apiKeys.touch('00000000000000e1', later(30));
+        expect((await r.apiKeys.findById('00000000000000e1'))?.last_used_at).toEqual(later(30));
+        await r.apiKeys.touch('ffffffffffffffff', later(30)); // unknown: no error
       });
     });
 

@@ -78,7 +78,7 @@ export function buildRpcRequest(route: RouteDef, req: Request, res: Response): R
     if (!b.ok) return undefined;
     out.body = route.forwardsUnknownFields ? withDroppedFields(req.body, b.data) : b.data;
   }
-  if (route.bodyFromClaims && principal) {
+  if (route.bodyFromClaims && principal && 'claims' in principal) {
     const given = (out.body ?? {}) as { refresh_token?: string };
     out.body = {
       sid: principal.claims.sid,

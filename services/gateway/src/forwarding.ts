@@ -7,6 +7,7 @@ import express, {
 } from 'express';
 import { MESSAGES } from '@fillsched/contracts';
 import { withCorrelation, type Logger } from '@fillsched/service-kit';
+import { requireUserOrApiKey } from './auth/api-keys';
 import { bearerChallenge, type AuthFailure, type TokenAuth } from './auth/tokens';
 import { bodyParsers, buildRpcRequest } from './bodies';
 import { checkForwardable, rejectDeepBodies } from './body-guards';
@@ -30,11 +31,21 @@ export interface ForwardingDeps {
  * call to the owning service, whose reply is passed through; 405 with `Allow` for other methods.
  */
 export function apiRouter(routes: readonly RouteDef[], deps: ForwardingDeps): Router {
-  const { rateLimit, requireAuth } = limits(deps);
+  const { rateLimit, requireAuth, unauthorized, forbidden } = limits(deps);
   const api = express.Router({ caseSensitive: true, strict: false });
   for (const route of routes) {
     const chain: RequestHandler[] = [];
-    if (route.auth === 'required') chain.push(requireAuth);
+    // A user access token, or an API key on the read routes that declare its scope (auth/api-keys.ts).
+    if (route.auth === 'required')
+      chain.push(
+        requireUserOrApiKey(route.apiKeyScope, {
+          services: deps.services,
+          logger: deps.logger,
+          requireJwt: requireAuth,
+          unauthorized,
+          forbidden,
+        }),
+      );
     chain.push(rateLimit, ...bodyParsers(route), rejectDeepBodies, forward(route, deps));
     api[route.method](route.path, ...chain);
   }
@@ -52,7 +63,12 @@ export function apiRouter(routes: readonly RouteDef[], deps: ForwardingDeps): Ro
 }
 
 /** The rate limit per user (or client IP) and authentication, whose failures count against the IP too. */
-function limits(deps: ForwardingDeps): { rateLimit: RequestHandler; requireAuth: RequestHandler } {
+function limits(deps: ForwardingDeps): {
+  rateLimit: RequestHandler;
+  requireAuth: RequestHandler;
+  unauthorized: (req: Request, res: Response, next: NextFunction, failure: AuthFailure) => void;
+  forbidden: (req: Request, res: Response, next: NextFunction, detail: string) => void;
+} {
   const applyRateLimit = async (req: Request, res: Response): Promise<boolean> => {
     const principal = principalOf(res);
     const key = principal ? `u${principal.user.id}` : `ip${req.ip ?? 'unknown'}`;
@@ -78,7 +94,11 @@ function limits(deps: ForwardingDeps): { rateLimit: RequestHandler; requireAuth:
       sendDetail(res, 401, MESSAGES.credentials);
     }, next);
   };
-  return { rateLimit, requireAuth: deps.auth.require(unauthorized) };
+  // A refused API key counts too: against its owner once verified, else against the client IP.
+  const forbidden = (req: Request, res: Response, next: NextFunction, detail: string) => {
+    applyRateLimit(req, res).then((ok) => (ok ? sendDetail(res, 403, detail) : undefined), next);
+  };
+  return { rateLimit, requireAuth: deps.auth.require(unauthorized), unauthorized, forbidden };
 }
 
 /** Sends the validated request to the route's service and passes its reply through. */
@@ -97,7 +117,13 @@ function forward(route: RouteDef, deps: ForwardingDeps): RequestHandler {
         const principal = principalOf(res);
         // The KV watch brings the revocation within milliseconds; this closes the gap for the
         // client that logged out and immediately retries with the old token on this replica.
-        if (route.revokesSession && principal && reply.status >= 200 && reply.status < 300)
+        if (
+          route.revokesSession &&
+          principal &&
+          'claims' in principal &&
+          reply.status >= 200 &&
+          reply.status < 300
+        )
           deps.revocations.revoke(`sid.${principal.claims.sid}`);
         sendReply(res, reply, req.method);
       },

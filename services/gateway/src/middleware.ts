@@ -9,6 +9,7 @@ import {
   withCorrelation,
   type Logger,
 } from '@fillsched/service-kit';
+import type { ApiKeyPrincipal } from './auth/api-keys';
 import type { Principal } from './auth/tokens';
 import { BODY_LIMIT_BYTES, sendDetail } from './http';
 import type { GatewayOptions } from './ports';
@@ -21,9 +22,12 @@ import { corsAllowList, securityHeaders } from './security';
  */
 export const COMPRESSION_THRESHOLD_BYTES = 1024;
 
+/** Who made the request: a user access token's claims, or an API key (auth/api-keys.ts). */
+export type RequestPrincipal = Principal | ApiKeyPrincipal;
+
 /** The authenticated user of this request, once `requireAuth` ran. */
-export const principalOf = (res: Response): Principal | undefined =>
-  res.locals.principal as Principal | undefined;
+export const principalOf = (res: Response): RequestPrincipal | undefined =>
+  res.locals.principal as RequestPrincipal | undefined;
 
 /**
  * The middleware every HTTP request passes before any route, in this order. A new concern goes in
@@ -60,6 +64,7 @@ function requestLog(logger: Logger): RequestHandler {
             status: res.statusCode,
             duration_ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
             user_id: principalOf(res)?.user.id ?? null,
+            ...apiKeyOf(res),
           },
           'request',
         ),
@@ -67,6 +72,12 @@ function requestLog(logger: Logger): RequestHandler {
     });
     withCorrelation(correlationId, () => next());
   };
+}
+
+/** The key id of a request made with an API key, for the access log (audit of what a key read). */
+function apiKeyOf(res: Response): { api_key_id?: string } {
+  const principal = principalOf(res);
+  return principal && 'apiKey' in principal ? { api_key_id: principal.apiKey.id } : {};
 }
 
 /** Refuses a declared oversize body before reading it. */

@@ -48,8 +48,15 @@ describe('GET /openapi.json', () => {
       expect(op.responses[String(r.successStatus)]).toBeDefined();
       for (const status of ['429', '503', '504']) expect(op.responses[status]).toBeDefined();
       if (r.auth === 'required') {
-        expect(op.security).toEqual([{ OAuth2PasswordBearer: [] }, { HTTPBearer: [] }]);
+        // read routes with an API-key scope accept a key in either header as well
+        expect(op.security).toEqual([
+          { OAuth2PasswordBearer: [] },
+          { HTTPBearer: [] },
+          ...(r.apiKeyScope ? [{ APIKeyHeader: [] }, { APIKeyBearer: [] }] : []),
+        ]);
+        expect(op['x-api-key-scope']).toBe(r.apiKeyScope);
         expect(op.responses['401']).toBeDefined();
+        expect(op.responses['403']).toBeDefined();
       } else expect(op.security).toEqual([]);
       if (r.params) {
         expect(op.parameters).toEqual(
@@ -65,6 +72,30 @@ describe('GET /openapi.json', () => {
       if (r.body) expect(op.requestBody.content).toBeDefined();
     }
     expect(ids.size).toBe(ROUTES.length);
+  });
+
+  it('documents API keys: both schemes, the scope of each read route, 403 on the others, the key shown once', () => {
+    expect(doc.components.securitySchemes.APIKeyHeader).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-API-Key',
+    });
+    expect(doc.components.securitySchemes.APIKeyBearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const get = doc.paths['/api/v1/schedule/{id}'].get;
+    expect(get['x-api-key-scope']).toBe('schedules:read');
+    expect(get.responses['403'].content['application/json'].example.detail).toContain('schedules:read');
+    const del = doc.paths['/api/v1/schedule/{id}'].delete;
+    expect(del.security).not.toContainEqual({ APIKeyHeader: [] });
+    expect(del.responses['403'].content['application/json'].example.detail).toMatch(/API keys are read-only/);
+    const created = doc.paths['/api/v1/auth/api-keys'].post.responses['201'].content['application/json'];
+    expect(created.example.key).toMatch(/^fsk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    expect(doc.paths['/api/v1/auth/api-keys'].post.responses['409']).toBeDefined();
+    const revoke = doc.paths['/api/v1/auth/api-keys/{id}'].delete;
+    expect(revoke.responses['204'].content).toBeUndefined();
+    expect(revoke.responses['404'].content['application/json'].example).toEqual({
+      detail: 'API key not found',
+    });
+    expect(doc.info.description).toContain('X-API-Key');
   });
 
   it('documents the login form, the CSV upload and the CSV export', () => {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { apiSchemas, CONFIG_KEYS, ErrorSchema, MESSAGES, type ServiceName } from '@fillsched/contracts';
+import {
+  API_KEY_MESSAGES,
+  API_KEYS_PER_USER_MAX,
+  apiSchemas,
+  CONFIG_KEYS,
+  ErrorSchema,
+  MESSAGES,
+  type ServiceName,
+} from '@fillsched/contracts';
 import { scheduleUploadExample, scheduleUploadJsonSchema } from './forms';
 import { ACCEPTED_MEDIA_TYPES, API_PREFIX, API_ROOT, ROUTES, toOpenApiPath, type RouteDef } from './routes';
 
@@ -103,6 +111,7 @@ const VALIDATION_ERROR_EXAMPLE = {
 };
 
 const NOT_FOUND: Partial<Record<ServiceName, string>> = {
+  auth: API_KEY_MESSAGES.notFound,
   schedule: MESSAGES.scheduleNotFound,
   comparison: MESSAGES.comparisonNotFound,
   config: MESSAGES.configNotFound,
@@ -201,9 +210,15 @@ function responses(route: RouteDef, components: SchemaComponents): Json {
     );
   if (route.operationId === 'login')
     out['401'] = errorResponse('Unknown email or wrong password', MESSAGES.badLogin);
+  if (route.auth === 'required') Object.assign(out, apiKeyResponses(route));
   for (const status of route.errors ?? []) {
     if (status === 404 && NOT_FOUND[service])
       out['404'] = errorResponse('Not found, or owned by another user', NOT_FOUND[service]);
+    else if (status === 409 && route.operationId === 'createApiKey')
+      out['409'] = errorResponse(
+        'The user already holds the most live API keys allowed',
+        API_KEY_MESSAGES.tooMany(API_KEYS_PER_USER_MAX),
+      );
     else if (status === 409 && CONFLICT[service])
       out['409'] = errorResponse(...(CONFLICT[service] as [string, string]));
     else if (status === 413)
@@ -279,10 +294,34 @@ const HEALTH_EXAMPLE = {
 const ROOT_SCHEMA: Json = { type: 'object', additionalProperties: { type: 'string' } };
 
 const SECURITY = [{ OAuth2PasswordBearer: [] }, { HTTPBearer: [] }];
+/** Read routes that declare an API-key scope also accept a key, in either header. */
+const SECURITY_WITH_API_KEY = [...SECURITY, { APIKeyHeader: [] }, { APIKeyBearer: [] }];
+
+/** 400 (two credentials) and 403 (a key on a route it may not use) of every authenticated route. */
+function apiKeyResponses(route: RouteDef): Json {
+  const forbidden = route.apiKeyScope
+    ? errorResponse(
+        `An API key without the scope \`${route.apiKeyScope}\``,
+        API_KEY_MESSAGES.missingScope(route.apiKeyScope),
+      )
+    : errorResponse(
+        'An API key: this endpoint needs a user access token (API keys are read-only)',
+        API_KEY_MESSAGES.routeNotAllowed,
+      );
+  return {
+    '400': errorResponse('Both `Authorization` and `X-API-Key` were sent', API_KEY_MESSAGES.twoCredentials),
+    '403': forbidden,
+  };
+}
 
 const DESCRIPTION = `Production scheduling for filling lines.
 
 Authenticate with \`POST /api/v1/auth/login\` (OAuth2 password form) and send \`Authorization: Bearer <access_token>\`.
+
+**API keys** (read-only, for other teams' services): a user creates one with \`POST /api/v1/auth/api-keys\`
+\`{"name", "scopes": ["schedules:read", "comparisons:read"], "expires_at"?}\` (shown once), lists and revokes them under the same path,
+and sends it as \`Authorization: Bearer fsk_…\` or \`X-API-Key: fsk_…\`. It works on the GET routes whose \`x-api-key-scope\` it holds;
+on any other route it is refused with 403. An unknown, revoked or expired key is a 401.
 
 **Limits**: 100 requests per minute per user (per client IP when unauthenticated), reported in \`X-RateLimit-Limit\`,
 \`X-RateLimit-Remaining\`, \`X-RateLimit-Reset\` (epoch seconds); over the limit → 429 with \`Retry-After\`.
@@ -316,7 +355,8 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
     const body = requestBody(route, components);
     if (body) op.requestBody = body;
     // Public routes say so explicitly (an empty requirement), so UIs do not send a token.
-    op.security = route.auth === 'required' ? SECURITY : [];
+    op.security = route.auth !== 'required' ? [] : route.apiKeyScope ? SECURITY_WITH_API_KEY : SECURITY;
+    if (route.apiKeyScope) op['x-api-key-scope'] = route.apiKeyScope;
     (paths[path] ??= {})[route.method] = op;
   }
   paths['/health'] = {
@@ -418,6 +458,19 @@ export function buildOpenApi(routes: RouteDef[] = ROUTES, version = '0.1.0'): Js
           flows: { password: { tokenUrl: '/api/v1/auth/login', scopes: {} } },
         },
         HTTPBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        APIKeyHeader: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description:
+            'An API key (`fsk_<id>_<secret>`, POST /api/v1/auth/api-keys) on the read routes whose `x-api-key-scope` it holds.',
+        },
+        APIKeyBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'fsk_<id>_<secret>',
+          description: 'The same API key as `Authorization: Bearer fsk_…`.',
+        },
       },
     },
   };

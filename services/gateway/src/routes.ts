@@ -4,6 +4,10 @@ import {
   ACTIVITIES_PAGE_MAX,
   ActivitiesQuerySchema,
   ActivityPageSchema,
+  ApiKeyCreatedSchema,
+  ApiKeyIdParamSchema,
+  ApiKeyListSchema,
+  CreateApiKeyBodySchema,
   ComparisonListSchema,
   ComparisonOutSchema,
   ComparisonSummarySchema,
@@ -38,6 +42,7 @@ import {
   ValidateLotsBodySchema,
   ValidationResponseSchema,
   renderGanttSvg,
+  type ApiKeyScope,
   type ServiceName,
 } from '@fillsched/contracts';
 
@@ -67,6 +72,11 @@ export interface RouteDef {
   description?: string;
   tag: Tag;
   auth: Auth;
+  /**
+   * The read scope an API key needs on this route. Routes without one refuse API keys with 403
+   * (writes, key management, configs, /auth/me): keys are read-only by construction.
+   */
+  apiKeyScope?: ApiKeyScope;
   service: ServiceName;
   subject: string;
   params?: z.ZodObject;
@@ -213,6 +223,57 @@ export const ROUTES: RouteDef[] = [
     successDescription: 'The key set',
     response: JwksSchema,
   },
+  {
+    operationId: 'createApiKey',
+    method: 'post',
+    path: '/auth/api-keys',
+    summary: 'Create an API key with read scopes (the key is shown once)',
+    description:
+      'For services of other teams that read plans over REST. `scopes`: `schedules:read` (GET of schedules, their ' +
+      'export and activities), `comparisons:read` (GET of comparisons). The answer carries the key `fsk_<id>_<secret>` ' +
+      'once; only a SHA-256 of its secret is stored. Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`. ' +
+      'Needs a user access token: an API key cannot manage keys (403). At most 10 live keys per user (409).',
+    tag: 'auth',
+    auth: 'required',
+    service: 'auth',
+    subject: RPC.auth.apiKeyCreate,
+    bodyKind: 'json',
+    body: CreateApiKeyBodySchema,
+    successStatus: 201,
+    successDescription: 'The key, with its secret (never shown again)',
+    response: ApiKeyCreatedSchema,
+    errors: [409],
+  },
+  {
+    operationId: 'listApiKeys',
+    method: 'get',
+    path: '/auth/api-keys',
+    summary: "The caller's API keys (never their secrets)",
+    tag: 'auth',
+    auth: 'required',
+    service: 'auth',
+    subject: RPC.auth.apiKeyList,
+    bodyKind: 'none',
+    successStatus: 200,
+    successDescription: 'Every key of the user, revoked ones included, oldest first',
+    response: ApiKeyListSchema,
+  },
+  {
+    operationId: 'revokeApiKey',
+    method: 'delete',
+    path: '/auth/api-keys/:id',
+    summary: 'Revoke an API key (effective on the next request)',
+    description: "404 for an unknown id or another user's key.",
+    tag: 'auth',
+    auth: 'required',
+    service: 'auth',
+    subject: RPC.auth.apiKeyRevoke,
+    params: ApiKeyIdParamSchema,
+    bodyKind: 'none',
+    successStatus: 204,
+    successDescription: 'Revoked (also when it already was)',
+    errors: [404],
+  },
   // --- schedules (fixed paths first)
   {
     operationId: 'validateLots',
@@ -258,6 +319,7 @@ export const ROUTES: RouteDef[] = [
     summary: 'List schedules (paged, filtered, sorted)',
     tag: 'schedules',
     auth: 'required',
+    apiKeyScope: 'schedules:read',
     service: 'schedule',
     subject: RPC.schedule.list,
     query: ScheduleListQuerySchema,
@@ -273,6 +335,7 @@ export const ROUTES: RouteDef[] = [
     summary: 'Available scheduling strategies',
     tag: 'schedules',
     auth: 'required',
+    apiKeyScope: 'schedules:read',
     service: 'schedule',
     subject: RPC.schedule.strategies,
     bodyKind: 'none',
@@ -287,6 +350,7 @@ export const ROUTES: RouteDef[] = [
     summary: 'Export a schedule as JSON, CSV or an SVG Gantt chart',
     tag: 'schedules',
     auth: 'required',
+    apiKeyScope: 'schedules:read',
     service: 'schedule',
     subject: RPC.schedule.export,
     params: Id,
@@ -320,6 +384,7 @@ export const ROUTES: RouteDef[] = [
       '409 while the schedule is not completed, as export.',
     tag: 'schedules',
     auth: 'required',
+    apiKeyScope: 'schedules:read',
     service: 'schedule',
     subject: RPC.schedule.activities,
     params: Id,
@@ -360,6 +425,7 @@ export const ROUTES: RouteDef[] = [
     summary: 'Get a schedule with its result',
     tag: 'schedules',
     auth: 'required',
+    apiKeyScope: 'schedules:read',
     service: 'schedule',
     subject: RPC.schedule.get,
     params: Id,
@@ -411,6 +477,7 @@ export const ROUTES: RouteDef[] = [
     summary: 'List comparisons (paged)',
     tag: 'comparisons',
     auth: 'required',
+    apiKeyScope: 'comparisons:read',
     service: 'comparison',
     subject: RPC.comparison.list,
     query: page,
@@ -426,6 +493,7 @@ export const ROUTES: RouteDef[] = [
     summary: 'Get a comparison with per-strategy results and the best strategy',
     tag: 'comparisons',
     auth: 'required',
+    apiKeyScope: 'comparisons:read',
     service: 'comparison',
     subject: RPC.comparison.get,
     params: Id,

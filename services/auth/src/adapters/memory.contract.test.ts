@@ -1,8 +1,14 @@
 import { authRepositoryContract } from '../repositories.contract';
-import { MemoryRefreshTokenRepository, MemorySigningKeyRepository, MemoryUserRepository } from './memory';
+import {
+  MemoryApiKeyRepository,
+  MemoryRefreshTokenRepository,
+  MemorySigningKeyRepository,
+  MemoryUserRepository,
+} from './memory';
 
 authRepositoryContract('memory', async () => ({
   users: new MemoryUserRepository(),
   refreshTokens: new MemoryRefreshTokenRepository(),
   signingKeys: new MemorySigningKeyRepository(),
+  apiKeys: new MemoryApiKeyRepository(),
 }));

@@ -1,5 +1,7 @@
 import { AlreadyExistsError } from '@fillsched/service-kit';
 import type {
+  ApiKeyRecord,
+  ApiKeyRepository,
   Clock,
   RefreshTokenRecord,
   RefreshTokenRepository,
@@ -88,6 +90,55 @@ export class MemoryRefreshTokenRepository implements RefreshTokenRepository {
   async isFamilyRevoked(family: string): Promise<boolean> {
     for (const t of this.byHash.values()) if (t.family === family && t.revoked_at !== null) return true;
     return false;
+  }
+}
+
+export class MemoryApiKeyRepository implements ApiKeyRepository {
+  private readonly byId = new Map<string, ApiKeyRecord>();
+
+  private static copyKey(k: ApiKeyRecord): ApiKeyRecord {
+    return { ...k, scopes: [...k.scopes] };
+  }
+
+  async insert(key: ApiKeyRecord): Promise<void> {
+    if (this.byId.has(key.id)) throw new AlreadyExistsError('api key', { id: key.id });
+    this.byId.set(key.id, MemoryApiKeyRepository.copyKey(key));
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | null> {
+    const k = this.byId.get(id);
+    return k ? MemoryApiKeyRepository.copyKey(k) : null;
+  }
+
+  async listByUser(userId: number): Promise<ApiKeyRecord[]> {
+    return [...this.byId.values()]
+      .filter((k) => k.user_id === userId)
+      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id))
+      .map(MemoryApiKeyRepository.copyKey);
+  }
+
+  async countLive(userId: number, now: Date): Promise<number> {
+    let n = 0;
+    for (const k of this.byId.values())
+      if (
+        k.user_id === userId &&
+        k.revoked_at === null &&
+        (k.expires_at === null || k.expires_at.getTime() > now.getTime())
+      )
+        n++;
+    return n;
+  }
+
+  async revoke(userId: number, id: string, now: Date): Promise<ApiKeyRecord | null> {
+    const k = this.byId.get(id);
+    if (!k || k.user_id !== userId) return null;
+    if (k.revoked_at === null) k.revoked_at = now;
+    return MemoryApiKeyRepository.copyKey(k);
+  }
+
+  async touch(id: string, now: Date): Promise<void> {
+    const k = this.byId.get(id);
+    if (k) k.last_used_at = now;
   }
 }
 

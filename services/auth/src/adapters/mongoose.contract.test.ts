@@ -33,7 +33,7 @@ describe.each(mongoTargetsForTests())('on $kind', (target) => {
   );
 
   describe('mongoose adapter indexes', () => {
-    it('declares the unique keys real MongoDB enforces (email, id, token hash, key name) and a TTL', async () => {
+    it('declares the unique keys real MongoDB enforces (email, id, token hash, api key id, key name) and a TTL', async () => {
       const db = conn.useDb(`auth_idx_${randomBytes(5).toString('hex')}`, { useCache: false });
       await createMongooseRepositories(db);
       const indexes = (model: string) => db.model(model).schema.indexes();
@@ -48,6 +48,9 @@ describe.each(mongoTargetsForTests())('on $kind', (target) => {
           [{ hash: 1 }, expect.objectContaining({ unique: true })],
           [{ expires_at: 1 }, expect.objectContaining({ expireAfterSeconds: 86_400 })],
         ]),
+      );
+      expect(indexes('ApiKey')).toEqual(
+        expect.arrayContaining([[{ id: 1 }, expect.objectContaining({ unique: true })]]),
       );
       expect(indexes('SigningKey')).toEqual(
         expect.arrayContaining([[{ name: 1 }, expect.objectContaining({ unique: true })]]),

@@ -6,6 +6,8 @@ import {
 } from '@fillsched/service-kit';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type {
+  ApiKeyRecord,
+  ApiKeyRepository,
   RefreshTokenRecord,
   RefreshTokenRepository,
   SigningKey,
@@ -72,6 +74,24 @@ const signingKeySchema = new Schema<SigningKeyDoc>(
 );
 signingKeySchema.index({ name: 1 }, { unique: true });
 
+type ApiKeyDoc = ApiKeyRecord;
+const apiKeySchema = new Schema<ApiKeyDoc>(
+  {
+    id: { type: String, required: true },
+    user_id: { type: Number, required: true },
+    name: { type: String, required: true },
+    scopes: { type: [String], required: true },
+    secret_hash: { type: String, required: true },
+    created_at: { type: Date, required: true },
+    expires_at: { type: Date, default: null },
+    revoked_at: { type: Date, default: null },
+    last_used_at: { type: Date, default: null },
+  },
+  { versionKey: false, id: false },
+);
+apiKeySchema.index({ id: 1 }, { unique: true });
+apiKeySchema.index({ user_id: 1, created_at: 1 });
+
 const ACTIVE_KEY_ID = 'active';
 
 function toUser(d: UserDoc): UserRecord {
@@ -106,6 +126,20 @@ function toKey(d: SigningKeyDoc): SigningKey {
     private_key_pem: d.private_key_pem,
     public_key_pem: d.public_key_pem,
     created_at: new Date(d.created_at),
+  };
+}
+
+function toApiKey(d: ApiKeyDoc): ApiKeyRecord {
+  return {
+    id: d.id,
+    user_id: d.user_id,
+    name: d.name,
+    scopes: [...d.scopes],
+    secret_hash: d.secret_hash,
+    created_at: new Date(d.created_at),
+    expires_at: d.expires_at ? new Date(d.expires_at) : null,
+    revoked_at: d.revoked_at ? new Date(d.revoked_at) : null,
+    last_used_at: d.last_used_at ? new Date(d.last_used_at) : null,
   };
 }
 
@@ -182,6 +216,47 @@ export class MongooseRefreshTokenRepository implements RefreshTokenRepository {
   }
 }
 
+export class MongooseApiKeyRepository implements ApiKeyRepository {
+  constructor(private readonly model: Model<ApiKeyDoc>) {}
+
+  async insert(key: ApiKeyRecord): Promise<void> {
+    // As users: the lookup also covers the embedded test server, which enforces no unique index.
+    if (await this.model.exists({ id: key.id })) throw new AlreadyExistsError('api key', { id: key.id });
+    await translateDuplicateKey('api key', { id: key.id }, () => this.model.create(key));
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | null> {
+    const d = await this.model.findOne({ id }).lean<ApiKeyDoc>();
+    return d ? toApiKey(d) : null;
+  }
+
+  async listByUser(userId: number): Promise<ApiKeyRecord[]> {
+    const docs = await this.model
+      .find({ user_id: userId })
+      .sort({ created_at: 1, id: 1 })
+      .lean<ApiKeyDoc[]>();
+    return docs.map(toApiKey);
+  }
+
+  async countLive(userId: number, now: Date): Promise<number> {
+    return this.model.countDocuments({
+      user_id: userId,
+      revoked_at: null,
+      $or: [{ expires_at: null }, { expires_at: { $gt: now } }],
+    });
+  }
+
+  async revoke(userId: number, id: string, now: Date): Promise<ApiKeyRecord | null> {
+    await this.model.updateOne({ id, user_id: userId, revoked_at: null }, { $set: { revoked_at: now } });
+    const d = await this.model.findOne({ id, user_id: userId }).lean<ApiKeyDoc>();
+    return d ? toApiKey(d) : null;
+  }
+
+  async touch(id: string, now: Date): Promise<void> {
+    await this.model.updateOne({ id }, { $set: { last_used_at: now } });
+  }
+}
+
 export class MongooseSigningKeyRepository implements SigningKeyRepository {
   constructor(private readonly model: Model<SigningKeyDoc>) {}
 
@@ -215,6 +290,7 @@ export interface MongooseRepositories {
   users: MongooseUserRepository;
   refreshTokens: MongooseRefreshTokenRepository;
   signingKeys: MongooseSigningKeyRepository;
+  apiKeys: MongooseApiKeyRepository;
 }
 
 /** Models on the service's own connection; waits for the indexes so uniqueness holds from the start. */
@@ -241,7 +317,9 @@ export async function createMongooseRepositories(conn: Connection): Promise<Mong
   const users = conn.model<UserDoc>('User', userSchema, 'users');
   const refreshTokens = conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema, 'refresh_tokens');
   const signingKeys = conn.model<SigningKeyDoc>('SigningKey', signingKeySchema, 'signing_keys');
+  const apiKeys = conn.model<ApiKeyDoc>('ApiKey', apiKeySchema, 'api_keys');
   await Promise.all([
+    apiKeys.init(),
     users.init(),
     refreshTokens.init().then(() => createDeclaredIndexes(refreshTokens)),
     signingKeys.init(),
@@ -250,5 +328,6 @@ export async function createMongooseRepositories(conn: Connection): Promise<Mong
     users: new MongooseUserRepository(users),
     refreshTokens: new MongooseRefreshTokenRepository(refreshTokens),
     signingKeys: new MongooseSigningKeyRepository(signingKeys),
+    apiKeys: new MongooseApiKeyRepository(apiKeys),
   };
 }

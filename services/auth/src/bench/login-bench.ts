@@ -9,6 +9,7 @@ import { connectNats, createLogger, createServiceClient, MemoryIdAllocator } fro
 import { startNatsForTests } from '@fillsched/service-kit/testing';
 import os from 'node:os';
 import {
+  MemoryApiKeyRepository,
   MemoryRefreshTokenRepository,
   MemoryRevocationPublisher,
   MemorySigningKeyRepository,
@@ -59,6 +60,7 @@ async function main() {
       {
         users: new MemoryUserRepository(),
         refreshTokens: new MemoryRefreshTokenRepository(),
+        apiKeys: new MemoryApiKeyRepository(),
         signingKeys: new MemorySigningKeyRepository(),
         ids: new MemoryIdAllocator(),
         revocations: new MemoryRevocationPublisher(),
