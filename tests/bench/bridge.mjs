@@ -5,12 +5,13 @@
 //     JetStream consume of them (ordered consumer, no Kafka), and raw kafkajs produce of the same N
 //     records (the bridge's producer settings: idempotent, acks -1, batches of BRIDGE_BATCH) — what
 //     the bridge could reach at best;
-//  2. bridge throughput: the N events wait in the stream, the bridge starts and drains them; events/s
-//     from its first produced record to the last one acked (its own counter), and to the last one an
-//     independent consumer read from the topic;
+//  2. bridge throughput: the bridge is frozen (SIGSTOP) while the N events are published, then thawed
+//     and drains them; events/s from its first produced record to the last one acked (its own
+//     counter), and the span of their arrivals at an independent consumer of the topic;
 //  3. latency: with the bridge idle, events published at a steady rate → JetStream publish to Kafka
 //     consumer, p50/p99.
-// Prints a table; no assertions. Usage: npm run bench:bridge [-- --events 20000 --keys 500 --rate 1000]
+// Each throughput figure is the median of --rounds rounds, floors and bridge alternating.
+// Prints a table; no assertions. Usage: npm run bench:bridge [-- --events 20000 --keys 500 --rate 1000 --rounds 3]
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -49,6 +50,7 @@ const KEYS = arg('keys', 500);
 const RATE = arg('rate', 1000);
 const LAT_SECONDS = arg('seconds', 5);
 const BATCH = arg('batch', 500);
+const ROUNDS = arg('rounds', 3);
 const PARTITIONS = 6;
 const TOPIC = 'fillsched.lifecycle';
 
@@ -112,22 +114,6 @@ try {
   await ensureStreams(nc, { streams: [STREAM_SPECS.events] });
   const js = jetstream(nc.nc);
 
-  // ---- floor: JetStream publish, then raw consume (no Kafka)
-  const backlog = Array.from({ length: N }, (_, i) => eventOf(i, 'drain'));
-  const publishMs = await publishAll(js, backlog);
-  log(`published ${N} in ${Math.round(publishMs)} ms`);
-  const oc = await js.consumers.get(EVENTS_STREAM);
-  const t0 = performance.now();
-  let got = 0;
-  const iter = await oc.consume({ max_messages: 1000 });
-  for await (const m of iter) {
-    m.json();
-    if (++got >= N) break;
-  }
-  await iter.close();
-  const consumeMs = performance.now() - t0;
-
-  // ---- floor: raw kafkajs produce of the same records, the bridge's producer settings
   const client = new Kafka({ clientId: 'bench', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = client.admin();
   await admin.connect();
@@ -136,25 +122,15 @@ try {
     topics: [{ topic: 'bench.floor', numPartitions: PARTITIONS, replicationFactor: 1 }],
   });
   await admin.disconnect();
-  const records = backlog.map((e) => toKafkaRecord(e.event, kafkaKeyOf(e.subject)));
   const producer = client.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  const t1 = performance.now();
-  for (let i = 0; i < records.length; i += BATCH)
-    await producer.send({ topic: 'bench.floor', acks: -1, messages: records.slice(i, i + BATCH) });
-  const produceMs = performance.now() - t1;
-  await producer.disconnect();
+  cleanups.unshift(() => producer.disconnect());
 
-  // ---- an independent consumer of the lifecycle topic (arrival times by ce_id)
-  const arrivals = new Map();
-  const consumer = client.consumer({ groupId: 'bench-reader', maxWaitTimeInMs: 20 });
-  cleanups.unshift(() => consumer.disconnect());
-
-  // ---- the bridge drains the backlog
+  // ---- the bridge, started on the empty stream
   const opsPort = await freePort();
   const lines = [];
   const nodeArgs = process.env.BENCH_BRIDGE_NODE_ARGS ? process.env.BENCH_BRIDGE_NODE_ARGS.split(' ') : [];
@@ -172,31 +148,25 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   readline.createInterface({ input: bridge.stdout }).on('line', (l) => lines.push(l));
+  await waitFor(
+    async () => {
+      if (bridge.exitCode !== null) throw new Error(`bridge exited: ${lines.slice(-5).join('\n')}`);
+      return lines.some((l) => l.includes('"events bridge ready"'));
+    },
+    120_000,
+    'the bridge ready',
+  );
   const producedCount = async () => {
     const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
     return Number(/^bridge_records_produced_total (\d+)/m.exec(text)?.[1] ?? 0);
   };
-  const tStart = performance.now();
-  let firstProduced = 0;
-  let lastProduced = 0;
-  await waitFor(
-    async () => {
-      if (bridge.exitCode !== null) throw new Error(`bridge exited: ${lines.slice(-5).join('\n')}`);
-      const n = await producedCount().catch(() => 0);
-      if (n > 0 && !firstProduced) firstProduced = performance.now();
-      if (n >= N) lastProduced = performance.now();
-      return n >= N;
-    },
-    300_000,
-    'the bridge to drain the backlog',
-  );
-  const drainMs = lastProduced - firstProduced;
-  log(`bridge drained ${N} (start to last ack ${Math.round(lastProduced - tStart)} ms)`);
 
+  // ---- an independent consumer of the lifecycle topic (arrival times by ce_id)
+  const arrivals = new Map();
+  const consumer = client.consumer({ groupId: 'bench-reader', maxWaitTimeInMs: 20 });
+  cleanups.unshift(() => consumer.disconnect());
   await consumer.connect();
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-  const tRead = performance.now();
-  let readDone = 0;
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const now = performance.now();
@@ -204,25 +174,77 @@ try {
         const id = String(m.headers.ce_id);
         if (!arrivals.has(id)) arrivals.set(id, now);
       }
-      if (!readDone && arrivals.size >= N) readDone = now;
     },
   });
-  await waitFor(async () => arrivals.size >= N, 120_000, 'the consumer to read the backlog');
-  const readMs = readDone - tRead;
+
+  // ---- rounds (the machine is shared: each figure is the median of its rounds, floors and the
+  // bridge measured alternately). Per round: kafkajs produce of N records (floor); the bridge frozen
+  // (SIGSTOP) while N events are published (JetStream publish floor); thawed, it drains them.
+  const fig = { publish: [], produce: [], drain: [], read: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const events = Array.from({ length: N }, (_, i) => eventOf(i, `r${r}`));
+    const records = events.map((e) => toKafkaRecord(e.event, kafkaKeyOf(e.subject)));
+    const t1 = performance.now();
+    for (let i = 0; i < records.length; i += BATCH)
+      await producer.send({ topic: 'bench.floor', acks: -1, messages: records.slice(i, i + BATCH) });
+    fig.produce.push(performance.now() - t1);
+
+    const before = await producedCount();
+    bridge.kill('SIGSTOP');
+    try {
+      fig.publish.push(await publishAll(js, events));
+    } finally {
+      bridge.kill('SIGCONT');
+    }
+    let first = 0;
+    let last = 0;
+    await waitFor(
+      async () => {
+        const n = (await producedCount().catch(() => before)) - before;
+        if (n > 0 && !first) first = performance.now();
+        if (n >= N) last = performance.now();
+        return n >= N;
+      },
+      300_000,
+      'the bridge to drain the backlog',
+    );
+    fig.drain.push(last - first);
+    await waitFor(
+      async () => events.every((e) => arrivals.has(e.event.id)),
+      120_000,
+      'the round on the topic',
+    );
+    const times = events.map((e) => arrivals.get(e.event.id));
+    fig.read.push(Math.max(...times) - Math.min(...times));
+    log(`round ${r + 1}: produce ${Math.round(fig.produce[r])} ms, drain ${Math.round(fig.drain[r])} ms`);
+  }
+
+  // ---- floor: raw JetStream consume of everything published (ordered consumer, no Kafka)
+  const total = ROUNDS * N;
+  const oc = await js.consumers.get(EVENTS_STREAM);
+  const t0 = performance.now();
+  let got = 0;
+  const iter = await oc.consume({ max_messages: 1000 });
+  for await (const m of iter) {
+    m.json();
+    if (++got >= total) break;
+  }
+  await iter.close();
+  const consumeMs = ((performance.now() - t0) * N) / total;
 
   // ---- latency at a steady rate, the bridge idle before
   const sent = new Map();
-  const total = RATE * LAT_SECONDS;
+  const latTotal = RATE * LAT_SECONDS;
   const tick = 10;
   const perTick = Math.max(1, Math.round((RATE * tick) / 1000));
   let i = 0;
   const tLat = performance.now();
-  while (i < total) {
+  while (i < latTotal) {
     const due = tLat + (i / RATE) * 1000;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const batch = [];
-    for (let k = 0; k < perTick && i < total; k++, i++) batch.push(eventOf(i, 'lat'));
+    for (let k = 0; k < perTick && i < latTotal; k++, i++) batch.push(eventOf(i, 'lat'));
     await Promise.all(
       batch.map(async (e) => {
         sent.set(e.event.id, performance.now());
@@ -237,31 +259,36 @@ try {
   );
   const lat = [...sent].map(([id, t]) => arrivals.get(id) - t);
 
+  const med = (xs) => pct(xs, 50);
   console.log(
-    `\nevents bridge, one replica: ${N} lifecycle events over ${KEYS} keys, ${PARTITIONS} partitions, batch ${BATCH}`,
+    `\nevents bridge, one replica: ${N} lifecycle events over ${KEYS} keys, ${PARTITIONS} partitions, batch ${BATCH}; median of ${ROUNDS} rounds`,
   );
-  console.log('measure                                              | events | ms     | events/s');
-  const row = (name, n, ms) =>
+  console.log(
+    'measure                                              | events | ms     | events/s | rounds (events/s)',
+  );
+  const row = (name, ms, all = []) =>
     console.log(
-      `${name.padEnd(53)}| ${String(n).padStart(6)} | ${String(Math.round(ms)).padStart(6)} | ${String(perS(n, ms)).padStart(7)}`,
+      `${name.padEnd(53)}| ${String(N).padStart(6)} | ${String(Math.round(ms)).padStart(6)} | ${String(perS(N, ms)).padStart(8)} | ${all.map((x) => perS(N, x)).join(', ')}`,
     );
-  row('floor: JetStream publish (256 in flight)', N, publishMs);
-  row('floor: JetStream consume (ordered consumer)', N, consumeMs);
-  row('floor: kafkajs produce (idempotent, acks -1, batches)', N, produceMs);
-  row('bridge: backlog drained (first to last record acked)', N, drainMs);
-  row('consumer: topic read from the beginning', N, readMs);
+  row('floor: JetStream publish (256 in flight)', med(fig.publish), fig.publish);
+  row('floor: JetStream consume (ordered consumer)', consumeMs);
+  row('floor: kafkajs produce (idempotent, acks -1, batches)', med(fig.produce), fig.produce);
+  row('bridge: backlog drained (first to last record acked)', med(fig.drain), fig.drain);
+  row('consumer: first to last arrival of a round', med(fig.read), fig.read);
   console.log(
     `latency JetStream publish → Kafka consumer at ${RATE}/s for ${LAT_SECONDS} s (${lat.length} events): ` +
       `p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms`,
   );
+  const bridgeRate = perS(N, med(fig.drain));
   console.log(
-    `bridge / kafkajs floor: ${(perS(N, drainMs) / perS(N, produceMs)).toFixed(2)}; target ≥ 5000 events/s: ${perS(N, drainMs) >= 5000 ? 'met' : 'NOT met'}`,
+    `bridge / kafkajs floor: ${(bridgeRate / perS(N, med(fig.produce))).toFixed(2)}; target ≥ 5000 events/s: ${bridgeRate >= 5000 ? 'met' : 'NOT met'}`,
   );
   console.log(
     '(shared, noisy 2-core machine running NATS, Kafka, the bridge and the client: compare ratios)',
   );
 } finally {
   if (bridge && bridge.exitCode === null) {
+    bridge.kill('SIGCONT');
     bridge.kill('SIGTERM');
     await new Promise((r) => bridge.once('exit', r));
   }
