@@ -160,6 +160,11 @@ async function startPlatform(opts = {}) {
         if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     });
   }
+  const bridge = opts.eventsBridge ?? Boolean(env.KAFKA_BROKERS);
+  if (bridge && !env.KAFKA_BROKERS)
+    throw new Error(
+      'the events bridge needs KAFKA_BROKERS (host:port,…): set it, or start without the bridge',
+    );
   try {
     // NATS
     let natsUrl = opts.natsUrl;
@@ -210,11 +215,6 @@ async function startPlatform(opts = {}) {
     const wantedPort = opts.gatewayPort ?? Number(env.PORT || 8000);
     const gatewayPort = wantedPort === 0 ? await freePort() : wantedPort;
     const solvers = opts.solvers ?? Number(env.SOLVERS || 2);
-    const bridge = opts.eventsBridge ?? Boolean(env.KAFKA_BROKERS);
-    if (bridge && !env.KAFKA_BROKERS)
-      throw new Error(
-        'the events bridge needs KAFKA_BROKERS (host:port,…): set it, or start without the bridge',
-      );
     const bridgeOpsPort = bridge ? await freePort() : 0;
     const info = {
       api: `http://localhost:${gatewayPort}/api/v1`,
@@ -290,6 +290,15 @@ async function startPlatform(opts = {}) {
       stopping: false,
       /** The Kafka mirror when it runs (opts.eventsBridge / KAFKA_BROKERS), else null. */
       eventsBridge: bridge ? { opsUrl: `http://127.0.0.1:${bridgeOpsPort}` } : null,
+      /**
+       * Starts the events bridge again (after the previous one exited, e.g. a test killed it), on the
+       * same ops port; only when the platform runs one.
+       */
+      startEventsBridge(name = 'events-bridge') {
+        if (!bridge)
+          throw new Error('this platform runs no events bridge (KAFKA_BROKERS / opts.eventsBridge)');
+        return launch(name, 'events-bridge', { OPS_PORT: String(bridgeOpsPort) });
+      },
       /** Starts another solver worker process (scaling, or replacing a killed one). */
       startSolver(name = `solver-${procs.size}`) {
         return launch(name, 'solver');
