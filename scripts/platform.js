@@ -131,6 +131,11 @@ const SERVICES = ['auth', 'config', 'schedule', 'comparison'];
  * @param {number} [opts.gatewayPort] default 8000 (0 = free port)
  * @param {number} [opts.solvers] solver worker processes (default SOLVERS or 2)
  * @param {object} [opts.env] extra env for every service
+ * @param {boolean} [opts.eventsBridge] also start services/events-bridge (the Kafka mirror) with its
+ *   own NATS user; default: when KAFKA_BROKERS is set (opts.env or the environment). The bridge reads
+ *   every KAFKA_* / BRIDGE_* variable of that env (docs/events.md); its ops port is a free port
+ *   (`platform.eventsBridge.opsUrl`). Kafka need not be up: the bridge waits for it, and the
+ *   platform's readiness does not (the bridge's own /readyz says whether Kafka answers).
  * @param {'inherit'|'pipe'|'ignore'} [opts.stdio] service output (default inherit)
  * @param {boolean} [opts.ownProcessGroups] every child in its own process group, so a terminal's
  *   Ctrl-C reaches only the launcher, which then stops services first and NATS and the store last
@@ -155,6 +160,11 @@ async function startPlatform(opts = {}) {
         if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     });
   }
+  const bridge = opts.eventsBridge ?? Boolean(env.KAFKA_BROKERS);
+  if (bridge && !env.KAFKA_BROKERS)
+    throw new Error(
+      'the events bridge needs KAFKA_BROKERS (host:port,…): set it, or start without the bridge',
+    );
   try {
     // NATS
     let natsUrl = opts.natsUrl;
@@ -205,6 +215,7 @@ async function startPlatform(opts = {}) {
     const wantedPort = opts.gatewayPort ?? Number(env.PORT || 8000);
     const gatewayPort = wantedPort === 0 ? await freePort() : wantedPort;
     const solvers = opts.solvers ?? Number(env.SOLVERS || 2);
+    const bridgeOpsPort = bridge ? await freePort() : 0;
     const info = {
       api: `http://localhost:${gatewayPort}/api/v1`,
       docs: `http://localhost:${gatewayPort}/docs`,
@@ -223,7 +234,12 @@ async function startPlatform(opts = {}) {
             what: 'embedded in-memory MongoDB wire server (MONGO_URL not set)',
           }
         : { url: mongoUrl, durable: true, what: 'MongoDB at MONGO_URL' },
-      services: [...SERVICES, `${solvers} solver(s)`, 'gateway'],
+      services: [
+        ...SERVICES,
+        `${solvers} solver(s)`,
+        'gateway',
+        ...(bridge ? [`events-bridge (Kafka ${env.KAFKA_BROKERS})`] : []),
+      ],
     };
     if (opts.onInfrastructure) opts.onInfrastructure(info);
     else {
@@ -272,6 +288,17 @@ async function startPlatform(opts = {}) {
       gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
       procs,
       stopping: false,
+      /** The Kafka mirror when it runs (opts.eventsBridge / KAFKA_BROKERS), else null. */
+      eventsBridge: bridge ? { opsUrl: `http://127.0.0.1:${bridgeOpsPort}` } : null,
+      /**
+       * Starts the events bridge again (after the previous one exited, e.g. a test killed it), on the
+       * same ops port; only when the platform runs one.
+       */
+      startEventsBridge(name = 'events-bridge') {
+        if (!bridge)
+          throw new Error('this platform runs no events bridge (KAFKA_BROKERS / opts.eventsBridge)');
+        return launch(name, 'events-bridge', { OPS_PORT: String(bridgeOpsPort) });
+      },
       /** Starts another solver worker process (scaling, or replacing a killed one). */
       startSolver(name = `solver-${procs.size}`) {
         return launch(name, 'solver');
@@ -300,6 +327,7 @@ async function startPlatform(opts = {}) {
     for (const s of SERVICES) launch(s, s);
     for (let i = 1; i <= solvers; i++) launch(`solver-${i}`, 'solver');
     launch('gateway', 'gateway', { PORT: String(gatewayPort) });
+    if (bridge) launch('events-bridge', 'events-bridge', { OPS_PORT: String(bridgeOpsPort) });
 
     await waitFor(
       async () => {

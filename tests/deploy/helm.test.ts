@@ -187,6 +187,8 @@ d('Helm chart (deploy/helm/fillsched)', () => {
     expect(envValue(bridge, 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef?.name).toBe(
       'fillsched-kafka-user',
     );
+    expect(envValue(bridge, 'KAFKA_SSL_CA_FILE')?.value).toBe('/etc/kafka-tls/ca.crt');
+    expect(envValue(bridge, 'KAFKA_TOPIC_REPLICATION')?.value).toBe('3');
     // Solvers scale on the whole backlog, the per-user consumers of fair scheduling included.
     const triggers = find(v.objects, 'ScaledObject', 'fs-fillsched-solver')!.spec.triggers as Array<{
       type: string;
@@ -227,6 +229,114 @@ d('Helm chart (deploy/helm/fillsched)', () => {
       'http_requests_total',
     ])
       expect(used).toContain(m);
+  });
+
+  it('renders the events bridge only when enabled: its NATS user, Kafka config, probes, Service and ServiceMonitor', () => {
+    const off = validate([template('bridge-off')]);
+    expect(off.objects.filter((o) => /events-bridge/.test(o.metadata.name))).toEqual([]);
+
+    const values = path.join(tmp, 'bridge-values.yaml');
+    fs.writeFileSync(
+      values,
+      [
+        'eventsBridge:',
+        '  enabled: true',
+        '  batch: 200',
+        '  kafka:',
+        "    brokers: 'k-0.kafka:9092,k-1.kafka:9092'",
+        '    clientId: planning-bridge',
+        '    topic: { name: planning.lifecycle, partitions: 12, replication: 3, retentionMs: -1 }',
+        '    ssl: { enabled: true }',
+        '    sasl: { enabled: true, mechanism: scram-sha-256, secret: { name: kafka-user } }',
+        'metrics:',
+        '  serviceMonitor: { enabled: true }',
+      ].join('\n'),
+    );
+    const v = validate([template('bridge-on', ['-f', values])]);
+    expect(v.errors).toEqual([]);
+    expect(v.status).toBe(0);
+    const bridge = find(v.objects, 'Deployment', 'fs-fillsched-events-bridge')!;
+    const pod = bridge.spec.template.spec;
+    expect(pod.containers[0].command).toEqual(['node', 'services/events-bridge/dist/main.js']);
+    // one replica, replaced rather than overlapped on update (per-key order, docs/events.md)
+    expect(bridge.spec.replicas).toBe(1);
+    expect(bridge.spec.strategy).toEqual({ type: 'Recreate' });
+    // its own NATS user, the password from the Secret like every service's
+    expect(envValue(bridge, 'NATS_USER')?.value).toBe('events-bridge');
+    expect(envValue(bridge, 'NATS_PASSWORD')?.valueFrom?.secretKeyRef?.key).toBe(
+      'NATS_PASSWORD_EVENTS_BRIDGE',
+    );
+    expect(envValue(bridge, 'NATS_URL')?.valueFrom?.secretKeyRef?.key).toBe('NATS_URL');
+    expect(envValue(bridge, 'MONGO_URL')).toBeUndefined();
+    const plain = Object.fromEntries(
+      envOf(bridge)
+        .filter((e) => /^(KAFKA|BRIDGE)_/.test(e.name) && e.value !== undefined)
+        .map((e) => [e.name, e.value]),
+    );
+    expect(plain).toEqual({
+      KAFKA_BROKERS: 'k-0.kafka:9092,k-1.kafka:9092',
+      KAFKA_CLIENT_ID: 'planning-bridge',
+      KAFKA_LIFECYCLE_TOPIC: 'planning.lifecycle',
+      KAFKA_TOPIC_PARTITIONS: '12',
+      KAFKA_TOPIC_REPLICATION: '3',
+      KAFKA_TOPIC_RETENTION_MS: '-1',
+      KAFKA_IDEMPOTENT: 'true',
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      BRIDGE_BATCH: '200',
+    });
+    // the service's own config accepts every value the chart renders
+    const { bridgeEnvSchema } = require('../../services/events-bridge/src/config');
+    const parsed = bridgeEnvSchema.safeParse({
+      ...plain,
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'p',
+    });
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    // SSL without a CA Secret: the system CAs, nothing mounted
+    expect(envValue(bridge, 'KAFKA_SSL_CA_FILE')).toBeUndefined();
+    expect(envValue(bridge, 'KAFKA_SASL_USERNAME')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'kafka-user',
+      key: 'username',
+    });
+    // ready only while Kafka answers: the readiness probe is the bridge's /readyz
+    expect(pod.containers[0].readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'ops' });
+    // scraped: its Service carries the ops port and the label the ServiceMonitor selects
+    const svc = find(v.objects, 'Service', 'fs-fillsched-events-bridge')!;
+    expect(svc.metadata.labels['fillsched.io/metrics']).toBe('true');
+    expect(svc.spec.ports).toEqual([expect.objectContaining({ name: 'ops', targetPort: 'ops' })]);
+    const sm = v.objects.find((o) => o.kind === 'ServiceMonitor')!;
+    expect(sm.spec.selector.matchLabels['fillsched.io/metrics']).toBe('true');
+    expect(find(v.objects, 'PodDisruptionBudget', 'fs-fillsched-events-bridge')).toBeDefined();
+    expect(find(v.objects, 'NetworkPolicy', 'fs-fillsched-egress-kafka')).toBeDefined();
+  });
+
+  it('refuses a second bridge replica unless interleaving is accepted explicitly', () => {
+    const two = run(tools!.helm, [
+      'template',
+      'fs',
+      CHART,
+      '--kube-version',
+      KUBE_VERSION,
+      '--set',
+      'eventsBridge.enabled=true',
+      '--set',
+      'eventsBridge.replicas=2',
+    ]);
+    expect(two.status).not.toBe(0);
+    expect(two.stderr).toContain('eventsBridge.replicas > 1 lets two bridges interleave');
+    const v = validate([
+      template('bridge-two', [
+        '--set',
+        'eventsBridge.enabled=true',
+        '--set',
+        'eventsBridge.replicas=2',
+        '--set',
+        'eventsBridge.allowInterleavingReplicas=true',
+      ]),
+    ]);
+    expect(v.errors).toEqual([]);
+    expect(find(v.objects, 'Deployment', 'fs-fillsched-events-bridge')!.spec.replicas).toBe(2);
   });
 
   it('documents every alert of the PrometheusRule in docs/operations.md', () => {

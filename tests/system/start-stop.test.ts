@@ -53,7 +53,9 @@ describe('npm start: banner, then Ctrl-C stops services before NATS and the stor
   beforeAll(() => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', SOLVERS: '1' };
     // no NATS_URL / MONGO_URL: a private nats-server and the embedded store, as on a fresh machine
-    for (const k of ['NATS_URL', 'MONGO_URL', 'LOG_FORMAT', 'SERVICE_INSTANCE']) delete env[k];
+    // and no KAFKA_BROKERS: without it `npm start` runs exactly these services (no events bridge)
+    for (const k of ['NATS_URL', 'MONGO_URL', 'LOG_FORMAT', 'SERVICE_INSTANCE', 'KAFKA_BROKERS'])
+      delete env[k];
     // detached = a new process group with the launcher as leader, like a shell's foreground job
     launcher = spawn(process.execPath, ['scripts/start-platform.js'], {
       cwd: ROOT,

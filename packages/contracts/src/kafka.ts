@@ -19,7 +19,7 @@ const NS_PER_S = 1_000_000_000;
 /**
  * The bridge's durable on FILLSCHED_EVENTS: every event from the beginning, explicit acks,
  * retried forever (Kafka outages must not drop events). max_ack_pending bounds what all replicas
- * hold unacknowledged together (one batch each at most).
+ * hold unacknowledged together (the bridge passes two batches: one with Kafka, one pulled behind it).
  */
 export const bridgeConsumerSpec = (maxAckPending: number) =>
   ({

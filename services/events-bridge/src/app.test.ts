@@ -137,13 +137,20 @@ test('a Kafka failure naks the batch with a growing backoff; after recovery ever
   await until(() => bridge.produced() === 5);
   await bridge.stop();
   expect(sent.map((r) => r.headers.ce_id)).toEqual([1, 2, 3, 4, 5].map((i) => `schedule.${i}:started`));
+  // the failed batch, then the one pulled behind it, handed back with the same delay, in order
   expect(log.filter((l) => l.startsWith('nak'))).toEqual([
     'nak 1 10',
     'nak 2 10',
+    'nak 3 10',
+    'nak 4 10',
     'nak 1 20',
     'nak 2 20',
+    'nak 3 20',
+    'nak 4 20',
     'nak 1 25',
     'nak 2 25',
+    'nak 3 25',
+    'nak 4 25',
   ]);
   expect(log.filter((l) => l.startsWith('ack'))).toEqual(['ack 1', 'ack 2', 'ack 3', 'ack 4', 'ack 5']);
   expect(counts).toMatchObject({ produced: 5, kafka: 3 });
@@ -173,4 +180,88 @@ test('a failing pull is counted and retried; stop ends the loop', async () => {
   await until(() => calls >= 3);
   await bridge.stop();
   expect(counts.source).toBe(1);
+});
+
+test('the next batch is pulled while Kafka takes the current one; sends stay one at a time, in order', async () => {
+  const events: Array<[string, unknown]> = Array.from({ length: 6 }, (_, i) => [
+    `fillsched.events.schedule.${i}.started`,
+    ev(i, 'started'),
+  ]);
+  const { source, log } = fakeStream(events);
+  const trace: string[] = [];
+  const fetch = source.fetch.bind(source);
+  source.fetch = async (max) => {
+    trace.push('pull');
+    return fetch(max);
+  };
+  let inFlight = 0;
+  const sent: string[] = [];
+  const sink: RecordSink = {
+    async send(_topic, records) {
+      expect(++inFlight).toBe(1);
+      trace.push(`send ${records.length}`);
+      await new Promise((r) => setTimeout(r, 20));
+      sent.push(...records.map((r) => r.headers.ce_id));
+      inFlight--;
+    },
+    reachable: () => true,
+  };
+  const bridge = startBridge({
+    source,
+    sink,
+    topic: 't',
+    batch: 2,
+    backoff: { minMs: 10, maxMs: 20 },
+    logger,
+    metrics,
+  });
+  await until(() => bridge.produced() === 6);
+  await bridge.stop();
+  expect(sent).toEqual(events.map(([, e]) => (e as { id: string }).id));
+  // every send had the next pull issued before it
+  expect(trace.slice(0, 5)).toEqual(['pull', 'pull', 'send 2', 'pull', 'send 2']);
+  expect(log.filter((l) => l.startsWith('ack'))).toHaveLength(6);
+  expect(log.filter((l) => l.startsWith('nak'))).toEqual([]);
+});
+
+test('stop hands back what the pull behind the last batch brought', async () => {
+  let calls = 0;
+  const naks: number[] = [];
+  const msg = (seq: number): SourceMessage => ({
+    subject: `fillsched.events.schedule.${seq}.started`,
+    seq,
+    data: Buffer.from(JSON.stringify(ev(seq, 'started'))),
+    ack: () => undefined,
+    nak: (d) => naks.push(d),
+    term: () => undefined,
+  });
+  const source: EventSource = {
+    async fetch() {
+      calls++;
+      // the second pull (issued while the first batch is with Kafka) answers after stop()
+      if (calls === 2) await new Promise((r) => setTimeout(r, 50));
+      return calls <= 2 ? [msg(calls * 10 + 1), msg(calls * 10 + 2)] : [];
+    },
+    pending: async () => 0,
+  };
+  let release: () => void = () => undefined;
+  const sink: RecordSink = {
+    send: () => new Promise<void>((r) => (release = r)),
+    reachable: () => true,
+  };
+  const bridge = startBridge({
+    source,
+    sink,
+    topic: 't',
+    batch: 2,
+    backoff: { minMs: 10, maxMs: 20 },
+    logger,
+    metrics,
+  });
+  await until(() => calls === 2);
+  const stopped = bridge.stop();
+  release();
+  await stopped;
+  expect(bridge.produced()).toBe(2);
+  expect(naks).toEqual([0, 0]);
 });

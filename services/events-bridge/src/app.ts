@@ -44,9 +44,12 @@ export function recordOf(m: Pick<SourceMessage, 'subject' | 'data'>): Parsed {
 
 /**
  * The bridge loop: pull a batch from the shared durable, produce it to Kafka in stream order,
- * ack each message only after Kafka acknowledged the whole batch. On a Kafka failure every
- * message of the batch is nak'ed with a backoff and this replica pauses as long, so the
- * redeliveries (which the server hands out before new messages) come back first and in order.
+ * ack each message only after Kafka acknowledged the whole batch. While a batch is with Kafka the
+ * next one is already pulled (the durable lets two batches be unacknowledged), so the pull's round
+ * trip overlaps the produce; sends stay one at a time, in stream order. On a Kafka failure every
+ * message of the batch, then of the batch pulled behind it, is nak'ed with the same backoff and
+ * this replica pauses as long, so the redeliveries (which the server hands out before new
+ * messages) come back first and in order.
  */
 export function startBridge(opts: BridgeOptions): Bridge {
   const { source, sink, logger, metrics } = opts;
@@ -57,7 +60,8 @@ export function startBridge(opts: BridgeOptions): Bridge {
   const stopped = new Promise<void>((resolve) => (wake = resolve));
   const pause = (ms: number) => Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), stopped]);
 
-  const produce = async (batch: SourceMessage[]): Promise<void> => {
+  /** Produces one batch; on a Kafka failure hands it back, and `behind` (pulled after it) too. */
+  const produce = async (batch: SourceMessage[], behind: () => Promise<SourceMessage[]>): Promise<void> => {
     const records: KafkaRecordShape[] = [];
     const kept: SourceMessage[] = [];
     for (const m of batch) {
@@ -78,7 +82,11 @@ export function startBridge(opts: BridgeOptions): Bridge {
       failures++;
       const delayMs = backoffDelay(failures, opts.backoff);
       metrics.error('kafka');
+      // the batch pulled behind this one is handed back after it, with the same delay, so both
+      // come back together and in stream order (nothing newer can overtake them)
+      const next = await behind();
       for (const m of kept) m.nak(delayMs);
+      for (const m of next) m.nak(delayMs);
       logger.warn(
         { err: (err as Error)?.message ?? String(err), records: records.length, delay_ms: delayMs, failures },
         'Kafka did not take the batch; handed back to the stream',
@@ -93,24 +101,38 @@ export function startBridge(opts: BridgeOptions): Bridge {
     metrics.produced(kept.length);
   };
 
+  /** The pull in flight behind the batch being produced (settled: never rejects). */
+  let pulled: Promise<SourceMessage[] | Error> | null = null;
+  const pull = (): Promise<SourceMessage[] | Error> =>
+    source.fetch(opts.batch).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+
   const loop = (async () => {
     while (!stopping) {
-      let batch: SourceMessage[];
-      try {
-        batch = await source.fetch(opts.batch);
-      } catch (err) {
+      const got = await (pulled ?? pull());
+      pulled = null;
+      if (got instanceof Error) {
         metrics.error('source');
-        logger.warn({ err: (err as Error)?.message ?? String(err) }, 'pulling from the stream failed');
+        logger.warn({ err: got.message }, 'pulling from the stream failed');
         await pause(opts.backoff.minMs);
         continue;
       }
+      const batch = got;
       if (batch.length === 0) continue;
       if (stopping) {
         for (const m of batch) m.nak(0);
         break;
       }
-      await produce(batch);
+      const next = (pulled = pull());
+      await produce(batch, async () => {
+        pulled = null;
+        const more = await next;
+        return more instanceof Error ? [] : more;
+      });
     }
+    // a pull still in flight at stop: hand its messages straight back
+    const left = await (pulled ?? Promise.resolve([]));
+    pulled = null;
+    if (!(left instanceof Error)) for (const m of left) m.nak(0);
   })();
 
   return {

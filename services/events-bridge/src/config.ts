@@ -45,7 +45,7 @@ export const bridgeEnvSchema = baseEnvSchema
     /** Idempotent producer (needs the IDEMPOTENT_WRITE ACL on a secured cluster). */
     KAFKA_IDEMPOTENT: bool.default(true),
     KAFKA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
-    /** Events pulled and produced per batch (also the durable's max_ack_pending). */
+    /** Events pulled and produced per batch (the durable's max_ack_pending is twice this). */
     BRIDGE_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
     BRIDGE_BACKOFF_MIN_MS: z.coerce.number().int().min(10).default(250),
     BRIDGE_BACKOFF_MAX_MS: z.coerce.number().int().min(10).default(5000),

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     streamReplicas: env.NATS_STREAM_REPLICAS,
     auth: natsAuth(env, SERVICE),
   });
-  const { stream, ...consumer } = bridgeConsumerSpec(env.BRIDGE_BATCH);
+  // Two batches unacknowledged: the one with Kafka and the one pulled behind it (app.ts).
+  const { stream, ...consumer } = bridgeConsumerSpec(2 * env.BRIDGE_BATCH);
   await ensureStreams(
     nats,
     {

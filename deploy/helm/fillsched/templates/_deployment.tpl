@@ -8,6 +8,7 @@ One Deployment of a service. Arguments (dict):
   grace      terminationGracePeriodSeconds
   env        extra env entries (YAML list as a string)
   volumes / volumeMounts  extra ones (YAML lists as strings)
+  strategy   optional Deployment strategy (dict); default a rolling update without unavailability
 */}}
 {{- define "fillsched.deployment" -}}
 {{- $root := .root -}}
@@ -25,8 +26,12 @@ spec:
   {{- end }}
   revisionHistoryLimit: 5
   strategy:
+    {{- if .strategy }}
+    {{- toYaml .strategy | nindent 4 }}
+    {{- else }}
     type: RollingUpdate
     rollingUpdate: { maxSurge: 25%, maxUnavailable: 0 }
+    {{- end }}
   selector:
     matchLabels:
       {{- include "fillsched.componentSelector" $ctx | nindent 6 }}
@@ -99,11 +104,11 @@ spec:
             - name: NODE_ENV
               value: production
             {{- include "fillsched.secretEnv" (dict "name" "NATS_URL" "secret" (include "fillsched.secretName" $root) "key" "NATS_URL") | nindent 12 }}
-            {{- if has .component (list "gateway" "auth" "schedule" "comparison" "config" "solver") }}
+            {{- if has .component (list "gateway" "auth" "schedule" "comparison" "config" "solver" "events-bridge") }}
             # Its own NATS user, limited to its subjects (docs/security.md, deploy/helm/nats-auth-values.yaml).
             - name: NATS_USER
               value: {{ .component | quote }}
-            {{- include "fillsched.secretEnv" (dict "name" "NATS_PASSWORD" "secret" (include "fillsched.secretName" $root) "key" (printf "NATS_PASSWORD_%s" (upper .component))) | nindent 12 }}
+            {{- include "fillsched.secretEnv" (dict "name" "NATS_PASSWORD" "secret" (include "fillsched.secretName" $root) "key" (printf "NATS_PASSWORD_%s" (upper .component | replace "-" "_"))) | nindent 12 }}
             {{- end }}
             {{- if .mongo }}
             {{- include "fillsched.secretEnv" (dict "name" "MONGO_URL" "secret" (include "fillsched.secretName" $root) "key" "MONGO_URL") | nindent 12 }}
