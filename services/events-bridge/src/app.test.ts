@@ -48,7 +48,7 @@ function fakeSink(failFirst: number) {
   return { sink, sent };
 }
 
-const counts = { produced: 0, kafka: 0, invalid: 0, source: 0 };
+const counts = { produced: 0, kafka: 0, invalid: 0, source: 0, results: 0 };
 const metrics: BridgeMetrics = {
   produced: (n) => (counts.produced += n),
   error: (k) => counts[k]++,
@@ -71,7 +71,7 @@ async function until(cond: () => boolean, ms = 3000) {
   }
 }
 
-beforeEach(() => Object.assign(counts, { produced: 0, kafka: 0, invalid: 0, source: 0 }));
+beforeEach(() => Object.assign(counts, { produced: 0, kafka: 0, invalid: 0, source: 0, results: 0 }));
 
 test('backoff doubles from min to max', () => {
   const b = { minMs: 100, maxMs: 1000 };
@@ -173,4 +173,39 @@ test('a failing pull is counted and retried; stop ends the loop', async () => {
   await until(() => calls >= 3);
   await bridge.stop();
   expect(counts.source).toBe(1);
+});
+
+test('plans are produced before the batch and the batch is acked only after both; a failed plan hands it back', async () => {
+  const { source, log } = fakeStream([
+    ['fillsched.events.schedule.1.started', ev(1, 'started')],
+    ['fillsched.events.schedule.1.status.completed', ev(1, 'completed')],
+  ]);
+  const { sink, sent } = fakeSink(0);
+  const order: string[] = [];
+  let calls = 0;
+  const results = {
+    async produce(events: readonly { id: string }[]) {
+      calls++;
+      order.push(`results ${events.map((e) => e.id).join(',')} (lifecycle sent: ${sent.length})`);
+      if (calls === 1) throw new Error('owner timed out');
+    },
+  };
+  const bridge = startBridge({
+    source,
+    sink,
+    topic: 't',
+    batch: 10,
+    backoff: { minMs: 10, maxMs: 20 },
+    logger,
+    metrics,
+    results,
+  });
+  await until(() => bridge.produced() === 2);
+  await bridge.stop();
+  expect(order).toEqual([
+    'results schedule.1:started,schedule.1:completed (lifecycle sent: 0)',
+    'results schedule.1:started,schedule.1:completed (lifecycle sent: 0)',
+  ]);
+  expect(log).toEqual(['nak 1 10', 'nak 2 10', 'ack 1', 'ack 2']);
+  expect(counts).toMatchObject({ results: 1, kafka: 0, produced: 2 });
 });
