@@ -1,0 +1,256 @@
+// The results topic against the real servers: a platform (auth, config, schedule, comparison, one
+// solver, gateway as their own processes on a private nats-server with per-service NATS users and
+// the embedded MongoDB wire server), a Kafka 4 KRaft broker, the events bridge as its own process
+// (NATS user `events-bridge`), and an independent kafkajs consumer. A small schedule and one at the
+// input limits (20,000 lots on 100 lines with downtime) complete; each arrives as ONE compacted
+// record whose gunzipped value equals what the REST API serves for that schedule.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ConfigResourceTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
+import {
+  ACTIVITIES_PAGE_MAX,
+  KAFKA_DEFAULTS,
+  KAFKA_RESULTS_DEFAULTS,
+  RESULT_RECORD_TYPE,
+} from '@fillsched/contracts';
+import { findFreePort, spawnServiceProcess, type ServiceProcess } from '@fillsched/service-kit/testing';
+import { ApiClient } from '../system/client';
+import { describeIfPeer } from '../peers';
+
+const { startPlatform } = require('../../scripts/platform');
+
+jest.setTimeout(300_000);
+
+interface KafkaBroker {
+  brokers: string[];
+  stop(): Promise<void>;
+}
+const kafkaPeer = require('../peers/kafka') as { start(): Promise<KafkaBroker> };
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(ROOT, 'services', 'events-bridge', 'src', 'main.ts');
+const TOPIC = KAFKA_RESULTS_DEFAULTS.topic;
+
+interface Plan {
+  key: string;
+  headers: Record<string, string>;
+  bytes: number;
+  document: any;
+}
+
+async function until<T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** 20,000 lots over 400 products on 100 lines with two downtimes each: the input limits. */
+const LOTS = Array.from({ length: 20_000 }, (_, i) => ({
+  lot_id: `L${i + 1}`,
+  product: `P${i % 400}`,
+  quantity: 20_000 + ((i * 7919) % 180_000),
+}));
+const LINES = Array.from({ length: 100 }, (_, i) => ({
+  id: `line-${i + 1}`,
+  downtime: [
+    { start: '2026-01-01T10:00:00', end: '2026-01-01T14:00:00', reason: 'maintenance' },
+    { start: '2026-01-03T06:00:00', end: '2026-01-03T08:00:00', reason: 'cleaning validation' },
+  ],
+}));
+
+describeIfPeer('kafka', 'events bridge: completed plans on the compacted results topic', () => {
+  let kafka: KafkaBroker;
+  let platform: any;
+  let bridge: ServiceProcess;
+  let opsPort: number;
+  let client: ApiClient;
+  let consumer: Consumer;
+  const plans = new Map<string, Plan>();
+  const records: string[] = [];
+
+  beforeAll(async () => {
+    [kafka, platform] = await Promise.all([
+      kafkaPeer.start(),
+      startPlatform({
+        privateNats: true,
+        gatewayPort: 0,
+        solvers: 1,
+        stdio: 'ignore',
+        env: { RATE_LIMIT_PER_MINUTE: '100000' },
+      }),
+    ]);
+    opsPort = await findFreePort();
+    const creds = platform.natsUsers['events-bridge'];
+    bridge = spawnServiceProcess({
+      main: MAIN,
+      env: {
+        NATS_URL: platform.natsUrl,
+        NATS_USER: creds.user,
+        NATS_PASSWORD: creds.pass,
+        KAFKA_BROKERS: kafka.brokers.join(','),
+        OPS_PORT: String(opsPort),
+        SERVICE_INSTANCE: 'results',
+        KAFKA_TOPIC_PARTITIONS: '3',
+        BRIDGE_PROBE_MS: '500',
+      },
+      waitTimeoutMs: 60_000,
+    });
+    await bridge.waitFor('events bridge ready');
+    client = new ApiClient(platform.gatewayUrl);
+    await client.registerAndLogin('mes@example.com');
+
+    const k = new Kafka({ clientId: 'independent-mes', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+    consumer = k.consumer({ groupId: 'independent-mes' }); // kafkajs defaults: 1 MB per partition
+    await consumer.connect();
+    await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [name, v] of Object.entries(message.headers ?? {})) headers[name] = String(v);
+        const key = String(message.key);
+        records.push(key);
+        if (!message.value) return;
+        const json = headers['content-encoding'] === 'gzip' ? gunzipSync(message.value) : message.value;
+        plans.set(key, {
+          key,
+          headers,
+          bytes: message.value.length,
+          document: JSON.parse(json.toString('utf8')),
+        });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await consumer?.disconnect().catch(() => undefined);
+    await bridge?.stop('SIGTERM');
+    await platform?.stop();
+    await kafka?.stop();
+  });
+
+  const planOf = (id: number, ms: number) =>
+    until(() => plans.get(`schedule.${id}`), ms, `the plan of ${id}`);
+
+  test('the results topic is compacted with a raised max.message.bytes', async () => {
+    const admin = new Kafka({
+      clientId: 'check',
+      brokers: kafka.brokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC }],
+        includeSynonyms: false,
+      });
+      const cfg = Object.fromEntries(
+        described.resources[0].configEntries.map((e) => [e.configName, e.configValue]),
+      );
+      expect(cfg).toMatchObject({
+        'cleanup.policy': 'compact',
+        'max.message.bytes': String(KAFKA_RESULTS_DEFAULTS.maxMessageBytes),
+      });
+      const meta = await admin.fetchTopicMetadata({ topics: [TOPIC, KAFKA_DEFAULTS.lifecycleTopic] });
+      expect(meta.topics.map((t) => t.partitions.length)).toEqual([3, 3]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  test('a small schedule: one record, key schedule.<id>, CloudEvents headers, gzip value = GET /schedule/{id}', async () => {
+    const created = await client.request('POST', '/schedule', {
+      name: 'small plan',
+      lots_data: [
+        { lot_id: 'A1', product: 'PA', quantity: 50_000 },
+        { lot_id: 'A2', product: 'PB', quantity: 80_000 },
+        { lot_id: 'A3', product: 'PA', quantity: 20_000 },
+      ],
+      strategy: 'smart-pack',
+      start_time: '2026-01-01T06:00:00',
+    });
+    expect(created.status).toBe(202);
+    const id: number = created.body.id;
+    const plan = await planOf(id, 60_000);
+    expect(plan.headers).toMatchObject({
+      ce_specversion: '1.0',
+      ce_id: `schedule.result:${id}`,
+      ce_type: RESULT_RECORD_TYPE,
+      ce_subject: `schedule.${id}`,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    expect(plan.headers.ce_source).toMatch(/^\/fillsched\/schedule\//);
+    const got = await client.request('GET', `/schedule/${id}`);
+    expect(got.status).toBe(200);
+    expect(got.body.status).toBe('completed');
+    expect(plan.document).toEqual(got.body);
+    expect(plan.document.result.activities.length).toBeGreaterThan(0);
+  });
+
+  test('20,000 lots on 100 lines: the whole plan arrives intact in one record', async () => {
+    const created = await client.request('POST', '/schedule', {
+      name: 'at the limits',
+      lots_data: LOTS,
+      strategy: 'lpt-pack',
+      config: { lines: LINES, time_limit_s: 5 },
+      start_time: '2026-01-01T06:00:00',
+    });
+    expect(created.status).toBe(202);
+    const id: number = created.body.id;
+    const plan = await planOf(id, 240_000);
+    // What the API serves for it, read the way a client reads a large schedule.
+    const head = await client.request('GET', `/schedule/${id}?include_activities=false`);
+    expect(head.status).toBe(200);
+    const { activity_count: total, ...summary } = head.body.result;
+    const activities: unknown[] = [];
+    while (activities.length < total) {
+      const page = await client.request(
+        'GET',
+        `/schedule/${id}/activities?offset=${activities.length}&limit=${ACTIVITIES_PAGE_MAX}`,
+      );
+      expect(page.status).toBe(200);
+      activities.push(...page.body.items);
+    }
+    expect(plan.document).toEqual({ ...head.body, result: { ...summary, activities } });
+    expect(plan.document.result.lots_scheduled).toBe(20_000);
+    expect(activities.length).toBeGreaterThan(20_000);
+    expect(records.filter((k) => k === `schedule.${id}`)).toHaveLength(1);
+
+    const produced = bridge.lines.find((l) => l.msg === 'plan produced' && l.schedule_id === id) as any;
+    const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    expect(metrics).toMatch(/bridge_results_produced_total 2/);
+    expect(metrics).toMatch(/bridge_result_bytes_count 2/);
+    // the figures of the report (docs/events.md "Results topic")
+    console.log(
+      `20,000-lot plan: ${activities.length} activities, JSON ${produced.raw_bytes} B, gzip ${plan.bytes} B ` +
+        `(${((100 * plan.bytes) / produced.raw_bytes).toFixed(1)} %); owner read ${produced.read_ms} ms, ` +
+        `gzip ${produced.gzip_ms} ms, Kafka produce (acks all) ${produced.produce_ms} ms`,
+    );
+  });
+
+  test('the example consumer (examples/kafka-results-consumer.mjs) prints every plan once', () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'examples', 'kafka-results-consumer.mjs')], {
+      env: { ...process.env, KAFKA_BROKERS: kafka.brokers.join(','), EXIT_IDLE_MS: '3000' },
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key: string; id: string; activities: number; status: string });
+    expect(lines.map((l) => l.key).sort()).toEqual([...plans.keys()].sort());
+    for (const l of lines) {
+      expect(l.status).toBe('completed');
+      expect(l.activities).toBe(plans.get(l.key)!.document.result.activities.length);
+    }
+  });
+});
