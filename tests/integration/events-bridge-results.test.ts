@@ -6,7 +6,8 @@
 // record whose gunzipped value equals what the REST API serves for that schedule.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigResourceTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
 import {
   ACTIVITIES_PAGE_MAX,
@@ -252,5 +253,34 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
       expect(l.status).toBe('completed');
       expect(l.activities).toBe(plans.get(l.key)!.document.result.activities.length);
     }
+  });
+
+  test('a record past the broker default of 1 MB: the topic takes it, a default kafkajs consumer reads it', async () => {
+    // 2 MB of random bytes in base64: ~2 MB gzipped, past 1 MB and far past a 20,000-lot plan
+    const document = {
+      id: 999_999,
+      status: 'completed',
+      result: { activities: Array.from({ length: 4000 }, () => randomBytes(500).toString('base64')) },
+    };
+    const value = gzipSync(JSON.stringify(document));
+    expect(value.length).toBeGreaterThan(1.5 * 1024 * 1024);
+    const producer = new Kafka({
+      clientId: 'big',
+      brokers: kafka.brokers,
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: TOPIC,
+        acks: -1,
+        messages: [{ key: 'schedule.999999', value, headers: { 'content-encoding': 'gzip' } }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const plan = await planOf(999_999, 30_000);
+    expect(plan.bytes).toBe(value.length);
+    expect(plan.document).toEqual(document);
   });
 });
