@@ -209,3 +209,33 @@ test('plans are produced before the batch and the batch is acked only after both
   expect(log).toEqual(['nak 1 10', 'nak 2 10', 'ack 1', 'ack 2']);
   expect(counts).toMatchObject({ results: 1, kafka: 0, produced: 2 });
 });
+
+test('a batch whose plans take long is kept in progress (working) until it is acked', async () => {
+  const { source, log } = fakeStream([['fillsched.events.schedule.1.status.completed', ev(1, 'completed')]]);
+  const working: number[] = [];
+  const wrapped: EventSource = {
+    ...source,
+    async fetch(max) {
+      return (await source.fetch(max)).map((m) => ({ ...m, working: () => working.push(m.seq) }));
+    },
+  };
+  const { sink } = fakeSink(0);
+  const bridge = startBridge({
+    source: wrapped,
+    sink,
+    topic: 't',
+    batch: 10,
+    backoff: { minMs: 10, maxMs: 20 },
+    logger,
+    metrics,
+    workingEveryMs: 10,
+    results: { produce: () => new Promise((r) => setTimeout(r, 80)) },
+  });
+  await until(() => bridge.produced() === 1);
+  await bridge.stop();
+  expect(working.length).toBeGreaterThanOrEqual(3);
+  expect(log).toEqual(['ack 1']);
+  const after = working.length;
+  await new Promise((r) => setTimeout(r, 40));
+  expect(working.length).toBe(after); // nothing once acked
+});

@@ -22,6 +22,11 @@ export interface BridgeOptions {
    * only after these and its lifecycle records are acknowledged; a throw hands the batch back.
    */
   results?: { produce(events: readonly CloudEvent[]): Promise<unknown> };
+  /**
+   * While a batch is being produced, its messages are marked in progress this often, so reading and
+   * producing large plans never outlasts the durable's ack_wait (30 s) into a redelivery. Default 10 s.
+   */
+  workingEveryMs?: number;
 }
 
 export interface Bridge {
@@ -86,12 +91,16 @@ export function startBridge(opts: BridgeOptions): Bridge {
     }
     if (records.length === 0) return;
     let stage: 'results' | 'kafka' = 'results';
+    const working = setInterval(() => {
+      for (const m of kept) m.working?.();
+    }, opts.workingEveryMs ?? 10_000);
     try {
       // plans first: whoever sees `schedule.completed` on the lifecycle topic finds the plan there
       if (opts.results) await opts.results.produce(events);
       stage = 'kafka';
       await sink.send(opts.topic, records);
     } catch (err) {
+      clearInterval(working); // handed back: no longer in progress here
       failures++;
       const delayMs = backoffDelay(failures, opts.backoff);
       metrics.error(stage);
@@ -110,6 +119,8 @@ export function startBridge(opts: BridgeOptions): Bridge {
       );
       await pause(delayMs + 50);
       return;
+    } finally {
+      clearInterval(working);
     }
     if (failures > 0) logger.info({ failures }, 'Kafka takes records again');
     failures = 0;

@@ -11,6 +11,8 @@ export interface SourceMessage {
   nak(delayMs: number): void;
   /** Never redeliver (not a CloudEvent of the platform). */
   term(): void;
+  /** Still being handled: restarts the server's ack_wait (long batches, e.g. large plans). */
+  working?(): void;
 }
 
 /** The shared durable consumer: up to `max` messages in stream order, [] when none came in time. */
