@@ -1,6 +1,7 @@
 // Example: keep the latest plan of every schedule from the platform's results topic (the events
 // bridge's compacted topic, docs/events.md "Results topic") with kafkajs, the way an MES/ERP would,
-// and print one JSON line per completed plan (deduplicated by CloudEvent id).
+// and print one JSON line per completed plan (deduplicated by CloudEvent id). Completed comparisons
+// come on the same topic under `comparison.<id>` (GET /compare/{id}, no activities).
 //
 //   KAFKA_BROKERS=127.0.0.1:9092 node examples/kafka-results-consumer.mjs
 //
@@ -60,13 +61,15 @@ await consumer.run({
         id: h.ce_id,
         type: h.ce_type,
         time: h.ce_time,
-        schedule_id: plan.id,
+        kind: key.split('.')[0],
+        schedule_or_comparison_id: plan.id,
         name: plan.name,
         status: plan.status,
         version: plan.version ?? 1,
         makespan: plan.result?.makespan,
         lots_scheduled: plan.result?.lots_scheduled,
         activities: activities.length,
+        ...(plan.best_strategy !== undefined ? { best_strategy: plan.best_strategy } : {}),
         compressed_bytes: message.value.length,
         ...(printDocument ? { document: plan } : {}),
       }) + '\n',

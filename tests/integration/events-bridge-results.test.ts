@@ -14,6 +14,7 @@ import {
   KAFKA_DEFAULTS,
   KAFKA_RESULTS_DEFAULTS,
   RESULT_RECORD_TYPE,
+  RESULT_RECORD_TYPES,
 } from '@fillsched/contracts';
 import { findFreePort, spawnServiceProcess, type ServiceProcess } from '@fillsched/service-kit/testing';
 import { ApiClient } from '../system/client';
@@ -197,6 +198,29 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     expect(plan.document.result.activities.length).toBeGreaterThan(0);
   });
 
+  test('a completed comparison: one record keyed comparison.<id>, gzip value = GET /compare/{id}', async () => {
+    const created = await client.request('POST', '/compare', {
+      name: 'which strategy',
+      lots_data: [
+        { lot_id: 'C1', product: 'PA', quantity: 50_000 },
+        { lot_id: 'C2', product: 'PB', quantity: 80_000 },
+      ],
+      strategies: ['lpt-pack', 'spt-pack'],
+    });
+    expect(created.status).toBe(202);
+    const id: number = created.body.id;
+    const plan = await until(() => plans.get(`comparison.${id}`), 60_000, `comparison ${id}`);
+    expect(plan.headers).toMatchObject({
+      ce_id: `comparison.result:${id}`,
+      ce_type: RESULT_RECORD_TYPES.comparison,
+      ce_subject: `comparison.${id}`,
+      'content-encoding': 'gzip',
+    });
+    const got = await client.request('GET', `/compare/${id}`);
+    expect(got.body.status).toBe('completed');
+    expect(plan.document).toEqual(got.body);
+  });
+
   test('20,000 lots on 100 lines: the whole plan arrives intact in one record', async () => {
     const created = await client.request('POST', '/schedule', {
       name: 'at the limits',
@@ -226,10 +250,10 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     expect(activities.length).toBeGreaterThan(20_000);
     expect(records.filter((k) => k === `schedule.${id}`)).toHaveLength(1);
 
-    const produced = bridge.lines.find((l) => l.msg === 'plan produced' && l.schedule_id === id) as any;
+    const produced = bridge.lines.find((l) => l.msg === 'plan produced' && l.key === `schedule.${id}`) as any;
     const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
-    expect(metrics).toMatch(/bridge_results_produced_total 2/);
-    expect(metrics).toMatch(/bridge_result_bytes_count 2/);
+    expect(metrics).toMatch(/bridge_results_produced_total 3/);
+    expect(metrics).toMatch(/bridge_result_bytes_count 3/);
     // the figures of the report (docs/events.md "Results topic")
     console.log(
       `20,000-lot plan: ${activities.length} activities, JSON ${produced.raw_bytes} B, gzip ${plan.bytes} B ` +
@@ -251,7 +275,7 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     expect(lines.map((l) => l.key).sort()).toEqual([...plans.keys()].sort());
     for (const l of lines) {
       expect(l.status).toBe('completed');
-      expect(l.activities).toBe(plans.get(l.key)!.document.result.activities.length);
+      expect(l.activities).toBe(plans.get(l.key)!.document.result?.activities.length ?? 0);
     }
   });
 

@@ -8,13 +8,15 @@ import {
   type ScheduleOut,
 } from './rest/schedules';
 import { CE_CONTENT_TYPE_HEADER, CE_HEADER_PREFIX } from './kafka';
+import { ComparisonOutSchema } from './rest/comparisons';
 
 /**
  * The plans themselves on Kafka (services/events-bridge, docs/events.md "Results topic"): a
  * compacted topic with ONE record per completed schedule, key `schedule.<id>` (the lifecycle
  * topic's key), whose value is the gzip-compressed JSON of the schedule document exactly as
  * `GET /api/v1/schedule/{id}` answers it for a completed schedule — the summary fields and
- * `result` with every activity. One record, never chunks: compaction keeps the latest record per
+ * `result` with every activity — and one per completed comparison (`comparison.<id>`, the
+ * `GET /compare/{id}` document). One record, never chunks: compaction keeps the latest record per
  * key, so chunks sharing a key would erase each other. The topic's `max.message.bytes` is raised
  * to a configured bound instead (a 20,000-lot plan is ~1 MB compressed).
  */
@@ -24,10 +26,24 @@ export const KAFKA_RESULTS_DEFAULTS = {
   maxMessageBytes: 16 * 1024 * 1024,
 } as const;
 
+/**
+ * What a results record holds: a completed schedule's plan, or a completed comparison's document
+ * (small: per-strategy KPIs, no activities) under `comparison.<id>`.
+ */
+export interface ResultTarget {
+  kind: 'schedule' | 'comparison';
+  id: number;
+}
+
 /** CloudEvents type and id of a results record (binary mode: `ce_*` headers, the document as value). */
-export const RESULT_RECORD_TYPE = 'com.fillsched.schedule.result';
-export const resultRecordId = (scheduleId: number): string => `schedule.result:${scheduleId}`;
-export const resultRecordKey = (scheduleId: number): string => `schedule.${scheduleId}`;
+export const RESULT_RECORD_TYPES = {
+  schedule: 'com.fillsched.schedule.result',
+  comparison: 'com.fillsched.comparison.result',
+} as const;
+export const RESULT_RECORD_TYPE = RESULT_RECORD_TYPES.schedule;
+export const resultRecordId = (t: ResultTarget): string => `${t.kind}.result:${t.id}`;
+/** The lifecycle topic's key of the same schedule or comparison. */
+export const resultRecordKey = (t: ResultTarget): string => `${t.kind}.${t.id}`;
 /** The value is gzip (RFC 1952) of the UTF-8 JSON document; a consumer gunzips, then parses. */
 export const CONTENT_ENCODING_HEADER = 'content-encoding';
 export const RESULT_CONTENT_ENCODING = 'gzip';
@@ -39,27 +55,38 @@ export interface KafkaResultRecord {
   value: Buffer | null;
 }
 
+const positiveId = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
+
 /**
- * The schedule whose plan a stream event announces: the owner's `com.fillsched.schedule.completed`
- * (published once its store shows the result), else null.
+ * What a stream event puts on the results topic: the owner's `com.fillsched.schedule.completed`
+ * (published once its store holds the result) → that schedule; `com.fillsched.comparison.finished`
+ * with status `completed` → that comparison; anything else → null.
  */
-export function completedScheduleOf(event: Pick<CloudEvent, 'type' | 'data'>): number | null {
-  if (event.type !== EVENT_TYPES.scheduleCompleted) return null;
-  const id = (event.data as { schedule_id?: unknown } | null)?.schedule_id;
-  return typeof id === 'number' && Number.isInteger(id) && id > 0 ? id : null;
+export function resultTargetOf(event: Pick<CloudEvent, 'type' | 'data'>): ResultTarget | null {
+  const data = event.data as { schedule_id?: unknown; comparison_id?: unknown; status?: unknown } | null;
+  if (event.type === EVENT_TYPES.scheduleCompleted) {
+    const id = positiveId(data?.schedule_id);
+    return id === null ? null : { kind: 'schedule', id };
+  }
+  if (event.type === EVENT_TYPES.comparisonFinished && data?.status === 'completed') {
+    const id = positiveId(data?.comparison_id);
+    return id === null ? null : { kind: 'comparison', id };
+  }
+  return null;
 }
 
 /**
  * Headers of the results record announced by `completed`: every attribute derives from that event
  * (never the bridge's clock or instance), so a redelivery re-produces the very same record.
  */
-export function resultRecordHeaders(completed: CloudEvent, scheduleId: number): Record<string, string> {
+export function resultRecordHeaders(completed: CloudEvent, target: ResultTarget): Record<string, string> {
   const h: Record<string, string> = {
     [`${CE_HEADER_PREFIX}specversion`]: '1.0',
-    [`${CE_HEADER_PREFIX}id`]: resultRecordId(scheduleId),
+    [`${CE_HEADER_PREFIX}id`]: resultRecordId(target),
     [`${CE_HEADER_PREFIX}source`]: completed.source,
-    [`${CE_HEADER_PREFIX}type`]: RESULT_RECORD_TYPE,
-    [`${CE_HEADER_PREFIX}subject`]: resultRecordKey(scheduleId),
+    [`${CE_HEADER_PREFIX}type`]: RESULT_RECORD_TYPES[target.kind],
+    [`${CE_HEADER_PREFIX}subject`]: resultRecordKey(target),
     [`${CE_HEADER_PREFIX}time`]: completed.time,
   };
   if (completed.correlationid) h[`${CE_HEADER_PREFIX}correlationid`] = completed.correlationid;
@@ -93,14 +120,22 @@ export const ResultExportPageSchema = z.object({
 });
 export type ResultExportPage = z.infer<typeof ResultExportPageSchema>;
 
-/** The value of a results record once decompressed: the GET body of a completed schedule. */
-export type ResultDocument = ScheduleOut & { result: NonNullable<ScheduleOut['result']> };
+/** The value of a `schedule.<id>` record once decompressed: the GET body of a completed schedule. */
+export type ScheduleResultDocument = ScheduleOut & { result: NonNullable<ScheduleOut['result']> };
+/** The value of a `comparison.<id>` record: `GET /compare/{id}` of a completed comparison. */
+export type ComparisonResultDocument = z.infer<typeof ComparisonOutSchema>;
+/** Reply of `RPC.comparison.resultExport` (`{ params: { id } }`): the comparison as GET shows it. */
+export const ComparisonExportSchema = ComparisonOutSchema;
+export type ResultDocument = ScheduleResultDocument | ComparisonResultDocument;
 
 /** The document from the first page and every activity, in order (what GET's `result` holds). */
-export function assembleResultDocument(first: ResultExportPage, activities: unknown[]): ResultDocument {
+export function assembleResultDocument(
+  first: ResultExportPage,
+  activities: unknown[],
+): ScheduleResultDocument {
   const { activity_count: _count, activities: _none, ...summary } = first.result;
   return {
     ...first.schedule,
     result: { ...summary, activities },
-  } as ResultDocument;
+  } as ScheduleResultDocument;
 }

@@ -43,6 +43,8 @@ export const RPC = {
     get: rpcSubject('comparison', 'get'),
     list: rpcSubject('comparison', 'list'),
     delete: rpcSubject('comparison', 'delete'),
+    /** Internal: a completed comparison's GET document for the events bridge's results topic (no user). */
+    resultExport: rpcSubject('comparison', 'result-export'),
   },
   config: {
     create: rpcSubject('config', 'create'),

@@ -78,10 +78,13 @@ async function main(): Promise<void> {
 
   const source = await jetstreamSource(nats.nc, BRIDGE_CONSUMER);
   // The results topic: each completed schedule's document, read from its owner (results.ts).
-  const scheduleClient = createServiceClient(nats, 'schedule', { timeoutMs: 10_000 });
+  const owners = {
+    schedule: createServiceClient(nats, 'schedule', { timeoutMs: 10_000 }),
+    comparison: createServiceClient(nats, 'comparison', { timeoutMs: 10_000 }),
+  };
   const results = env.KAFKA_RESULTS_ENABLED
     ? createResultsProducer({
-        reader: natsResultReader(scheduleClient),
+        reader: natsResultReader(owners),
         sink,
         topic: env.KAFKA_RESULTS_TOPIC,
         maxMessageBytes: env.KAFKA_RESULTS_MAX_BYTES,
@@ -119,7 +122,8 @@ async function main(): Promise<void> {
       run: async () => {
         probes.stop();
         await bridge.stop();
-        scheduleClient.close();
+        owners.schedule.close();
+        owners.comparison.close();
         await sink.close();
       },
     },

@@ -1,4 +1,4 @@
-import type { KafkaRecordShape, KafkaResultRecord, ResultDocument } from '@fillsched/contracts';
+import type { KafkaRecordShape, KafkaResultRecord, ResultDocument, ResultTarget } from '@fillsched/contracts';
 
 /** One message of the events stream as the bridge sees it; settle it exactly once. */
 export interface SourceMessage {
@@ -38,14 +38,14 @@ export interface BridgeMetrics {
 /** What reading a completed schedule's document from its owner gave. */
 export type ResultRead =
   | { kind: 'ok'; document: ResultDocument }
-  /** The owner does not know the schedule (deleted since): the record becomes a tombstone. */
+  /** The owner does not know it (deleted since): the record becomes a tombstone. */
   | { kind: 'gone' }
   /** The owner refuses for good (not completed, no stored result): nothing to mirror. */
   | { kind: 'refused'; status: number; reason: string };
 
-/** The owner's `RPC.schedule.resultExport`, every page; throws when the owner cannot answer now. */
+/** The owner's `resultExport` (every page of a plan); throws when the owner cannot answer now. */
 export interface ResultReader {
-  read(scheduleId: number): Promise<ResultRead>;
+  read(target: ResultTarget): Promise<ResultRead>;
 }
 
 export interface ResultsMetrics {

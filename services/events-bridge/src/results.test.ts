@@ -49,11 +49,11 @@ const other = (id: number) =>
   makeEvent({ type: EVENT_TYPES.solveCompleted, source: '/x', id: `schedule.${id}:completed`, data: { id } });
 
 function harness(
-  reads: Record<number, ResultRead | Error>,
+  reads: Record<string, ResultRead | Error>,
   opts: { maxMessageBytes?: number; failSends?: number } = {},
 ) {
   const sent: Array<{ topic: string; record: KafkaResultRecord }> = [];
-  const asked: number[] = [];
+  const asked: string[] = [];
   let sends = 0;
   const sink: RecordSink = {
     async send(topic, records) {
@@ -76,9 +76,10 @@ function harness(
   };
   const producer = createResultsProducer({
     reader: {
-      async read(id) {
-        asked.push(id);
-        const r = reads[id];
+      async read(target) {
+        const key = `${target.kind}.${target.id}`;
+        asked.push(key);
+        const r = reads[key];
         if (r instanceof Error) throw r;
         return r ?? { kind: 'gone' };
       },
@@ -93,10 +94,13 @@ function harness(
 }
 
 test('one gzip JSON record per completed schedule, keyed and headed from its completed event', async () => {
-  const h = harness({ 1: { kind: 'ok', document: doc(1) }, 2: { kind: 'ok', document: doc(2) } });
+  const h = harness({
+    'schedule.1': { kind: 'ok', document: doc(1) },
+    'schedule.2': { kind: 'ok', document: doc(2) },
+  });
   const n = await h.producer.produce([other(1), completed(1), completed(2), completed(1)]);
   expect(n).toBe(2);
-  expect(h.asked).toEqual([1, 2]); // a repeated completed in one batch is read and produced once
+  expect(h.asked).toEqual(['schedule.1', 'schedule.2']); // a repeated completed in one batch is read and produced once
   expect(h.sent.map((s) => s.record.key)).toEqual(['schedule.1', 'schedule.2']);
   const { record } = h.sent[0];
   expect(record.headers).toEqual({
@@ -118,14 +122,17 @@ test('one gzip JSON record per completed schedule, keyed and headed from its com
 });
 
 test('the same event and document give the same bytes (a redelivery re-produces the same record)', () => {
-  const a = encodeResultRecord(completed(3), 3, doc(3));
-  const b = encodeResultRecord(completed(3), 3, doc(3));
+  const a = encodeResultRecord(completed(3), { kind: 'schedule', id: 3 }, doc(3));
+  const b = encodeResultRecord(completed(3), { kind: 'schedule', id: 3 }, doc(3));
   expect(a.record.value!.equals(b.record.value!)).toBe(true);
   expect(a.record.headers).toEqual(b.record.headers);
 });
 
 test('deleted before read → tombstone; refused → logged, counted, not produced, stream not held', async () => {
-  const h = harness({ 5: { kind: 'gone' }, 6: { kind: 'refused', status: 409, reason: 'not completed' } });
+  const h = harness({
+    'schedule.5': { kind: 'gone' },
+    'schedule.6': { kind: 'refused', status: 409, reason: 'not completed' },
+  });
   expect(await h.producer.produce([completed(5), completed(6)])).toBe(1);
   expect(h.sent).toEqual([
     {
@@ -147,18 +154,46 @@ test('a plan beyond max.message.bytes is refused loudly (metric), never sent, an
     7,
     Array.from({ length: 2000 }, () => ({ kind: 'FILL', lot_id: randomBytes(500).toString('hex') })),
   );
-  const h = harness({ 7: { kind: 'ok', document: big }, 8: { kind: 'ok', document: doc(8) } });
+  const h = harness({
+    'schedule.7': { kind: 'ok', document: big },
+    'schedule.8': { kind: 'ok', document: doc(8) },
+  });
   expect(await h.producer.produce([completed(7), completed(8)])).toBe(1);
   expect(h.sent.map((s) => s.record.key)).toEqual(['schedule.8']);
   expect(h.counts).toMatchObject({ too_large: 1, produced: 1 });
 });
 
 test('an owner that cannot answer or Kafka failing → ResultsNotProducedError (the batch is retried)', async () => {
-  const h1 = harness({ 1: new Error('timeout') });
+  const h1 = harness({ 'schedule.1': new Error('timeout') });
   await expect(h1.producer.produce([completed(1)])).rejects.toThrow(ResultsNotProducedError);
   expect(h1.counts.read).toBe(1);
-  const h2 = harness({ 1: { kind: 'ok', document: doc(1) } }, { failSends: 1 });
+  const h2 = harness({ 'schedule.1': { kind: 'ok', document: doc(1) } }, { failSends: 1 });
   await expect(h2.producer.produce([completed(1)])).rejects.toThrow(/Kafka did not take the plan/);
   expect(h2.counts.kafka).toBe(1);
   expect(await h2.producer.produce([completed(1)])).toBe(1);
+});
+
+test('a completed comparison → one record keyed comparison.<id>; a failed or cancelled one → none', async () => {
+  const finished = (id: number, status: string) =>
+    makeEvent({
+      type: EVENT_TYPES.comparisonFinished,
+      source: '/fillsched/comparison/c1',
+      id: `comparison.finished:${id}`,
+      data: { comparison_id: id, user_id: 1, status, best_strategy: null, results: [] },
+    });
+  const comparison = { id: 7, name: 'c', status: 'completed', best_strategy: 'smart-pack', results: [] };
+  const h = harness({ 'comparison.7': { kind: 'ok', document: comparison as never } });
+  expect(
+    await h.producer.produce([finished(7, 'completed'), finished(8, 'failed'), finished(9, 'cancelled')]),
+  ).toBe(1);
+  expect(h.asked).toEqual(['comparison.7']);
+  const { record } = h.sent[0];
+  expect(record.key).toBe('comparison.7');
+  expect(record.headers).toMatchObject({
+    ce_id: 'comparison.result:7',
+    ce_type: 'com.fillsched.comparison.result',
+    ce_subject: 'comparison.7',
+    'content-encoding': 'gzip',
+  });
+  expect(JSON.parse(gunzipSync(record.value!).toString('utf8'))).toEqual(comparison);
 });

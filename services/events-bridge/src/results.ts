@@ -1,11 +1,13 @@
 import { gzipSync } from 'node:zlib';
 import {
-  completedScheduleOf,
   resultRecordHeaders,
   resultRecordKey,
+  resultTargetOf,
   type CloudEvent,
   type KafkaResultRecord,
   type ResultDocument,
+  type ResultTarget,
+  type ScheduleResultDocument,
 } from '@fillsched/contracts';
 import type { Logger } from '@fillsched/service-kit';
 import type { TopicSpec } from './adapters/kafka';
@@ -43,30 +45,30 @@ export function recordBytes(r: KafkaResultRecord): number {
 }
 
 /**
- * The results record of a completed schedule: key `schedule.<id>`, headers from the `completed`
- * event, value gzip(JSON) of the document. Deterministic: the same event and stored document give
+ * The results record of a completed schedule (comparison): key `schedule.<id>` (`comparison.<id>`),
+ * headers from the event that announced it, value gzip(JSON) of the document. Deterministic: the same event and stored document give
  * the same bytes (Node's gzip writes no timestamp), so a redelivery re-produces the same record.
  */
 export function encodeResultRecord(
   completed: CloudEvent,
-  scheduleId: number,
+  target: ResultTarget,
   document: ResultDocument,
 ): { record: KafkaResultRecord; rawBytes: number } {
   const json = JSON.stringify(document);
   return {
     record: {
-      key: resultRecordKey(scheduleId),
-      headers: resultRecordHeaders(completed, scheduleId),
+      key: resultRecordKey(target),
+      headers: resultRecordHeaders(completed, target),
       value: gzipSync(json, { level: 6 }),
     },
     rawBytes: Buffer.byteLength(json),
   };
 }
 
-/** The schedule was deleted before the bridge read it: a tombstone, so compaction drops its plan. */
-export function tombstoneRecord(completed: CloudEvent, scheduleId: number): KafkaResultRecord {
-  const { 'content-encoding': _none, ...headers } = resultRecordHeaders(completed, scheduleId);
-  return { key: resultRecordKey(scheduleId), headers, value: null };
+/** Deleted before the bridge read it: a tombstone, so compaction drops its document. */
+export function tombstoneRecord(completed: CloudEvent, target: ResultTarget): KafkaResultRecord {
+  const { 'content-encoding': _none, ...headers } = resultRecordHeaders(completed, target);
+  return { key: resultRecordKey(target), headers, value: null };
 }
 
 /** A plan could not be read or produced now: the bridge hands its batch back to the stream. */
@@ -99,14 +101,14 @@ export function createResultsProducer(opts: ResultsProducerOptions): ResultsProd
   const { reader, sink, topic, logger, metrics } = opts;
   const concurrency = Math.max(1, opts.concurrency ?? 4);
 
-  const read = async (scheduleId: number) => {
+  const read = async (target: ResultTarget) => {
     const started = Date.now();
     try {
-      return { read: await reader.read(scheduleId), ms: Date.now() - started };
+      return { read: await reader.read(target), ms: Date.now() - started };
     } catch (err) {
       metrics.error('read');
       throw new ResultsNotProducedError(
-        `schedule ${scheduleId}: its document could not be read from the owner: ${(err as Error)?.message ?? String(err)}`,
+        `${resultRecordKey(target)}: its document could not be read from the owner: ${(err as Error)?.message ?? String(err)}`,
       );
     }
   };
@@ -124,33 +126,34 @@ export function createResultsProducer(opts: ResultsProducerOptions): ResultsProd
 
   async function produceOne(
     completed: CloudEvent,
-    scheduleId: number,
+    target: ResultTarget,
     got: Awaited<ReturnType<typeof read>>,
   ): Promise<boolean> {
     const r = got.read;
+    const key = resultRecordKey(target);
     if (r.kind === 'gone') {
-      await send(tombstoneRecord(completed, scheduleId));
+      await send(tombstoneRecord(completed, target));
       metrics.tombstone();
-      logger.info({ schedule_id: scheduleId }, 'schedule deleted before its plan was read: tombstone');
+      logger.info({ key }, 'deleted before its document was read: tombstone');
       return true;
     }
     if (r.kind === 'refused') {
       metrics.error('refused');
       logger.error(
-        { schedule_id: scheduleId, status: r.status, reason: r.reason, ce_id: completed.id },
-        'the owner refused the plan of a completed schedule: not on the results topic',
+        { key, status: r.status, reason: r.reason, ce_id: completed.id },
+        'the owner refused the document of a completed schedule or comparison: not on the results topic',
       );
       return false;
     }
     const encodeStart = Date.now();
-    const { record, rawBytes } = encodeResultRecord(completed, scheduleId, r.document);
+    const { record, rawBytes } = encodeResultRecord(completed, target, r.document);
     const encodeMs = Date.now() - encodeStart;
     const bytes = recordBytes(record);
     if (bytes > opts.maxMessageBytes) {
       metrics.error('too_large');
       logger.error(
         {
-          schedule_id: scheduleId,
+          key,
           record_bytes: bytes,
           raw_bytes: rawBytes,
           max_message_bytes: opts.maxMessageBytes,
@@ -165,8 +168,11 @@ export function createResultsProducer(opts: ResultsProducerOptions): ResultsProd
     metrics.produced(record.value?.length ?? 0);
     logger.info(
       {
-        schedule_id: scheduleId,
-        activities: r.document.result.activities?.length ?? 0,
+        key,
+        activities:
+          target.kind === 'schedule'
+            ? ((r.document as ScheduleResultDocument).result.activities?.length ?? 0)
+            : 0,
         raw_bytes: rawBytes,
         value_bytes: record.value?.length ?? 0,
         read_ms: got.ms,
@@ -180,18 +186,18 @@ export function createResultsProducer(opts: ResultsProducerOptions): ResultsProd
 
   return {
     async produce(events) {
-      // one record per schedule even when a batch holds a redelivered `completed` twice
-      const todo = new Map<number, CloudEvent>();
+      // one record per key even when a batch holds a redelivered event twice
+      const todo = new Map<string, [ResultTarget, CloudEvent]>();
       for (const e of events) {
-        const id = completedScheduleOf(e);
-        if (id !== null && !todo.has(id)) todo.set(id, e);
+        const target = resultTargetOf(e);
+        if (target && !todo.has(resultRecordKey(target))) todo.set(resultRecordKey(target), [target, e]);
       }
-      const list = [...todo];
+      const list = [...todo.values()];
       let produced = 0;
       for (let i = 0; i < list.length; i += concurrency) {
         const group = list.slice(i, i + concurrency);
         // read together, produce one by one in stream order
-        const reads = await Promise.allSettled(group.map(([id]) => read(id)));
+        const reads = await Promise.allSettled(group.map(([target]) => read(target)));
         for (let j = 0; j < group.length; j++) {
           const got = reads[j];
           if (got.status === 'rejected') throw got.reason;
