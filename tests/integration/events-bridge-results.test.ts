@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { connect } from '@nats-io/transport-node';
 import { ConfigResourceTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
 import {
   ACTIVITIES_PAGE_MAX,
@@ -15,6 +16,7 @@ import {
   KAFKA_RESULTS_DEFAULTS,
   RESULT_RECORD_TYPE,
   RESULT_RECORD_TYPES,
+  RPC,
 } from '@fillsched/contracts';
 import { findFreePort, spawnServiceProcess, type ServiceProcess } from '@fillsched/service-kit/testing';
 import { ApiClient } from '../system/client';
@@ -78,6 +80,7 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
   let consumer: Consumer;
   const plans = new Map<string, Plan>();
   const records: string[] = [];
+  let smallId = 0;
 
   beforeAll(async () => {
     [kafka, platform] = await Promise.all([
@@ -181,6 +184,7 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     });
     expect(created.status).toBe(202);
     const id: number = created.body.id;
+    smallId = id;
     const plan = await planOf(id, 60_000);
     expect(plan.headers).toMatchObject({
       ce_specversion: '1.0',
@@ -219,6 +223,41 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     const got = await client.request('GET', `/compare/${id}`);
     expect(got.body.status).toBe('completed');
     expect(plan.document).toEqual(got.body);
+  });
+
+  test('result-export answers the events-bridge NATS user only (the gateway user is refused by the server)', async () => {
+    const ask = async (who: 'events-bridge' | 'gateway') => {
+      const creds = platform.natsUsers[who];
+      const nc = await connect({
+        servers: platform.natsUrl,
+        ...creds,
+        name: `export-as-${who}`,
+        maxReconnectAttempts: 0,
+        inboxPrefix: `_INBOX.${creds.user}`,
+      });
+      const errors: string[] = [];
+      void (async () => {
+        for await (const st of nc.status()) if (st.type === 'error') errors.push(String(st.error?.message));
+      })();
+      try {
+        const req = JSON.stringify({ params: { id: String(smallId) }, query: { offset: 0, limit: 10 } });
+        const status = await nc
+          .request(RPC.schedule.resultExport, req, { timeout: 2000 })
+          .then((m) => (JSON.parse(new TextDecoder().decode(m.data)) as { status: number }).status)
+          .catch((err: Error) => err.message);
+        await nc.flush();
+        return { status, errors };
+      } finally {
+        await nc.close();
+      }
+    };
+    expect(smallId).toBeGreaterThan(0);
+    expect((await ask('events-bridge')).status).toBe(200);
+    const gw = await ask('gateway');
+    expect(gw.status).toMatch(/Permission|timeout/i);
+    expect(gw.errors.join('\n')).toMatch(
+      /Permissions Violation for Publish to "fillsched\.rpc\.schedule\.result-export"/i,
+    );
   });
 
   test('20,000 lots on 100 lines: the whole plan arrives intact in one record', async () => {
