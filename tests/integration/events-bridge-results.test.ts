@@ -17,7 +17,10 @@ import {
   RESULT_RECORD_TYPE,
   RESULT_RECORD_TYPES,
   RPC,
+  BRIDGE_CONSUMER,
+  EVENTS_STREAM,
 } from '@fillsched/contracts';
+import { jetstreamManager } from '@fillsched/service-kit';
 import { findFreePort, spawnServiceProcess, type ServiceProcess } from '@fillsched/service-kit/testing';
 import { ApiClient } from '../system/client';
 import { describeIfPeer } from '../peers';
@@ -80,6 +83,8 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
   let consumer: Consumer;
   const plans = new Map<string, Plan>();
   const records: string[] = [];
+  /** Every value seen per key, in order (replays must repeat them byte for byte). */
+  const raw = new Map<string, Array<Buffer | null>>();
   let smallId = 0;
 
   beforeAll(async () => {
@@ -94,21 +99,7 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
       }),
     ]);
     opsPort = await findFreePort();
-    const creds = platform.natsUsers['events-bridge'];
-    bridge = spawnServiceProcess({
-      main: MAIN,
-      env: {
-        NATS_URL: platform.natsUrl,
-        NATS_USER: creds.user,
-        NATS_PASSWORD: creds.pass,
-        KAFKA_BROKERS: kafka.brokers.join(','),
-        OPS_PORT: String(opsPort),
-        SERVICE_INSTANCE: 'results',
-        KAFKA_TOPIC_PARTITIONS: '3',
-        BRIDGE_PROBE_MS: '500',
-      },
-      waitTimeoutMs: 60_000,
-    });
+    bridge = startBridge('results');
     await bridge.waitFor('events bridge ready');
     client = new ApiClient(platform.gatewayUrl);
     await client.registerAndLogin('mes@example.com');
@@ -123,6 +114,7 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
         for (const [name, v] of Object.entries(message.headers ?? {})) headers[name] = String(v);
         const key = String(message.key);
         records.push(key);
+        raw.set(key, [...(raw.get(key) ?? []), message.value ? Buffer.from(message.value) : null]);
         if (!message.value) return;
         const json = headers['content-encoding'] === 'gzip' ? gunzipSync(message.value) : message.value;
         plans.set(key, {
@@ -141,6 +133,24 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     await platform?.stop();
     await kafka?.stop();
   });
+
+  function startBridge(instance: string): ServiceProcess {
+    const creds = platform.natsUsers['events-bridge'];
+    return spawnServiceProcess({
+      main: MAIN,
+      env: {
+        NATS_URL: platform.natsUrl,
+        NATS_USER: creds.user,
+        NATS_PASSWORD: creds.pass,
+        KAFKA_BROKERS: kafka.brokers.join(','),
+        OPS_PORT: String(opsPort),
+        SERVICE_INSTANCE: instance,
+        KAFKA_TOPIC_PARTITIONS: '3',
+        BRIDGE_PROBE_MS: '500',
+      },
+      waitTimeoutMs: 60_000,
+    });
+  }
 
   const planOf = (id: number, ms: number) =>
     until(() => plans.get(`schedule.${id}`), ms, `the plan of ${id}`);
@@ -315,6 +325,31 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     for (const l of lines) {
       expect(l.status).toBe('completed');
       expect(l.activities).toBe(plans.get(l.key)!.document.result?.activities.length ?? 0);
+    }
+  });
+
+  test('replay: a bridge whose durable starts over re-produces every plan with the same bytes', async () => {
+    const before = new Map([...raw].map(([k, v]) => [k, v.length]));
+    expect(before.size).toBeGreaterThanOrEqual(3);
+    await bridge.stop('SIGTERM');
+    // an operator resets the mirror: the durable goes, a new one starts at the stream's first event
+    const admin = await connect({ servers: platform.natsUrl, ...platform.natsAdmin });
+    try {
+      await (await jetstreamManager(admin)).consumers.delete(EVENTS_STREAM, BRIDGE_CONSUMER);
+    } finally {
+      await admin.close();
+    }
+    bridge = startBridge('replay');
+    await bridge.waitFor('events bridge ready');
+    await until(
+      () => ([...before].every(([k, n]) => (raw.get(k)?.length ?? 0) > n) ? true : undefined),
+      120_000,
+      'every plan produced again',
+    );
+    for (const [key, values] of raw) {
+      if (!before.has(key)) continue;
+      const [first, again] = [values[0], values[before.get(key)!]];
+      expect({ key, same: Boolean(first && again && first.equals(again)) }).toEqual({ key, same: true });
     }
   });
 
