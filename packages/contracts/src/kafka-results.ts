@@ -18,7 +18,7 @@ import { ComparisonOutSchema } from './rest/comparisons';
  * `result` with every activity — and one per completed comparison (`comparison.<id>`, the
  * `GET /compare/{id}` document). One record, never chunks: compaction keeps the latest record per
  * key, so chunks sharing a key would erase each other. The topic's `max.message.bytes` is raised
- * to a configured bound instead (a 20,000-lot plan is ~1 MB compressed).
+ * to a configured bound instead (a 20,000-lot plan, 40,400 activities, is 0.84 MB gzipped).
  */
 export const KAFKA_RESULTS_DEFAULTS = {
   topic: 'fillsched.results',

@@ -121,9 +121,9 @@ test('one gzip JSON record per completed schedule, keyed and headed from its com
   });
 });
 
-test('the same event and document give the same bytes (a redelivery re-produces the same record)', () => {
-  const a = encodeResultRecord(completed(3), { kind: 'schedule', id: 3 }, doc(3));
-  const b = encodeResultRecord(completed(3), { kind: 'schedule', id: 3 }, doc(3));
+test('the same event and document give the same bytes (a redelivery re-produces the same record)', async () => {
+  const a = await encodeResultRecord(completed(3), { kind: 'schedule', id: 3 }, doc(3));
+  const b = await encodeResultRecord(completed(3), { kind: 'schedule', id: 3 }, doc(3));
   expect(a.record.value!.equals(b.record.value!)).toBe(true);
   expect(a.record.headers).toEqual(b.record.headers);
 });

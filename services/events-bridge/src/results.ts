@@ -1,4 +1,7 @@
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
 import {
   resultRecordHeaders,
   resultRecordKey,
@@ -46,20 +49,21 @@ export function recordBytes(r: KafkaResultRecord): number {
 
 /**
  * The results record of a completed schedule (comparison): key `schedule.<id>` (`comparison.<id>`),
- * headers from the event that announced it, value gzip(JSON) of the document. Deterministic: the same event and stored document give
- * the same bytes (Node's gzip writes no timestamp), so a redelivery re-produces the same record.
+ * headers from the event that announced it, value gzip(JSON) of the document, compressed off the
+ * event loop. Deterministic: the same event and stored document give the same bytes (Node's gzip
+ * writes no timestamp), so a redelivery re-produces the same record.
  */
-export function encodeResultRecord(
+export async function encodeResultRecord(
   completed: CloudEvent,
   target: ResultTarget,
   document: ResultDocument,
-): { record: KafkaResultRecord; rawBytes: number } {
+): Promise<{ record: KafkaResultRecord; rawBytes: number }> {
   const json = JSON.stringify(document);
   return {
     record: {
       key: resultRecordKey(target),
       headers: resultRecordHeaders(completed, target),
-      value: gzipSync(json, { level: 6 }),
+      value: await gzipAsync(json, { level: 6 }),
     },
     rawBytes: Buffer.byteLength(json),
   };
@@ -146,7 +150,7 @@ export function createResultsProducer(opts: ResultsProducerOptions): ResultsProd
       return false;
     }
     const encodeStart = Date.now();
-    const { record, rawBytes } = encodeResultRecord(completed, target, r.document);
+    const { record, rawBytes } = await encodeResultRecord(completed, target, r.document);
     const encodeMs = Date.now() - encodeStart;
     const bytes = recordBytes(record);
     if (bytes > opts.maxMessageBytes) {
