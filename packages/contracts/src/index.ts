@@ -21,3 +21,4 @@ export * from './result-document';
 export * from './ws';
 export * from './nats-permissions';
 export * from './kafka';
+export * from './kafka-results';

@@ -40,6 +40,9 @@ describe('NATS permission matrix', () => {
       const owner = id === 'schedule' || id === 'comparison';
       expect(canPublish(id, RPC.config.resolve)).toBe(owner);
       expect(canPublish(id, RPC.solver.result)).toBe(owner);
+      // a whole plan without a user: the events bridge's results topic only, never the gateway
+      expect(canPublish(id, RPC.schedule.resultExport)).toBe(id === 'events-bridge');
+      expect(canPublish(id, RPC.comparison.resultExport)).toBe(id === 'events-bridge');
     }
   });
 

@@ -104,11 +104,11 @@ const owner = (kind: 'schedule' | 'comparison'): string[] => [
 
 export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
   gateway: {
-    // Every public operation, never the internal ones (config.resolve, solver.result).
+    // Every public operation, never the internal ones (config.resolve, solver.result, *.result-export).
     publish: [
       ...ops(RPC.auth),
-      ...ops(RPC.schedule),
-      ...ops(RPC.comparison),
+      ...ops(RPC.schedule, ['resultExport']),
+      ...ops(RPC.comparison, ['resultExport']),
       ...ops(RPC.config, ['resolve']),
       // /health asks the store-backed services for their own readiness
       ...STORE_SERVICES.map(healthSubject),
@@ -167,9 +167,10 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
     ],
     respond: true,
   },
-  // The Kafka mirror: reads the lifecycle stream through its one shared durable, nothing else.
+  // The Kafka mirror: reads the lifecycle stream through its one shared durable, and a completed
+  // schedule's or comparison's document from its owner (the results topic).
   'events-bridge': {
-    publish: [JS_INFO, ...ownStream(EVENTS_STREAM)],
+    publish: [JS_INFO, ...ownStream(EVENTS_STREAM), RPC.schedule.resultExport, RPC.comparison.resultExport],
     subscribe: [],
     respond: false,
   },

@@ -38,12 +38,19 @@ export const RPC = {
     strategies: rpcSubject('schedule', 'strategies'),
     /** Re-plan a completed schedule after a disruption (a new schedule, parent_id + version). */
     replan: rpcSubject('schedule', 'replan'),
+    /**
+     * Internal: one page of a completed schedule's full document for the events bridge's results
+     * topic (kafka-results.ts); no user, allowed to the events-bridge NATS identity only.
+     */
+    resultExport: rpcSubject('schedule', 'result-export'),
   },
   comparison: {
     create: rpcSubject('comparison', 'create'),
     get: rpcSubject('comparison', 'get'),
     list: rpcSubject('comparison', 'list'),
     delete: rpcSubject('comparison', 'delete'),
+    /** Internal: a completed comparison's GET document for the events bridge's results topic (no user). */
+    resultExport: rpcSubject('comparison', 'result-export'),
   },
   config: {
     create: rpcSubject('config', 'create'),

@@ -613,3 +613,21 @@ describe('per-user job limit (issue 12 item 3)', () => {
     expect((await app.handlers.create({ user: alice, body: guideBody() })).status).toBe(202);
   });
 });
+
+describe('result-export (internal, the events bridge)', () => {
+  const exp = (id: string) => app.handlers.resultExport({ params: { id } });
+  it('a completed comparison → exactly its GET document, without a user; else 404 / 409 / 422', async () => {
+    const id = await createAs();
+    expect(await exp(String(id))).toMatchObject({
+      status: 409,
+      body: { detail: expect.stringMatching(/pending/) },
+    });
+    for (const s of ['smart-pack', 'lpt-pack', 'spt-pack'] as const)
+      await deliver(lifecycleEvent('completed', id, s, { summary: { makespan: 400 } }));
+    const r = await exp(String(id));
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(await getOut(id));
+    expect(await exp('999')).toEqual({ status: 404, body: { detail: MESSAGES.comparisonNotFound } });
+    expect((await exp('x')).status).toBe(422);
+  });
+});

@@ -334,6 +334,22 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
     return reply(200, toOut(owned.record));
   }
 
+  /**
+   * Internal (`RPC.comparison.resultExport`, the events-bridge NATS identity only: no user): a
+   * completed comparison as GET shows it, for the Kafka results topic. 404 unknown, 409 not completed.
+   */
+  async function resultExport(req: RpcRequest): Promise<RpcReply> {
+    const id = Number(req.params?.id);
+    if (!Number.isInteger(id) || id <= 0)
+      return invalid([
+        { loc: ['path', 'id'], msg: 'a positive integer comparison id', type: 'type_error.integer' },
+      ]);
+    const c = await comparisons.findById(id);
+    if (!c) return detail(404, MESSAGES.comparisonNotFound);
+    if (c.status !== 'completed') return detail(409, `Comparison is not completed (status: ${c.status})`);
+    return reply(200, toOut(c));
+  }
+
   async function list(req: RpcRequest): Promise<RpcReply> {
     const user = req.user;
     if (!user) return unauthorized();
@@ -432,7 +448,7 @@ export function createComparisonApp(deps: ComparisonAppDeps): ComparisonApp {
   }
 
   return {
-    handlers: { create, get, list, delete: remove },
+    handlers: { create, get, list, delete: remove, resultExport },
     handleEvent,
   };
 }

@@ -48,7 +48,7 @@ function fakeSink(failFirst: number) {
   return { sink, sent };
 }
 
-const counts = { produced: 0, kafka: 0, invalid: 0, source: 0 };
+const counts = { produced: 0, kafka: 0, invalid: 0, source: 0, results: 0 };
 const metrics: BridgeMetrics = {
   produced: (n) => (counts.produced += n),
   error: (k) => counts[k]++,
@@ -71,7 +71,7 @@ async function until(cond: () => boolean, ms = 3000) {
   }
 }
 
-beforeEach(() => Object.assign(counts, { produced: 0, kafka: 0, invalid: 0, source: 0 }));
+beforeEach(() => Object.assign(counts, { produced: 0, kafka: 0, invalid: 0, source: 0, results: 0 }));
 
 test('backoff doubles from min to max', () => {
   const b = { minMs: 100, maxMs: 1000 };
@@ -264,4 +264,69 @@ test('stop hands back what the pull behind the last batch brought', async () => 
   await stopped;
   expect(bridge.produced()).toBe(2);
   expect(naks).toEqual([0, 0]);
+});
+
+test('plans are produced before the batch and the batch is acked only after both; a failed plan hands it back', async () => {
+  const { source, log } = fakeStream([
+    ['fillsched.events.schedule.1.started', ev(1, 'started')],
+    ['fillsched.events.schedule.1.status.completed', ev(1, 'completed')],
+  ]);
+  const { sink, sent } = fakeSink(0);
+  const order: string[] = [];
+  let calls = 0;
+  const results = {
+    async produce(events: readonly { id: string }[]) {
+      calls++;
+      order.push(`results ${events.map((e) => e.id).join(',')} (lifecycle sent: ${sent.length})`);
+      if (calls === 1) throw new Error('owner timed out');
+    },
+  };
+  const bridge = startBridge({
+    source,
+    sink,
+    topic: 't',
+    batch: 10,
+    backoff: { minMs: 10, maxMs: 20 },
+    logger,
+    metrics,
+    results,
+  });
+  await until(() => bridge.produced() === 2);
+  await bridge.stop();
+  expect(order).toEqual([
+    'results schedule.1:started,schedule.1:completed (lifecycle sent: 0)',
+    'results schedule.1:started,schedule.1:completed (lifecycle sent: 0)',
+  ]);
+  expect(log).toEqual(['nak 1 10', 'nak 2 10', 'ack 1', 'ack 2']);
+  expect(counts).toMatchObject({ results: 1, kafka: 0, produced: 2 });
+});
+
+test('a batch whose plans take long is kept in progress (working) until it is acked', async () => {
+  const { source, log } = fakeStream([['fillsched.events.schedule.1.status.completed', ev(1, 'completed')]]);
+  const working: number[] = [];
+  const wrapped: EventSource = {
+    ...source,
+    async fetch(max) {
+      return (await source.fetch(max)).map((m) => ({ ...m, working: () => working.push(m.seq) }));
+    },
+  };
+  const { sink } = fakeSink(0);
+  const bridge = startBridge({
+    source: wrapped,
+    sink,
+    topic: 't',
+    batch: 10,
+    backoff: { minMs: 10, maxMs: 20 },
+    logger,
+    metrics,
+    workingEveryMs: 10,
+    results: { produce: () => new Promise((r) => setTimeout(r, 80)) },
+  });
+  await until(() => bridge.produced() === 1);
+  await bridge.stop();
+  expect(working.length).toBeGreaterThanOrEqual(3);
+  expect(log).toEqual(['ack 1']);
+  const after = working.length;
+  await new Promise((r) => setTimeout(r, 40));
+  expect(working.length).toBe(after); // nothing once acked
 });

@@ -1,4 +1,10 @@
-import { CloudEventSchema, kafkaKeyOf, toKafkaRecord, type KafkaRecordShape } from '@fillsched/contracts';
+import {
+  CloudEventSchema,
+  kafkaKeyOf,
+  toKafkaRecord,
+  type CloudEvent,
+  type KafkaRecordShape,
+} from '@fillsched/contracts';
 import type { Logger } from '@fillsched/service-kit';
 import type { BridgeMetrics, EventSource, RecordSink, SourceMessage } from './ports';
 
@@ -11,6 +17,16 @@ export interface BridgeOptions {
   backoff: { minMs: number; maxMs: number };
   logger: Logger;
   metrics: BridgeMetrics;
+  /**
+   * Records produced for a batch before its own (the results topic, results.ts): the batch is acked
+   * only after these and its lifecycle records are acknowledged; a throw hands the batch back.
+   */
+  results?: { produce(events: readonly CloudEvent[]): Promise<unknown> };
+  /**
+   * While a batch is being produced, its messages are marked in progress this often, so reading and
+   * producing large plans never outlasts the durable's ack_wait (30 s) into a redelivery. Default 10 s.
+   */
+  workingEveryMs?: number;
 }
 
 export interface Bridge {
@@ -25,7 +41,7 @@ export function backoffDelay(failures: number, b: { minMs: number; maxMs: number
   return Math.min(b.maxMs, b.minMs * 2 ** Math.max(0, failures - 1));
 }
 
-type Parsed = { ok: true; record: KafkaRecordShape } | { ok: false; reason: string };
+type Parsed = { ok: true; record: KafkaRecordShape; event: CloudEvent } | { ok: false; reason: string };
 
 /** One stream message → its record: a CloudEvent on a `fillsched.events.<kind>.<id>.…` subject. */
 export function recordOf(m: Pick<SourceMessage, 'subject' | 'data'>): Parsed {
@@ -39,7 +55,7 @@ export function recordOf(m: Pick<SourceMessage, 'subject' | 'data'>): Parsed {
   }
   const event = CloudEventSchema.safeParse(raw);
   if (!event.success) return { ok: false, reason: 'not a CloudEvent' };
-  return { ok: true, record: toKafkaRecord(event.data, key) };
+  return { ok: true, record: toKafkaRecord(event.data, key), event: event.data as CloudEvent };
 }
 
 /**
@@ -63,6 +79,7 @@ export function startBridge(opts: BridgeOptions): Bridge {
   /** Produces one batch; on a Kafka failure hands it back, and `behind` (pulled after it) too. */
   const produce = async (batch: SourceMessage[], behind: () => Promise<SourceMessage[]>): Promise<void> => {
     const records: KafkaRecordShape[] = [];
+    const events: CloudEvent[] = [];
     const kept: SourceMessage[] = [];
     for (const m of batch) {
       const parsed = recordOf(m);
@@ -73,26 +90,45 @@ export function startBridge(opts: BridgeOptions): Bridge {
         continue;
       }
       records.push(parsed.record);
+      events.push(parsed.event);
       kept.push(m);
     }
     if (records.length === 0) return;
+    let stage: 'results' | 'kafka' = 'results';
+    const working = setInterval(() => {
+      for (const m of kept) m.working?.();
+    }, opts.workingEveryMs ?? 10_000);
     try {
+      // plans first: whoever sees `schedule.completed` on the lifecycle topic finds the plan there
+      if (opts.results) await opts.results.produce(events);
+      stage = 'kafka';
       await sink.send(opts.topic, records);
     } catch (err) {
+      clearInterval(working); // handed back: no longer in progress here
       failures++;
       const delayMs = backoffDelay(failures, opts.backoff);
-      metrics.error('kafka');
+      metrics.error(stage);
       // the batch pulled behind this one is handed back after it, with the same delay, so both
       // come back together and in stream order (nothing newer can overtake them)
       const next = await behind();
       for (const m of kept) m.nak(delayMs);
       for (const m of next) m.nak(delayMs);
       logger.warn(
-        { err: (err as Error)?.message ?? String(err), records: records.length, delay_ms: delayMs, failures },
-        'Kafka did not take the batch; handed back to the stream',
+        {
+          err: (err as Error)?.message ?? String(err),
+          records: records.length,
+          delay_ms: delayMs,
+          failures,
+          stage,
+        },
+        stage === 'kafka'
+          ? 'Kafka did not take the batch; handed back to the stream'
+          : 'the plans of the batch were not produced; handed back to the stream',
       );
       await pause(delayMs + 50);
       return;
+    } finally {
+      clearInterval(working);
     }
     if (failures > 0) logger.info({ failures }, 'Kafka takes records again');
     failures = 0;

@@ -57,3 +57,25 @@ test('SASL complete and SSL parse', () => {
   });
   expect(env).toMatchObject({ KAFKA_SSL: true, KAFKA_SASL_MECHANISM: 'scram-sha-512' });
 });
+
+test('results topic: defaults, bounds, and never the lifecycle topic', () => {
+  expect(loadConfig(bridgeEnvSchema, { KAFKA_BROKERS: 'k:1' })).toMatchObject({
+    KAFKA_RESULTS_ENABLED: true,
+    KAFKA_RESULTS_TOPIC: 'fillsched.results',
+    KAFKA_RESULTS_MAX_BYTES: 16 * 1024 * 1024,
+    KAFKA_RESULTS_RETENTION_MS: -1,
+  });
+  expect(problems({ KAFKA_BROKERS: 'k:1', KAFKA_RESULTS_MAX_BYTES: '1000' })).toEqual([
+    expect.stringContaining('KAFKA_RESULTS_MAX_BYTES'),
+  ]);
+  expect(problems({ KAFKA_BROKERS: 'k:1', KAFKA_RESULTS_TOPIC: 'fillsched.lifecycle' })).toEqual([
+    expect.stringContaining('must differ from KAFKA_LIFECYCLE_TOPIC'),
+  ]);
+  expect(
+    problems({
+      KAFKA_BROKERS: 'k:1',
+      KAFKA_RESULTS_TOPIC: 'fillsched.lifecycle',
+      KAFKA_RESULTS_ENABLED: 'false',
+    }),
+  ).toEqual([]);
+});

@@ -6,17 +6,21 @@ import {
   exitOnConfigError,
   installProcessErrorHandlers,
   loadConfig,
+  createServiceClient,
   natsAuth,
   serveUntilShutdown,
   type ConsumerSpec,
   type StreamSpec,
 } from '@fillsched/service-kit';
 import { jetstreamSource } from './adapters/jetstream';
-import { kafkaSink } from './adapters/kafka';
+import { kafkaSink, type TopicSpec } from './adapters/kafka';
+import { natsResultReader } from './adapters/result-reader';
 import { startBridge } from './app';
 import { bridgeEnvSchema } from './config';
 import { startProbes } from './probes';
 import { kafkaReachableGauge, promBridgeMetrics } from './metrics';
+import { createResultsProducer, resultsTopicSpec } from './results';
+import { promResultsMetrics } from './results-metrics';
 
 const SERVICE = 'events-bridge';
 
@@ -46,16 +50,22 @@ async function main(): Promise<void> {
 
   const sink = kafkaSink(env, logger);
   const topic = env.KAFKA_LIFECYCLE_TOPIC;
+  const topics: TopicSpec[] = [
+    {
+      topic,
+      partitions: env.KAFKA_TOPIC_PARTITIONS,
+      replication: env.KAFKA_TOPIC_REPLICATION,
+      retentionMs: env.KAFKA_TOPIC_RETENTION_MS,
+    },
+    ...(env.KAFKA_RESULTS_ENABLED ? [resultsTopicSpec(env)] : []),
+  ];
   // Kafka may come up after the bridge: provisioning is retried, nothing is pulled before it.
   for (let attempt = 1; ; attempt++) {
     try {
-      const action = await sink.provision({
-        topic,
-        partitions: env.KAFKA_TOPIC_PARTITIONS,
-        replication: env.KAFKA_TOPIC_REPLICATION,
-        retentionMs: env.KAFKA_TOPIC_RETENTION_MS,
-      });
-      logger.info({ topic, action, partitions: env.KAFKA_TOPIC_PARTITIONS }, 'Kafka topic provisioned');
+      for (const spec of topics) {
+        const action = await sink.provision(spec);
+        logger.info({ ...spec, action }, 'Kafka topic provisioned');
+      }
       break;
     } catch (err) {
       const delay = Math.min(env.BRIDGE_BACKOFF_MAX_MS, env.BRIDGE_BACKOFF_MIN_MS * 2 ** (attempt - 1));
@@ -68,6 +78,21 @@ async function main(): Promise<void> {
   }
 
   const source = await jetstreamSource(nats.nc, BRIDGE_CONSUMER);
+  // The results topic: each completed schedule's document, read from its owner (results.ts).
+  const owners = {
+    schedule: createServiceClient(nats, 'schedule', { timeoutMs: 10_000 }),
+    comparison: createServiceClient(nats, 'comparison', { timeoutMs: 10_000 }),
+  };
+  const results = env.KAFKA_RESULTS_ENABLED
+    ? createResultsProducer({
+        reader: natsResultReader(owners),
+        sink,
+        topic: env.KAFKA_RESULTS_TOPIC,
+        maxMessageBytes: env.KAFKA_RESULTS_MAX_BYTES,
+        logger,
+        metrics: promResultsMetrics,
+      })
+    : undefined;
   const bridge = startBridge({
     source,
     sink,
@@ -76,6 +101,7 @@ async function main(): Promise<void> {
     backoff: { minMs: env.BRIDGE_BACKOFF_MIN_MS, maxMs: env.BRIDGE_BACKOFF_MAX_MS },
     logger,
     metrics: promBridgeMetrics,
+    results,
   });
   const probes = startProbes({
     everyMs: env.BRIDGE_PROBE_MS,
@@ -97,6 +123,8 @@ async function main(): Promise<void> {
       run: async () => {
         probes.stop();
         await bridge.stop();
+        owners.schedule.close();
+        owners.comparison.close();
         await sink.close();
       },
     },

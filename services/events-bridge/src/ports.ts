@@ -1,4 +1,4 @@
-import type { KafkaRecordShape } from '@fillsched/contracts';
+import type { KafkaRecordShape, KafkaResultRecord, ResultDocument, ResultTarget } from '@fillsched/contracts';
 
 /** One message of the events stream as the bridge sees it; settle it exactly once. */
 export interface SourceMessage {
@@ -11,6 +11,8 @@ export interface SourceMessage {
   nak(delayMs: number): void;
   /** Never redeliver (not a CloudEvent of the platform). */
   term(): void;
+  /** Still being handled: restarts the server's ack_wait (long batches, e.g. large plans). */
+  working?(): void;
 }
 
 /** The shared durable consumer: up to `max` messages in stream order, [] when none came in time. */
@@ -22,13 +24,33 @@ export interface EventSource {
 
 /** Kafka: resolves once every record is acknowledged by all in-sync replicas (acks: all). */
 export interface RecordSink {
-  send(topic: string, records: KafkaRecordShape[]): Promise<void>;
+  send(topic: string, records: ReadonlyArray<KafkaRecordShape | KafkaResultRecord>): Promise<void>;
   /** Whether the brokers answered the last probe or send. */
   reachable(): boolean;
 }
 
 export interface BridgeMetrics {
   produced(n: number): void;
-  error(kind: 'kafka' | 'invalid' | 'source'): void;
+  error(kind: 'kafka' | 'invalid' | 'source' | 'results'): void;
   lag(n: number): void;
+}
+
+/** What reading a completed schedule's document from its owner gave. */
+export type ResultRead =
+  | { kind: 'ok'; document: ResultDocument }
+  /** The owner does not know it (deleted since): the record becomes a tombstone. */
+  | { kind: 'gone' }
+  /** The owner refuses for good (not completed, no stored result): nothing to mirror. */
+  | { kind: 'refused'; status: number; reason: string };
+
+/** The owner's `resultExport` (every page of a plan); throws when the owner cannot answer now. */
+export interface ResultReader {
+  read(target: ResultTarget): Promise<ResultRead>;
+}
+
+export interface ResultsMetrics {
+  /** One plan produced; `bytes` is its compressed value. */
+  produced(bytes: number): void;
+  tombstone(): void;
+  error(kind: 'read' | 'too_large' | 'refused' | 'kafka'): void;
 }

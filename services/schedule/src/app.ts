@@ -30,6 +30,7 @@ import { scheduleToSvg } from './export-svg';
 import { createAnnouncer, createLifecycleHandler } from './lifecycle';
 import { scheduleCreates } from './metrics';
 import { createReplanHandler } from './replan';
+import { createResultExportHandler } from './result-export';
 import {
   ACTIVE_STATUSES,
   type Canceller,
@@ -308,6 +309,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
         'replan',
         createReplanHandler({ ...deps, announcer, eventSource: EVENT_SOURCE, summary: toSummary }),
       ),
+      resultExport: guard('resultExport', createResultExportHandler({ schedules, results })),
     },
     handleEvent,
   };

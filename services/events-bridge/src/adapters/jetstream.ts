@@ -9,6 +9,7 @@ const wrap = (m: JsMsg): SourceMessage => ({
   ack: () => m.ack(),
   nak: (delayMs) => m.nak(delayMs > 0 ? delayMs : undefined),
   term: () => m.term(),
+  working: () => m.working(),
 });
 
 /**

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { KafkaRecordShape } from '@fillsched/contracts';
+import type { KafkaRecordShape, KafkaResultRecord } from '@fillsched/contracts';
 import type { Logger } from '@fillsched/service-kit';
 import {
   ConfigResourceTypes,
@@ -59,6 +59,8 @@ export interface TopicSpec {
   partitions: number;
   replication: number;
   retentionMs: number;
+  /** More topic configs, set at creation and on every start (cleanup.policy, max.message.bytes). */
+  config?: Record<string, string>;
 }
 
 export interface KafkaSink extends RecordSink {
@@ -101,13 +103,13 @@ export function kafkaSink(env: BridgeEnv, logger: Logger): KafkaSink {
 
   return {
     reachable: () => reachable,
-    async send(topic: string, records: KafkaRecordShape[]) {
+    async send(topic: string, records: ReadonlyArray<KafkaRecordShape | KafkaResultRecord>) {
       try {
         if (!producerUp) {
           await producer.connect();
           producerUp = true;
         }
-        await producer.send({ topic, acks: -1, messages: records });
+        await producer.send({ topic, acks: -1, messages: [...records] });
         reachable = true;
       } catch (err) {
         reachable = false;
@@ -134,7 +136,11 @@ export function kafkaSink(env: BridgeEnv, logger: Logger): KafkaSink {
     },
     async provision(spec) {
       return withAdmin(async (a) => {
-        const retention = { name: 'retention.ms', value: String(spec.retentionMs) };
+        // alterConfigs replaces the topic's overrides: always the whole set
+        const entries = [
+          { name: 'retention.ms', value: String(spec.retentionMs) },
+          ...Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+        ];
         const created = await a.createTopics({
           waitForLeaders: true,
           topics: [
@@ -142,14 +148,14 @@ export function kafkaSink(env: BridgeEnv, logger: Logger): KafkaSink {
               topic: spec.topic,
               numPartitions: spec.partitions,
               replicationFactor: spec.replication,
-              configEntries: [retention],
+              configEntries: entries,
             },
           ],
         });
         if (created) return 'created';
         await a.alterConfigs({
           validateOnly: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: spec.topic, configEntries: [retention] }],
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: spec.topic, configEntries: entries }],
         });
         const meta = await a.fetchTopicMetadata({ topics: [spec.topic] });
         const have = meta.topics[0]?.partitions.length ?? 0;
