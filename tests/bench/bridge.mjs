@@ -142,6 +142,8 @@ try {
       KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
       OPS_PORT: String(opsPort),
       BRIDGE_BATCH: String(BATCH),
+      // synthetic events have no owner to read a plan from: the lifecycle topic alone is measured
+      KAFKA_RESULTS_ENABLED: 'false',
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     },

@@ -4,9 +4,11 @@
 // one cancelled) and 5 comparisons go through the REST API; an independent kafkajs consumer with its
 // own group must see every event of FILLSCHED_EVENTS once per CloudEvent id, in the stream's order
 // per key, with the binding's headers, and each schedule's last status event must be what
-// GET /schedule/{id} says. The Kafka outage and the SIGKILLed bridge are
+// GET /schedule/{id} says; the compacted results topic must hold every completed plan equal to
+// GET /schedule/{id} (and /compare/{id}). The Kafka outage and the SIGKILLed bridge are
 // tests/integration/events-bridge.test.ts.
 import { spawn } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -15,6 +17,7 @@ import {
   EVENTS_STREAM,
   EVENT_TYPES,
   KAFKA_DEFAULTS,
+  KAFKA_RESULTS_DEFAULTS,
   fromKafkaRecord,
   kafkaKeyOf,
   makeEvent,
@@ -386,6 +389,54 @@ describeIfPeer('kafka', 'the platform with the Kafka mirror (npm start with KAFK
     // the bridge's own count: every stream event produced once
     const metrics = await (await fetch(`${platform.eventsBridge.opsUrl}/metrics`)).text();
     expect(Number(/^bridge_records_produced_total (\d+)/m.exec(metrics)?.[1])).toBe(stream.length);
+  });
+
+  test('the results topic holds every completed plan, equal to GET /schedule/{id} and /compare/{id}', async () => {
+    const wanted = new Map<string, Record<string, unknown>>();
+    for (const [id, body] of completedPlans) wanted.set(`schedule.${id}`, body);
+    for (const c of comparisons) {
+      const got = await users[USERS].request('GET', `/compare/${c}`);
+      if (got.body.status === 'completed') wanted.set(`comparison.${c}`, got.body);
+    }
+    const plans = new Map<string, { headers: Record<string, string>; doc: unknown }>();
+    const client = new Kafka({
+      clientId: 'other-team-mes',
+      brokers: kafka.brokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const reader = client.consumer({ groupId: 'other-team-results', maxBytesPerPartition: 16 * 1024 * 1024 });
+    await reader.connect();
+    try {
+      await reader.subscribe({ topic: KAFKA_RESULTS_DEFAULTS.topic, fromBeginning: true });
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+          if (message.value === null) return;
+          plans.set(String(message.key), {
+            headers,
+            doc: JSON.parse(gunzipSync(message.value).toString('utf8')),
+          });
+        },
+      });
+      await waitUntil(
+        async () => [...wanted.keys()].every((k) => plans.has(k)),
+        60_000,
+        'every plan on the results topic',
+      );
+    } finally {
+      await reader.disconnect().catch(() => undefined);
+    }
+    expect(wanted.size).toBeGreaterThanOrEqual(USERS * PER_USER - 2);
+    for (const [key, body] of wanted) {
+      const got = plans.get(key)!;
+      expect({ key, doc: got.doc }).toEqual({ key, doc: body });
+      expect(got.headers['content-encoding']).toBe('gzip');
+      expect(got.headers.ce_subject).toBe(key);
+    }
+    // nothing but completed plans: the failed schedule has no record
+    const failed = schedules.find((s) => s.expect === 'failed')!;
+    expect(plans.has(`schedule.${failed.id}`)).toBe(false);
   });
 
   test('the platform stops the bridge with the other services, cleanly (exit 0)', async () => {
