@@ -284,6 +284,10 @@ d('Helm chart (deploy/helm/fillsched)', () => {
       KAFKA_SSL: 'true',
       KAFKA_SASL_MECHANISM: 'scram-sha-256',
       BRIDGE_BATCH: '200',
+      KAFKA_RESULTS_ENABLED: 'true',
+      KAFKA_RESULTS_TOPIC: 'fillsched.results',
+      KAFKA_RESULTS_MAX_BYTES: '16777216',
+      KAFKA_RESULTS_RETENTION_MS: '-1',
     });
     // the service's own config accepts every value the chart renders
     const { bridgeEnvSchema } = require('../../services/events-bridge/src/config');
@@ -293,6 +297,16 @@ d('Helm chart (deploy/helm/fillsched)', () => {
       KAFKA_SASL_PASSWORD: 'p',
     });
     expect(parsed.error?.issues ?? []).toEqual([]);
+    // the chart's defaults too: large numbers render as integers, never as 2.592e+09
+    const defaults = validate([template('bridge-defaults', ['--set', 'eventsBridge.enabled=true'])]);
+    const dflt = find(defaults.objects, 'Deployment', 'fs-fillsched-events-bridge')!;
+    const dfltPlain = Object.fromEntries(
+      envOf(dflt)
+        .filter((e) => /^(KAFKA|BRIDGE)_/.test(e.name) && e.value !== undefined)
+        .map((e) => [e.name, e.value]),
+    );
+    expect(dfltPlain.KAFKA_TOPIC_RETENTION_MS).toBe('2592000000');
+    expect(bridgeEnvSchema.safeParse(dfltPlain).error?.issues ?? []).toEqual([]);
     // SSL without a CA Secret: the system CAs, nothing mounted
     expect(envValue(bridge, 'KAFKA_SSL_CA_FILE')).toBeUndefined();
     expect(envValue(bridge, 'KAFKA_SASL_USERNAME')?.valueFrom?.secretKeyRef).toEqual({
