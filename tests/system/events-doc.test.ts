@@ -2,6 +2,7 @@
 // patterns are read from the doc's "Sources and ids" table at test time, compared with the table
 // the publishers use (EVENT_CONTRACTS), and every event a real platform publishes during a
 // schedule and a comparison is checked against them: doc, code and wire cannot drift apart.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -77,6 +78,8 @@ describe('docs/events.md matches the events on the wire', () => {
     let platform: any;
     let nc: NatsConnection;
     const events: Record<string, any>[] = [];
+    /** The subject each event id was published on. */
+    const subjectOf = new Map<string, string>();
 
     beforeAll(async () => {
       platform = await startPlatform({ privateNats: true, gatewayPort: 0, solvers: 1, stdio: 'ignore' });
@@ -87,7 +90,10 @@ describe('docs/events.md matches the events on the wire', () => {
           if (err) return;
           try {
             const ev = msg.json<Record<string, any>>();
-            if (ev && ev.specversion === '1.0') events.push(ev);
+            if (ev && ev.specversion === '1.0') {
+              events.push(ev);
+              subjectOf.set(ev.id, msg.subject);
+            }
           } catch {
             /* RPC payloads that are not JSON objects */
           }
@@ -154,6 +160,49 @@ describe('docs/events.md matches the events on the wire', () => {
           sourceOk: true,
         });
       }
+    });
+
+    test('examples/nats-lifecycle-consumer.mjs prints every event once; a second run with its durable resumes', async () => {
+      const run = () =>
+        new Promise<Array<Record<string, any>>>((resolve, reject) => {
+          execFile(
+            process.execPath,
+            [path.resolve(__dirname, '../../examples/nats-lifecycle-consumer.mjs')],
+            {
+              env: {
+                ...process.env,
+                NATS_URL: platform.natsUrl,
+                NATS_USER: platform.natsAdmin.user,
+                NATS_PASSWORD: platform.natsAdmin.pass,
+                DURABLE: 'doc-example',
+                EXIT_IDLE_MS: '1500',
+              },
+              timeout: 60_000,
+            },
+            (err, stdout, stderr) =>
+              err
+                ? reject(new Error(`${err.message}\n${stderr}`))
+                : resolve(
+                    stdout
+                      .split('\n')
+                      .filter(Boolean)
+                      .map((l) => JSON.parse(l)),
+                  ),
+          );
+        });
+      const first = await run();
+      // every event the platform published on the lifecycle subjects (FILLSCHED_EVENTS), each once
+      const lifecycleIds = new Set(
+        [...subjectOf].filter(([, subject]) => subject.startsWith('fillsched.events.')).map(([id]) => id),
+      );
+      const printed = first.map((l) => l.id);
+      expect(new Set(printed).size).toBe(printed.length);
+      expect([...printed].sort()).toEqual([...lifecycleIds].sort());
+      const seqs = first.map((l) => l.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(first.some((l) => l.type === EVENT_TYPES.scheduleCompleted)).toBe(true);
+      // the durable lives on the server: nothing new since, so the second run prints nothing
+      expect(await run()).toEqual([]);
     });
 
     test('the instance in the source is the one npm start names the process', () => {
