@@ -1,5 +1,5 @@
 // The worker against a real nats-server: JetStream work queue in, lifecycle/progress events out,
-// result pages over request/reply, cancel over the KV bucket + broadcast, poison to the dead letter.
+// result chunks over request/reply, cancel over the KV bucket + broadcast, poison to the dead letter.
 import {
   CANCEL_SUBJECT,
   DEAD_LETTER_STREAM,

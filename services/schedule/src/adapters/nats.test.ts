@@ -34,6 +34,13 @@ describe('NatsResultFetcher', () => {
     expect(calls).toHaveLength(1);
   });
 
+  test('chunks are kept as sent: a field the schema does not name is not dropped', async () => {
+    const [head] = toChunks(makeResult(2));
+    const sent = { ...head, activities: head.activities.map((a) => ({ ...a, note: 'kept' })) };
+    const { client } = scriptedServiceClient(() => ({ status: 200, body: { chunk: sent } }));
+    expect(await new NatsResultFetcher(client).fetch('schedule.1')).toEqual({ kind: 'ok', chunks: [sent] });
+  });
+
   test('404 on the head → not_found', async () => {
     const { client } = scriptedServiceClient(() => ({ status: 404, body: { detail: 'Result not found' } }));
     expect(await new NatsResultFetcher(client).fetch('schedule.1')).toEqual({ kind: 'not_found' });

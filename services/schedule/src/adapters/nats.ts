@@ -50,11 +50,13 @@ export class NatsResultFetcher implements ResultFetcher {
         if (reply.status === 404 && index === 0) return { kind: 'not_found' };
         if (reply.status !== 200)
           return { kind: 'unavailable', reason: `solver replied ${reply.status} for chunk ${index}` };
-        const parsed = ResultChunkSchema.safeParse((reply.body as { chunk?: unknown } | null)?.chunk);
+        const raw = (reply.body as { chunk?: unknown } | null)?.chunk;
+        const parsed = ResultChunkSchema.safeParse(raw);
         if (!parsed.success || parsed.data.index !== index)
           return { kind: 'unavailable', reason: `malformed result chunk ${index} from the solver` };
         count = parsed.data.count;
-        chunks.push(parsed.data);
+        // Checked against the schema, kept as sent: a field the schema does not name is not dropped.
+        chunks.push(raw as ResultChunk);
       }
       orderChunks(chunks);
     } catch (err) {
