@@ -8,12 +8,14 @@ import {
   eventSummaryOf,
   fromChunks,
   orderChunks,
+  resultView,
   toChunks,
   utf8Length,
   type ResultActivity,
   type ResultDocument,
 } from './result-document';
 import { ResultSummarySchema } from './events';
+import { ScheduleResultSchema } from './rest/schedules';
 import { inputLimitDocument } from './testing';
 
 const bytes = (v: unknown) => utf8Length(JSON.stringify(v));
@@ -157,6 +159,17 @@ describe('toChunks / fromChunks', () => {
     const ev = eventSummaryOf(s);
     expect(ResultSummarySchema.parse(ev)).toEqual(ev);
     expect(ev).not.toHaveProperty('per_line');
+  });
+
+  test('GET `result` is the document: the summary with the activities, or with their count', () => {
+    const doc = inputLimitDocument(30, 3);
+    const full = resultView(doc.summary, doc.activities);
+    expect(full).not.toHaveProperty('activity_count');
+    expect(full.activities).toEqual(doc.activities);
+    expect(ScheduleResultSchema.safeParse(full).success).toBe(true);
+    const short = resultView(doc.summary);
+    expect(short).toEqual(doc.summary);
+    expect(ScheduleResultSchema.safeParse(short).success).toBe(true);
   });
 
   test('utf8Length counts bytes as UTF-8 does', () => {
