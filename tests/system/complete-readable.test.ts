@@ -8,7 +8,15 @@ import WebSocket from 'ws';
 import { ApiClient } from './client';
 
 const { startPlatform, startMongoWire } = require('../../scripts/platform');
-const { ACTIVITIES_PAGE_MAX: PAGE } = require('@fillsched/contracts');
+const { ACTIVITIES_PAGE_MAX: PAGE, RESULT_CHUNK_MAX_BYTES } = require('@fillsched/contracts');
+const { BSON, MongoClient } = require('mongoose').mongo;
+/** Where the solver (its idempotency state) and the schedule service keep result chunks. */
+const RESULT_COLLECTIONS = [
+  ['fillsched_solver', 'solve_results'],
+  ['fillsched_solver', 'solve_result_chunks'],
+  ['fillsched_schedule', 'schedule_results'],
+  ['fillsched_schedule', 'schedule_result_chunks'],
+] as const;
 
 jest.setTimeout(600_000);
 
@@ -154,5 +162,23 @@ describe('complete means readable', () => {
     const fills = activities.filter((a) => a.kind === 'FILL');
     expect(new Set(fills.map((a) => a.lot_id)).size).toBe(20_000);
     expect(activities.some((a) => a.kind === 'DOWNTIME')).toBe(true);
+
+    // No stored result document comes near MongoDB's 16 MB: the solver's and the owner's chunks alike.
+    const conn = await new MongoClient(mongo.url).connect();
+    try {
+      const largest: Record<string, number> = {};
+      for (const [db, name] of RESULT_COLLECTIONS) {
+        const docs = await conn.db(db).collection(name).find({}).toArray();
+        largest[name] = Math.max(0, ...docs.map((d) => BSON.calculateObjectSize(d)));
+      }
+      // The figures the report quotes (largest document per collection, bytes of BSON).
+      process.stdout.write(`20,000-lot plan, ${total} activities: ${JSON.stringify(largest)}\n`);
+      for (const [, name] of RESULT_COLLECTIONS)
+        expect(largest[name]).toBeLessThan(2 * RESULT_CHUNK_MAX_BYTES);
+      expect(largest.solve_results).toBeGreaterThan(0);
+      expect(largest.schedule_results).toBeGreaterThan(0);
+    } finally {
+      await conn.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STRATEGY_IDS } from './catalogue';
+import { ResultDocumentSummarySchema } from './result-document';
 
 export const EVENT_TYPES = {
   solveRequested: 'com.fillsched.solve.requested',
@@ -42,19 +43,22 @@ export const SolveJobSchema = z.object({
 });
 export type SolveJob = z.infer<typeof SolveJobSchema>;
 
-/** KPI summary carried by `completed` (activities are fetched from the solver's result store). */
-export const ResultSummarySchema = z.object({
-  makespan: z.number(),
-  utilization: z.number(),
-  changeovers: z.number().int(),
-  lots_scheduled: z.number().int(),
-  window_violations: z.number().int(),
-  kpis: z.record(z.string(), z.unknown()),
-  lower_bound: z.number(),
-  gap: z.number(),
-  execution_time: z.number(),
-  activity_count: z.number().int().nonnegative(),
-});
+/**
+ * KPI summary carried by `completed`: a projection of the result document's summary
+ * (`eventSummaryOf`); the whole document is taken over from the solver chunk by chunk.
+ */
+export const ResultSummarySchema = ResultDocumentSummarySchema.pick({
+  makespan: true,
+  utilization: true,
+  changeovers: true,
+  lots_scheduled: true,
+  window_violations: true,
+  kpis: true,
+  lower_bound: true,
+  gap: true,
+  execution_time: true,
+  activity_count: true,
+}).strip();
 export type ResultSummary = z.infer<typeof ResultSummarySchema>;
 
 const lifecycleBase = {
@@ -85,13 +89,12 @@ export type SolveFailed = z.infer<typeof SolveFailedSchema>;
 export type SolveCancelled = z.infer<typeof SolveCancelledSchema>;
 export type SolveProgress = z.infer<typeof SolveProgressSchema>;
 
-/** Cancel broadcast (core NATS) and the result-page request served by the solver pool. */
+/** Cancel broadcast (core NATS), and the request for one chunk of a stored result (RPC.solver.result). */
 export const CancelRequestSchema = z.object({ job_id: z.string() });
-export const ResultPageRequestSchema = z.object({
+export const ResultChunkRequestSchema = z.object({
   job_id: z.string(),
-  offset: z.number().int().nonnegative().default(0),
-  /** Default: one stored chunk of the result document (RESULT_CHUNK_ACTIVITIES). */
-  limit: z.number().int().positive().max(5000).default(2000),
+  /** 0 = the head chunk, whose `count` tells how many there are. */
+  index: z.number().int().nonnegative().default(0),
 });
 
 /** Data of `comparison.finished`, published by the comparison service when all its jobs have ended. */

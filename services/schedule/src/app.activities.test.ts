@@ -1,18 +1,19 @@
 import { ACTIVITIES_PAGE_MAX } from '@fillsched/contracts';
-import { makeRecord, makeResult } from './repos.contract';
+import { chunksOf, makeRecord, makeResult } from './repos.contract';
 import { makeHarness, type TestHarness } from './testing/fakes';
-import type { ScheduleRecord, StoredResult } from './ports';
+import type { ResultDocument } from '@fillsched/contracts';
+import type { ScheduleRecord } from './ports';
 
 const alice = { id: 1, email: 'alice@example.com', is_superuser: false };
 const bob = { id: 2, email: 'bob@example.com', is_superuser: false };
 
 let h: TestHarness;
-let result: StoredResult;
+let result: ResultDocument;
 beforeEach(async () => {
   h = makeHarness();
   await h.schedules.create(makeRecord(1, { status: 'completed' }));
   result = makeResult(25);
-  await h.results.upsert(1, result);
+  await h.results.upsert(1, chunksOf(result));
 });
 const seed = (id: number, over: Partial<ScheduleRecord>) => h.schedules.create(makeRecord(id, over));
 const locs = (body: unknown) => (body as { detail: Array<{ loc: unknown[] }> }).detail.map((d) => d.loc);
@@ -25,14 +26,16 @@ describe('GET /schedule/{id}?include_activities=', () => {
       query: { include_activities: 'false' },
     });
     expect(res.status).toBe(200);
-    const { activities, ...rest } = result;
-    expect((res.body as { result: unknown }).result).toEqual({ ...rest, activity_count: activities.length });
+    // The stored summary as it is: it carries activity_count.
+    expect((res.body as { result: unknown }).result).toEqual(result.summary);
+    expect(result.summary.activity_count).toBe(25);
   });
 
   test('true, 1 or absent → the full result as before', async () => {
     for (const query of [{ include_activities: 'true' }, { include_activities: '1' }, {}, undefined]) {
       const res = await h.app.handlers.get({ user: alice, params: { id: '1' }, query });
-      expect((res.body as { result: unknown }).result).toEqual(result);
+      const { activity_count: _n, ...summary } = result.summary;
+      expect((res.body as { result: unknown }).result).toEqual({ ...summary, activities: result.activities });
     }
   });
 

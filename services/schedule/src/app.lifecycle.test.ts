@@ -1,5 +1,6 @@
 import { EVENT_TYPES, LIFECYCLE, makeEvent, readScheduleStatusEvent } from '@fillsched/contracts';
 import { RESULT_NOT_FOUND_ATTEMPTS } from './app';
+import { toChunks } from '@fillsched/contracts';
 import { makeRecord, makeResult } from './repos.contract';
 import { makeHarness, type TestHarness } from './testing/fakes';
 
@@ -52,9 +53,7 @@ function event(
 beforeEach(async () => {
   h = makeHarness();
   await h.schedules.create(makeRecord(1));
-  const { activities: _a, ...rest } = makeResult(4);
-  // The solver's page-0 `result` carries no lower_bound/gap here: they come from the event summary.
-  h.fetcher.results.set('schedule.1', { ...makeResult(4), ...rest, lower_bound: null, gap: null });
+  h.fetcher.results.set('schedule.1', makeResult(4));
 });
 
 const status = async (id = 1) => (await h.schedules.get(id))!;
@@ -82,7 +81,9 @@ describe('lifecycle transitions', () => {
     const result = (got.body as { result: Record<string, unknown> }).result;
     expect(result.activities).toHaveLength(4);
     expect(result).toMatchObject({ makespan: 497.16, lower_bound: 480, gap: 0.0357, execution_time: 0.12 });
-    expect(result.per_line).toEqual(makeResult(4).per_line);
+    expect(result.per_line).toEqual(makeResult(4).summary.per_line);
+    // Stored as handed over: the solver's chunks, not a reshaped copy.
+    expect(h.results.chunks(1)).toEqual(toChunks(makeResult(4)));
   });
 
   test('a duplicate completed is acked without fetching or storing again', async () => {

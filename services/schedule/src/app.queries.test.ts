@@ -1,4 +1,5 @@
-import { makeRecord, makeResult } from './repos.contract';
+import { resultView } from '@fillsched/contracts';
+import { chunksOf, makeRecord, makeResult } from './repos.contract';
 import { makeHarness, type TestHarness } from './testing/fakes';
 import type { ScheduleRecord } from './ports';
 
@@ -13,7 +14,7 @@ beforeEach(() => {
 
 async function seed(id: number, over: Partial<ScheduleRecord> = {}, withResult = false) {
   await h.schedules.create(makeRecord(id, over));
-  if (withResult) await h.results.upsert(id, makeResult(4));
+  if (withResult) await h.results.upsert(id, chunksOf(makeResult(4)));
 }
 const detailLocs = (body: unknown) =>
   (body as { detail: Array<{ loc: unknown[] }> }).detail.map((d) => d.loc);
@@ -52,7 +53,9 @@ describe('get', () => {
     const body = res.body as Record<string, unknown> & { result: Record<string, unknown> };
     expect(body.started_at).toBe('2026-01-01T00:00:05.000Z');
     expect(body.completed_at).toBe('2026-01-01T00:02:30.000Z');
-    expect(body.result).toEqual(makeResult(4));
+    const doc = makeResult(4);
+    expect(body.result).toEqual({ ...resultView(doc.summary, doc.activities) });
+    expect(body.result).not.toHaveProperty('activity_count');
     for (const k of [
       'makespan',
       'utilization',
@@ -233,7 +236,7 @@ describe('export', () => {
     const r = makeResult(3);
     r.activities[1].lot_id = 'LOT "7", east';
     r.activities[2].type = 'multi\nline';
-    await h.results.upsert(1, r);
+    await h.results.upsert(1, chunksOf(r));
   });
 
   test('json → the full schedule with result, as an attachment', async () => {

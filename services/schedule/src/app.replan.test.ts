@@ -2,7 +2,7 @@ import { SolveJobSchema } from '@fillsched/contracts';
 import { normalizeInput, solve } from '@fillsched/engine';
 import { makeRecord } from './repos.contract';
 import { makeHarness, type TestHarness } from './testing/fakes';
-import type { StoredResult } from './ports';
+import { toChunks, type ResultChunk, type ResultDocument } from '@fillsched/contracts';
 
 const alice = { id: 1, email: 'alice@example.com', is_superuser: false };
 const bob = { id: 2, email: 'bob@example.com', is_superuser: false };
@@ -19,17 +19,23 @@ const lots = Array.from({ length: 12 }, (_, i) => ({
 const config = { line_count: 2 };
 
 let h: TestHarness;
-let parent: StoredResult;
+let parent: ResultChunk[];
+let parentDoc: ResultDocument;
 beforeAll(async () => {
   const norm = normalizeInput({ lots_data: lots, config, start_time: T0 });
   if (!norm.ok) throw new Error('fixture invalid');
   const out = await solve(norm.instance, { strategy: 'lpt-pack', seed: 1 });
-  parent = {
-    ...out.result,
+  // The parent's result as the solver stores and hands it over (services/solver/src/result-document.ts).
+  const { activities, ...rest } = out.result;
+  const summary = {
+    ...rest,
     lower_bound: out.lower_bound,
     gap: out.gap,
-    per_line: out.result.per_line,
-  } as unknown as StoredResult;
+    execution_time: out.execution_time,
+    activity_count: activities.length,
+  };
+  parentDoc = { summary: summary as ResultDocument['summary'], activities };
+  parent = toChunks(parentDoc);
 });
 beforeEach(async () => {
   h = makeHarness();
@@ -178,7 +184,7 @@ describe('POST /schedule/{id}/replan', () => {
   });
 
   test('422 when a started lot is removed or resized; its priority may change', async () => {
-    const first = parent.activities.find((a) => a.kind === 'FILL' && a.line === 1)!.lot_id!;
+    const first = parentDoc.activities.find((a) => a.kind === 'FILL' && a.line === 1)!.lot_id!;
     const removed = await replan({ at: at(10), disruptions: [{ type: 'lot_removed', lot_id: first }] });
     expect(removed.status).toBe(422);
     expect(locs(removed.body)).toEqual([['body', 'disruptions', 0, 'lot_id']]);

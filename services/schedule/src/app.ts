@@ -11,6 +11,7 @@ import {
   strategiesResponse,
   zodToDetail,
   type ScheduleOut,
+  resultView,
 } from '@fillsched/contracts';
 import { validateInput } from '@fillsched/engine';
 import {
@@ -42,7 +43,6 @@ import {
   type ResultRepository,
   type ScheduleRecord,
   type ScheduleRepository,
-  type StoredResult,
 } from './ports';
 import { toSummary, withWarnings } from './replies';
 
@@ -126,10 +126,17 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
    * `activity_count` tells the client how many it can page through.
    */
   async function scheduleOut(record: ScheduleRecord, includeActivities = true): Promise<ScheduleOut> {
-    let result: unknown = null;
-    if (record.status === 'completed')
-      result = includeActivities ? await results.get(record.id) : await results.summary(record.id);
-    return { ...withWarnings(record), result: (result as ScheduleOut['result']) ?? null };
+    let result: ScheduleOut['result'] = null;
+    if (record.status === 'completed') {
+      if (includeActivities) {
+        const doc = await results.get(record.id);
+        result = doc && resultView(doc.summary, doc.activities);
+      } else {
+        const summary = await results.summary(record.id);
+        result = summary && resultView(summary);
+      }
+    }
+    return { ...withWarnings(record), result };
   }
 
   /** 404 unless owned, 409 unless completed with a stored result (as export answers). */
@@ -208,13 +215,13 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     const out = await scheduleOut(record);
     if (!out.result) return detail(409, 'Schedule result is not available');
     if (query.data.format === 'csv') {
-      return reply(200, activitiesToCsv((out.result as StoredResult).activities), {
+      return reply(200, activitiesToCsv(out.result.activities ?? []), {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': `attachment; filename="schedule-${record.id}.csv"`,
       });
     }
     if (query.data.format === 'svg') {
-      const activities = (out.result as StoredResult).activities;
+      const activities = out.result.activities ?? [];
       return reply(200, scheduleToSvg(record.name, activities, record.lots_data ?? []), {
         'Content-Type': 'image/svg+xml; charset=utf-8',
         'Content-Disposition': `attachment; filename="schedule-${record.id}.svg"`,

@@ -18,7 +18,6 @@ import {
   type ResultRepository,
   type ScheduleRecord,
   type ScheduleRepository,
-  type StoredResult,
 } from './ports';
 
 /** A `completed` whose result the solver pool does not know is retried this often before failing the schedule. */
@@ -91,10 +90,9 @@ export function createLifecycleHandler(
 ): (raw: unknown, meta?: { deliveryCount?: number }) => Promise<EventDecision> {
   const { schedules, results, resultFetcher, announcer, clock, logger } = deps;
 
-  /** Fetches the result from the solver pool and stores it, then marks the schedule completed. */
+  /** Takes the result over from the solver pool and stores its chunks, then marks the schedule completed. */
   async function complete(
     record: ScheduleRecord,
-    summary: ResultSummary,
     at: Date,
     deliveryCount: number,
   ): Promise<{ decision: EventDecision } | { moved: ScheduleRecord | null }> {
@@ -120,14 +118,8 @@ export function createLifecycleHandler(
       if (failed) await announcer.announce(failed, { error_code: 'RESULT_NOT_FOUND' });
       return { decision: { action: 'ack', note: 'failed: result not found' } };
     }
-    const stored: StoredResult = {
-      ...fetched.result,
-      lower_bound: summary.lower_bound,
-      gap: summary.gap,
-      execution_time: summary.execution_time,
-      per_line: Array.isArray(fetched.result.per_line) ? fetched.result.per_line : [],
-    };
-    await results.upsert(record.id, stored);
+    // The solver's chunks, stored as they are: the one result document, not a reshaped copy.
+    await results.upsert(record.id, fetched.chunks);
     const moved = await schedules.transition(record.id, {
       to: LIFECYCLE.completed.ownerStatus,
       completed_at: at,
@@ -187,7 +179,7 @@ export function createLifecycleHandler(
             moved = null;
             break;
           }
-          const done = await complete(record, lc.data.summary, at, deliveryCount);
+          const done = await complete(record, at, deliveryCount);
           if ('decision' in done) return done.decision;
           moved = done.moved;
           break;

@@ -1,8 +1,17 @@
-import type { CloudEvent, ScheduleStatus, ScheduleStatusEvent, SolveJob } from '@fillsched/contracts';
+import type {
+  CloudEvent,
+  ResultActivity,
+  ResultChunk,
+  ResultDocument,
+  ResultDocumentSummary,
+  ScheduleStatus,
+  ScheduleStatusEvent,
+  SolveJob,
+} from '@fillsched/contracts';
 import type { StrategyId } from '@fillsched/engine';
 import type { IdAllocator } from '@fillsched/service-kit';
 
-export type { IdAllocator };
+export type { IdAllocator, ResultActivity };
 
 /** One schedule as this service stores it. Times are Dates here; replies render ISO strings. */
 export interface ScheduleRecord {
@@ -82,36 +91,6 @@ export interface ScheduleRepository {
   delete(id: number): Promise<boolean>;
 }
 
-/** The full result of a completed schedule as the API's `result` shows it. */
-export interface StoredResult {
-  makespan: number;
-  utilization: number;
-  changeovers: number;
-  lots_scheduled: number;
-  window_violations: number;
-  kpis: Record<string, unknown>;
-  lower_bound: number | null;
-  gap: number | null;
-  per_line: unknown[];
-  activities: ResultActivity[];
-  [key: string]: unknown;
-}
-
-export interface ResultActivity {
-  kind: string;
-  line: number;
-  lot_id?: string;
-  type?: string;
-  start: string;
-  end: string;
-  duration: number;
-  duration_hours: number;
-  [key: string]: unknown;
-}
-
-/** A result without its activities, plus how many there are (`include_activities=false`). */
-export type ResultSummary = Omit<StoredResult, 'activities'> & { activity_count: number };
-
 /** Which activities one page holds: schedule order, optionally one line only. */
 export interface ActivityFilter {
   line?: number;
@@ -124,12 +103,16 @@ export interface ActivityPage {
   total: number;
 }
 
+/**
+ * The results of completed schedules, kept as the result document's chunks exactly as the solver
+ * cut them (`toChunks` in contracts): taken over and stored as they are, read back whole or by page.
+ */
 export interface ResultRepository {
-  /** Idempotent: storing the same schedule's result twice leaves one copy. */
-  upsert(scheduleId: number, result: StoredResult): Promise<void>;
-  get(scheduleId: number): Promise<StoredResult | null>;
-  /** The result without reading its activities; null when none is stored. */
-  summary(scheduleId: number): Promise<ResultSummary | null>;
+  /** Stores a result's chunks as they are; storing a schedule's result again replaces the earlier copy. */
+  upsert(scheduleId: number, chunks: readonly ResultChunk[]): Promise<void>;
+  get(scheduleId: number): Promise<ResultDocument | null>;
+  /** The summary alone (the head chunk's), without reading the other chunks; null when none is stored. */
+  summary(scheduleId: number): Promise<ResultDocumentSummary | null>;
   /** One page of activities; null when no result is stored. */
   activities(scheduleId: number, filter: ActivityFilter): Promise<ActivityPage | null>;
   delete(scheduleId: number): Promise<void>;
@@ -145,9 +128,9 @@ export interface JobPublisher {
 export type { Canceller, ConfigResolver, ResolveOutcome } from '@fillsched/job-owner';
 
 export type FetchOutcome =
-  { kind: 'ok'; result: StoredResult } | { kind: 'not_found' } | { kind: 'unavailable'; reason: string };
+  { kind: 'ok'; chunks: ResultChunk[] } | { kind: 'not_found' } | { kind: 'unavailable'; reason: string };
 
-/** Reads a solve result from the solver pool, page by page. */
+/** Takes a solve result over from the solver pool: all of its chunks, checked to be one whole document. */
 export interface ResultFetcher {
   fetch(jobId: string): Promise<FetchOutcome>;
 }

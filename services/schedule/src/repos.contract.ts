@@ -2,14 +2,9 @@
  * One behavioural contract for every storage adapter of this service. Run by
  * memory.contract.test.ts and mongoose.contract.test.ts; `makeRepos` must return empty stores.
  */
+import { toChunks, type ResultChunk, type ResultDocument } from '@fillsched/contracts';
 import { AlreadyExistsError } from '@fillsched/service-kit';
-import type {
-  ResultActivity,
-  ResultRepository,
-  ScheduleRecord,
-  ScheduleRepository,
-  StoredResult,
-} from './ports';
+import type { ResultActivity, ResultRepository, ScheduleRecord, ScheduleRepository } from './ports';
 
 export interface Repos {
   schedules: ScheduleRepository;
@@ -53,21 +48,44 @@ export function makeActivities(n: number): ResultActivity[] {
   }));
 }
 
-export function makeResult(activities: number): StoredResult {
+export function makeResult(
+  activities: number,
+  summary: Partial<ResultDocument['summary']> = {},
+): ResultDocument {
   return {
-    makespan: 497.16,
-    utilization: 0.81,
-    changeovers: 4,
-    lots_scheduled: 10,
-    window_violations: 0,
-    kpis: { total_production_time: 497.16, average_line_utilization: 0.81, on_time_delivery_rate: 1 },
-    lower_bound: 480,
-    gap: 0.0357,
-    per_line: [{ line: 1, line_id: '1', makespan: 497.16 }],
-    execution_time: 0.12,
+    summary: {
+      makespan: 497.16,
+      utilization: 0.81,
+      changeovers: 4,
+      lots_scheduled: 10,
+      window_violations: 0,
+      kpis: { total_production_time: 497.16, average_line_utilization: 0.81, on_time_delivery_rate: 1 },
+      lower_bound: 480,
+      gap: 0.0357,
+      per_line: [
+        {
+          line: 1,
+          line_id: '1',
+          makespan: 497.16,
+          fill_hours: 400,
+          utilization: 0.81,
+          changeovers: 4,
+          cleans: 1,
+          lots: 10,
+        },
+      ],
+      execution_time: 0.12,
+      activity_count: activities,
+      ...summary,
+    },
     activities: makeActivities(activities),
   };
 }
+
+/** A chunk bound that cuts a few thousand activities into a dozen or more chunks. */
+export const TEST_CHUNK_BYTES = 40_000;
+/** A document's chunks as the solver cuts them (small, so tests cross chunk borders). */
+export const chunksOf = (doc: ResultDocument): ResultChunk[] => toChunks(doc, TEST_CHUNK_BYTES);
 
 export function repositoryContract(
   label: string,
@@ -281,14 +299,15 @@ export function repositoryContract(
 
     test('upsert then get round-trips the result with every activity in order', async () => {
       const r = makeResult(7);
-      await repos.results.upsert(1, r);
+      await repos.results.upsert(1, chunksOf(r));
       expect(await repos.results.get(1)).toEqual(r);
       expect(await repos.results.get(2)).toBeNull();
     });
 
     test('a large result (more activities than one storage chunk) round-trips', async () => {
       const r = makeResult(2_501);
-      await repos.results.upsert(3, r);
+      expect(chunksOf(r).length).toBeGreaterThan(5);
+      await repos.results.upsert(3, chunksOf(r));
       const got = await repos.results.get(3);
       expect(got!.activities).toHaveLength(2_501);
       expect(got!.activities[2_500]).toEqual(r.activities[2_500]);
@@ -296,24 +315,23 @@ export function repositoryContract(
     }, 60_000);
 
     test('upserting again replaces: one copy, no stale activities', async () => {
-      await repos.results.upsert(1, makeResult(2_501));
-      const small = { ...makeResult(3), makespan: 1 };
-      await repos.results.upsert(1, small);
-      await repos.results.upsert(1, small);
+      await repos.results.upsert(1, chunksOf(makeResult(2_501)));
+      const small = makeResult(3, { makespan: 1 });
+      await repos.results.upsert(1, chunksOf(small));
+      await repos.results.upsert(1, chunksOf(small));
       expect(await repos.results.get(1)).toEqual(small);
     }, 60_000);
 
-    test('summary is the result without activities, with their count', async () => {
+    test('summary is the head chunk’s, with the count of activities', async () => {
       const r = makeResult(2_501);
-      await repos.results.upsert(1, r);
-      const { activities, ...rest } = r;
-      expect(await repos.results.summary(1)).toEqual({ ...rest, activity_count: activities.length });
+      await repos.results.upsert(1, chunksOf(r));
+      expect(await repos.results.summary(1)).toEqual(r.summary);
       expect(await repos.results.summary(2)).toBeNull();
     }, 60_000);
 
     test('activities pages: offset/limit across chunk borders, a line filter, past the end', async () => {
       const r = makeResult(2_501);
-      await repos.results.upsert(1, r);
+      await repos.results.upsert(1, chunksOf(r));
       const page = (filter: { line?: number; offset: number; limit: number }) =>
         repos.results.activities(1, filter);
       expect(await page({ offset: 0, limit: 3 })).toEqual({ items: r.activities.slice(0, 3), total: 2_501 });
@@ -335,9 +353,32 @@ export function repositoryContract(
       expect(await repos.results.activities(2, { offset: 0, limit: 5 })).toBeNull();
     }, 60_000);
 
+    test('pages read by chunk: every offset/limit across every border matches the document', async () => {
+      const r = makeResult(700);
+      const chunks = chunksOf(r);
+      expect(chunks.length).toBeGreaterThan(2);
+      await repos.results.upsert(1, chunks);
+      for (const c of chunks)
+        for (const [offset, limit] of [
+          [c.from, 1],
+          [Math.max(0, c.from - 1), 2],
+          [c.from + 3, c.activities.length],
+        ])
+          expect((await repos.results.activities(1, { offset, limit }))!.items).toEqual(
+            r.activities.slice(offset, offset + limit),
+          );
+    }, 60_000);
+
+    test('an incomplete chunk set is refused, and the stored result stays as it was', async () => {
+      const r = makeResult(700);
+      await repos.results.upsert(1, chunksOf(r));
+      await expect(repos.results.upsert(1, chunksOf(makeResult(900)).slice(1))).rejects.toThrow(/chunks/);
+      expect(await repos.results.get(1)).toEqual(r);
+    }, 60_000);
+
     test('delete removes it; deleting again is harmless', async () => {
-      await repos.results.upsert(1, makeResult(3));
-      await repos.results.upsert(2, makeResult(2));
+      await repos.results.upsert(1, chunksOf(makeResult(3)));
+      await repos.results.upsert(2, chunksOf(makeResult(2)));
       await repos.results.delete(1);
       expect(await repos.results.get(1)).toBeNull();
       await repos.results.delete(1);

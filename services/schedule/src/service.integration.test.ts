@@ -18,6 +18,7 @@ import {
   SolveJobSchema,
   lifecycleSubject,
   makeEvent,
+  toChunks,
 } from '@fillsched/contracts';
 import {
   MemoryIdAllocator,
@@ -32,7 +33,7 @@ import {
 import { startNatsForTests, type TestNats } from '@fillsched/service-kit/testing';
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
 import { HighWaterIdAllocator, openCountersBucket } from './adapters/nats';
-import { makeActivities } from './repos.contract';
+import { makeResult } from './repos.contract';
 import { SCHEDULE_CONSUMER } from './consumer';
 import { provisionStreams, startScheduleService, type ScheduleService } from './service';
 import { captureLogger } from './testing/fakes';
@@ -101,7 +102,6 @@ beforeAll(async () => {
     schedules: new MemoryScheduleRepository(),
     results: new MemoryResultRepository(),
     ids: new MemoryIdAllocator(),
-    resultPageSize: 3,
     configTimeoutMs: 1000,
   });
   jsm = await jetstreamManager(peer.nc);
@@ -188,36 +188,23 @@ test('a config service responder resolves the template into the stored config', 
   }
 });
 
-test('started + completed lifecycle events (with a paged solver result) → completed with the full result', async () => {
-  const activities = makeActivities(7);
-  const pages: Array<{ offset: number; limit: number }> = [];
+test('started + completed lifecycle events (with a chunked solver result) → completed with the full result', async () => {
+  const doc = makeResult(40, { makespan: 99.5, lower_bound: 90, gap: 0.105 });
+  // Small chunks, so the hand-over takes several requests.
+  const chunks = toChunks(doc, 2_000);
+  expect(chunks.length).toBeGreaterThan(2);
+  const activities = doc.activities;
+  const requested: number[] = [];
   const solver: Subscription = peer.nc.subscribe(RPC.solver.result, {
     queue: 'solver',
     callback: (_err, msg) => {
-      const { body: req } = msg.json<{ body: { job_id: string; offset: number; limit: number } }>();
-      pages.push({ offset: req.offset, limit: req.limit });
+      const { body: req } = msg.json<{ body: { job_id: string; index: number } }>();
+      requested.push(req.index);
       if (req.job_id !== 'schedule.1') {
         msg.respond(encodeJson({ status: 404, body: { detail: 'Result not found' } }));
         return;
       }
-      msg.respond(
-        encodeJson({
-          status: 200,
-          body: {
-            result: {
-              makespan: 99.5,
-              utilization: 0.9,
-              changeovers: 1,
-              lots_scheduled: 2,
-              window_violations: 0,
-              kpis: { total_production_time: 99.5, average_line_utilization: 0.9, on_time_delivery_rate: 1 },
-              per_line: [{ line: 1 }],
-            },
-            activities: activities.slice(req.offset, req.offset + req.limit),
-            total_activities: activities.length,
-          },
-        }),
-      );
+      msg.respond(encodeJson({ status: 200, body: { job_id: req.job_id, chunk: chunks[req.index] } }));
     },
   });
   try {
@@ -242,7 +229,7 @@ test('started + completed lifecycle events (with a paged solver result) → comp
       lower_bound: 90,
       gap: 0.105,
       execution_time: 0.2,
-      activity_count: 7,
+      activity_count: 40,
     };
     await publishLifecycle('completed', 1, { summary });
     // A duplicate delivery of the same event id is dropped by JetStream; a late started is harmless.
@@ -253,12 +240,13 @@ test('started + completed lifecycle events (with a paged solver result) → comp
     }, 'completed');
     const result = (done.body as { result: Record<string, unknown> & { activities: unknown[] } }).result;
     expect(result.activities).toEqual(activities);
-    expect(result).toMatchObject({ makespan: 99.5, lower_bound: 90, gap: 0.105, per_line: [{ line: 1 }] });
-    expect(pages).toEqual([
-      { offset: 0, limit: 3 },
-      { offset: 3, limit: 3 },
-      { offset: 6, limit: 3 },
-    ]);
+    expect(result).toMatchObject({
+      makespan: 99.5,
+      lower_bound: 90,
+      gap: 0.105,
+      per_line: doc.summary.per_line,
+    });
+    expect(requested).toEqual(chunks.map((c) => c.index));
 
     // Export over NATS too.
     const csv = await rpc(RPC.schedule.export, {

@@ -35,8 +35,6 @@ export function provisionStreams(
 export interface ScheduleServiceOptions extends OwnerServiceOptions {
   schedules: ScheduleRepository;
   results: ResultRepository;
-  /** Activities per `RPC.solver.result` page (tests use small pages to exercise paging). */
-  resultPageSize?: number;
   /** config.resolve timeout; with the publish budget it keeps a create under the gateway's 5 s. */
   configTimeoutMs?: number;
   /** Per attempt; one retry. */
@@ -62,7 +60,7 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
     }),
     canceller: new NatsCanceller(handle.nc, kv),
     configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 1500),
-    resultFetcher: new NatsResultFetcher(solverClient, { pageSize: opts.resultPageSize }),
+    resultFetcher: new NatsResultFetcher(solverClient),
     clock: opts.clock ?? systemClock,
     logger,
     // a short timeout: during a NATS leader change the count fails fast instead of holding the create

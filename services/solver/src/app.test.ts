@@ -5,6 +5,9 @@ import {
   SolveFailedSchema,
   SolveProgressSchema,
   SolveStartedSchema,
+  ResultDocumentSchema,
+  fromChunks,
+  toChunks,
   type CloudEvent,
 } from '@fillsched/contracts';
 import { normalizeInput, type Instance, type SolveOutput } from '@fillsched/engine';
@@ -12,7 +15,7 @@ import { createSolverWorker, DLQ_HEADERS, type SolverWorkerOptions } from './app
 import { MemoryCancellations, MemoryResultStore, RecordingPublisher } from './adapters/memory';
 import { InProcessEngine, ThreadEngine } from './engine-runner';
 import type { Engine, EngineSolveOptions } from './ports';
-import { makeStoredResult } from './result-store.contract';
+import { SMALL_CHUNK_BYTES, makeMeta, makeResultDocument, readAll } from './result-store.contract';
 import { FakeJobMessage, jobEventBytes, lotsFixture, solveJob } from './test-support';
 
 jest.setTimeout(30_000);
@@ -88,10 +91,13 @@ describe('job handler', () => {
     expect(data.summary.lots_scheduled).toBe(15);
 
     expect(store.count()).toBe(1);
-    const page = await store.findPage('schedule.5', 0, 1000);
-    expect(page!.total_activities).toBe(data.summary.activity_count);
-    expect(page!.result.makespan).toBe(data.summary.makespan);
-    expect(page!.owner).toEqual({ kind: 'schedule', id: 5, user_id: 42 });
+    const doc = fromChunks((await readAll(store, 'schedule.5'))!);
+    expect(doc.activities).toHaveLength(data.summary.activity_count);
+    expect(doc.summary).toMatchObject(data.summary);
+    expect(doc.summary.per_line).toHaveLength(doc.summary.kpis.lines as number);
+    expect(doc.summary.explanations).toBeDefined();
+    expect(ResultDocumentSchema.safeParse(doc).error).toBeUndefined();
+    expect(store.stored('schedule.5')!.meta.owner).toEqual({ kind: 'schedule', id: 5, user_id: 42 });
   });
 
   test('the thread engine gives the same schedule as the in-process one (same seed)', async () => {
@@ -100,9 +106,9 @@ describe('job handler', () => {
     const b = setup(realEngine);
     await a.worker.handleJob(new FakeJobMessage(jobEventBytes(job)));
     await b.worker.handleJob(new FakeJobMessage(jobEventBytes(job)));
-    const pa = await a.store.findPage('schedule.6', 0, 5000);
-    const pb = await b.store.findPage('schedule.6', 0, 5000);
-    expect(pa!.activities).toEqual(pb!.activities);
+    const pa = fromChunks((await readAll(a.store, 'schedule.6'))!);
+    const pb = fromChunks((await readAll(b.store, 'schedule.6'))!);
+    expect(pa.activities).toEqual(pb.activities);
   });
 
   test('progress is throttled to at most 4 per second plus the last one, in order', async () => {
@@ -363,7 +369,8 @@ describe('redelivery and failures', () => {
     const engine = new ScriptedEngine(solveForReal);
     const { publisher, worker, store } = setup(engine);
     await store.save(
-      makeStoredResult('schedule.40', 4, { owner: { kind: 'schedule', id: 40, user_id: 42 } }),
+      makeMeta('schedule.40', { owner: { kind: 'schedule', id: 40, user_id: 42 } }),
+      toChunks(makeResultDocument(4)),
     );
     const msg = new FakeJobMessage(jobEventBytes(solveJob({ scheduleId: 40 })), { deliveryCount: 2 });
     expect(await worker.handleJob(msg)).toBe('republished');
@@ -518,45 +525,40 @@ describe('shutdown', () => {
   });
 });
 
-describe('result pages (RPC.solver.result)', () => {
-  test('200 with the summary, lower_bound/gap/execution_time and a page of activities', async () => {
+describe('result chunks (RPC.solver.result)', () => {
+  test('200 with a stored chunk as it is: the head carries the summary and its count', async () => {
     const { worker, store } = setup(realEngine);
-    await store.save(makeStoredResult('schedule.80', 5));
-    const reply = await worker.resultPage({ body: { job_id: 'schedule.80', offset: 1, limit: 2 } });
-    expect(reply.status).toBe(200);
-    const body = reply.body as Record<string, any>;
-    expect(body.total_activities).toBe(5);
-    expect(body.activities.map((a: { lot_id: string }) => a.lot_id)).toEqual(['L1', 'L2']);
-    expect(body.result).toMatchObject({ makespan: 5, lower_bound: 4, gap: 0.25, execution_time: 0.123 });
-    expect(body.result).not.toHaveProperty('activities');
-    expect(body.created_at).toBe('2026-11-22T10:00:00.000Z');
+    const chunks = toChunks(makeResultDocument(12), SMALL_CHUNK_BYTES);
+    await store.save(makeMeta('schedule.80'), chunks);
+    const head = await worker.resultChunk({ body: { job_id: 'schedule.80' } });
+    expect(head).toEqual({ status: 200, body: { job_id: 'schedule.80', chunk: chunks[0] } });
+    const second = await worker.resultChunk({ body: { job_id: 'schedule.80', index: 1 } });
+    expect(second).toEqual({ status: 200, body: { job_id: 'schedule.80', chunk: chunks[1] } });
   });
 
-  test('defaults: offset 0, limit 2000', async () => {
+  test('unknown job → 404 Result not found; a chunk past the count → 404 Result chunk not found', async () => {
     const { worker, store } = setup(realEngine);
-    await store.save(makeStoredResult('schedule.81', 3));
-    const reply = await worker.resultPage({ body: { job_id: 'schedule.81' } });
-    expect((reply.body as { activities: unknown[] }).activities).toHaveLength(3);
-  });
-
-  test('unknown job → 404 Result not found', async () => {
-    const { worker } = setup(realEngine);
-    expect(await worker.resultPage({ body: { job_id: 'schedule.404' } })).toEqual({
+    expect(await worker.resultChunk({ body: { job_id: 'schedule.404' } })).toEqual({
       status: 404,
       body: { detail: 'Result not found' },
+    });
+    await store.save(makeMeta('schedule.81'), toChunks(makeResultDocument(2)));
+    expect(await worker.resultChunk({ body: { job_id: 'schedule.81', index: 1 } })).toEqual({
+      status: 404,
+      body: { detail: 'Result chunk not found' },
     });
   });
 
   test('a bad body → 422 with FastAPI details naming the field', async () => {
     const { worker } = setup(realEngine);
-    const noId = await worker.resultPage({ body: { offset: 0 } });
+    const noId = await worker.resultChunk({ body: { index: 0 } });
     expect(noId.status).toBe(422);
     expect((noId.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'job_id']);
-    const tooBig = await worker.resultPage({ body: { job_id: 'x', limit: 100000 } });
-    expect(tooBig.status).toBe(422);
-    expect((tooBig.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'limit']);
-    const negative = await worker.resultPage({ body: { job_id: 'x', offset: -1 } });
+    const negative = await worker.resultChunk({ body: { job_id: 'x', index: -1 } });
     expect(negative.status).toBe(422);
+    expect((negative.body as { detail: Array<{ loc: unknown[] }> }).detail[0].loc).toEqual(['body', 'index']);
+    const fractional = await worker.resultChunk({ body: { job_id: 'x', index: 1.5 } });
+    expect(fractional.status).toBe(422);
   });
 });
 

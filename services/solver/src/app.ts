@@ -1,9 +1,10 @@
 import {
   CancelRequestSchema,
-  ResultPageRequestSchema,
+  ResultChunkRequestSchema,
   SOLVER_CONSUMER_SPEC,
+  eventSummaryOf,
+  toChunks,
   zodToDetail,
-  type ResultSummary,
 } from '@fillsched/contracts';
 import { attachReplan, type SolveOutput, type SolveProgress } from '@fillsched/engine';
 import {
@@ -23,20 +24,14 @@ import { parseJobMessage } from './job-parse';
 import { createLifecyclePublisher } from './lifecycle-publisher';
 import { jobsInFlight, jobsProcessed, solveDuration } from './metrics';
 import { ack, createOutcomes, errorMessage, safely, type JobOutcome } from './outcomes';
-import type {
-  CancellationRegistry,
-  Clock,
-  Engine,
-  EventPublisher,
-  JobMessage,
-  ResultPage,
-  ResultStore,
-} from './ports';
+import type { CancellationRegistry, Clock, Engine, EventPublisher, JobMessage, ResultStore } from './ports';
 import { ProgressThrottle } from './progress-throttle';
+import { resultDocumentOf } from './result-document';
 import { RunRegistry, type AbortReason } from './runs';
 
 export { DLQ_HEADERS, type JobOutcome } from './outcomes';
 export const RESULT_NOT_FOUND = 'Result not found';
+export const RESULT_CHUNK_NOT_FOUND = 'Result chunk not found';
 
 export interface SolverWorkerPorts {
   store: ResultStore;
@@ -76,8 +71,8 @@ export interface SolverWorker {
    * to its owner as `failed`, copied to the dead-letter stream, and removed (via `msg.term`).
    */
   handleExhausted(msg: JobMessage): Promise<JobOutcome>;
-  /** RPC.solver.result: one page of a stored result. */
-  resultPage(req: RpcRequest): Promise<RpcReply>;
+  /** RPC.solver.result: one chunk of a stored result, as stored (the owner stores it as it is). */
+  resultChunk(req: RpcRequest): Promise<RpcReply>;
   runningJobs(): string[];
   isStopping(): boolean;
   /** Stops taking jobs; running ones get graceMs to finish, then are aborted and nak'ed. */
@@ -86,38 +81,6 @@ export interface SolverWorker {
 
 function finiteNumber(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function summaryOfOutput(out: SolveOutput): ResultSummary {
-  const r = out.result;
-  return {
-    makespan: r.makespan,
-    utilization: r.utilization,
-    changeovers: r.changeovers,
-    lots_scheduled: r.lots_scheduled,
-    window_violations: r.window_violations,
-    kpis: r.kpis,
-    lower_bound: out.lower_bound,
-    gap: out.gap,
-    execution_time: out.execution_time,
-    activity_count: r.activities.length,
-  };
-}
-
-function summaryOfPage(p: ResultPage): ResultSummary {
-  const r = p.result;
-  return {
-    makespan: r.makespan,
-    utilization: r.utilization,
-    changeovers: r.changeovers,
-    lots_scheduled: r.lots_scheduled,
-    window_violations: r.window_violations,
-    kpis: r.kpis,
-    lower_bound: p.lower_bound,
-    gap: p.gap,
-    execution_time: p.execution_time,
-    activity_count: p.total_activities,
-  };
 }
 
 export function createSolverWorker(
@@ -188,11 +151,11 @@ export function createSolverWorker(
           return 'cancelled';
         }
 
-        const existing = await store.findPage(job.job_id, 0, 0);
-        if (existing) {
+        const existing = await store.chunk(job.job_id, 0);
+        if (existing?.summary) {
           // A crash between store and ack: the work is done, announce it again (same event id).
           await lifecycle.publish('completed', id, attempt, correlationId, {
-            summary: summaryOfPage(existing),
+            summary: eventSummaryOf(existing.summary),
           });
           await ack(msg, log);
           log.info('result already stored; completed re-published without solving');
@@ -289,18 +252,13 @@ export function createSolverWorker(
           log.info({ seconds }, 'job cancelled after solving; result discarded');
           return 'cancelled';
         }
-        const { created } = await store.save({
-          job_id: id.job_id,
-          owner: id.owner,
-          strategy: id.strategy,
-          result: output.result,
-          lower_bound: output.lower_bound,
-          gap: output.gap,
-          execution_time: output.execution_time,
-          created_at: clock.now(),
-        });
+        const doc = resultDocumentOf(output);
+        const { created } = await store.save(
+          { job_id: id.job_id, owner: id.owner, strategy: id.strategy, created_at: clock.now() },
+          toChunks(doc),
+        );
         await lifecycle.publish('completed', id, attempt, correlationId, {
-          summary: summaryOfOutput(output),
+          summary: eventSummaryOf(doc.summary),
         });
         await ack(msg, log);
         log.info(
@@ -408,30 +366,14 @@ export function createSolverWorker(
       this.cancel(parsed.data.job_id);
     },
 
-    async resultPage(req) {
-      const parsed = ResultPageRequestSchema.safeParse(req.body ?? {});
+    async resultChunk(req) {
+      const parsed = ResultChunkRequestSchema.safeParse(req.body ?? {});
       if (!parsed.success) return { status: 422, body: { detail: zodToDetail(parsed.error, 'body') } };
-      const { job_id, offset, limit } = parsed.data;
-      const page = await store.findPage(job_id, offset, limit);
-      if (!page) return { status: 404, body: { detail: RESULT_NOT_FOUND } };
-      return {
-        status: 200,
-        body: {
-          job_id: page.job_id,
-          strategy: page.strategy,
-          created_at: page.created_at.toISOString(),
-          result: {
-            ...page.result,
-            lower_bound: page.lower_bound,
-            gap: page.gap,
-            execution_time: page.execution_time,
-          },
-          activities: page.activities,
-          total_activities: page.total_activities,
-          offset,
-          limit,
-        },
-      };
+      const { job_id, index } = parsed.data;
+      const chunk = await store.chunk(job_id, index);
+      if (chunk) return { status: 200, body: { job_id, chunk } };
+      const known = index > 0 && (await store.chunk(job_id, 0)) !== null;
+      return { status: 404, body: { detail: known ? RESULT_CHUNK_NOT_FOUND : RESULT_NOT_FOUND } };
     },
 
     runningJobs: () => runs.jobIds(),

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const responders = await serveHandlers(nats, logger, {
     subjects: RPC.solver,
     queue: SERVICE,
-    handlers: { result: (req) => worker.resultPage(req) },
+    handlers: { result: (req) => worker.resultChunk(req) },
   });
 
   // Set once pulling starts (after every responder is up); read by readiness and shutdown.

@@ -1,5 +1,5 @@
 // The worker against a real nats-server: JetStream work queue in, lifecycle/progress events out,
-// result pages over request/reply, cancel over the KV bucket + broadcast, poison to the dead letter.
+// result chunks over request/reply, cancel over the KV bucket + broadcast, poison to the dead letter.
 import {
   CANCEL_SUBJECT,
   DEAD_LETTER_STREAM,
@@ -9,7 +9,9 @@ import {
   JOBS_SUBJECT,
   RPC,
   SOLVER_CONSUMER,
+  ResultChunkSchema,
   SolveCompletedSchema,
+  fromChunks,
   makeEvent,
   type SolveJob,
 } from '@fillsched/contracts';
@@ -106,7 +108,7 @@ beforeAll(async () => {
   responder = serveRequests(handle, logger, {
     subject: RPC.solver.result,
     queue: 'solver',
-    handler: (req) => worker.resultPage(req),
+    handler: (req) => worker.resultChunk(req),
   });
   await handle.nc.flush();
   consumer = await startJobConsumer({ js, worker, concurrency: 1, logger, pullExpiresMs: 1000 });
@@ -167,29 +169,22 @@ test('a 15-lot job: started → progress → completed on the event subjects, th
   const info = await jsm.streams.info(EVENTS_STREAM, { subjects_filter: subj });
   expect(info.state.subjects?.[subj]).toBe(1);
 
-  // page through the activities over RPC
+  // take the result over chunk by chunk over RPC, as an owner does
   const client = createServiceClient(handle, 'solver', { timeoutMs: 5000 });
-  const activities: unknown[] = [];
-  let total = Infinity;
-  for (let offset = 0; offset < total; offset += 7) {
-    const reply = await client.request(RPC.solver.result, {
-      body: { job_id: 'schedule.101', offset, limit: 7 },
-    });
-    expect(reply.status).toBe(200);
-    const body = reply.body as {
-      activities: unknown[];
-      total_activities: number;
-      result: Record<string, unknown>;
-    };
-    total = body.total_activities;
-    expect(body.result.makespan).toBe(summary.makespan);
-    expect(body.result.lower_bound).toBe(summary.lower_bound);
-    activities.push(...body.activities);
+  const head = await client.request(RPC.solver.result, { body: { job_id: 'schedule.101' } });
+  expect(head.status).toBe(200);
+  const first = ResultChunkSchema.parse((head.body as { chunk: unknown }).chunk);
+  const chunks = [first];
+  for (let index = 1; index < first.count; index++) {
+    const reply = await client.request(RPC.solver.result, { body: { job_id: 'schedule.101', index } });
+    chunks.push(ResultChunkSchema.parse((reply.body as { chunk: unknown }).chunk));
   }
-  expect(activities).toHaveLength(summary.activity_count);
+  const doc = fromChunks(chunks);
+  expect(doc.summary).toMatchObject(summary);
+  expect(doc.activities).toHaveLength(summary.activity_count);
   const missing = await client.request(RPC.solver.result, { body: { job_id: 'schedule.nope' } });
   expect(missing).toMatchObject({ status: 404, body: { detail: 'Result not found' } });
-  const bad = await client.request(RPC.solver.result, { body: { offset: 'x' } });
+  const bad = await client.request(RPC.solver.result, { body: { job_id: 'schedule.101', index: 'x' } });
   expect(bad.status).toBe(422);
 
   // the work queue is empty again: the job was acknowledged (and the ack confirmed)
@@ -216,7 +211,7 @@ test('cancel during a run over NATS (KV + broadcast) → cancelled within 1 s, n
     'cancelled',
   );
   expect(Date.now() - t0).toBeLessThan(1000);
-  expect(await store.findPage('schedule.102', 0, 0)).toBeNull();
+  expect(await store.chunk('schedule.102', 0)).toBeNull();
   expect(seen.some((e) => e.subject === 'fillsched.events.schedule.102.completed')).toBe(false);
 
   // a job already in the KV bucket when claimed is skipped at once

@@ -1,45 +1,31 @@
-import type { CloudEvent, JobOwner } from '@fillsched/contracts';
+import type { CloudEvent, JobOwner, ResultChunk } from '@fillsched/contracts';
 import type {
   Instance,
   NormalizeOutcome,
   RawScheduleInput,
-  ScheduleResult,
   SolveOutput,
   SolveProgress,
   StrategyId,
 } from '@fillsched/engine';
 
-/** What the solver keeps of one finished job (collection `solve_results`, unique by job_id). */
-export interface StoredResult {
+/** Whose result a stored one is (kept beside its chunks; the owner key is the job id). */
+export interface ResultMeta {
   job_id: string;
   owner: JobOwner;
   strategy: StrategyId;
-  result: ScheduleResult;
-  lower_bound: number;
-  gap: number;
-  execution_time: number;
   created_at: Date;
 }
 
-/** A stored result with its activities cut to one page (the full list can exceed NATS max_payload). */
-export interface ResultPage {
-  job_id: string;
-  owner: JobOwner;
-  strategy: StrategyId;
-  result: Omit<ScheduleResult, 'activities'>;
-  lower_bound: number;
-  gap: number;
-  execution_time: number;
-  created_at: Date;
-  activities: ScheduleResult['activities'];
-  total_activities: number;
-}
-
+/**
+ * The solver's results (its idempotency state: a redelivered job finds its result and only
+ * announces it again), kept as the result document's chunks (`toChunks` in contracts) — the
+ * same chunks its owner takes over and stores as they are.
+ */
 export interface ResultStore {
-  /** Idempotent: a second save of the same job_id keeps the first document and returns created=false. */
-  save(doc: StoredResult): Promise<{ created: boolean }>;
-  /** activities[offset, offset+limit); limit 0 reads only the summary. null = no such job. */
-  findPage(jobId: string, offset: number, limit: number): Promise<ResultPage | null>;
+  /** Idempotent: a second save of the same job_id keeps the first result and returns created=false. */
+  save(meta: ResultMeta, chunks: readonly ResultChunk[]): Promise<{ created: boolean }>;
+  /** Chunk `index` of a job's result (0 = the head, with the summary); null = no such job or chunk. */
+  chunk(jobId: string, index: number): Promise<ResultChunk | null>;
   /** Removes a job's result; false when there was none. */
   delete(jobId: string): Promise<boolean>;
 }

@@ -1,7 +1,11 @@
-import type { ResultStore, StoredResult } from './ports';
+import { fromChunks, toChunks, type ResultChunk, type ResultDocument } from '@fillsched/contracts';
+import type { ResultMeta, ResultStore } from './ports';
 
-/** A stored result with `n` activities whose start times encode their index (to check page cuts). */
-export function makeStoredResult(jobId: string, n = 5, overrides: Partial<StoredResult> = {}): StoredResult {
+/** A chunk bound small enough that a handful of activities spans several chunks. */
+export const SMALL_CHUNK_BYTES = 1_200;
+
+/** A result document with `n` activities whose start times encode their index. */
+export function makeResultDocument(n = 5, summary: Partial<ResultDocument['summary']> = {}): ResultDocument {
   const base = Date.UTC(2025, 0, 1);
   const activities = Array.from({ length: n }, (_, i) => ({
     kind: 'FILL' as const,
@@ -14,25 +18,56 @@ export function makeStoredResult(jobId: string, n = 5, overrides: Partial<Stored
     duration_hours: 1,
   }));
   return {
-    job_id: jobId,
-    owner: { kind: 'schedule', id: 7, user_id: 3 },
-    strategy: 'smart-pack',
-    result: {
+    summary: {
       makespan: n,
       utilization: 0.5,
       changeovers: 0,
       lots_scheduled: n,
       window_violations: 0,
-      kpis: { total_production_time: n, average_line_utilization: 0.5 } as StoredResult['result']['kpis'],
-      per_line: [],
-      activities,
+      kpis: { total_production_time: n, average_line_utilization: 0.5 },
+      per_line: [
+        {
+          line: 1,
+          line_id: 'line-1',
+          makespan: n,
+          fill_hours: n,
+          utilization: 0.5,
+          changeovers: 0,
+          cleans: 0,
+          lots: n,
+        },
+      ],
+      lower_bound: n - 1,
+      gap: 0.25,
+      execution_time: 0.123,
+      activity_count: n,
+      ...summary,
     },
-    lower_bound: n - 1,
-    gap: 0.25,
-    execution_time: 0.123,
+    activities,
+  };
+}
+
+export function makeMeta(jobId: string, overrides: Partial<ResultMeta> = {}): ResultMeta {
+  return {
+    job_id: jobId,
+    owner: { kind: 'schedule', id: 7, user_id: 3 },
+    strategy: 'smart-pack',
     created_at: new Date('2026-11-22T10:00:00.000Z'),
     ...overrides,
   };
+}
+
+/** A stored result's chunks, read back one by one the way the owner takes them over. */
+export async function readAll(store: ResultStore, jobId: string): Promise<ResultChunk[] | null> {
+  const head = await store.chunk(jobId, 0);
+  if (!head) return null;
+  const chunks = [head];
+  for (let i = 1; i < head.count; i++) {
+    const c = await store.chunk(jobId, i);
+    if (!c) throw new Error(`chunk ${i} missing`);
+    chunks.push(c);
+  }
+  return chunks;
 }
 
 /** One behaviour for every ResultStore adapter; run by a test file per adapter. */
@@ -45,6 +80,8 @@ export function resultStoreContract(
     let teardown: (() => Promise<void>) | undefined;
     let seq = 0;
     const freshId = () => `schedule.${Date.now()}${seq++}`;
+    const save = (id: string, n: number, meta: Partial<ResultMeta> = {}, summary = {}) =>
+      store.save(makeMeta(id, meta), toChunks(makeResultDocument(n, summary), SMALL_CHUNK_BYTES));
 
     beforeAll(async () => {
       ({ store, teardown } = await setup());
@@ -54,86 +91,78 @@ export function resultStoreContract(
     });
 
     test('an unknown job has no result', async () => {
-      expect(await store.findPage('schedule.does-not-exist', 0, 10)).toBeNull();
-      expect(await store.findPage('schedule.does-not-exist', 0, 0)).toBeNull();
+      expect(await store.chunk('schedule.does-not-exist', 0)).toBeNull();
+      expect(await store.chunk('schedule.does-not-exist', 1)).toBeNull();
     });
 
-    test('save then read the summary and every field back', async () => {
+    test('save then read every chunk back as it was cut: the document round-trips', async () => {
       const id = freshId();
-      const doc = makeStoredResult(id, 3);
-      expect(await store.save(doc)).toEqual({ created: true });
-      const page = await store.findPage(id, 0, 0);
-      expect(page).not.toBeNull();
-      expect(page!.job_id).toBe(id);
-      expect(page!.owner).toEqual(doc.owner);
-      expect(page!.strategy).toBe('smart-pack');
-      expect(page!.lower_bound).toBe(2);
-      expect(page!.gap).toBe(0.25);
-      expect(page!.execution_time).toBe(0.123);
-      expect(page!.created_at.toISOString()).toBe('2026-11-22T10:00:00.000Z');
-      expect(page!.total_activities).toBe(3);
-      expect(page!.activities).toEqual([]);
-      expect(page!.result).not.toHaveProperty('activities');
-      expect(page!.result.makespan).toBe(3);
-      expect(page!.result.kpis.total_production_time).toBe(3);
+      const doc = makeResultDocument(12);
+      const chunks = toChunks(doc, SMALL_CHUNK_BYTES);
+      expect(chunks.length).toBeGreaterThan(2);
+      expect(await store.save(makeMeta(id), chunks)).toEqual({ created: true });
+      const back = await readAll(store, id);
+      expect(back).toEqual(chunks);
+      expect(fromChunks(back!)).toEqual(doc);
     });
 
-    test('a summary read (what a redelivered job does) leaves the stored activities whole', async () => {
+    test('the head carries the summary; a chunk past the count is not there', async () => {
       const id = freshId();
-      await store.save(makeStoredResult(id, 3));
-      await store.findPage(id, 0, 0);
-      expect((await store.findPage(id, 0, 100))!.activities).toHaveLength(3);
+      await save(id, 12);
+      const head = await store.chunk(id, 0);
+      expect(head!.summary).toEqual(makeResultDocument(12).summary);
+      expect(head!.index).toBe(0);
+      expect(await store.chunk(id, 1)).not.toHaveProperty('summary');
+      expect(await store.chunk(id, head!.count)).toBeNull();
     });
 
-    test('pages cut the activities at offset/limit and past the end', async () => {
+    test('an empty result is one head chunk', async () => {
       const id = freshId();
-      const doc = makeStoredResult(id, 10);
-      await store.save(doc);
-      const first = await store.findPage(id, 0, 4);
-      expect(first!.activities.map((a) => a.lot_id)).toEqual(['L0', 'L1', 'L2', 'L3']);
-      expect(first!.activities[0]).toEqual(doc.result.activities[0]);
-      const middle = await store.findPage(id, 4, 4);
-      expect(middle!.activities.map((a) => a.lot_id)).toEqual(['L4', 'L5', 'L6', 'L7']);
-      const last = await store.findPage(id, 8, 4);
-      expect(last!.activities.map((a) => a.lot_id)).toEqual(['L8', 'L9']);
-      const beyond = await store.findPage(id, 50, 4);
-      expect(beyond!.activities).toEqual([]);
-      expect(beyond!.total_activities).toBe(10);
+      await save(id, 0);
+      expect(await readAll(store, id)).toEqual(toChunks(makeResultDocument(0)));
     });
 
-    test('a second save of the same job keeps the first document (idempotent)', async () => {
+    test('a second save of the same job keeps the first result (idempotent)', async () => {
       const id = freshId();
-      expect((await store.save(makeStoredResult(id, 2))).created).toBe(true);
-      const again = makeStoredResult(id, 6, { lower_bound: 99 });
-      expect((await store.save(again)).created).toBe(false);
-      const page = await store.findPage(id, 0, 100);
-      expect(page!.total_activities).toBe(2);
-      expect(page!.lower_bound).toBe(1);
+      expect((await save(id, 2)).created).toBe(true);
+      expect((await save(id, 9, {}, { lower_bound: 99 })).created).toBe(false);
+      const doc = fromChunks((await readAll(store, id))!);
+      expect(doc.activities).toHaveLength(2);
+      expect(doc.summary.lower_bound).toBe(1);
     });
 
-    test('concurrent saves of one job store exactly one document', async () => {
+    test('concurrent saves of one job store exactly one result, whole', async () => {
       const id = freshId();
-      const outcomes = await Promise.all([1, 2, 3, 4].map((k) => store.save(makeStoredResult(id, k))));
+      const outcomes = await Promise.all([3, 6, 9, 12].map((k) => save(id, k)));
       expect(outcomes.filter((o) => o.created)).toHaveLength(1);
-      const page = await store.findPage(id, 0, 100);
-      const winner = outcomes.findIndex((o) => o.created) + 1;
-      expect(page!.total_activities).toBe(winner);
+      const winner = [3, 6, 9, 12][outcomes.findIndex((o) => o.created)];
+      expect(fromChunks((await readAll(store, id))!)).toEqual(makeResultDocument(winner));
     });
 
     test('results of different jobs do not mix', async () => {
       const a = freshId();
       const b = freshId();
-      await store.save(makeStoredResult(a, 1));
-      await store.save(makeStoredResult(b, 4, { strategy: 'lpt-pack' }));
-      expect((await store.findPage(a, 0, 10))!.total_activities).toBe(1);
-      expect((await store.findPage(b, 0, 10))!.strategy).toBe('lpt-pack');
+      await save(a, 1);
+      await save(b, 12, { strategy: 'lpt-pack' }, { makespan: 77 });
+      expect((await store.chunk(a, 0))!.summary!.activity_count).toBe(1);
+      expect((await store.chunk(b, 0))!.summary!.makespan).toBe(77);
+      expect(fromChunks((await readAll(store, b))!).activities).toHaveLength(12);
+    });
+
+    test('chunks read are copies: changing one does not change the stored result', async () => {
+      const id = freshId();
+      await save(id, 3);
+      const head = await store.chunk(id, 0);
+      head!.activities[0].lot_id = 'changed';
+      expect((await store.chunk(id, 0))!.activities[0].lot_id).toBe('L0');
     });
 
     test('delete removes a result once', async () => {
       const id = freshId();
-      await store.save(makeStoredResult(id, 1));
+      await save(id, 12);
       expect(await store.delete(id)).toBe(true);
-      expect(await store.findPage(id, 0, 1)).toBeNull();
+      expect(await store.chunk(id, 0)).toBeNull();
+      expect(await store.chunk(id, 1)).toBeNull();
       expect(await store.delete(id)).toBe(false);
     });
   });

@@ -1,19 +1,21 @@
+import { toChunks } from '@fillsched/contracts';
 import { DuplicateKeyError } from '@fillsched/service-kit';
 import { MemoryResultStore } from './adapters/memory';
-import { makeStoredResult, resultStoreContract } from './result-store.contract';
+import { makeMeta, makeResultDocument, resultStoreContract } from './result-store.contract';
 
 resultStoreContract('memory', async () => ({ store: new MemoryResultStore() }));
 
 test('the memory store enforces the unique job_id like the index does', () => {
   const store = new MemoryResultStore();
-  store.insert(makeStoredResult('schedule.1'));
-  expect(() => store.insert(makeStoredResult('schedule.1'))).toThrow(DuplicateKeyError);
+  const chunks = toChunks(makeResultDocument(2));
+  store.insert(makeMeta('schedule.1'), chunks);
+  expect(() => store.insert(makeMeta('schedule.1'), chunks)).toThrow(DuplicateKeyError);
 });
 
-test('pages are copies: mutating one does not change the stored result', async () => {
+test('the memory store keeps the chunks it was given, not a copy of the caller’s arrays', () => {
   const store = new MemoryResultStore();
-  await store.save(makeStoredResult('schedule.2', 2));
-  const page = await store.findPage('schedule.2', 0, 2);
-  page!.activities[0].lot_id = 'changed';
-  expect((await store.findPage('schedule.2', 0, 2))!.activities[0].lot_id).toBe('L0');
+  const chunks = toChunks(makeResultDocument(2));
+  store.insert(makeMeta('schedule.2'), chunks);
+  chunks[0].activities.length = 0;
+  expect(store.stored('schedule.2')!.chunks[0].activities).toHaveLength(2);
 });

@@ -179,6 +179,8 @@ export const ScheduleResultSchema = z
   })
   .register(apiSchemas, { id: 'ScheduleResult', examples: [GUIDE_RESULT] });
 
+export type ScheduleResult = z.infer<typeof ScheduleResultSchema>;
+
 export const ScheduleOutSchema = ScheduleSummarySchema.extend({
   result: ScheduleResultSchema.nullable().optional(),
 }).register(apiSchemas, { id: 'ScheduleOut', examples: [{ ...GUIDE_SUMMARY, result: GUIDE_RESULT }] });

@@ -1,3 +1,11 @@
+import {
+  activitiesInRange,
+  fromChunks,
+  orderChunks,
+  type ResultChunk,
+  type ResultDocument,
+  type ResultDocumentSummary,
+} from '@fillsched/contracts';
 import { AlreadyExistsError } from '@fillsched/service-kit';
 import {
   ACTIVE_STATUSES,
@@ -5,12 +13,10 @@ import {
   type ActivityFilter,
   type ActivityPage,
   type ResultRepository,
-  type ResultSummary,
   type ScheduleListFilter,
   type ScheduleRecord,
   type ScheduleRepository,
   type StatusTransition,
-  type StoredResult,
 } from '../ports';
 
 /**
@@ -98,38 +104,41 @@ export class MemoryScheduleRepository implements ScheduleRepository {
   }
 }
 
+/** Results as the chunks they were stored in (copies in and out, as a database would). */
 export class MemoryResultRepository implements ResultRepository {
-  private readonly rows = new Map<number, StoredResult>();
+  private readonly rows = new Map<number, ResultChunk[]>();
 
-  async upsert(scheduleId: number, result: StoredResult): Promise<void> {
-    this.rows.set(scheduleId, copy(result));
+  async upsert(scheduleId: number, chunks: readonly ResultChunk[]): Promise<void> {
+    this.rows.set(scheduleId, orderChunks(chunks).map(copy));
   }
 
-  async get(scheduleId: number): Promise<StoredResult | null> {
+  async get(scheduleId: number): Promise<ResultDocument | null> {
     const r = this.rows.get(scheduleId);
-    return r ? copy(r) : null;
+    return r ? copy(fromChunks(r)) : null;
   }
 
-  async summary(scheduleId: number): Promise<ResultSummary | null> {
-    const r = this.rows.get(scheduleId);
-    if (!r) return null;
-    const { activities, ...rest } = r;
-    return { ...copy(rest), activity_count: activities.length };
+  async summary(scheduleId: number): Promise<ResultDocumentSummary | null> {
+    const head = this.rows.get(scheduleId)?.[0];
+    return head?.summary ? copy(head.summary) : null;
   }
 
   async activities(scheduleId: number, filter: ActivityFilter): Promise<ActivityPage | null> {
     const r = this.rows.get(scheduleId);
     if (!r) return null;
-    const matching =
-      filter.line === undefined ? r.activities : r.activities.filter((a) => a.line === filter.line);
-    return {
-      items: copy(matching.slice(filter.offset, filter.offset + filter.limit)),
-      total: matching.length,
-    };
+    const { offset, limit, line } = filter;
+    if (line === undefined)
+      return { items: copy(activitiesInRange(r, offset, limit)), total: r[0].summary!.activity_count };
+    const matching = r.flatMap((c) => c.activities).filter((a) => a.line === line);
+    return { items: copy(matching.slice(offset, offset + limit)), total: matching.length };
   }
 
   async delete(scheduleId: number): Promise<void> {
     this.rows.delete(scheduleId);
+  }
+
+  /** Test helper: the stored chunks of a result. */
+  chunks(scheduleId: number): ResultChunk[] | undefined {
+    return this.rows.get(scheduleId);
   }
 
   /** Test helper. */

@@ -1,20 +1,25 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { RESULT_CHUNK_ACTIVITIES, chunkActivities, type ScheduleStatus } from '@fillsched/contracts';
+import {
+  activitiesInRange,
+  fromChunks,
+  orderChunks,
+  type ResultChunk,
+  type ResultDocument,
+  type ResultDocumentSummary,
+  type ScheduleStatus,
+} from '@fillsched/contracts';
 import type { StrategyId } from '@fillsched/engine';
 import { AlreadyExistsError, translateDuplicateKey } from '@fillsched/service-kit';
 import {
   ACTIVE_STATUSES,
   ALLOWED_FROM,
-  type ResultActivity,
   type ResultRepository,
   type ScheduleListFilter,
   type ScheduleRecord,
   type ScheduleRepository,
   type ActivityFilter,
   type ActivityPage,
-  type ResultSummary,
   type StatusTransition,
-  type StoredResult,
 } from '../ports';
 
 /**
@@ -197,31 +202,22 @@ export class MongooseScheduleRepository implements ScheduleRepository {
 }
 
 /**
- * Results are split: a header document per schedule (KPIs, per line, counts) and the activities in
- * chunks, because a 20,000-lot schedule's activities would approach MongoDB's 16 MB document limit.
+ * Results are the result document's chunks as the solver cut them (`toChunks` in contracts), each
+ * document at most one chunk's bound, far below MongoDB's 16 MB even at the input limits: the head
+ * chunk (summary and first activities) in `schedule_results`, the others in `schedule_result_chunks`.
  */
-interface ResultHeaderDoc {
-  schedule_id: number;
-  summary: Record<string, unknown>;
-  activity_count: number;
-  chunk_count: number;
-  /** Activities per chunk when written; absent in headers written before paging existed. */
-  chunk_size?: number;
-  updated_at: Date;
-}
-interface ResultChunkDoc {
-  schedule_id: number;
-  chunk: number;
-  activities: ResultActivity[];
-}
+type ResultHeadDoc = ResultChunk & { schedule_id: number; updated_at: Date };
+type ResultChunkDoc = ResultChunk & { schedule_id: number };
 
-const headerSchema = new Schema<ResultHeaderDoc>(
+const headSchema = new Schema<ResultHeadDoc>(
   {
     schedule_id: { type: Number, required: true },
+    index: { type: Number, required: true },
+    count: { type: Number, required: true },
+    from: { type: Number, required: true },
     summary: { type: Schema.Types.Mixed, required: true },
-    activity_count: { type: Number, required: true },
-    chunk_count: { type: Number, required: true },
-    chunk_size: { type: Number },
+    // An array kept as one Mixed value: no per-element casting of thousands of activities.
+    activities: { type: Schema.Types.Mixed, required: true },
     updated_at: { type: Date, required: true },
   },
   { collection: 'schedule_results', versionKey: false, minimize: false },
@@ -229,110 +225,116 @@ const headerSchema = new Schema<ResultHeaderDoc>(
 const chunkSchema = new Schema<ResultChunkDoc>(
   {
     schedule_id: { type: Number, required: true },
-    chunk: { type: Number, required: true },
-    // An array kept as one Mixed value: no per-element casting of thousands of activities.
+    index: { type: Number, required: true },
+    count: { type: Number, required: true },
+    from: { type: Number, required: true },
     activities: { type: Schema.Types.Mixed, required: true },
   },
   { collection: 'schedule_result_chunks', versionKey: false, minimize: false },
 );
-headerSchema.index({ schedule_id: 1 }, { unique: true });
-chunkSchema.index({ schedule_id: 1, chunk: 1 }, { unique: true });
+headSchema.index({ schedule_id: 1 }, { unique: true });
+chunkSchema.index({ schedule_id: 1, index: 1 }, { unique: true });
+/** The unique index of the chunks' layout before they were the result document's (by activity count). */
+const OBSOLETE_CHUNK_INDEX = 'schedule_id_1_chunk_1';
 
-/** The result document's chunk (packages/contracts/src/result-document.ts), as the solver stores it. */
-export const ACTIVITIES_PER_CHUNK = RESULT_CHUNK_ACTIVITIES;
+const CHUNK_FIELDS = { _id: 0, index: 1, count: 1, from: 1, activities: 1 } as const;
+
+/** A chunk as read back: FerretDB leaves an empty array out of a projection, so `activities` may be missing. */
+function asChunk(doc: Record<string, unknown> | null): ResultChunk | null {
+  return doc ? ({ ...doc, activities: doc.activities ?? [] } as ResultChunk) : null;
+}
 
 export class MongooseResultRepository implements ResultRepository {
-  private readonly headers: Model<ResultHeaderDoc>;
-  private readonly chunks: Model<ResultChunkDoc>;
+  readonly headers: Model<ResultHeadDoc>;
+  readonly chunks: Model<ResultChunkDoc>;
 
-  constructor(
-    conn: Connection,
-    private readonly chunkSize = ACTIVITIES_PER_CHUNK,
-  ) {
+  constructor(conn: Connection) {
     this.headers = (conn.models.ScheduleResult ??
-      conn.model('ScheduleResult', headerSchema)) as unknown as Model<ResultHeaderDoc>;
+      conn.model('ScheduleResult', headSchema)) as unknown as Model<ResultHeadDoc>;
     this.chunks = (conn.models.ScheduleResultChunk ??
       conn.model('ScheduleResultChunk', chunkSchema)) as unknown as Model<ResultChunkDoc>;
   }
 
   async init(): Promise<void> {
+    // A database written by the earlier layout has a unique index on a field chunks no longer have.
+    await this.chunks.collection.dropIndex(OBSOLETE_CHUNK_INDEX).catch(() => undefined);
     await Promise.all([this.headers.createIndexes(), this.chunks.createIndexes()]);
   }
 
-  async upsert(scheduleId: number, result: StoredResult): Promise<void> {
-    const { activities, ...summary } = result;
-    const chunks = chunkActivities(activities, this.chunkSize);
-    const chunkCount = chunks.length;
-    // Chunks first, header last: a reader that finds the header finds every chunk it names.
-    // Replacing by (schedule_id, chunk) makes a repeated upsert converge to one copy.
-    for (const c of chunks) {
-      const doc: ResultChunkDoc = { schedule_id: scheduleId, ...c };
-      await this.chunks.replaceOne({ schedule_id: scheduleId, chunk: c.chunk }, doc, { upsert: true });
+  async upsert(scheduleId: number, chunks: readonly ResultChunk[]): Promise<void> {
+    const [head, ...rest] = orderChunks(chunks);
+    // Chunks first, head last: a reader that finds the head finds every chunk it counts.
+    // Replacing by (schedule_id, index) makes a repeated upsert converge to one copy.
+    for (const c of rest) {
+      const doc: ResultChunkDoc = { ...c, schedule_id: scheduleId };
+      await this.chunks.collection.replaceOne({ schedule_id: scheduleId, index: c.index }, doc, {
+        upsert: true,
+      });
     }
-    await this.chunks.deleteMany({ schedule_id: scheduleId, chunk: { $gte: chunkCount } });
-    await this.headers.replaceOne(
-      { schedule_id: scheduleId },
-      {
-        schedule_id: scheduleId,
-        summary,
-        activity_count: activities.length,
-        chunk_count: chunkCount,
-        chunk_size: this.chunkSize,
-        updated_at: new Date(),
-      },
-      { upsert: true },
-    );
+    await this.chunks.collection.deleteMany({ schedule_id: scheduleId, index: { $gte: head.count } });
+    const doc: ResultHeadDoc = { ...head, schedule_id: scheduleId, updated_at: new Date() };
+    await this.headers.collection.replaceOne({ schedule_id: scheduleId }, doc, { upsert: true });
   }
 
-  async get(scheduleId: number): Promise<StoredResult | null> {
-    const h = await this.headers.findOne({ schedule_id: scheduleId }).lean<ResultHeaderDoc>();
-    if (!h) return null;
-    const chunks = await this.chunks
-      .find({ schedule_id: scheduleId, chunk: { $lt: h.chunk_count } })
-      .sort({ chunk: 1 })
-      .lean<ResultChunkDoc[]>();
-    const activities = chunks.flatMap((c) => c.activities);
-    return { ...(h.summary as Omit<StoredResult, 'activities'>), activities } as StoredResult;
+  private async head(scheduleId: number, withActivities: boolean): Promise<ResultChunk | null> {
+    const projection = withActivities
+      ? { ...CHUNK_FIELDS, summary: 1 }
+      : { _id: 0, index: 1, count: 1, from: 1, summary: 1 };
+    return asChunk(await this.headers.collection.findOne({ schedule_id: scheduleId }, { projection }));
   }
 
-  async summary(scheduleId: number): Promise<ResultSummary | null> {
-    const h = await this.headers.findOne({ schedule_id: scheduleId }).lean<ResultHeaderDoc>();
-    if (!h) return null;
-    return { ...(h.summary as Omit<StoredResult, 'activities'>), activity_count: h.activity_count };
+  /** The chunks after the head, all of them or those that hold activities [range.from, range.to). */
+  private async rest(scheduleId: number, head: ResultChunk, range?: { from: number; to: number }) {
+    const q: Record<string, unknown> = { schedule_id: scheduleId, index: { $gt: 0, $lt: head.count } };
+    if (range) {
+      // Where the chunks start (no activities read): the range begins in the last one starting at or before it.
+      const starts = await this.chunks.collection
+        .find({ ...q, from: { $lt: range.to } }, { projection: { _id: 0, index: 1, from: 1 } })
+        .toArray();
+      const first = Math.max(0, ...starts.filter((c) => c.from <= range.from).map((c) => c.index as number));
+      const wanted = starts.map((c) => c.index as number).filter((i) => i >= first);
+      if (wanted.length === 0) return [];
+      q.index = { $in: wanted };
+    }
+    const found = (
+      await this.chunks.collection.find(q, { projection: CHUNK_FIELDS }).sort({ index: 1 }).toArray()
+    )
+      .map(asChunk)
+      .filter((c): c is ResultChunk => c !== null);
+    if (range === undefined && found.length !== head.count - 1)
+      throw new Error(`result of schedule ${scheduleId}: ${found.length + 1} of ${head.count} chunks found`);
+    return found;
+  }
+
+  async get(scheduleId: number): Promise<ResultDocument | null> {
+    const head = await this.head(scheduleId, true);
+    if (!head) return null;
+    return fromChunks([head, ...(await this.rest(scheduleId, head))]);
+  }
+
+  async summary(scheduleId: number): Promise<ResultDocumentSummary | null> {
+    return (await this.head(scheduleId, false))?.summary ?? null;
   }
 
   /**
-   * Without a line filter only the chunks that hold the page are read (the header knows the chunk
-   * size); a line filter has to look at every chunk, since lines interleave in schedule order.
+   * Without a line filter only the chunks that hold the page are read (by their `from`); a line
+   * filter has to look at every chunk, since lines interleave in schedule order.
    */
   async activities(scheduleId: number, filter: ActivityFilter): Promise<ActivityPage | null> {
-    const h = await this.headers.findOne({ schedule_id: scheduleId }).lean<ResultHeaderDoc>();
-    if (!h) return null;
+    const head = await this.head(scheduleId, true);
+    if (!head) return null;
     const { offset, limit, line } = filter;
-    const size = h.chunk_size;
-    if (line === undefined && size) {
-      const first = Math.floor(offset / size);
-      const last = Math.min(h.chunk_count - 1, Math.floor((offset + limit - 1) / size));
-      if (first > last) return { items: [], total: h.activity_count };
-      const chunks = await this.chunks
-        .find({ schedule_id: scheduleId, chunk: { $gte: first, $lte: last } })
-        .sort({ chunk: 1 })
-        .lean<ResultChunkDoc[]>();
-      const start = offset - first * size;
-      const items = chunks.flatMap((c) => c.activities).slice(start, start + limit);
-      return { items, total: h.activity_count };
+    if (line === undefined) {
+      const chunks = [head, ...(await this.rest(scheduleId, head, { from: offset, to: offset + limit }))];
+      return { items: activitiesInRange(chunks, offset, limit), total: head.summary!.activity_count };
     }
-    const chunks = await this.chunks
-      .find({ schedule_id: scheduleId, chunk: { $lt: h.chunk_count } })
-      .sort({ chunk: 1 })
-      .lean<ResultChunkDoc[]>();
-    const all = chunks.flatMap((c) => c.activities);
-    const matching = line === undefined ? all : all.filter((a) => a.line === line);
+    const all = fromChunks([head, ...(await this.rest(scheduleId, head))]).activities;
+    const matching = all.filter((a) => a.line === line);
     return { items: matching.slice(offset, offset + limit), total: matching.length };
   }
 
   async delete(scheduleId: number): Promise<void> {
-    // Header first: once it is gone the result is invisible, even if removing chunks fails midway.
+    // Head first: once it is gone the result is invisible, even if removing chunks fails midway.
     await this.headers.deleteOne({ schedule_id: scheduleId });
     await this.chunks.deleteMany({ schedule_id: scheduleId });
   }

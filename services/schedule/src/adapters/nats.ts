@@ -2,8 +2,10 @@ import { jetstream, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  RESULT_CHUNK_ACTIVITIES,
   RPC,
+  ResultChunkSchema,
+  orderChunks,
+  type ResultChunk,
   SCHEDULE_COUNTERS_BUCKET,
   type CloudEvent,
   type ScheduleStatusEvent,
@@ -11,7 +13,7 @@ import {
 } from '@fillsched/contracts';
 import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
 import { openOrCreateKv, publishEvent, type IdAllocator, type ServiceClient } from '@fillsched/service-kit';
-import type { FetchOutcome, JobPublisher, ResultActivity, ResultFetcher, StoredResult } from '../ports';
+import type { FetchOutcome, JobPublisher, ResultFetcher } from '../ports';
 
 /** The shared solve-job publisher behind this service's `publish` port. */
 export class NatsJobPublisher extends NatsSolveJobPublisher implements JobPublisher {
@@ -24,54 +26,43 @@ export class NatsJobPublisher extends NatsSolveJobPublisher implements JobPublis
   }
 }
 
-interface ResultPageBody {
-  result?: Record<string, unknown>;
-  activities?: unknown[];
-  total_activities?: number;
-}
-
 /**
- * Reads `{result, activities, total_activities}` pages from the solver pool until every activity
- * is here. Pages keep each reply under NATS max_payload however large the schedule.
+ * Takes a result over from the solver pool chunk by chunk (`RPC.solver.result`, one stored chunk
+ * per reply, so each stays far below NATS max_payload however large the schedule): the head first,
+ * whose `count` says how many follow. The chunks come back as the solver stored them, checked to
+ * make one whole document, for the owner to store as they are.
  */
 export class NatsResultFetcher implements ResultFetcher {
   constructor(
     private readonly client: ServiceClient,
-    private readonly opts: { pageSize?: number; timeoutMs?: number } = {},
+    private readonly opts: { timeoutMs?: number } = {},
   ) {}
 
   async fetch(jobId: string): Promise<FetchOutcome> {
-    const limit = this.opts.pageSize ?? RESULT_CHUNK_ACTIVITIES; // one stored chunk per page
-    const activities: ResultActivity[] = [];
-    let summary: Record<string, unknown> | undefined;
-    let total = Infinity;
+    const chunks: ResultChunk[] = [];
     try {
-      while (activities.length < total) {
+      for (let index = 0, count = 1; index < count; index++) {
         const reply = await this.client.request(
           RPC.solver.result,
-          { body: { job_id: jobId, offset: activities.length, limit } },
+          { body: { job_id: jobId, index } },
           { timeoutMs: this.opts.timeoutMs ?? 10_000 },
         );
-        if (reply.status === 404) return { kind: 'not_found' };
-        if (reply.status !== 200) return { kind: 'unavailable', reason: `solver replied ${reply.status}` };
-        const body = reply.body as ResultPageBody | null;
-        if (!body || typeof body.result !== 'object' || !Array.isArray(body.activities))
-          return { kind: 'unavailable', reason: 'malformed result page from the solver' };
-        summary ??= body.result;
-        total = typeof body.total_activities === 'number' ? body.total_activities : body.activities.length;
-        // An empty page before the end would loop forever: the stored result changed under us.
-        if (body.activities.length === 0 && activities.length < total)
-          return { kind: 'unavailable', reason: 'result page ended early' };
-        activities.push(...(body.activities as ResultActivity[]));
+        if (reply.status === 404 && index === 0) return { kind: 'not_found' };
+        if (reply.status !== 200)
+          return { kind: 'unavailable', reason: `solver replied ${reply.status} for chunk ${index}` };
+        const raw = (reply.body as { chunk?: unknown } | null)?.chunk;
+        const parsed = ResultChunkSchema.safeParse(raw);
+        if (!parsed.success || parsed.data.index !== index)
+          return { kind: 'unavailable', reason: `malformed result chunk ${index} from the solver` };
+        count = parsed.data.count;
+        // Checked against the schema, kept as sent: a field the schema does not name is not dropped.
+        chunks.push(raw as ResultChunk);
       }
+      orderChunks(chunks);
     } catch (err) {
       return { kind: 'unavailable', reason: (err as Error)?.message ?? String(err) };
     }
-    const { activities: _ignored, ...rest } = summary ?? {};
-    return {
-      kind: 'ok',
-      result: { ...(rest as Omit<StoredResult, 'activities'>), activities } as StoredResult,
-    };
+    return { kind: 'ok', chunks };
   }
 }
 

@@ -1,12 +1,18 @@
 /** In-process fakes of the outbound ports, for unit tests of app.ts. */
 import { Writable } from 'node:stream';
-import type { CloudEvent, ScheduleStatusEvent, SolveJob } from '@fillsched/contracts';
+import {
+  toChunks,
+  type CloudEvent,
+  type ResultDocument,
+  type ScheduleStatusEvent,
+  type SolveJob,
+} from '@fillsched/contracts';
 import { FakeCanceller, FakeConfigResolver } from '@fillsched/job-owner/testing';
 import type { UserWorkload } from '@fillsched/job-owner';
 import { MemoryIdAllocator, createLogger, type Logger } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from '../adapters/memory';
 import { createScheduleApp, type ScheduleApp } from '../app';
-import type { Clock, FetchOutcome, JobPublisher, ResultFetcher, StoredResult } from '../ports';
+import type { Clock, FetchOutcome, JobPublisher, ResultFetcher } from '../ports';
 
 export class FakePublisher implements JobPublisher {
   events: CloudEvent<SolveJob>[] = [];
@@ -23,8 +29,9 @@ export class FakePublisher implements JobPublisher {
 
 export { FakeCanceller, FakeConfigResolver };
 
+/** The solver pool as the owner sees it: a job's result document, handed over as its chunks. */
 export class FakeResultFetcher implements ResultFetcher {
-  results = new Map<string, StoredResult>();
+  results = new Map<string, ResultDocument>();
   override: FetchOutcome | null = null;
   calls: string[] = [];
   /** Runs during fetch (to simulate things happening meanwhile). */
@@ -34,7 +41,7 @@ export class FakeResultFetcher implements ResultFetcher {
     if (this.during) await this.during();
     if (this.override) return this.override;
     const r = this.results.get(jobId);
-    return r ? { kind: 'ok', result: structuredClone(r) } : { kind: 'not_found' };
+    return r ? { kind: 'ok', chunks: toChunks(structuredClone(r)) } : { kind: 'not_found' };
   }
 }
 

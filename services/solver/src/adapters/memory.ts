@@ -1,44 +1,20 @@
 import { DuplicateKeyError, isDuplicateKeyError } from '@fillsched/service-kit';
-import type { CloudEvent } from '@fillsched/contracts';
-import type {
-  CancellationRegistry,
-  Clock,
-  EventPublisher,
-  ResultPage,
-  ResultStore,
-  StoredResult,
-} from '../ports';
+import type { CloudEvent, ResultChunk } from '@fillsched/contracts';
+import type { CancellationRegistry, Clock, EventPublisher, ResultMeta, ResultStore } from '../ports';
 
-/** Builds a page from a full document; shared by the adapters so both cut pages the same way. */
-export function toPage(doc: StoredResult, offset: number, limit: number): ResultPage {
-  const { activities, ...summary } = doc.result;
-  return {
-    job_id: doc.job_id,
-    owner: doc.owner,
-    strategy: doc.strategy,
-    result: summary,
-    lower_bound: doc.lower_bound,
-    gap: doc.gap,
-    execution_time: doc.execution_time,
-    created_at: doc.created_at,
-    activities: limit > 0 ? activities.slice(offset, offset + limit) : [],
-    total_activities: activities.length,
-  };
-}
-
-/** In-memory result store (tests, and a platform without MONGO_URL: not durable). */
+/** In-memory result store (tests, and a platform without MONGO_URL: not durable), in chunks as stored. */
 export class MemoryResultStore implements ResultStore {
-  private readonly docs = new Map<string, StoredResult>();
+  private readonly docs = new Map<string, { meta: ResultMeta; chunks: ResultChunk[] }>();
 
   /** Mirrors the unique index: `insert` throws DuplicateKeyError, `save` treats it as already stored. */
-  insert(doc: StoredResult): void {
-    if (this.docs.has(doc.job_id)) throw new DuplicateKeyError(undefined, { job_id: doc.job_id });
-    this.docs.set(doc.job_id, structuredClone(doc));
+  insert(meta: ResultMeta, chunks: readonly ResultChunk[]): void {
+    if (this.docs.has(meta.job_id)) throw new DuplicateKeyError(undefined, { job_id: meta.job_id });
+    this.docs.set(meta.job_id, { meta: { ...meta }, chunks: structuredClone([...chunks]) });
   }
 
-  async save(doc: StoredResult): Promise<{ created: boolean }> {
+  async save(meta: ResultMeta, chunks: readonly ResultChunk[]): Promise<{ created: boolean }> {
     try {
-      this.insert(doc);
+      this.insert(meta, chunks);
       return { created: true };
     } catch (err) {
       if (isDuplicateKeyError(err)) return { created: false };
@@ -46,9 +22,9 @@ export class MemoryResultStore implements ResultStore {
     }
   }
 
-  async findPage(jobId: string, offset: number, limit: number): Promise<ResultPage | null> {
-    const doc = this.docs.get(jobId);
-    return doc ? structuredClone(toPage(doc, offset, limit)) : null;
+  async chunk(jobId: string, index: number): Promise<ResultChunk | null> {
+    const chunk = this.docs.get(jobId)?.chunks.find((c) => c.index === index);
+    return chunk ? structuredClone(chunk) : null;
   }
 
   async delete(jobId: string): Promise<boolean> {
@@ -57,6 +33,11 @@ export class MemoryResultStore implements ResultStore {
 
   count(): number {
     return this.docs.size;
+  }
+
+  /** Test helper: what is stored for a job. */
+  stored(jobId: string): { meta: ResultMeta; chunks: ResultChunk[] } | undefined {
+    return this.docs.get(jobId);
   }
 }
 
