@@ -126,7 +126,7 @@ export type ScheduleResultDocument = ScheduleOut & { result: NonNullable<Schedul
 export type ComparisonResultDocument = z.infer<typeof ComparisonOutSchema>;
 /** Reply of `RPC.comparison.resultExport` (`{ params: { id } }`): the comparison as GET shows it. */
 export const ComparisonExportSchema = ComparisonOutSchema;
-export type ResultDocument = ScheduleResultDocument | ComparisonResultDocument;
+export type ResultRecordValue = ScheduleResultDocument | ComparisonResultDocument;
 
 /** The document from the first page and every activity, in order (what GET's `result` holds). */
 export function assembleResultDocument(

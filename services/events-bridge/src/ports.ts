@@ -1,4 +1,9 @@
-import type { KafkaRecordShape, KafkaResultRecord, ResultDocument, ResultTarget } from '@fillsched/contracts';
+import type {
+  KafkaRecordShape,
+  KafkaResultRecord,
+  ResultRecordValue,
+  ResultTarget,
+} from '@fillsched/contracts';
 
 /** One message of the events stream as the bridge sees it; settle it exactly once. */
 export interface SourceMessage {
@@ -37,7 +42,7 @@ export interface BridgeMetrics {
 
 /** What reading a completed schedule's document from its owner gave. */
 export type ResultRead =
-  | { kind: 'ok'; document: ResultDocument }
+  | { kind: 'ok'; document: ResultRecordValue }
   /** The owner does not know it (deleted since): the record becomes a tombstone. */
   | { kind: 'gone' }
   /** The owner refuses for good (not completed, no stored result): nothing to mirror. */

@@ -5,7 +5,7 @@ import {
   makeEvent,
   type KafkaRecordShape,
   type KafkaResultRecord,
-  type ResultDocument,
+  type ResultRecordValue,
 } from '@fillsched/contracts';
 import { createLogger } from '@fillsched/service-kit';
 import { createResultsProducer, encodeResultRecord, ResultsNotProducedError } from './results';
@@ -33,7 +33,7 @@ const doc = (id: number, activities: unknown[] = [{ kind: 'FILL', line: 1, lot_i
       kpis: {},
       activities,
     },
-  }) as unknown as ResultDocument;
+  }) as unknown as ResultRecordValue;
 
 const completed = (id: number) =>
   makeEvent({

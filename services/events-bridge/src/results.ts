@@ -8,7 +8,7 @@ import {
   resultTargetOf,
   type CloudEvent,
   type KafkaResultRecord,
-  type ResultDocument,
+  type ResultRecordValue,
   type ResultTarget,
   type ScheduleResultDocument,
 } from '@fillsched/contracts';
@@ -56,7 +56,7 @@ export function recordBytes(r: KafkaResultRecord): number {
 export async function encodeResultRecord(
   completed: CloudEvent,
   target: ResultTarget,
-  document: ResultDocument,
+  document: ResultRecordValue,
 ): Promise<{ record: KafkaResultRecord; rawBytes: number }> {
   const json = JSON.stringify(document);
   return {
