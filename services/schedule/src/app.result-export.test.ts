@@ -1,5 +1,5 @@
 import { assembleResultDocument, ResultExportPageSchema, type ResultExportPage } from '@fillsched/contracts';
-import { makeRecord, makeResult } from './repos.contract';
+import { chunksOf, makeRecord, makeResult } from './repos.contract';
 import { makeHarness, type TestHarness } from './testing/fakes';
 
 const alice = { id: 1, email: 'alice@example.com', is_superuser: false };
@@ -8,7 +8,7 @@ let h: TestHarness;
 beforeEach(async () => {
   h = makeHarness();
   await h.schedules.create(makeRecord(1, { status: 'completed' }));
-  await h.results.upsert(1, makeResult(25));
+  await h.results.upsert(1, chunksOf(makeResult(25)));
 });
 const page = (id: string, query?: Record<string, string>) =>
   h.app.handlers.resultExport({ params: { id }, query });
