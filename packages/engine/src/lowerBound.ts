@@ -8,9 +8,92 @@
  *    the blocks its lots alone need, by volume and by its long lots), and B blocks then hold at least
  *    K − B different-type changeovers (K ≥ the number of types). Lots longer than (W − c_min)/2 need a block each, and the other lots
  *    must fit in what those blocks leave (W − f) or in further blocks: another bound on B.
+ *    Pairs: lots longer than (W − 2·c_min)/3 ("mid") fit at most two to a block, and at most one in a block
+ *    with a long lot, only when the two fit the window together. With ν = the maximum matching of long
+ *    and mid lots that fit together, B ≥ long + ⌈(mid − ν)/2⌉ (globally, and per type for K).
  */
 import { changeover } from './input';
 import type { Instance } from './types';
+
+/** Above these sizes the matching is not computed and ν = min(long, mid) is used (still valid). */
+const PAIR_MAX_EDGES = 3_000_000;
+const PAIR_MAX_SIDE = 3_000;
+
+/**
+ * Maximum bipartite matching (augmenting paths) of lots `left` against lots `right`, where a pair fits
+ * when fill[l] + fill[r] + gap(type[l], type[r]) ≤ W; falls back to min(|left|, |right|), an upper
+ * bound on the matching, when the graph is too large to build.
+ */
+export function maxPairing(
+  left: number[],
+  right: number[],
+  fill: ArrayLike<number>,
+  type: ArrayLike<number>,
+  gap: (a: number, b: number) => number,
+  W: number,
+): number {
+  const cap = Math.min(left.length, right.length);
+  if (cap === 0) return 0;
+  if (left.length * right.length > PAIR_MAX_EDGES || cap > PAIR_MAX_SIDE) return cap;
+  // lefts sorted by fill: the lots a right lot fits with form a prefix per left type
+  const order = left.slice().sort((x, y) => fill[x] - fill[y]);
+  const lf = Float64Array.from(order, (i) => fill[i]);
+  const byType = new Map<number, number[]>();
+  order.forEach((i, li) => {
+    const t = type[i];
+    const list = byType.get(t);
+    if (list) list.push(li);
+    else byType.set(t, [li]);
+  });
+  const adj = right.map((r) => {
+    const out: number[] = [];
+    for (const [t, list] of byType) {
+      const room = W + 1e-9 - fill[r] - gap(t, type[r]);
+      for (const li of list) {
+        if (lf[li] > room) break;
+        out.push(li);
+      }
+    }
+    // the longest fitting lots first: they have the fewest other partners
+    return out.sort((x, y) => y - x);
+  });
+  const matchOf = new Int32Array(order.length).fill(-1);
+  let seen = new Uint8Array(left.length);
+  const augment = (ri: number): boolean => {
+    for (const li of adj[ri]) {
+      if (seen[li]) continue;
+      seen[li] = 1;
+      if (matchOf[li] < 0 || augment(matchOf[li])) {
+        matchOf[li] = ri;
+        return true;
+      }
+    }
+    return false;
+  };
+  // a failed search leaves the matching unchanged and its visited lots useless until the next success,
+  // so `seen` is only cleared after an augmentation
+  let nu = 0;
+  const open: number[] = [];
+  // greedy start, the right lots with the fewest partners first
+  const byDegree = adj.map((_, ri) => ri).sort((x, y) => adj[x].length - adj[y].length);
+  for (const ri of byDegree) {
+    const li = adj[ri].find((l) => matchOf[l] < 0);
+    if (li === undefined) open.push(ri);
+    else {
+      matchOf[li] = ri;
+      nu++;
+    }
+  }
+  for (const ri of open) {
+    if (nu >= cap) break;
+    if (adj[ri].length === 0) continue;
+    if (augment(ri)) {
+      nu++;
+      seen = new Uint8Array(left.length);
+    }
+  }
+  return nu;
+}
 
 export function lowerBound(inst: Instance): number {
   const { lots, lines, config } = inst;
@@ -58,6 +141,37 @@ export function lowerBound(inst: Instance): number {
     }
   }
   if (!Number.isFinite(cMin)) cMin = 0;
+  // cheapest way from one lot's type to another's within a block: directly, or through a third lot
+  // (≥ two changeovers of ≥ c_min; matrices need not obey the triangle inequality)
+  const pairCache = new Map<number, number>();
+  const typeOf = Int32Array.from(lots, (l) => l.typeIndex);
+  const pairGap = (a: number, b: number): number => {
+    const key = a < b ? a * T + b : b * T + a;
+    let v = pairCache.get(key);
+    if (v === undefined) {
+      v = 2 * cMin;
+      for (const mi of distinctTables) {
+        const k = lines.findIndex((l) => l.matrix === mi);
+        v = Math.min(v, changeover(inst, k, a, b), changeover(inst, k, b, a));
+      }
+      pairCache.set(key, v);
+    }
+    return v;
+  };
+  /** Blocks the given lots need by the long/mid pairing argument (0 without a cleaning window). */
+  const pairBlocks = (ids: number[]): number => {
+    if (W === null) return 0;
+    const long: number[] = [];
+    const mid: number[] = [];
+    for (const i of ids) {
+      const f = minFills[i];
+      if (2 * f + cMin > W + 1e-9) long.push(i);
+      else if (3 * f + 2 * cMin > W + 1e-9) mid.push(i);
+    }
+    if (mid.length === 0) return long.length;
+    const nu = maxPairing(long, mid, minFills, typeOf, pairGap, W);
+    return long.length + Math.ceil((mid.length - nu) / 2);
+  };
   let bMin = 1;
   if (W !== null) {
     bMin = Math.max(1, Math.ceil((sumFill + n * cMin) / (W + cMin) - 1e-9));
@@ -73,7 +187,7 @@ export function lowerBound(inst: Instance): number {
       } else smallDemand += f + cMin;
     }
     const bBig = nBig + Math.max(0, Math.ceil((smallDemand - bigSlack) / (W + cMin) - 1e-9));
-    bMin = Math.max(bMin, bBig);
+    bMin = Math.max(bMin, bBig, pairBlocks(lots.map((_, i) => i)));
   }
   bMin = Math.min(bMin, n);
   // blocks each type needs on its own (the same two arguments per type): a block holding k lots of a
@@ -94,12 +208,14 @@ export function lowerBound(inst: Instance): number {
         slack[t] += W - f;
       } else small[t] += f + cMin;
     });
+    const ofType: number[][] = Array.from({ length: T }, () => []);
+    lots.forEach((lot, i) => ofType[lot.typeIndex].push(i));
     typeBlocks = 0;
     for (let t = 0; t < T; t++) {
       if (typeCount[t] === 0) continue;
       const byVolume = Math.ceil(vol[t] / (W + cMin) - 1e-9);
       const byBig = big[t] + Math.max(0, Math.ceil((small[t] - slack[t]) / (W + cMin) - 1e-9));
-      typeBlocks += Math.max(1, byVolume, byBig);
+      typeBlocks += Math.max(1, byVolume, byBig, pairBlocks(ofType[t]));
     }
   }
   // extra different-type changeovers with defaults on every line

@@ -75,9 +75,12 @@ describe('golden cases (hand-computed)', () => {
   it('lots_large.csv: the bound counts the lots that need a block of their own', async () => {
     const { lots } = parseLotsCsv(readFileSync(join(LOTS, 'lots_large.csv'), 'utf8'));
     const i = inst({ lots_data: lots });
-    // 256 lots exceed (120 − 4)/2 h: 256 blocks, 244 changeovers of ≥ 4 h, Σ fill = 29,125.43 h;
-    // per type the lots need 259 blocks of their own (K), so 256 blocks hold ≥ 3 type changes (+4 h each)
-    expect(lowerBound(i)).toBeCloseTo(29125.4268 + 256 * 24 + 244 * 4 + 3 * 4, 3);
+    // 256 lots exceed (120 − 4)/2 h and 84 more exceed (120 − 8)/3 h ("mid": two at most per block);
+    // only 76 mids fit beside a long lot (maximum matching), so the other 8 need ≥ 4 more blocks: 260
+    // blocks, 240 changeovers of ≥ 4 h, Σ fill = 29,125.43 h; per type the lots need 262 blocks of their
+    // own (K: 56 VialE by volume, 65 VialF and 69 VialH by the same matching, 72 VialX), so 260 blocks
+    // hold ≥ 2 type changes (+4 h each); 261 blocks would cost 20 h − 4 h more.
+    expect(lowerBound(i)).toBeCloseTo(29125.4268 + 260 * 24 + 240 * 4 + 2 * 4, 3);
     const out = await run(i, 'smart-pack');
     expect(out.result.makespan).toBeLessThan(36_400);
     expect(out.gap).toBeLessThan(0.005);
