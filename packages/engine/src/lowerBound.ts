@@ -11,6 +11,9 @@
  *    Pairs: lots longer than (W − 2·c_min)/3 ("mid") fit at most two to a block, and at most one in a block
  *    with a long lot, only when the two fit the window together. With ν = the maximum matching of long
  *    and mid lots that fit together, B ≥ long + ⌈(mid − ν)/2⌉ (globally, and per type for K).
+ *    Bin packing: a block holds lots of sizes x = (f + c_min)/(W + c_min) with Σ x ≤ 1, so the dual
+ *    feasible function u_ε (1 above 1 − ε, 0 below ε, x between; Martello–Toth's L2 family) gives
+ *    B ≥ ⌈Σ u_ε(x)⌉ for every ε ≤ 1/2 (globally, and per type for K).
  */
 import { changeover } from './input';
 import type { Instance } from './types';
@@ -93,6 +96,51 @@ export function maxPairing(
     }
   }
   return nu;
+}
+
+/**
+ * max over ε ∈ {0} ∪ {min(x, 1 − x)} of ⌈Σ u_ε(x)⌉, u_ε(x) = 1 if x > 1 − ε, 0 if x < ε, else x:
+ * the bins a bin-packing needs (items `sizes` in units of the bin capacity). O(n log n).
+ */
+export function dffBins(sizes: number[]): number {
+  const n = sizes.length;
+  if (n === 0) return 0;
+  const x = Float64Array.from(sizes).sort();
+  const pre = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) pre[i + 1] = pre[i] + x[i];
+  // first index with x[i] ≥ v (lo) / > v (hi)
+  const lower = (v: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (x[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const upper = (v: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (x[mid] <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  let best = Math.ceil(pre[n] - 1e-9);
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    const eps = Math.min(x[i], 1 - x[i]);
+    if (eps <= 0 || eps > 0.5 || eps === last) continue;
+    last = eps;
+    const a = lower(eps); // items below ε count 0
+    const b = upper(1 - eps + 1e-9); // items above 1 − ε count 1
+    const v = n - b + (b > a ? pre[b] - pre[a] : 0);
+    best = Math.max(best, Math.ceil(v - 1e-9));
+  }
+  return best;
 }
 
 export function lowerBound(inst: Instance): number {
@@ -187,7 +235,12 @@ export function lowerBound(inst: Instance): number {
       } else smallDemand += f + cMin;
     }
     const bBig = nBig + Math.max(0, Math.ceil((smallDemand - bigSlack) / (W + cMin) - 1e-9));
-    bMin = Math.max(bMin, bBig, pairBlocks(lots.map((_, i) => i)));
+    bMin = Math.max(
+      bMin,
+      bBig,
+      pairBlocks(lots.map((_, i) => i)),
+      dffBins(minFills.map((f) => (f + cMin) / (W + cMin))),
+    );
   }
   bMin = Math.min(bMin, n);
   // blocks each type needs on its own (the same two arguments per type): a block holding k lots of a
@@ -215,7 +268,8 @@ export function lowerBound(inst: Instance): number {
       if (typeCount[t] === 0) continue;
       const byVolume = Math.ceil(vol[t] / (W + cMin) - 1e-9);
       const byBig = big[t] + Math.max(0, Math.ceil((small[t] - slack[t]) / (W + cMin) - 1e-9));
-      typeBlocks += Math.max(1, byVolume, byBig, pairBlocks(ofType[t]));
+      const byDff = dffBins(ofType[t].map((i) => (minFills[i] + cMin) / (W + cMin)));
+      typeBlocks += Math.max(1, byVolume, byBig, pairBlocks(ofType[t]), byDff);
     }
   }
   // extra different-type changeovers with defaults on every line

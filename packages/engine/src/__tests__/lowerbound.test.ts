@@ -1,5 +1,5 @@
 import { lowerBound } from '../index';
-import { maxPairing } from '../lowerBound';
+import { dffBins, maxPairing } from '../lowerBound';
 import { HEURISTICS, T0, inst, run, vialsFor } from './helpers';
 
 const lot = (id: string, type: string, hours: number) => ({ lot_id: id, type, vials: vialsFor(hours) });
@@ -40,5 +40,29 @@ describe('lower bound: long and mid lots pair at most once per block', () => {
     // same type: [70 45] [45 45] → 2 blocks, 2 changeovers; other type: 1 + ⌈3/2⌉ = 3 blocks
     expect(lowerBound(same)).toBeCloseTo(205 + 2 * 24 + 2 * 4, 6);
     expect(lowerBound(other)).toBeCloseTo(205 + 3 * 24 + 1 * 4, 6);
+  });
+});
+
+describe('lower bound: bin-packing dual feasible functions', () => {
+  it('u_ε counts items above 1 − ε as whole bins and drops those below ε', () => {
+    // volume 2.8 → 3, but every 0.7 needs its own bin (0.7 + 0.35 > 1): ε = 0.35 gives 3 + 0.7 → 4
+    expect(dffBins([0.7, 0.7, 0.7, 0.35, 0.35])).toBe(4);
+    expect(dffBins([0.5, 0.5, 0.5, 0.5])).toBe(2);
+    expect(dffBins([0.2, 0.2, 0.2])).toBe(1);
+    expect(dffBins([])).toBe(0);
+  });
+
+  it('three 82.8 h lots and two 39.4 h lots of one type: four blocks', () => {
+    // sizes (f + 4)/124 = 0.7 and 0.35
+    const i = inst({
+      lots_data: [
+        lot('A', 'X', 82.8),
+        lot('B', 'X', 82.8),
+        lot('C', 'X', 82.8),
+        lot('D', 'X', 39.4),
+        lot('E', 'X', 39.4),
+      ],
+    });
+    expect(lowerBound(i)).toBeCloseTo(3 * 82.8 + 2 * 39.4 + 4 * 24 + 4, 3);
   });
 });
