@@ -10,7 +10,10 @@
  *    must fit in what those blocks leave (W − f) or in further blocks: another bound on B.
  *    Pairs: lots longer than (W − 2·c_min)/3 ("mid") fit at most two to a block, and at most one in a block
  *    with a long lot, only when the two fit the window together. With ν = the maximum matching of long
- *    and mid lots that fit together, B ≥ long + ⌈(mid − ν)/2⌉ (globally, and per type for K).
+ *    and mid lots that fit together, B ≥ long + ⌈(mid − ν)/2⌉ (globally, and per type for K). Globally
+ *    also with the maximum matching μ of the graph whose edges are the long–mid and mid–mid pairs that
+ *    fit (a block holds one such pair at most): B ≥ long + mid − μ (mid pairs of types that cannot
+ *    share a window are counted).
  *    Bin packing: a block holds lots of sizes x = (f + c_min)/(W + c_min) with Σ x ≤ 1, so the dual
  *    feasible function u_ε (1 above 1 − ε, 0 below ε, x between; Martello–Toth's L2 family) gives
  *    B ≥ ⌈Σ u_ε(x)⌉ for every ε ≤ 1/2 (globally, and per type for K).
@@ -143,6 +146,116 @@ export function dffBins(sizes: number[]): number {
   return best;
 }
 
+/** Above these sizes the general matching is skipped (the bipartite bound stays). */
+const GENERAL_MAX_VERTICES = 4_000;
+
+/**
+ * Maximum cardinality matching of a general graph (Edmonds' blossoms, BFS from each free vertex after
+ * a greedy start). `adj[v]` lists v's neighbours (symmetric). A search that fails leaves a Hungarian
+ * tree whose vertices no later augmenting path can use (Edmonds): they are dropped from the graph.
+ */
+export function maxMatching(adj: number[][]): number {
+  const nv = adj.length;
+  const match = new Int32Array(nv).fill(-1);
+  const p = new Int32Array(nv);
+  const base = new Int32Array(nv);
+  const used = new Uint8Array(nv);
+  const blossom = new Uint8Array(nv);
+  const onPath = new Uint8Array(nv);
+  const q = new Int32Array(nv);
+  const dead = new Uint8Array(nv);
+  const lca = (a0: number, b0: number): number => {
+    onPath.fill(0);
+    let a = a0;
+    for (;;) {
+      a = base[a];
+      onPath[a] = 1;
+      if (match[a] < 0) break;
+      a = p[match[a]];
+    }
+    let b = b0;
+    for (;;) {
+      b = base[b];
+      if (onPath[b]) return b;
+      b = p[match[b]];
+    }
+  };
+  const markPath = (v0: number, b: number, child0: number): void => {
+    let v = v0;
+    let child = child0;
+    while (base[v] !== b) {
+      blossom[base[v]] = 1;
+      blossom[base[match[v]]] = 1;
+      p[v] = child;
+      child = match[v];
+      v = p[match[v]];
+    }
+  };
+  const findPath = (root: number): number => {
+    used.fill(0);
+    p.fill(-1);
+    for (let i = 0; i < nv; i++) base[i] = i;
+    used[root] = 1;
+    let qh = 0;
+    let qt = 0;
+    q[qt++] = root;
+    while (qh < qt) {
+      const v = q[qh++];
+      for (const to of adj[v]) {
+        if (dead[to] || base[v] === base[to] || match[v] === to) continue;
+        if (to === root || (match[to] >= 0 && p[match[to]] >= 0)) {
+          const cur = lca(v, to);
+          blossom.fill(0);
+          markPath(v, cur, to);
+          markPath(to, cur, v);
+          for (let i = 0; i < nv; i++)
+            if (blossom[base[i]]) {
+              base[i] = cur;
+              if (!used[i]) {
+                used[i] = 1;
+                q[qt++] = i;
+              }
+            }
+        } else if (p[to] < 0) {
+          p[to] = v;
+          if (match[to] < 0) return to;
+          used[match[to]] = 1;
+          q[qt++] = match[to];
+        }
+      }
+    }
+    return -1;
+  };
+  let size = 0;
+  for (let v = 0; v < nv; v++) {
+    if (match[v] >= 0) continue;
+    for (const to of adj[v])
+      if (match[to] < 0) {
+        match[v] = to;
+        match[to] = v;
+        size++;
+        break;
+      }
+  }
+  for (let v = 0; v < nv; v++) {
+    if (match[v] >= 0 || dead[v] || adj[v].length === 0) continue;
+    let u = findPath(v);
+    if (u < 0) {
+      for (let i = 0; i < nv; i++) if (used[i] || p[i] >= 0) dead[i] = 1;
+      continue;
+    }
+    size++;
+    while (u >= 0) {
+      const pv = p[u];
+      const next = match[pv];
+      match[u] = pv;
+      match[pv] = u;
+      u = next;
+    }
+  }
+  return size;
+}
+
 export function lowerBound(inst: Instance): number {
   const { lots, lines, config } = inst;
   const n = lots.length;
@@ -220,6 +333,45 @@ export function lowerBound(inst: Instance): number {
     const nu = maxPairing(long, mid, minFills, typeOf, pairGap, W);
     return long.length + Math.ceil((mid.length - nu) / 2);
   };
+  /** long + mid − μ over all lots (μ: general maximum matching of long–mid and mid–mid pairs that fit). */
+  const pairGraphBlocks = (): number => {
+    if (W === null) return 0;
+    const long: number[] = [];
+    const mid: number[] = [];
+    minFills.forEach((f, i) => {
+      if (2 * f + cMin > W + 1e-9) long.push(i);
+      else if (3 * f + 2 * cMin > W + 1e-9) mid.push(i);
+    });
+    const nv = long.length + mid.length;
+    if (mid.length === 0 || nv > GENERAL_MAX_VERTICES || mid.length * nv > PAIR_MAX_EDGES) return 0;
+    // by fill, so the partners of a lot that can fit form a prefix (the smallest gap is ≥ c_min); mid
+    // lots first with their long partners first, so the greedy start pairs them with long lots
+    long.sort((x, y) => minFills[x] - minFills[y]);
+    mid.sort((x, y) => minFills[x] - minFills[y]);
+    const ids = [...mid, ...long];
+    const M = mid.length;
+    const fill = Float64Array.from(ids, (i) => minFills[i]);
+    const type = Int32Array.from(ids, (i) => typeOf[i]);
+    const adj: number[][] = ids.map(() => []);
+    const link = (x: number, y: number): void => {
+      if (fill[x] + fill[y] + pairGap(type[x], type[y]) <= W + 1e-9) {
+        adj[x].push(y);
+        adj[y].push(x);
+      }
+    };
+    for (let x = 0; x < M; x++) {
+      const room = W + 1e-9 - fill[x] - cMin;
+      let end = M;
+      while (end < nv && fill[end] <= room) end++;
+      // the longest fitting lots first: they have the fewest other partners
+      for (let y = end - 1; y >= M; y--) link(x, y);
+    }
+    for (let x = 0; x < M; x++) {
+      const room = W + 1e-9 - fill[x] - cMin;
+      for (let y = 0; y < x && fill[y] <= room; y++) link(x, y);
+    }
+    return nv - maxMatching(adj);
+  };
   let bMin = 1;
   if (W !== null) {
     bMin = Math.max(1, Math.ceil((sumFill + n * cMin) / (W + cMin) - 1e-9));
@@ -239,6 +391,7 @@ export function lowerBound(inst: Instance): number {
       bMin,
       bBig,
       pairBlocks(lots.map((_, i) => i)),
+      pairGraphBlocks(),
       dffBins(minFills.map((f) => (f + cMin) / (W + cMin))),
     );
   }

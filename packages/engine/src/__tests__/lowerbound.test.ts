@@ -1,5 +1,5 @@
 import { lowerBound } from '../index';
-import { dffBins, maxPairing } from '../lowerBound';
+import { dffBins, maxMatching, maxPairing } from '../lowerBound';
 import { HEURISTICS, T0, inst, run, vialsFor } from './helpers';
 
 const lot = (id: string, type: string, hours: number) => ({ lot_id: id, type, vials: vialsFor(hours) });
@@ -64,5 +64,63 @@ describe('lower bound: bin-packing dual feasible functions', () => {
       ],
     });
     expect(lowerBound(i)).toBeCloseTo(3 * 82.8 + 2 * 39.4 + 4 * 24 + 4, 3);
+  });
+});
+
+describe('lower bound: long and mid lots as a general matching', () => {
+  const graph = (nv: number, edges: Array<[number, number]>): number[][] => {
+    const adj: number[][] = Array.from({ length: nv }, () => []);
+    for (const [a, b] of edges) {
+      adj[a].push(b);
+      adj[b].push(a);
+    }
+    return adj;
+  };
+
+  it('maxMatching finds augmenting paths through odd cycles (blossoms)', () => {
+    // a 5-cycle 0–1–2–3–4–0 with a pendant 5–0: greedy takes 0–1 and 2–3; the augmenting path
+    // 5–0=1–2=3–4 needs the blossom {0,1,2,3,4} contracted
+    expect(
+      maxMatching(
+        graph(6, [
+          [0, 1],
+          [1, 2],
+          [2, 3],
+          [3, 4],
+          [4, 0],
+          [5, 0],
+        ]),
+      ),
+    ).toBe(3);
+    expect(
+      maxMatching(
+        graph(5, [
+          [0, 1],
+          [1, 2],
+          [2, 3],
+          [3, 4],
+          [4, 0],
+        ]),
+      ),
+    ).toBe(2);
+    expect(
+      maxMatching(
+        graph(4, [
+          [0, 1],
+          [0, 2],
+          [0, 3],
+        ]),
+      ),
+    ).toBe(1);
+    expect(maxMatching(graph(3, []))).toBe(0);
+  });
+
+  it('two 57 h lots of different types cannot share a block (57 + 57 + 8 > 120)', async () => {
+    const i = inst({ lots_data: [lot('A', 'A', 57), lot('B', 'B', 57)], start_time: T0 });
+    expect(lowerBound(i)).toBeCloseTo(2 * 57 + 2 * 24, 6);
+    expect((await run(i, 'smart-pack')).result.makespan).toBeCloseTo(2 * 57 + 2 * 24, 6);
+    // the same type fits one block: 57 + 4 + 57 + the clean
+    const same = inst({ lots_data: [lot('A', 'A', 57), lot('B', 'A', 57)], start_time: T0 });
+    expect(lowerBound(same)).toBeCloseTo(2 * 57 + 24 + 4, 6);
   });
 });
