@@ -19,6 +19,8 @@ export interface ExplainOptions {
   bounds?: Array<{ bound: string; value: number; argument: string }>;
   /** the weight the strategy gives priority-weighted tardiness (default: priority_weight) */
   tardinessWeight?: number;
+  /** `lowerBound(inst)` when the caller already computed it (solve does) */
+  instanceBound?: number;
 }
 
 function num(v: unknown, d: number): number {
@@ -83,7 +85,7 @@ export function explainBound(
   opts: ExplainOptions = {},
 ): Explanations['lower_bound'] {
   const value = num(result.kpis.lower_bound, 0);
-  const base = lowerBound(inst);
+  const base = opts.instanceBound ?? lowerBound(inst);
   const single = singleLotBound(inst);
   let sumFill = 0;
   for (const lot of inst.lots) {
@@ -137,6 +139,8 @@ export function explainLateLots(
   result: ScheduleResult,
 ): { list: LateLotExplanation[]; total: number } {
   const S = inst.startMs;
+  // no due date, no late lot: skip reading back every activity's times
+  if (!inst.lots.some((l) => l.endWindow !== null)) return { list: [], total: 0 };
   const h = (ms: number) => (ms - S) / MS_PER_HOUR;
   const lotById = new Map(inst.lots.map((l) => [l.id, l]));
   type Act = { kind: string; lot?: string; s: number; e: number; reason?: string };

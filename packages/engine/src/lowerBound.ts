@@ -8,9 +8,253 @@
  *    the blocks its lots alone need, by volume and by its long lots), and B blocks then hold at least
  *    K − B different-type changeovers (K ≥ the number of types). Lots longer than (W − c_min)/2 need a block each, and the other lots
  *    must fit in what those blocks leave (W − f) or in further blocks: another bound on B.
+ *    Pairs: lots longer than (W − 2·c_min)/3 ("mid") fit at most two to a block, and at most one in a block
+ *    with a long lot, only when the two fit the window together. With ν = the maximum matching of long
+ *    and mid lots that fit together, B ≥ long + ⌈(mid − ν)/2⌉ (globally, and per type for K). Globally
+ *    also with the maximum matching μ of the graph whose edges are the long–mid and mid–mid pairs that
+ *    fit (a block holds one such pair at most): B ≥ long + mid − μ (mid pairs of types that cannot
+ *    share a window are counted).
+ *    Bin packing: a block holds lots of sizes x = (f + c_min)/(W + c_min) with Σ x ≤ 1, so the dual
+ *    feasible function u_ε (1 above 1 − ε, 0 below ε, x between; Martello–Toth's L2 family) gives
+ *    B ≥ ⌈Σ u_ε(x)⌉ for every ε ≤ 1/2 (globally, and per type for K).
  */
 import { changeover } from './input';
 import type { Instance } from './types';
+
+/** Above these sizes the matching is not computed and ν = min(long, mid) is used (still valid). */
+const PAIR_MAX_EDGES = 3_000_000;
+const PAIR_MAX_SIDE = 3_000;
+
+/**
+ * Maximum bipartite matching (augmenting paths) of lots `left` against lots `right`, where a pair fits
+ * when fill[l] + fill[r] + gap(type[l], type[r]) ≤ W; falls back to min(|left|, |right|), an upper
+ * bound on the matching, when the graph is too large to build.
+ */
+export function maxPairing(
+  left: number[],
+  right: number[],
+  fill: ArrayLike<number>,
+  type: ArrayLike<number>,
+  gap: (a: number, b: number) => number,
+  W: number,
+): number {
+  const cap = Math.min(left.length, right.length);
+  if (cap === 0) return 0;
+  if (left.length * right.length > PAIR_MAX_EDGES || cap > PAIR_MAX_SIDE) return cap;
+  // lefts sorted by fill: the lots a right lot fits with form a prefix per left type
+  const order = left.slice().sort((x, y) => fill[x] - fill[y]);
+  const lf = Float64Array.from(order, (i) => fill[i]);
+  const byType = new Map<number, number[]>();
+  order.forEach((i, li) => {
+    const t = type[i];
+    const list = byType.get(t);
+    if (list) list.push(li);
+    else byType.set(t, [li]);
+  });
+  const adj = right.map((r) => {
+    const out: number[] = [];
+    for (const [t, list] of byType) {
+      const room = W + 1e-9 - fill[r] - gap(t, type[r]);
+      for (const li of list) {
+        if (lf[li] > room) break;
+        out.push(li);
+      }
+    }
+    // the longest fitting lots first: they have the fewest other partners
+    return out.sort((x, y) => y - x);
+  });
+  const matchOf = new Int32Array(order.length).fill(-1);
+  let seen = new Uint8Array(left.length);
+  const augment = (ri: number): boolean => {
+    for (const li of adj[ri]) {
+      if (seen[li]) continue;
+      seen[li] = 1;
+      if (matchOf[li] < 0 || augment(matchOf[li])) {
+        matchOf[li] = ri;
+        return true;
+      }
+    }
+    return false;
+  };
+  // a failed search leaves the matching unchanged and its visited lots useless until the next success,
+  // so `seen` is only cleared after an augmentation
+  let nu = 0;
+  const open: number[] = [];
+  // greedy start, the right lots with the fewest partners first
+  const byDegree = adj.map((_, ri) => ri).sort((x, y) => adj[x].length - adj[y].length);
+  for (const ri of byDegree) {
+    const li = adj[ri].find((l) => matchOf[l] < 0);
+    if (li === undefined) open.push(ri);
+    else {
+      matchOf[li] = ri;
+      nu++;
+    }
+  }
+  for (const ri of open) {
+    if (nu >= cap) break;
+    if (adj[ri].length === 0) continue;
+    if (augment(ri)) {
+      nu++;
+      seen = new Uint8Array(left.length);
+    }
+  }
+  return nu;
+}
+
+/**
+ * max over ε ∈ {0} ∪ {min(x, 1 − x)} of ⌈Σ u_ε(x)⌉, u_ε(x) = 1 if x > 1 − ε, 0 if x < ε, else x:
+ * the bins a bin-packing needs (items `sizes` in units of the bin capacity). O(n log n).
+ */
+export function dffBins(sizes: number[]): number {
+  const n = sizes.length;
+  if (n === 0) return 0;
+  const x = Float64Array.from(sizes).sort();
+  const pre = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) pre[i + 1] = pre[i] + x[i];
+  // first index with x[i] ≥ v (lo) / > v (hi)
+  const lower = (v: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (x[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const upper = (v: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (x[mid] <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  let best = Math.ceil(pre[n] - 1e-9);
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    const eps = Math.min(x[i], 1 - x[i]);
+    if (eps <= 0 || eps > 0.5 || eps === last) continue;
+    last = eps;
+    const a = lower(eps); // items below ε count 0
+    const b = upper(1 - eps + 1e-9); // items above 1 − ε count 1
+    const v = n - b + (b > a ? pre[b] - pre[a] : 0);
+    best = Math.max(best, Math.ceil(v - 1e-9));
+  }
+  return best;
+}
+
+/** Above these sizes the general matching is skipped (the bipartite bound stays). */
+const GENERAL_MAX_VERTICES = 4_000;
+
+/**
+ * Maximum cardinality matching of a general graph (Edmonds' blossoms, BFS from each free vertex after
+ * a greedy start). `adj[v]` lists v's neighbours (symmetric). A search that fails leaves a Hungarian
+ * tree whose vertices no later augmenting path can use (Edmonds): they are dropped from the graph.
+ */
+export function maxMatching(adj: number[][]): number {
+  const nv = adj.length;
+  const match = new Int32Array(nv).fill(-1);
+  const p = new Int32Array(nv);
+  const base = new Int32Array(nv);
+  const used = new Uint8Array(nv);
+  const blossom = new Uint8Array(nv);
+  const onPath = new Uint8Array(nv);
+  const q = new Int32Array(nv);
+  const dead = new Uint8Array(nv);
+  const lca = (a0: number, b0: number): number => {
+    onPath.fill(0);
+    let a = a0;
+    for (;;) {
+      a = base[a];
+      onPath[a] = 1;
+      if (match[a] < 0) break;
+      a = p[match[a]];
+    }
+    let b = b0;
+    for (;;) {
+      b = base[b];
+      if (onPath[b]) return b;
+      b = p[match[b]];
+    }
+  };
+  const markPath = (v0: number, b: number, child0: number): void => {
+    let v = v0;
+    let child = child0;
+    while (base[v] !== b) {
+      blossom[base[v]] = 1;
+      blossom[base[match[v]]] = 1;
+      p[v] = child;
+      child = match[v];
+      v = p[match[v]];
+    }
+  };
+  const findPath = (root: number): number => {
+    used.fill(0);
+    p.fill(-1);
+    for (let i = 0; i < nv; i++) base[i] = i;
+    used[root] = 1;
+    let qh = 0;
+    let qt = 0;
+    q[qt++] = root;
+    while (qh < qt) {
+      const v = q[qh++];
+      for (const to of adj[v]) {
+        if (dead[to] || base[v] === base[to] || match[v] === to) continue;
+        if (to === root || (match[to] >= 0 && p[match[to]] >= 0)) {
+          const cur = lca(v, to);
+          blossom.fill(0);
+          markPath(v, cur, to);
+          markPath(to, cur, v);
+          for (let i = 0; i < nv; i++)
+            if (blossom[base[i]]) {
+              base[i] = cur;
+              if (!used[i]) {
+                used[i] = 1;
+                q[qt++] = i;
+              }
+            }
+        } else if (p[to] < 0) {
+          p[to] = v;
+          if (match[to] < 0) return to;
+          used[match[to]] = 1;
+          q[qt++] = match[to];
+        }
+      }
+    }
+    return -1;
+  };
+  let size = 0;
+  for (let v = 0; v < nv; v++) {
+    if (match[v] >= 0) continue;
+    for (const to of adj[v])
+      if (match[to] < 0) {
+        match[v] = to;
+        match[to] = v;
+        size++;
+        break;
+      }
+  }
+  for (let v = 0; v < nv; v++) {
+    if (match[v] >= 0 || dead[v] || adj[v].length === 0) continue;
+    let u = findPath(v);
+    if (u < 0) {
+      for (let i = 0; i < nv; i++) if (used[i] || p[i] >= 0) dead[i] = 1;
+      continue;
+    }
+    size++;
+    while (u >= 0) {
+      const pv = p[u];
+      const next = match[pv];
+      match[u] = pv;
+      match[pv] = u;
+      u = next;
+    }
+  }
+  return size;
+}
 
 export function lowerBound(inst: Instance): number {
   const { lots, lines, config } = inst;
@@ -58,6 +302,76 @@ export function lowerBound(inst: Instance): number {
     }
   }
   if (!Number.isFinite(cMin)) cMin = 0;
+  // cheapest way from one lot's type to another's within a block: directly, or through a third lot
+  // (≥ two changeovers of ≥ c_min; matrices need not obey the triangle inequality)
+  const pairCache = new Map<number, number>();
+  const typeOf = Int32Array.from(lots, (l) => l.typeIndex);
+  const pairGap = (a: number, b: number): number => {
+    const key = a < b ? a * T + b : b * T + a;
+    let v = pairCache.get(key);
+    if (v === undefined) {
+      v = 2 * cMin;
+      for (const mi of distinctTables) {
+        const k = lines.findIndex((l) => l.matrix === mi);
+        v = Math.min(v, changeover(inst, k, a, b), changeover(inst, k, b, a));
+      }
+      pairCache.set(key, v);
+    }
+    return v;
+  };
+  /** Blocks the given lots need by the long/mid pairing argument (0 without a cleaning window). */
+  const pairBlocks = (ids: number[]): number => {
+    if (W === null) return 0;
+    const long: number[] = [];
+    const mid: number[] = [];
+    for (const i of ids) {
+      const f = minFills[i];
+      if (2 * f + cMin > W + 1e-9) long.push(i);
+      else if (3 * f + 2 * cMin > W + 1e-9) mid.push(i);
+    }
+    if (mid.length === 0) return long.length;
+    const nu = maxPairing(long, mid, minFills, typeOf, pairGap, W);
+    return long.length + Math.ceil((mid.length - nu) / 2);
+  };
+  /** long + mid − μ over all lots (μ: general maximum matching of long–mid and mid–mid pairs that fit). */
+  const pairGraphBlocks = (): number => {
+    if (W === null) return 0;
+    const long: number[] = [];
+    const mid: number[] = [];
+    minFills.forEach((f, i) => {
+      if (2 * f + cMin > W + 1e-9) long.push(i);
+      else if (3 * f + 2 * cMin > W + 1e-9) mid.push(i);
+    });
+    const nv = long.length + mid.length;
+    if (mid.length === 0 || nv > GENERAL_MAX_VERTICES || mid.length * nv > PAIR_MAX_EDGES) return 0;
+    // by fill, so the partners of a lot that can fit form a prefix (the smallest gap is ≥ c_min); mid
+    // lots first with their long partners first, so the greedy start pairs them with long lots
+    long.sort((x, y) => minFills[x] - minFills[y]);
+    mid.sort((x, y) => minFills[x] - minFills[y]);
+    const ids = [...mid, ...long];
+    const M = mid.length;
+    const fill = Float64Array.from(ids, (i) => minFills[i]);
+    const type = Int32Array.from(ids, (i) => typeOf[i]);
+    const adj: number[][] = ids.map(() => []);
+    const link = (x: number, y: number): void => {
+      if (fill[x] + fill[y] + pairGap(type[x], type[y]) <= W + 1e-9) {
+        adj[x].push(y);
+        adj[y].push(x);
+      }
+    };
+    for (let x = 0; x < M; x++) {
+      const room = W + 1e-9 - fill[x] - cMin;
+      let end = M;
+      while (end < nv && fill[end] <= room) end++;
+      // the longest fitting lots first: they have the fewest other partners
+      for (let y = end - 1; y >= M; y--) link(x, y);
+    }
+    for (let x = 0; x < M; x++) {
+      const room = W + 1e-9 - fill[x] - cMin;
+      for (let y = 0; y < x && fill[y] <= room; y++) link(x, y);
+    }
+    return nv - maxMatching(adj);
+  };
   let bMin = 1;
   if (W !== null) {
     bMin = Math.max(1, Math.ceil((sumFill + n * cMin) / (W + cMin) - 1e-9));
@@ -73,7 +387,13 @@ export function lowerBound(inst: Instance): number {
       } else smallDemand += f + cMin;
     }
     const bBig = nBig + Math.max(0, Math.ceil((smallDemand - bigSlack) / (W + cMin) - 1e-9));
-    bMin = Math.max(bMin, bBig);
+    bMin = Math.max(
+      bMin,
+      bBig,
+      pairBlocks(lots.map((_, i) => i)),
+      pairGraphBlocks(),
+      dffBins(minFills.map((f) => (f + cMin) / (W + cMin))),
+    );
   }
   bMin = Math.min(bMin, n);
   // blocks each type needs on its own (the same two arguments per type): a block holding k lots of a
@@ -94,12 +414,15 @@ export function lowerBound(inst: Instance): number {
         slack[t] += W - f;
       } else small[t] += f + cMin;
     });
+    const ofType: number[][] = Array.from({ length: T }, () => []);
+    lots.forEach((lot, i) => ofType[lot.typeIndex].push(i));
     typeBlocks = 0;
     for (let t = 0; t < T; t++) {
       if (typeCount[t] === 0) continue;
       const byVolume = Math.ceil(vol[t] / (W + cMin) - 1e-9);
       const byBig = big[t] + Math.max(0, Math.ceil((small[t] - slack[t]) / (W + cMin) - 1e-9));
-      typeBlocks += Math.max(1, byVolume, byBig);
+      const byDff = dffBins(ofType[t].map((i) => (minFills[i] + cMin) / (W + cMin)));
+      typeBlocks += Math.max(1, byVolume, byBig, pairBlocks(ofType[t]), byDff);
     }
   }
   // extra different-type changeovers with defaults on every line
