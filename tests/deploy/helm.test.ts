@@ -185,7 +185,7 @@ d('Helm chart (deploy/helm/fillsched)', () => {
     const bridge = find(v.objects, 'Deployment', 'fs-fillsched-events-bridge')!;
     expect(envValue(bridge, 'KAFKA_BROKERS')?.value).toContain(':9093');
     expect(envValue(bridge, 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef?.name).toBe(
-      'fillsched-kafka-user',
+      'fillsched-events-bridge',
     );
     expect(envValue(bridge, 'KAFKA_SSL_CA_FILE')?.value).toBe('/etc/kafka-tls/ca.crt');
     expect(envValue(bridge, 'KAFKA_TOPIC_REPLICATION')?.value).toBe('3');
