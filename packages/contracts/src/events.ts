@@ -87,6 +87,9 @@ export type SolveProgress = z.infer<typeof SolveProgressSchema>;
 
 /** Cancel broadcast (core NATS) and the result-page request served by the solver pool. */
 export const CancelRequestSchema = z.object({ job_id: z.string() });
+/** The owners' "a job is queued" notice to idle solvers (JOB_QUEUED_SUBJECT). */
+export const JobQueuedNoticeSchema = z.object({ job_id: z.string(), user_id: z.number().int() });
+export type JobQueuedNotice = z.infer<typeof JobQueuedNoticeSchema>;
 export const ResultPageRequestSchema = z.object({
   job_id: z.string(),
   offset: z.number().int().nonnegative().default(0),

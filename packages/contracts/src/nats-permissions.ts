@@ -4,6 +4,7 @@
 // neither read auth traffic nor send an RPC "as" a user. docs/security.md prints this matrix.
 import {
   CANCEL_SUBJECT,
+  JOB_QUEUED_SUBJECT,
   CANCELLATIONS_BUCKET,
   DEAD_LETTER_STREAM,
   DEAD_LETTER_SUBJECT,
@@ -98,6 +99,8 @@ const owner = (kind: 'schedule' | 'comparison'): string[] => [
   `${JOBS_SUBJECT}.>`,
   `fillsched.events.${kind}.>`,
   CANCEL_SUBJECT,
+  // wakes idle solver slots once a job is queued
+  JOB_QUEUED_SUBJECT,
   RPC.config.resolve,
   RPC.solver.result,
 ];
@@ -163,6 +166,7 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
     subscribe: [
       responder('solver'),
       CANCEL_SUBJECT,
+      JOB_QUEUED_SUBJECT,
       `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.*`,
     ],
     respond: true,

@@ -106,6 +106,13 @@ export const progressSubject = (kind: JobOwnerKind, id: number): string => `fill
 /** Core NATS broadcast telling solvers to abort a job; the KV bucket below remembers it for jobs not yet started. */
 export const CANCEL_SUBJECT = 'fillsched.control.cancel';
 export const CANCELLATIONS_BUCKET = 'fillsched-cancellations';
+/**
+ * Core NATS notice `{job_id, user_id}` an owner sends once a solve job is stored in JOBS_STREAM, so
+ * an idle solver slot looks at the queue at once instead of at its next idle re-check (a lost
+ * notice costs that re-check, never the job: the job is in the stream). No queue group: every
+ * solver replica hears it.
+ */
+export const JOB_QUEUED_SUBJECT = 'fillsched.control.job-queued';
 /** Revoked token ids (jti / session family), watched by every gateway replica: no network call per request. */
 export const REVOCATIONS_BUCKET = 'fillsched-revocations';
 /** Shared rate-limit counters of all gateway replicas. */

@@ -59,6 +59,7 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
     publisher: new NatsJobPublisher(jetstream(handle.nc), {
       timeoutMs: opts.publishTimeoutMs ?? 1500,
       retries: 1,
+      notify: handle.nc,
     }),
     canceller: new NatsCanceller(handle.nc, kv),
     configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 1500),
