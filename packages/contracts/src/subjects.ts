@@ -96,8 +96,14 @@ export type JobOwnerKind = 'schedule' | 'comparison';
 export type LifecycleStage = 'requested' | 'started' | 'completed' | 'failed' | 'cancelled';
 export const lifecycleSubject = (kind: JobOwnerKind, id: number, stage: LifecycleStage): string =>
   `fillsched.events.${kind}.${id}.${stage}`;
-/** Durable consumers of the owners: each service follows the events of its own kind. */
-export const ownerEventsFilter = (kind: JobOwnerKind): string => `fillsched.events.${kind}.>`;
+/**
+ * Durable consumers of the owners: each service follows the solver's stage events of its own kind,
+ * `fillsched.events.<kind>.<id>.<stage>` (five tokens), and not the statuses it publishes itself
+ * (`fillsched.events.schedule.<id>.status.<status>`, six tokens), which it would only ack unread.
+ * One filter subject (NATS 2.9). A comparison's own `fillsched.events.comparison.<id>.finished`
+ * has five tokens too, so its service still receives that one event per comparison (and ignores it).
+ */
+export const ownerEventsFilter = (kind: JobOwnerKind): string => `fillsched.events.${kind}.*.*`;
 
 /** Last-value cache of progress: max one message per subject, so a late subscriber can read the latest. */
 export const PROGRESS_STREAM = 'FILLSCHED_PROGRESS';
