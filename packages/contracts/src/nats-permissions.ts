@@ -5,6 +5,7 @@
 import {
   CANCEL_SUBJECT,
   JOB_QUEUED_SUBJECT,
+  SCHEDULE_DELETED_SUBJECT,
   CANCELLATIONS_BUCKET,
   DEAD_LETTER_STREAM,
   DEAD_LETTER_SUBJECT,
@@ -134,8 +135,9 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
     respond: true,
   },
   schedule: {
-    publish: [...owner('schedule'), ...ownBucket(SCHEDULE_COUNTERS_BUCKET)],
-    subscribe: [responder('schedule')],
+    publish: [...owner('schedule'), ...ownBucket(SCHEDULE_COUNTERS_BUCKET), SCHEDULE_DELETED_SUBJECT],
+    // the peers' deletion notices drop cached GET bodies
+    subscribe: [responder('schedule'), SCHEDULE_DELETED_SUBJECT],
     respond: true,
   },
   comparison: {

@@ -119,6 +119,11 @@ export const CANCELLATIONS_BUCKET = 'fillsched-cancellations';
  * solver replica hears it.
  */
 export const JOB_QUEUED_SUBJECT = 'fillsched.control.job-queued';
+/**
+ * Core NATS notice `{schedule_id}` the schedule service replica that deleted a schedule sends its
+ * peers (no queue group), so none of them answers a GET from its cached copy afterwards.
+ */
+export const SCHEDULE_DELETED_SUBJECT = 'fillsched.control.schedule-deleted';
 /** Revoked token ids (jti / session family), watched by every gateway replica: no network call per request. */
 export const REVOCATIONS_BUCKET = 'fillsched-revocations';
 /** Shared rate-limit counters of all gateway replicas. */

@@ -2,10 +2,9 @@
 import { Writable } from 'node:stream';
 import type { CloudEvent, ScheduleStatusEvent, SolveJob } from '@fillsched/contracts';
 import { FakeCanceller, FakeConfigResolver } from '@fillsched/job-owner/testing';
-import type { UserWorkload } from '@fillsched/job-owner';
 import { MemoryIdAllocator, createLogger, type Logger } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from '../adapters/memory';
-import { createScheduleApp, type ScheduleApp } from '../app';
+import { createScheduleApp, type ScheduleApp, type ScheduleAppDeps } from '../app';
 import type { Clock, FetchOutcome, JobPublisher, ResultFetcher, StoredResult } from '../ports';
 
 export class FakePublisher implements JobPublisher {
@@ -72,7 +71,9 @@ export interface TestHarness {
   logs: Array<Record<string, unknown>>;
 }
 
-export function makeHarness(opts: { workload?: UserWorkload } = {}): TestHarness {
+export function makeHarness(
+  opts: Pick<ScheduleAppDeps, 'workload' | 'completedCache' | 'announceDeleted'> = {},
+): TestHarness {
   const schedules = new MemoryScheduleRepository();
   const results = new MemoryResultRepository();
   const publisher = new FakePublisher();
@@ -92,6 +93,8 @@ export function makeHarness(opts: { workload?: UserWorkload } = {}): TestHarness
     clock,
     logger,
     workload: opts.workload,
+    completedCache: opts.completedCache,
+    announceDeleted: opts.announceDeleted,
   });
   return { app, schedules, results, publisher, canceller, resolver, fetcher, clock, logs: lines };
 }
