@@ -125,8 +125,9 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
       ...ownBucket(REVOCATIONS_BUCKET),
       ...ownBucket(RATE_LIMIT_BUCKET),
     ],
-    // WebSocket relay: core subscriptions to progress and lifecycle events.
-    subscribe: ['fillsched.progress.>', 'fillsched.events.>'],
+    // WebSocket relay: core subscriptions to progress and lifecycle events; deleted schedules
+    // leave the reply cache.
+    subscribe: ['fillsched.progress.>', 'fillsched.events.>', SCHEDULE_DELETED_SUBJECT],
     respond: false,
   },
   auth: {

@@ -15,6 +15,7 @@ import { sendDetail, sendReply } from './http';
 import { rateLimited } from './metrics';
 import { principalOf } from './middleware';
 import type { RateLimiter, RevocationChecker, ServiceCaller } from './ports';
+import type { CompletedReplyCache } from './reply-cache';
 import type { RouteDef } from './routes';
 
 export interface ForwardingDeps {
@@ -23,6 +24,8 @@ export interface ForwardingDeps {
   revocations: RevocationChecker;
   auth: TokenAuth;
   logger: Logger;
+  /** Completed schedules' GET replies per user (absent: every request goes to its service). */
+  replyCache?: CompletedReplyCache;
 }
 
 /**
@@ -89,6 +92,9 @@ function forward(route: RouteDef, deps: ForwardingDeps): RequestHandler {
     // Bodies that cannot be forwarded are refused here, before NATS, a service or a breaker sees them.
     const guard = checkForwardable(rpc, deps.services.maxRequestBytes?.());
     if (!guard.ok) return sendDetail(res, guard.status, guard.detail);
+    const cacheable = deps.replyCache?.keyFor(route.subject, rpc) ?? null;
+    const cached = cacheable && deps.replyCache?.get(cacheable.key);
+    if (cached) return sendReply(res, cached, req.method);
     // Body parsers resume in stream callbacks, outside the request's async context: restore it.
     withCorrelation(res.locals.correlationId as string, () =>
       deps.services.call(route.service, route.subject, rpc),
@@ -99,6 +105,7 @@ function forward(route: RouteDef, deps: ForwardingDeps): RequestHandler {
         // client that logged out and immediately retries with the old token on this replica.
         if (route.revokesSession && principal && reply.status >= 200 && reply.status < 300)
           deps.revocations.revoke(`sid.${principal.claims.sid}`);
+        deps.replyCache?.observe(route.subject, rpc, reply, cacheable);
         sendReply(res, reply, req.method);
       },
       (err: unknown) => {
