@@ -16,7 +16,8 @@ describe('CompletedReplyCache', () => {
     const c = new CompletedReplyCache();
     const k = c.keyFor(RPC.schedule.get, getOf(alice))!;
     c.observe(RPC.schedule.get, getOf(alice), completed, k);
-    expect(c.get(k.key)).toBe(completed);
+    expect(c.get(k.key)?.reply).toBe(completed);
+    expect(c.get(k.key)?.json).toBe(JSON.stringify(completed.body));
     // another user, another query: their own keys, not answered from alice's entry
     expect(c.get(c.keyFor(RPC.schedule.get, getOf(bob))!.key)).toBeUndefined();
     const summary = c.keyFor(RPC.schedule.get, getOf(alice, '7', { include_activities: false }))!;

@@ -11,8 +11,14 @@ import type { RpcReply, RpcRequest } from './ports';
  * (SCHEDULE_DELETED_SUBJECT) does on every replica. Bounded by entries and by JSON bytes, least
  * recently used out first.
  */
+/** A kept reply and its body already serialized (a hit sends these bytes, no JSON.stringify). */
+export interface CachedReply {
+  reply: RpcReply;
+  json: string;
+}
+
 export class CompletedReplyCache {
-  private readonly entries = new Map<string, { id: number; reply: RpcReply; bytes: number }>();
+  private readonly entries = new Map<string, CachedReply & { id: number; bytes: number }>();
   private readonly byId = new Map<number, Set<string>>();
   private readonly maxEntries: number;
   private readonly maxBytes: number;
@@ -32,12 +38,12 @@ export class CompletedReplyCache {
     return { key: `${id}|${rpc.user.id}|${JSON.stringify(rpc.query ?? {})}`, id, since: this.forgets };
   }
 
-  get(key: string): RpcReply | undefined {
+  get(key: string): CachedReply | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     this.entries.delete(key);
     this.entries.set(key, e);
-    return e.reply;
+    return e;
   }
 
   /**
@@ -57,10 +63,11 @@ export class CompletedReplyCache {
     }
     if (!cacheable || reply.status !== 200 || cacheable.since !== this.forgets) return;
     if ((reply.body as { status?: unknown } | null)?.status !== 'completed') return;
-    const bytes = JSON.stringify(reply.body).length;
+    const json = JSON.stringify(reply.body);
+    const bytes = json.length;
     if (bytes > this.maxBytes) return;
     this.drop(cacheable.key);
-    this.entries.set(cacheable.key, { id: cacheable.id, reply, bytes });
+    this.entries.set(cacheable.key, { id: cacheable.id, reply, json, bytes });
     this.bytes += bytes;
     let keys = this.byId.get(cacheable.id);
     if (!keys) this.byId.set(cacheable.id, (keys = new Set()));
