@@ -11,7 +11,8 @@ import { bearerChallenge, type AuthFailure, type TokenAuth } from './auth/tokens
 import { bodyParsers, buildRpcRequest } from './bodies';
 import { checkForwardable, rejectDeepBodies } from './body-guards';
 import { sendServiceError } from './errors';
-import { sendCachedReply, sendDetail, sendReply } from './http';
+import { sendCachedReply } from './cached-reply';
+import { sendDetail, sendReply } from './http';
 import { rateLimited } from './metrics';
 import { principalOf } from './middleware';
 import type { RateLimiter, RevocationChecker, ServiceCaller } from './ports';
@@ -94,7 +95,7 @@ function forward(route: RouteDef, deps: ForwardingDeps): RequestHandler {
     if (!guard.ok) return sendDetail(res, guard.status, guard.detail);
     const cacheable = deps.replyCache?.keyFor(route.subject, rpc) ?? null;
     const cached = cacheable && deps.replyCache?.get(cacheable.key);
-    if (cached) return sendCachedReply(res, cached, req.method);
+    if (cached) return sendCachedReply(req, res, cached, req.method);
     // Body parsers resume in stream callbacks, outside the request's async context: restore it.
     withCorrelation(res.locals.correlationId as string, () =>
       deps.services.call(route.service, route.subject, rpc),

@@ -31,7 +31,7 @@ export function parseOr422<S extends z.ZodType>(
 }
 
 /** Response headers a service must not set: they describe the gateway's own connection/encoding. */
-const NOT_FORWARDED = new Set([
+export const NOT_FORWARDED = new Set([
   'connection',
   'keep-alive',
   'transfer-encoding',
@@ -60,21 +60,6 @@ export function sendReply(res: Response, reply: RpcReply, method: string): void 
     return;
   }
   res.json(reply.body ?? null);
-}
-
-/** A kept JSON reply (reply-cache.ts): as sendReply would send it, from the serialized body. */
-export function sendCachedReply(
-  res: Response,
-  cached: { reply: RpcReply; json: string },
-  method: string,
-): void {
-  if (method === 'HEAD') return sendReply(res, cached.reply, method);
-  res.status(cached.reply.status);
-  for (const [name, value] of Object.entries(cached.reply.headers ?? {})) {
-    if (!NOT_FORWARDED.has(name.toLowerCase()) && typeof value === 'string') res.setHeader(name, value);
-  }
-  res.type('application/json');
-  res.send(cached.json);
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

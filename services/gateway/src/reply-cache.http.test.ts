@@ -1,5 +1,7 @@
 // The reply cache through the gateway's HTTP stack: a repeated GET of a completed schedule is
 // answered like the first one without calling the schedule service; everything else still is.
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { RPC } from '@fillsched/contracts';
 import { CompletedReplyCache } from './reply-cache';
 import { bearer, makeKeyPair, signToken, startTestGateway, type TestGateway } from './test/helpers';
@@ -75,3 +77,49 @@ test('authentication still comes first: no token, no cached answer', async () =>
   const anonymous = await fetch(`${gw.url}/api/v1/schedule/1`);
   expect(anonymous.status).toBe(401);
 });
+
+/** Raw GET (fetch would decode transparently): status, headers and the bytes on the wire. */
+function rawGet(path: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>(
+    (resolve, reject) => {
+      http
+        .get(`${gw.url}${path}`, { headers: { ...bearer(alice()), ...headers } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+        })
+        .on('error', reject);
+    },
+  );
+}
+
+test.each([
+  ['gzip', zlib.gunzipSync],
+  ['br', zlib.brotliDecompressSync],
+  ['identity', (b: Buffer) => b],
+] as const)(
+  'a kept reply above the compression threshold is sent %s-encoded like a fresh one',
+  async (enc, decode) => {
+    const big = {
+      id: 9,
+      status: 'completed',
+      result: { activities: Array.from({ length: 50 }, (_, i) => ({ lot_id: `L${i}`, line: 1 })) },
+    };
+    gw.services.handlers.clear();
+    gw.services.on(RPC.schedule.get, () => ({ status: 200, body: big }));
+    const path = `/api/v1/schedule/${enc === 'gzip' ? 91 : enc === 'br' ? 92 : 93}`;
+    const fresh = await rawGet(path, { 'Accept-Encoding': enc });
+    const kept = await rawGet(path, { 'Accept-Encoding': enc });
+    const keptAgain = await rawGet(path, { 'Accept-Encoding': enc });
+    expect(gets()).toBe(1);
+    for (const r of [fresh, kept, keptAgain]) {
+      expect(r.status).toBe(200);
+      expect(r.headers['content-encoding']).toBe(enc === 'identity' ? undefined : enc);
+      expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(JSON.parse(decode(r.body).toString('utf8'))).toEqual(big);
+    }
+    if (enc !== 'identity') expect(String(kept.headers.vary)).toMatch(/Accept-Encoding/i);
+  },
+);

@@ -15,6 +15,8 @@ import type { RpcReply, RpcRequest } from './ports';
 export interface CachedReply {
   reply: RpcReply;
   json: string;
+  /** Its body compressed, per encoding, once a client asked for it (cached-reply.ts). */
+  encoded?: Partial<Record<'br' | 'gzip', Buffer>>;
 }
 
 export class CompletedReplyCache {
