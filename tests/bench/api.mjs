@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// API latency benchmark (issue 4): p50/p99 of `GET /api/v1/schedule/{id}` and of login at 50
-// concurrent clients through the whole platform (gateway → NATS → service → store), each service
-// its own process. Prints a table; no assertions. Usage: npm run bench:api [-- --seconds 10]
+// API latency benchmark (issues 4 and 8): p50/p99 of `GET /api/v1/schedule/{id}` and of login at
+// 50 concurrent clients through the whole platform (gateway → NATS → service → store), each service
+// its own process, beside the gateway-only floor (GET /health) measured in the same run. With
+// `--baseline <git-ref>` the same load runs first against that commit (exported and built in a temp
+// directory, see baseline.mjs), and the table shows both and the ratio. No assertions.
+// Usage: npm run bench:api [-- --seconds 10] [-- --baseline HEAD~1]
 import { createRequire } from 'node:module';
+import { baselineArg, baselinePlatform, describeCommit } from './baseline.mjs';
 
 const require = createRequire(import.meta.url);
 const { startPlatform } = require('../../scripts/platform.js');
+const baselineRef = baselineArg();
 
 const argSeconds = process.argv.indexOf('--seconds');
 const seconds = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 10;
@@ -25,10 +30,11 @@ async function timed(fn) {
   return res.ok ? performance.now() - t : null;
 }
 
-async function closedLoop(label, clients, makeRequest) {
+/** `clients` closed loops for `secs` seconds: the latencies of the 2xx answers and the errors. */
+async function closedLoop(clients, secs, makeRequest) {
   const xs = [];
   let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
+  const deadline = performance.now() + secs * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, i) => {
       while (performance.now() < deadline) {
@@ -38,26 +44,43 @@ async function closedLoop(label, clients, makeRequest) {
       }
     }),
   );
+  return { xs, errors, secs };
+}
+
+/** Samples of one route over all its slices → a table row. */
+function row(label, slices) {
+  const xs = slices.flatMap((s) => s.xs);
+  const secs = slices.reduce((a, s) => a + s.secs, 0);
   return {
     label,
-    clients,
     n: xs.length,
-    errors,
+    errors: slices.reduce((a, s) => a + s.errors, 0),
     p50: pct(xs, 50),
     p99: pct(xs, 99),
-    rps: xs.length / seconds,
+    rps: xs.length / secs,
   };
 }
 
-const platform = await startPlatform({
-  privateNats: true,
-  gatewayPort: 0,
-  solvers: 1,
-  stdio: 'ignore',
-  env: { RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'warn' },
-});
-const base = `${platform.gatewayUrl}/api/v1`;
-try {
+/** One platform (this checkout's or the baseline's) with 50 users, each with a completed schedule. */
+async function prepare(start) {
+  const platform = await start({
+    privateNats: true,
+    gatewayPort: 0,
+    solvers: 1,
+    stdio: 'ignore',
+    env: { RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'warn' },
+  });
+  try {
+    return { platform, loads: await seed(platform) };
+  } catch (err) {
+    await platform.stop();
+    throw err;
+  }
+}
+
+/** 50 users with a completed schedule each; the three loads over them. */
+async function seed(platform) {
+  const base = `${platform.gatewayUrl}/api/v1`;
   const users = [];
   for (let i = 0; i < CLIENTS; i++) {
     const email = `bench${i}@example.com`;
@@ -97,31 +120,63 @@ try {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const rows = [];
-  rows.push(
-    await closedLoop('GET /schedule/{id}', CLIENTS, (i) =>
+  return {
+    'GET /schedule/{id}': (i) =>
       fetch(`${base}/schedule/${users[i].scheduleId}`, { headers: users[i].headers }),
-    ),
-  );
-  rows.push(
-    await closedLoop('POST /auth/login', CLIENTS, (i) =>
+    'POST /auth/login': (i) =>
       fetch(`${base}/auth/login`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ username: users[i].email, password }),
       }),
-    ),
-  );
-  rows.push(
-    await closedLoop('GET /health (gateway only)', CLIENTS, () => fetch(`${platform.gatewayUrl}/health`)),
-  );
-  console.log(`\n${CLIENTS} concurrent clients, closed loop, ${seconds} s each`);
-  console.log('route                       | requests | errors | p50 ms | p99 ms | req/s');
-  for (const r of rows)
-    console.log(
-      `${r.label.padEnd(27)} | ${String(r.n).padStart(8)} | ${String(r.errors).padStart(6)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.rps.toFixed(0)}`,
-    );
-  console.log('(shared, noisy 2-core machine running all services, NATS and the client: compare ratios)');
-} finally {
-  await platform.stop();
+    'GET /health (gateway only)': () => fetch(`${platform.gatewayUrl}/health`),
+  };
 }
+
+// With a baseline both platforms are up at once (the idle one costs next to nothing) and the loads
+// alternate between them in `rounds` slices, so drift in the machine's load hits both alike.
+const rounds = baselineRef ? 3 : 1;
+const runs = [];
+try {
+  if (baselineRef)
+    runs.push({
+      name: `baseline ${describeCommit(baselineRef)}`,
+      ...(await prepare(baselinePlatform(baselineRef).startPlatform)),
+    });
+  runs.push({ name: `this checkout ${describeCommit('HEAD')}`, ...(await prepare(startPlatform)) });
+  for (const run of runs) run.slices = {};
+  for (let r = 0; r < rounds; r++)
+    for (const label of ['GET /schedule/{id}', 'GET /health (gateway only)', 'POST /auth/login'])
+      for (const run of runs)
+        (run.slices[label] ??= []).push(await closedLoop(CLIENTS, seconds / rounds, run.loads[label]));
+  for (const run of runs) run.rows = Object.entries(run.slices).map(([label, sl]) => row(label, sl));
+} finally {
+  for (const run of runs) await run.platform.stop();
+}
+
+const fmt = (x) => (x === undefined ? '-' : x.toFixed(1));
+console.log(
+  `\n${CLIENTS} concurrent clients, closed loop, ${seconds} s per route and platform${rounds > 1 ? ` in ${rounds} alternating slices` : ''}`,
+);
+for (const run of runs) {
+  console.log(`\n${run.name}`);
+  console.log('route                       | requests | errors | p50 ms | p99 ms | req/s');
+  for (const r of run.rows)
+    console.log(
+      `${r.label.padEnd(27)} | ${String(r.n).padStart(8)} | ${String(r.errors).padStart(6)} | ${fmt(r.p50).padStart(6)} | ${fmt(r.p99).padStart(6)} | ${r.rps.toFixed(0)}`,
+    );
+}
+if (runs.length === 2) {
+  const [before, after] = runs.map((run) => run.rows);
+  console.log('\nthis checkout ÷ baseline, requests/s (same run):');
+  for (const r of after) {
+    const b = before.find((x) => x.label === r.label);
+    if (b)
+      console.log(
+        `  ${r.label.padEnd(27)} ${(r.rps / b.rps).toFixed(2)}×  (${b.rps.toFixed(0)} → ${r.rps.toFixed(0)} req/s)`,
+      );
+  }
+}
+console.log(
+  '(shared, noisy 2-core machine running all services, NATS and the client: compare ratios within one run)',
+);

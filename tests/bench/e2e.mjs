@@ -2,9 +2,12 @@
 // End-to-end latency benchmark (issues 2 and 8): POST /schedule → WebSocket `complete` for a 15-lot
 // schedule, with 1 and 2 solver workers, at 1 and 20 concurrent clients, next to two floors measured
 // in the same run: the bare NATS request/reply round trip and the engine's own solve of the same
-// input (in this process, no platform). Prints a table; no assertions.
-// Usage: npm run bench:e2e [-- --rounds 3]
+// input (in this process, no platform). With `--baseline <git-ref>` the same runs go first against
+// that commit (exported and built in a temp directory, see baseline.mjs), beside this checkout's.
+// Prints a table; no assertions.
+// Usage: npm run bench:e2e [-- --rounds 3] [-- --baseline HEAD~1]
 import { createRequire } from 'node:module';
+import { baselineArg, baselinePlatform, describeCommit } from './baseline.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +19,7 @@ const { connect } = require('@nats-io/transport-node');
 const engine = require('@fillsched/engine');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const baselineRef = baselineArg();
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3) || 3;
 const lotsCsv = path.resolve(here, '../../../shared/data/lots/lots.csv');
 const lots = fs
@@ -116,44 +120,59 @@ async function oneSchedule(base, token) {
   return performance.now() - t;
 }
 
-const rows = [];
 let floor = null;
 const solveFloor = await engineFloor();
-for (const solvers of [1, 2]) {
-  const platform = await startPlatform({
-    privateNats: true,
-    gatewayPort: 0,
-    solvers,
-    stdio: 'ignore',
-    env: { RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' },
-  });
-  try {
-    if (!floor) floor = await natsFloor(platform.natsUrl, platform.natsAdmin);
-    const tokens = [];
-    for (let i = 0; i < 20; i++) tokens.push(await login(platform.gatewayUrl, `bench${i}@example.com`));
-    await oneSchedule(platform.gatewayUrl, tokens[0]); // warm-up
-    for (const clients of [1, 20]) {
-      const xs = [];
-      const t0 = performance.now();
-      for (let r = 0; r < (clients === 1 ? rounds * 10 : rounds); r++) {
-        xs.push(
-          ...(await Promise.all(tokens.slice(0, clients).map((tk) => oneSchedule(platform.gatewayUrl, tk)))),
-        );
+
+/** 1 and 2 solvers × 1 and 20 clients against one platform (this checkout's or the baseline's). */
+async function measure(start) {
+  const rows = [];
+  for (const solvers of [1, 2]) {
+    const platform = await start({
+      privateNats: true,
+      gatewayPort: 0,
+      solvers,
+      stdio: 'ignore',
+      env: { RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' },
+    });
+    try {
+      if (!floor) floor = await natsFloor(platform.natsUrl, platform.natsAdmin);
+      const tokens = [];
+      for (let i = 0; i < 20; i++) tokens.push(await login(platform.gatewayUrl, `bench${i}@example.com`));
+      await oneSchedule(platform.gatewayUrl, tokens[0]); // warm-up
+      for (const clients of [1, 20]) {
+        const xs = [];
+        const t0 = performance.now();
+        for (let r = 0; r < (clients === 1 ? rounds * 10 : rounds); r++) {
+          xs.push(
+            ...(await Promise.all(
+              tokens.slice(0, clients).map((tk) => oneSchedule(platform.gatewayUrl, tk)),
+            )),
+          );
+        }
+        const wall = (performance.now() - t0) / 1000;
+        rows.push({
+          solvers,
+          clients,
+          n: xs.length,
+          p50: pct(xs, 50),
+          p99: pct(xs, 99),
+          rate: xs.length / wall,
+        });
       }
-      const wall = (performance.now() - t0) / 1000;
-      rows.push({
-        solvers,
-        clients,
-        n: xs.length,
-        p50: pct(xs, 50),
-        p99: pct(xs, 99),
-        rate: xs.length / wall,
-      });
+    } finally {
+      await platform.stop();
     }
-  } finally {
-    await platform.stop();
   }
+  return rows;
 }
+
+const runs = [];
+if (baselineRef)
+  runs.push({
+    name: `baseline ${describeCommit(baselineRef)}`,
+    rows: await measure(baselinePlatform(baselineRef).startPlatform),
+  });
+runs.push({ name: `this checkout ${describeCommit('HEAD')}`, rows: await measure(startPlatform) });
 
 console.log('\nPOST /schedule → WebSocket complete, 15 lots (lots.csv), smart-pack, 2 lines');
 console.log(
@@ -162,14 +181,20 @@ console.log(
 console.log(
   `engine solve alone (same run, ${solveFloor.length} sequential): p50 ${fmt(pct(solveFloor, 50))} ms, p99 ${fmt(pct(solveFloor, 99))} ms`,
 );
-console.log('solvers | clients | samples | p50 ms | p99 ms | schedules/s');
-for (const r of rows)
-  console.log(
-    `${String(r.solvers).padStart(7)} | ${String(r.clients).padStart(7)} | ${String(r.n).padStart(7)} | ${fmt(r.p50).padStart(6)} | ${fmt(r.p99).padStart(6)} | ${r.rate.toFixed(1)}`,
-  );
-const one = rows.find((r) => r.solvers === 1 && r.clients === 1);
-if (one)
-  console.log(
-    `1 client, 1 solver: POST → complete p50 ${fmt(one.p50)} ms = engine p50 + ${fmt(one.p50 - pct(solveFloor, 50))} ms; p99 ${fmt(one.p99)} ms`,
-  );
+for (const { name, rows } of runs) {
+  console.log(`\n${name}`);
+  console.log('solvers | clients | samples | p50 ms | p99 ms | schedules/s');
+  for (const r of rows)
+    console.log(
+      `${String(r.solvers).padStart(7)} | ${String(r.clients).padStart(7)} | ${String(r.n).padStart(7)} | ${fmt(r.p50).padStart(6)} | ${fmt(r.p99).padStart(6)} | ${r.rate.toFixed(1)}`,
+    );
+  const one = rows.find((r) => r.solvers === 1 && r.clients === 1);
+  if (one)
+    console.log(
+      `1 client, 1 solver: POST → complete p50 ${fmt(one.p50)} ms = engine p50 + ${fmt(one.p50 - pct(solveFloor, 50))} ms; p99 ${fmt(one.p99)} ms`,
+    );
+  const busy = rows.find((r) => r.solvers === 2 && r.clients === 20);
+  if (busy)
+    console.log(`20 clients, 2 solvers: ${busy.rate.toFixed(1)} schedules/s, p50 ${fmt(busy.p50)} ms`);
+}
 console.log('(shared, noisy 2-core machine: compare ratios within one run)');

@@ -91,6 +91,9 @@ export type SolveProgress = z.infer<typeof SolveProgressSchema>;
 
 /** Cancel broadcast (core NATS), and the request for one chunk of a stored result (RPC.solver.result). */
 export const CancelRequestSchema = z.object({ job_id: z.string() });
+/** The owners' "a job is queued" notice to idle solvers (JOB_QUEUED_SUBJECT). */
+export const JobQueuedNoticeSchema = z.object({ job_id: z.string(), user_id: z.number().int() });
+export type JobQueuedNotice = z.infer<typeof JobQueuedNoticeSchema>;
 export const ResultChunkRequestSchema = z.object({
   job_id: z.string(),
   /** 0 = the head chunk, whose `count` tells how many there are. */

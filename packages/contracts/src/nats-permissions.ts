@@ -4,6 +4,8 @@
 // neither read auth traffic nor send an RPC "as" a user. docs/security.md prints this matrix.
 import {
   CANCEL_SUBJECT,
+  JOB_QUEUED_SUBJECT,
+  SCHEDULE_DELETED_SUBJECT,
   CANCELLATIONS_BUCKET,
   DEAD_LETTER_STREAM,
   DEAD_LETTER_SUBJECT,
@@ -98,6 +100,8 @@ const owner = (kind: 'schedule' | 'comparison'): string[] => [
   `${JOBS_SUBJECT}.>`,
   `fillsched.events.${kind}.>`,
   CANCEL_SUBJECT,
+  // wakes idle solver slots once a job is queued
+  JOB_QUEUED_SUBJECT,
   RPC.config.resolve,
   RPC.solver.result,
 ];
@@ -121,8 +125,9 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
       ...ownBucket(REVOCATIONS_BUCKET),
       ...ownBucket(RATE_LIMIT_BUCKET),
     ],
-    // WebSocket relay: core subscriptions to progress and lifecycle events.
-    subscribe: ['fillsched.progress.>', 'fillsched.events.>'],
+    // WebSocket relay: core subscriptions to progress and lifecycle events; deleted schedules
+    // leave the reply cache.
+    subscribe: ['fillsched.progress.>', 'fillsched.events.>', SCHEDULE_DELETED_SUBJECT],
     respond: false,
   },
   auth: {
@@ -131,8 +136,9 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
     respond: true,
   },
   schedule: {
-    publish: [...owner('schedule'), ...ownBucket(SCHEDULE_COUNTERS_BUCKET)],
-    subscribe: [responder('schedule')],
+    publish: [...owner('schedule'), ...ownBucket(SCHEDULE_COUNTERS_BUCKET), SCHEDULE_DELETED_SUBJECT],
+    // the peers' deletion notices drop cached GET bodies
+    subscribe: [responder('schedule'), SCHEDULE_DELETED_SUBJECT],
     respond: true,
   },
   comparison: {
@@ -163,6 +169,7 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
     subscribe: [
       responder('solver'),
       CANCEL_SUBJECT,
+      JOB_QUEUED_SUBJECT,
       `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.*`,
     ],
     respond: true,

@@ -109,8 +109,14 @@ export type JobOwnerKind = 'schedule' | 'comparison';
 export type LifecycleStage = 'requested' | 'started' | 'completed' | 'failed' | 'cancelled';
 export const lifecycleSubject = (kind: JobOwnerKind, id: number, stage: LifecycleStage): string =>
   `fillsched.events.${kind}.${id}.${stage}`;
-/** Durable consumers of the owners: each service follows the events of its own kind. */
-export const ownerEventsFilter = (kind: JobOwnerKind): string => `fillsched.events.${kind}.>`;
+/**
+ * Durable consumers of the owners: each service follows the solver's stage events of its own kind,
+ * `fillsched.events.<kind>.<id>.<stage>` (five tokens), and not the statuses it publishes itself
+ * (`fillsched.events.schedule.<id>.status.<status>`, six tokens), which it would only ack unread.
+ * One filter subject (NATS 2.9). A comparison's own `fillsched.events.comparison.<id>.finished`
+ * has five tokens too, so its service still receives that one event per comparison (and ignores it).
+ */
+export const ownerEventsFilter = (kind: JobOwnerKind): string => `fillsched.events.${kind}.*.*`;
 
 /** Last-value cache of progress: max one message per subject, so a late subscriber can read the latest. */
 export const PROGRESS_STREAM = 'FILLSCHED_PROGRESS';
@@ -119,6 +125,18 @@ export const progressSubject = (kind: JobOwnerKind, id: number): string => `fill
 /** Core NATS broadcast telling solvers to abort a job; the KV bucket below remembers it for jobs not yet started. */
 export const CANCEL_SUBJECT = 'fillsched.control.cancel';
 export const CANCELLATIONS_BUCKET = 'fillsched-cancellations';
+/**
+ * Core NATS notice `{job_id, user_id}` an owner sends once a solve job is stored in JOBS_STREAM, so
+ * an idle solver slot looks at the queue at once instead of at its next idle re-check (a lost
+ * notice costs that re-check, never the job: the job is in the stream). No queue group: every
+ * solver replica hears it.
+ */
+export const JOB_QUEUED_SUBJECT = 'fillsched.control.job-queued';
+/**
+ * Core NATS notice `{schedule_id}` the schedule service replica that deleted a schedule sends its
+ * peers (no queue group), so none of them answers a GET from its cached copy afterwards.
+ */
+export const SCHEDULE_DELETED_SUBJECT = 'fillsched.control.schedule-deleted';
 /** Revoked token ids (jti / session family), watched by every gateway replica: no network call per request. */
 export const REVOCATIONS_BUCKET = 'fillsched-revocations';
 /** Shared rate-limit counters of all gateway replicas. */

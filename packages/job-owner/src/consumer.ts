@@ -34,6 +34,8 @@ export interface LifecycleConsumerOptions {
   onSettled?: (action: EventDecision['action']) => void;
   /** Names the events in the start log line. */
   description?: string;
+  /** Messages handled at the same time (of different records; one record's stay in order). Default 16. */
+  concurrency?: number;
 }
 
 /** What a service is started with; retry delay, heartbeats and metrics are the service's own policy. */
@@ -43,9 +45,22 @@ export type OwnerConsumerOptions = Pick<LifecycleConsumerOptions, 'nc' | 'logger
 };
 
 /**
- * Follows a service's lifecycle events with its durable pull consumer, one message at a time
- * (the owners' conditional updates make any order and any number of replicas safe). Acks only
- * after `handle` has stored the change; an unparseable message is terminated, never retried forever.
+ * The record a lifecycle subject is about (`fillsched.events.<kind>.<id>.…` → `<kind>.<id>`): its
+ * events are handled one after another, in stream order, so a record's announcements keep the order
+ * of its stages; different records' events are handled side by side.
+ */
+export function lifecycleRecordKey(subject: string): string {
+  const t = subject.split('.');
+  return t.length >= 4 ? `${t[2]}.${t[3]}` : subject;
+}
+
+/**
+ * Follows a service's lifecycle events with its durable pull consumer: up to `concurrency`
+ * messages at a time, one record's in order (the owners' conditional updates make any order and
+ * any number of replicas safe; the per-record order keeps announcements in stage order). Handling
+ * them one by one made every event wait for the one before, whatever its record: a `completed`
+ * queued behind other schedules' result fetches and stores. Acks only after `handle` has stored the
+ * change; an unparseable message is terminated, never retried forever.
  */
 export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Promise<LifecycleConsumer> {
   const { logger, durable } = opts;
@@ -122,6 +137,27 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
     );
   };
 
+  const limit = Math.max(1, opts.concurrency ?? 16);
+  /** The last message in hand per record: the next one of that record starts after it. */
+  const chains = new Map<string, Promise<void>>();
+  let inFlight = 0;
+  let slotFreed: (() => void) | undefined;
+
+  const start = (m: JsMsg) => {
+    const key = lifecycleRecordKey(m.subject);
+    inFlight++;
+    const run: Promise<void> = (chains.get(key) ?? Promise.resolve())
+      .then(() => settle(m))
+      .catch((err) => logger.error({ err, subject: m.subject }, 'lifecycle event handling failed'))
+      .finally(() => {
+        count++;
+        inFlight--;
+        if (chains.get(key) === run) chains.delete(key);
+        slotFreed?.();
+      });
+    chains.set(key, run);
+  };
+
   const loop = (async () => {
     for await (const m of messages) {
       if (stopping) {
@@ -129,12 +165,9 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
         m.nak();
         continue;
       }
-      try {
-        await settle(m);
-      } catch (err) {
-        logger.error({ err, subject: m.subject }, 'lifecycle event handling failed');
-      }
-      count++;
+      while (inFlight >= limit) await new Promise<void>((r) => (slotFreed = r));
+      slotFreed = undefined;
+      start(m);
     }
   })().catch((err) => logger.error({ err }, 'lifecycle consumer stopped with an error'));
 
@@ -150,6 +183,7 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
         messages.stop();
       }
       await loop;
+      await Promise.all([...chains.values()]);
     },
   };
 }

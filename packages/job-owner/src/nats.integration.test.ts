@@ -16,6 +16,7 @@ import {
   EVENTS_STREAM,
   JOBS_STREAM,
   lifecycleSubject,
+  ownerStatusSubject,
   type CloudEvent,
   type SolveJob,
 } from '@fillsched/contracts';
@@ -111,9 +112,48 @@ test('provisioning is idempotent and creates the owner durable on the events str
   await provisionOwnerStreams(handle, logger, 'comparison', 'job-owner-provision');
   await provisionOwnerStreams(handle, logger, 'comparison', 'job-owner-provision');
   const info = await jsm.consumers.info(EVENTS_STREAM, 'job-owner-provision');
-  expect(info.config.filter_subject).toBe('fillsched.events.comparison.>');
+  expect(info.config.filter_subject).toBe('fillsched.events.comparison.*.*');
   expect(info.config.ack_policy).toBe(AckPolicy.Explicit);
   await expect(jsm.streams.info(JOBS_STREAM)).resolves.toBeDefined();
+});
+
+test("the owner durable gets the solver's stage events, not the statuses its owner publishes itself", async () => {
+  await provisionOwnerStreams(handle, logger, 'schedule', 'job-owner-filter');
+  const pending = async () => (await jsm.consumers.info(EVENTS_STREAM, 'job-owner-filter')).num_pending;
+  const before = await pending();
+  await publishRaw(ownerStatusSubject('schedule', 990_001, 'running'), { id: 'own-status' });
+  await publishRaw(ownerStatusSubject('schedule', 990_001, 'completed'), { id: 'own-status-2' });
+  expect(await pending()).toBe(before);
+  await publishRaw(lifecycleSubject('schedule', 990_001, 'completed'), { id: 'solver-stage' });
+  expect(await pending()).toBe(before + 1);
+  await jsm.consumers.delete(EVENTS_STREAM, 'job-owner-filter');
+});
+
+test("events of different records are handled side by side; one record's in stream order", async () => {
+  const { durable, base } = await freshOwner();
+  const log: string[] = [];
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+  consumer = await follow(durable, {
+    retryDelayMs: 100,
+    handle: async (raw) => {
+      const { id } = raw as { id: string };
+      log.push(`start ${id}`);
+      // a's first event is held until b's event was handled: only concurrent handling gets there
+      if (id === 'a1') await firstHeld;
+      if (id === 'b1') releaseFirst();
+      log.push(`end ${id}`);
+      return { action: 'ack' };
+    },
+  });
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'started'), { id: 'a1' });
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'completed'), { id: 'a2' });
+  await publishRaw(lifecycleSubject('schedule', base + 2, 'started'), { id: 'b1' });
+  await waitUntil(() => consumer!.processed() === 3);
+  expect(log.indexOf('end b1')).toBeLessThan(log.indexOf('end a1'));
+  // a2 (same record as a1) started only after a1 ended
+  expect(log.indexOf('start a2')).toBeGreaterThan(log.indexOf('end a1'));
+  await expectAllSettled(durable);
 });
 
 test("provisioning asks the server for the handle's replica count (NATS_STREAM_REPLICAS)", async () => {

@@ -4,9 +4,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CANCEL_SUBJECT,
   CANCELLATIONS_BUCKET,
+  JOB_QUEUED_SUBJECT,
   KV_SPECS,
   RPC,
   type CloudEvent,
+  type JobQueuedNotice,
   type RpcUser,
   type SolveJob,
   userJobsSubject,
@@ -20,16 +22,27 @@ import {
 } from '@fillsched/service-kit';
 import type { Canceller, ConfigResolver, ResolveOutcome, SolveJobPublisher } from './ports';
 
-/** JetStream publishes with Nats-Msg-Id = event id, so retries are deduplicated by the stream. */
+/**
+ * JetStream publishes with Nats-Msg-Id = event id, so retries are deduplicated by the stream. With
+ * `notify`, a job the stream stored is followed by a JOB_QUEUED_SUBJECT notice on that connection,
+ * which wakes idle solver slots at once (they would otherwise find it at their next idle re-check).
+ */
 export class NatsJobPublisher implements SolveJobPublisher {
   constructor(
     protected readonly js: JetStreamClient,
-    protected readonly opts: { timeoutMs?: number; retries?: number } = {},
+    protected readonly opts: { timeoutMs?: number; retries?: number; notify?: NatsConnection } = {},
   ) {}
 
   async publishJob(event: CloudEvent<SolveJob>): Promise<{ duplicate: boolean }> {
+    const { owner } = event.data;
+    const { notify, ...publishOpts } = this.opts;
     // On its user's subject, so the solver pool can serve users fairly (contracts userJobsSubject).
-    const ack = await publishEvent(this.js, userJobsSubject(event.data.owner.user_id), event, this.opts);
+    const ack = await publishEvent(this.js, userJobsSubject(owner.user_id), event, publishOpts);
+    if (!ack.duplicate && notify && !notify.isClosed()) {
+      const notice: JobQueuedNotice = { job_id: event.data.job_id, user_id: owner.user_id };
+      // Fire and forget: a lost notice only delays the job to the solvers' next look.
+      notify.publish(JOB_QUEUED_SUBJECT, encodeJson(notice));
+    }
     return { duplicate: ack.duplicate };
   }
 }

@@ -43,7 +43,7 @@ export async function startComparisonService(opts: ComparisonServiceOptions): Pr
   const app = createComparisonApp({
     comparisons: opts.comparisons,
     ids: opts.ids,
-    publisher: new NatsJobPublisher(jetstream(handle.nc)),
+    publisher: new NatsJobPublisher(jetstream(handle.nc), { notify: handle.nc }),
     canceller: new NatsCanceller(handle.nc, kv),
     configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 3000),
     clock: opts.clock ?? systemClock,

@@ -59,7 +59,10 @@ export function createGatewayApp(ports: GatewayPorts): GatewayApp {
   // the gateway's, so a store outage does not take the gateway out of its load balancer.
   const healthChecks = [...readiness, ...(ports.healthChecks ?? [])];
   app.use(healthRouter({ readiness, healthChecks, clock, openapi, consoleDir: options.consoleDir }));
-  app.use(API_PREFIX, apiRouter(ROUTES, { services, rateLimiter, revocations, auth, logger }));
+  app.use(
+    API_PREFIX,
+    apiRouter(ROUTES, { services, rateLimiter, revocations, auth, logger, replyCache: ports.replyCache }),
+  );
   app.use(notFound);
   app.use(errorHandler(logger));
 

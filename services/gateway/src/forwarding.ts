@@ -12,10 +12,12 @@ import { bearerChallenge, type AuthFailure, type TokenAuth } from './auth/tokens
 import { bodyParsers, buildRpcRequest } from './bodies';
 import { checkForwardable, rejectDeepBodies } from './body-guards';
 import { sendServiceError } from './errors';
+import { sendCachedReply } from './cached-reply';
 import { sendDetail, sendReply } from './http';
 import { rateLimited } from './metrics';
 import { principalOf } from './middleware';
 import type { RateLimiter, RevocationChecker, ServiceCaller } from './ports';
+import type { CompletedReplyCache } from './reply-cache';
 import type { RouteDef } from './routes';
 
 export interface ForwardingDeps {
@@ -24,6 +26,8 @@ export interface ForwardingDeps {
   revocations: RevocationChecker;
   auth: TokenAuth;
   logger: Logger;
+  /** Completed schedules' GET replies per user (absent: every request goes to its service). */
+  replyCache?: CompletedReplyCache;
 }
 
 /**
@@ -109,6 +113,9 @@ function forward(route: RouteDef, deps: ForwardingDeps): RequestHandler {
     // Bodies that cannot be forwarded are refused here, before NATS, a service or a breaker sees them.
     const guard = checkForwardable(rpc, deps.services.maxRequestBytes?.());
     if (!guard.ok) return sendDetail(res, guard.status, guard.detail);
+    const cacheable = deps.replyCache?.keyFor(route.subject, rpc) ?? null;
+    const cached = cacheable && deps.replyCache?.get(cacheable.key);
+    if (cached) return sendCachedReply(req, res, cached, req.method);
     // Body parsers resume in stream callbacks, outside the request's async context: restore it.
     withCorrelation(res.locals.correlationId as string, () =>
       deps.services.call(route.service, route.subject, rpc),
@@ -125,6 +132,7 @@ function forward(route: RouteDef, deps: ForwardingDeps): RequestHandler {
           reply.status < 300
         )
           deps.revocations.revoke(`sid.${principal.claims.sid}`);
+        deps.replyCache?.observe(route.subject, rpc, reply, cacheable);
         sendReply(res, reply, req.method);
       },
       (err: unknown) => {

@@ -31,7 +31,7 @@ export function parseOr422<S extends z.ZodType>(
 }
 
 /** Response headers a service must not set: they describe the gateway's own connection/encoding. */
-const NOT_FORWARDED = new Set([
+export const NOT_FORWARDED = new Set([
   'connection',
   'keep-alive',
   'transfer-encoding',

@@ -1,3 +1,4 @@
+import type { CompletedReplyCache } from './reply-cache';
 import type { Logger, RpcReply, RpcRequest } from '@fillsched/service-kit';
 import type { ServiceName } from '@fillsched/contracts';
 import type { WsLimits } from './ws/guard';
@@ -95,6 +96,8 @@ export interface GatewayPorts {
   options?: Partial<GatewayOptions>;
   /** Channel history of the multiplexed `/api/v1/ws` (absent: that endpoint answers 503). */
   wsHistory?: ChannelHistory;
+  /** Completed schedules' GET replies per user (reply-cache.ts; absent: no caching). */
+  replyCache?: CompletedReplyCache;
 }
 
 export type { RpcReply, RpcRequest };

@@ -1,5 +1,5 @@
-import { KV_SPECS, RATE_LIMIT_BUCKET } from '@fillsched/contracts';
-import type { Logger, NatsHandle } from '@fillsched/service-kit';
+import { KV_SPECS, RATE_LIMIT_BUCKET, SCHEDULE_DELETED_SUBJECT } from '@fillsched/contracts';
+import { tryDecodeJson, type Logger, type NatsHandle } from '@fillsched/service-kit';
 import { fetchKeysVia, NatsEventSource, NatsServiceCaller } from './adapters/nats';
 import {
   openOrCreateBucket,
@@ -11,6 +11,7 @@ import { KeyStore } from './auth/keys';
 import { downstreamHealthChecks } from './downstream-health';
 import type { GatewayPorts } from './ports';
 import { BatchingRateLimiter, KvCounterStore, LazyCounterStore } from './ratelimit';
+import { CompletedReplyCache } from './reply-cache';
 
 export interface NatsPorts {
   ports: Omit<GatewayPorts, 'logger'> & { logger: Logger };
@@ -48,8 +49,18 @@ export function natsPorts(
     ),
     { limit: cfg.rateLimitPerMinute, logger },
   );
+  // A schedule deleted through any gateway: the schedule service's notice drops it here too.
+  const replyCache = new CompletedReplyCache();
+  const deletions = handle.nc.subscribe(SCHEDULE_DELETED_SUBJECT, {
+    callback: (_err, msg) => {
+      const decoded = tryDecodeJson(msg.data);
+      const id = decoded.ok ? (decoded.value as { schedule_id?: unknown } | null)?.schedule_id : undefined;
+      if (typeof id === 'number') replyCache.forget(id);
+    },
+  });
   return {
     ports: {
+      replyCache,
       services,
       tokenVerifier: keys,
       revocations,
@@ -68,6 +79,7 @@ export function natsPorts(
       await rateLimiter.close();
       keys.stop();
       revocationWatch.stop();
+      deletions.unsubscribe();
       services.close();
     },
   };

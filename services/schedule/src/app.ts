@@ -3,6 +3,7 @@ import {
   ActivitiesQuerySchema,
   eventSource,
   ExportQuerySchema,
+  IdParamSchema,
   MESSAGES,
   RPC,
   ScheduleGetQuerySchema,
@@ -25,6 +26,7 @@ import {
   type RpcReply,
   type RpcRequest,
 } from '@fillsched/service-kit';
+import type { CompletedScheduleCache } from './completed-cache';
 import { createScheduleHandler } from './create';
 import { activitiesToCsv } from './export-csv';
 import { scheduleToSvg } from './export-svg';
@@ -65,6 +67,10 @@ export interface ScheduleAppDeps {
   logger: Logger;
   /** Pool-wide queued + running jobs per user, comparisons' included; absent = only the schedule count. */
   workload?: UserWorkload;
+  /** Completed schedules' GET bodies (absent: every GET reads the store). */
+  completedCache?: CompletedScheduleCache<ScheduleOut>;
+  /** Tells the other replicas a schedule was deleted (they drop their cached copy); before the reply. */
+  announceDeleted?: (id: number) => Promise<void>;
 }
 
 export type ScheduleOp = keyof typeof RPC.schedule;
@@ -154,9 +160,27 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
   async function get(req: RpcRequest): Promise<RpcReply> {
     const query = ScheduleGetQuerySchema.safeParse(req.query ?? {});
     if (!query.success) return invalid(zodToDetail(query.error, 'query'));
+    const withActivities = query.data.include_activities;
+    const cache = deps.completedCache;
+    const id = IdParamSchema.safeParse(req.params ?? {});
+    if (cache && req.user && id.success) {
+      const hit = cache.get(id.data.id, withActivities);
+      // The same answers as loadOwned: the owner (or a superuser) gets it, anyone else a 404.
+      if (hit)
+        return req.user.is_superuser || hit.user_id === req.user.id
+          ? reply(200, hit.body)
+          : detail(404, MESSAGES.scheduleNotFound);
+    }
+    const since = cache?.mark() ?? 0;
     const owned = await loadOwned(req);
     if (!owned.ok) return owned.reply;
-    return reply(200, await scheduleOut(owned.record, query.data.include_activities));
+    const body = await scheduleOut(owned.record, withActivities);
+    if (cache && owned.record.status === 'completed' && body.result) {
+      const activities = (body.result as { activities?: unknown }).activities;
+      const weight = Array.isArray(activities) ? activities.length : 1;
+      cache.set(owned.record.id, withActivities, { user_id: owned.record.user_id, body }, weight, since);
+    }
+    return reply(200, body);
   }
 
   async function list(req: RpcRequest): Promise<RpcReply> {
@@ -192,6 +216,12 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     }
     await schedules.delete(record.id);
     await results.delete(record.id);
+    deps.completedCache?.forget(record.id);
+    await deps
+      .announceDeleted?.(record.id)
+      .catch((err: unknown) =>
+        logger.warn({ err, schedule_id: record.id }, 'could not tell the other replicas about the delete'),
+      );
     logger.info({ schedule_id: record.id, status: record.status }, 'schedule deleted');
     if (ACTIVE_STATUSES.includes(record.status)) {
       // Its clients learn that the run ended: the store no longer shows it.

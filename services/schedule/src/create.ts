@@ -70,6 +70,10 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
     if (!parsed.success) return invalid(zodToDetail(parsed.error, 'body'));
     const body = parsed.data;
 
+    // The per-user limits do not depend on the request: read them while the config is resolved,
+    // and look at the answer where it always came (after validation), so a 422 still wins.
+    const limits = refusedByLimits(deps, user.id);
+    limits.catch(() => undefined); // awaited below; a failure surfaces there
     // Resolve first, validate after: a template may make lots valid (lines, windows) that the
     // request's config alone would reject, or invalid (min_batch_size).
     // Always ask: without config_id the user's default template (if any) applies under the request's keys.
@@ -86,7 +90,7 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
     });
     if (!check.valid) return invalid(prefixDetail(check.errors, 'body'));
 
-    const refused = await refusedByLimits(deps, user.id);
+    const refused = await limits;
     if (refused) return refused;
 
     const id = await ids.next(SCHEDULE_ID_SEQUENCE);

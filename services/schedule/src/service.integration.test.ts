@@ -117,7 +117,7 @@ afterAll(async () => {
 test('provisioning is idempotent and creates the durable consumer', async () => {
   await provisionStreams(serviceHandle, logger);
   const info = await jsm.consumers.info(EVENTS_STREAM, SCHEDULE_CONSUMER);
-  expect(info.config.filter_subject).toBe('fillsched.events.schedule.>');
+  expect(info.config.filter_subject).toBe('fillsched.events.schedule.*.*');
   expect(info.config.ack_policy).toBe('explicit');
   for (const s of ['FILLSCHED_JOBS', 'FILLSCHED_EVENTS', 'FILLSCHED_PROGRESS', 'FILLSCHED_DEAD_LETTER'])
     expect((await jsm.streams.info(s)).config.name).toBe(s);

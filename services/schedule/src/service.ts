@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { RPC } from '@fillsched/contracts';
+import { RPC, SCHEDULE_DELETED_SUBJECT, type ScheduleOut } from '@fillsched/contracts';
 import {
   NatsCanceller,
   JetStreamUserWorkload,
@@ -10,7 +10,13 @@ import {
   type OwnerService,
   type OwnerServiceOptions,
 } from '@fillsched/job-owner';
-import { createServiceClient, type Logger, type NatsHandle } from '@fillsched/service-kit';
+import {
+  createServiceClient,
+  encodeJson,
+  tryDecodeJson,
+  type Logger,
+  type NatsHandle,
+} from '@fillsched/service-kit';
 import {
   HighWaterIdAllocator,
   NatsJobPublisher,
@@ -18,6 +24,7 @@ import {
   openCountersBucket,
 } from './adapters/nats';
 import { createScheduleApp, type ScheduleApp } from './app';
+import { CompletedScheduleCache } from './completed-cache';
 import { SCHEDULE_CONSUMER, startLifecycleConsumer } from './consumer';
 import { systemClock, type ResultRepository, type ScheduleRepository } from './ports';
 
@@ -50,6 +57,16 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
   const kv = await openCancellationsBucket(handle.nc, handle.streamReplicas);
   const configClient = createServiceClient(handle, 'config', { timeoutMs: opts.configTimeoutMs ?? 1500 });
   const solverClient = createServiceClient(handle, 'solver', { timeoutMs: 10_000 });
+  // Completed schedules' GET bodies; a peer's deletion notice drops its copy here.
+  const completedCache = new CompletedScheduleCache<ScheduleOut>();
+  // (Ends with the connection's drain at shutdown.)
+  handle.nc.subscribe(SCHEDULE_DELETED_SUBJECT, {
+    callback: (_err, msg) => {
+      const decoded = tryDecodeJson(msg.data);
+      const id = decoded.ok ? (decoded.value as { schedule_id?: unknown } | null)?.schedule_id : undefined;
+      if (typeof id === 'number') completedCache.forget(id);
+    },
+  });
   const app = createScheduleApp({
     schedules: opts.schedules,
     results: opts.results,
@@ -57,6 +74,7 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
     publisher: new NatsJobPublisher(jetstream(handle.nc), {
       timeoutMs: opts.publishTimeoutMs ?? 1500,
       retries: 1,
+      notify: handle.nc,
     }),
     canceller: new NatsCanceller(handle.nc, kv),
     configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 1500),
@@ -65,6 +83,11 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
     logger,
     // a short timeout: during a NATS leader change the count fails fast instead of holding the create
     workload: new JetStreamUserWorkload(() => jetstreamManager(handle.nc, { timeout: 1500 })),
+    completedCache,
+    announceDeleted: async (id) => {
+      handle.nc.publish(SCHEDULE_DELETED_SUBJECT, encodeJson({ schedule_id: id }));
+      await handle.nc.flush();
+    },
   });
 
   const clients = [configClient, solverClient];

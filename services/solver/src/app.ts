@@ -144,14 +144,18 @@ export function createSolverWorker(
       // Registered before the KV lookup, so a cancel broadcast arriving meanwhile is not lost.
       const { run, finish } = runs.register(job.job_id);
       try {
-        if (run.reason === 'cancel' || (await cancellations.isCancelled(job.job_id))) {
+        // Both reads at once: they are independent, and every job waits for them before it starts.
+        const [cancelled, existing] = await Promise.all([
+          run.reason === 'cancel' || cancellations.isCancelled(job.job_id),
+          store.chunk(job.job_id, 0),
+        ]);
+        if (run.reason === 'cancel' || cancelled) {
           await lifecycle.publish('cancelled', id, attempt, correlationId, {});
           await ack(msg, log);
           log.info('job was cancelled before it started; skipped');
           return 'cancelled';
         }
 
-        const existing = await store.chunk(job.job_id, 0);
         if (existing?.summary) {
           // A crash between store and ack: the work is done, announce it again (same event id).
           await lifecycle.publish('completed', id, attempt, correlationId, {
@@ -168,7 +172,11 @@ export function createSolverWorker(
           return 'released';
         }
 
-        await lifecycle.publish('started', id, attempt, correlationId, {});
+        // Published while the engine runs (not before it starts): awaited below before any later
+        // stage, so `started` still precedes the outcome on the stream, and a failed publish still
+        // fails the attempt (nak) as before.
+        const startedPublished = lifecycle.publish('started', id, attempt, correlationId, {});
+        startedPublished.catch(() => undefined); // handled where it is awaited
         const configLimit = finiteNumber(job.input.config.time_limit_s);
         const requested =
           job.time_limit_s ?? (configLimit && configLimit > 0 ? configLimit : defaultTimeLimitS);
@@ -208,6 +216,7 @@ export function createSolverWorker(
           clearTimeout(watchdog);
         }
         const seconds = (performance.now() - t0) / 1000;
+        await startedPublished;
 
         // Read through a call: the await above may have changed it (TS would keep the old narrowing).
         const abortReason = (): AbortReason | null => run.reason;

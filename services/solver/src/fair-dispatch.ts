@@ -1,16 +1,20 @@
 import {
   JOBS_STREAM,
+  JOBS_SUBJECT,
   SOLVER_CONSUMER,
-  USER_JOBS_WILDCARD,
   userOfJobsSubject,
   userSolverConsumer,
   userSolverConsumerSpec,
 } from '@fillsched/contracts';
 import type { Logger } from '@fillsched/service-kit';
-import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { SolverWorker } from './app';
-import { toJobMessage } from './adapters/nats';
 import type { JobConsumer } from './consumer';
+import type { Doorbell } from './doorbell';
+import type { JobMessage } from './ports';
+
+/** Every subject of the jobs stream: the bare JOBS_SUBJECT and each user's. */
+const JOBS_SUBJECTS_FILTER = 'fillsched.jobs.>';
 
 /**
  * One user's share of the queue: jobs waiting (never delivered), jobs delivered and not acked
@@ -67,17 +71,25 @@ export function chooseSweep(
   return best?.user ?? null;
 }
 
+/** The queue as a free slot sees it: per-user loads and the jobs on the bare subject. */
+export interface QueueLoads {
+  users: UserLoad[];
+  /** Messages on the bare JOBS_SUBJECT (dead-letter replays, older publishers), delivered or not. */
+  shared: number;
+}
+
 /**
- * The load of every user with jobs in the stream: per-user subject counts from the stream (one
+ * The load of every user with jobs in the stream: per-subject counts from the stream (one
  * request), then each such user's consumer (created on first sight) for queued vs running.
  */
-export async function readUserLoads(jsm: JetStreamManager, known: Set<number>): Promise<UserLoad[]> {
-  const info = await jsm.streams.info(JOBS_STREAM, { subjects_filter: USER_JOBS_WILDCARD });
-  const users = Object.entries(info.state.subjects ?? {})
-    .filter(([, n]) => n > 0)
+export async function readQueueLoads(jsm: JetStreamManager, known: Set<number>): Promise<QueueLoads> {
+  const info = await jsm.streams.info(JOBS_STREAM, { subjects_filter: JOBS_SUBJECTS_FILTER });
+  const counts = Object.entries(info.state.subjects ?? {}).filter(([, n]) => n > 0);
+  const shared = counts.find(([subject]) => subject === JOBS_SUBJECT)?.[1] ?? 0;
+  const users = counts
     .map(([subject, n]) => ({ user: userOfJobsSubject(subject), inStream: n }))
     .filter((u): u is { user: number; inStream: number } => u.user !== null);
-  return Promise.all(
+  const loads = await Promise.all(
     users.map(async ({ user, inStream }) => {
       if (!known.has(user)) {
         const { stream, ...config } = userSolverConsumerSpec(user);
@@ -92,90 +104,104 @@ export async function readUserLoads(jsm: JetStreamManager, known: Set<number>): 
       return { user, queued: c.num_pending, running: c.num_ack_pending, inStream };
     }),
   );
+  return { users: loads, shared };
 }
 
+/** One job from a durable if it has one available now (never waits): adapters/take.ts. */
+export type JobTaker = (stream: string, consumer: string) => Promise<JobMessage | null>;
+
+/** Empty takes in a row from users the loads showed with queued jobs before a slot idles anyway. */
+const MAX_EMPTY_TAKES = 3;
+
 /**
- * `concurrency` pull loops like startJobConsumer, but each free slot first looks for the user to
- * serve (chooseUser over readUserLoads, shared by the slots and refreshed every `refreshMs`) and
- * pulls one job from that user's consumer. With no per-user job queued it waits on the shared
- * consumer (bare subject: replays, older publishers) for up to `idleWaitMs`, then looks again.
+ * `concurrency` slots; a free slot looks for the user to serve (chooseUser over readQueueLoads,
+ * shared by the slots and refreshed every `refreshMs` or after a doorbell ring) and takes one job
+ * from that user's consumer. With no job never delivered it tries the bare subject's consumer and
+ * one user whose jobs may be due for redelivery (chooseSweep) — each take answers at once, found
+ * or not — then waits on the doorbell, which the owners' notice rings when a job is queued, for
+ * at most `idleWaitMs` before looking again.
  */
 export async function startFairJobConsumer(opts: {
-  js: JetStreamClient;
   jsm: JetStreamManager;
+  take: JobTaker;
+  doorbell: Doorbell;
   worker: SolverWorker;
   concurrency: number;
   logger: Logger;
-  /** How long an idle slot waits on the shared consumer before looking at the users again. */
+  /** How long an idle slot waits for a ring before looking at the queue again. */
   idleWaitMs?: number;
   refreshMs?: number;
 }): Promise<JobConsumer> {
-  const { js, jsm, worker, logger } = opts;
-  const idleWaitMs = opts.idleWaitMs ?? 500;
+  const { jsm, take, doorbell, worker, logger } = opts;
+  const idleWaitMs = opts.idleWaitMs ?? 1000;
   const refreshMs = opts.refreshMs ?? 200;
-  const shared = await js.consumers.get(JOBS_STREAM, SOLVER_CONSUMER);
-  const consumers = new Map<number, Consumer>();
   const knownUsers = new Set<number>();
   const lastServed = new Map<number, number>();
   const lastSwept = new Map<number, number>();
   let servedSeq = 0;
-  let idleTurn = 0;
-  let snapshot: { at: number; loads: Promise<UserLoad[]> } | undefined;
+  let emptyTakes = 0;
+  /** A snapshot is stale after refreshMs, or once the doorbell rang after its read began. */
+  let snapshot: { at: number; ring: number; loads: Promise<QueueLoads> } | undefined;
   let stopped = false;
   let pulling = opts.concurrency;
 
-  const loads = (): Promise<UserLoad[]> => {
+  const loads = (): Promise<QueueLoads> => {
     const now = Date.now();
-    if (!snapshot || now - snapshot.at >= refreshMs) {
-      const p = readUserLoads(jsm, knownUsers);
-      snapshot = { at: now, loads: p };
+    const ring = doorbell.generation();
+    if (!snapshot || now - snapshot.at >= refreshMs || snapshot.ring !== ring) {
+      const p = readQueueLoads(jsm, knownUsers);
+      snapshot = { at: now, ring, loads: p };
       p.catch(() => (snapshot = undefined));
     }
     return snapshot.loads;
   };
 
-  const consumerOf = async (user: number): Promise<Consumer> => {
-    let c = consumers.get(user);
-    if (!c) {
-      c = await js.consumers.get(JOBS_STREAM, userSolverConsumer(user));
-      consumers.set(user, c);
-    }
-    return c;
-  };
-
-  const pullOne = async (): Promise<JsMsg | null> => {
-    const user = chooseUser(await loads(), lastServed);
-    if (user === null) {
-      // Nothing never-delivered on user subjects: take turns between the shared consumer and a
-      // user whose jobs may be due for redelivery, so neither waits on the other.
-      const sweep = idleTurn++ % 2 === 0 ? chooseSweep(await loads(), lastSwept) : null;
-      if (sweep === null) return shared.next({ expires: Math.max(idleWaitMs, 1000) });
-      lastSwept.set(sweep, ++servedSeq);
-      return (await consumerOf(sweep)).next({ expires: Math.max(idleWaitMs, 1000) });
-    }
-    lastServed.set(user, ++servedSeq);
-    // Counted as running from now on in this process's snapshot, so the next free slot looks
-    // past this user until the snapshot is refreshed.
+  const pullOne = async (): Promise<JobMessage | null> => {
+    const looked = doorbell.generation();
     const current = await loads();
-    const load = current.find((l) => l.user === user);
-    if (load) {
-      load.queued -= 1;
-      load.running += 1;
+    const user = emptyTakes < MAX_EMPTY_TAKES ? chooseUser(current.users, lastServed) : null;
+    if (user !== null) {
+      lastServed.set(user, ++servedSeq);
+      // Counted as running from now on in this process's snapshot, so the next free slot looks
+      // past this user until the snapshot is refreshed.
+      const load = current.users.find((l) => l.user === user);
+      if (load) {
+        load.queued -= 1;
+        load.running += 1;
+      }
+      const msg = await take(JOBS_STREAM, userSolverConsumer(user));
+      if (msg) emptyTakes = 0;
+      else {
+        emptyTakes += 1; // someone else took it: look again at once
+        snapshot = undefined;
+      }
+      return msg;
     }
-    const msg = await (await consumerOf(user)).next({ expires: 1000 });
-    if (!msg) snapshot = undefined; // someone else took it: look again at once
-    return msg;
+    emptyTakes = 0;
+    // Nothing never-delivered on user subjects: a job on the bare subject, or one whose worker
+    // died (due for redelivery after ack_wait, which no num_pending shows).
+    if (current.shared > 0) {
+      const msg = await take(JOBS_STREAM, SOLVER_CONSUMER);
+      if (msg) return msg;
+    }
+    const sweep = chooseSweep(current.users, lastSwept);
+    if (sweep !== null) {
+      lastSwept.set(sweep, ++servedSeq);
+      const msg = await take(JOBS_STREAM, userSolverConsumer(sweep));
+      if (msg) return msg;
+    }
+    await doorbell.wait(idleWaitMs, looked);
+    return null;
   };
 
   const loop = async (slot: number) => {
     while (!stopped) {
-      let msg: JsMsg | null;
+      let msg: JobMessage | null;
       try {
         msg = await pullOne();
       } catch (err) {
         if (stopped) break;
-        consumers.clear(); // a consumer removed for inactivity is created again on the next look
-        knownUsers.clear();
+        knownUsers.clear(); // a consumer removed for inactivity is created again on the next look
         snapshot = undefined;
         logger.warn({ err, slot }, 'fair pull failed; retrying');
         await new Promise((r) => setTimeout(r, 1000));
@@ -187,7 +213,7 @@ export async function startFairJobConsumer(opts: {
         break;
       }
       snapshot = undefined; // a job started: loads changed
-      await worker.handleJob(toJobMessage(msg, logger));
+      await worker.handleJob(msg);
       snapshot = undefined;
     }
   };
@@ -201,6 +227,7 @@ export async function startFairJobConsumer(opts: {
   return {
     async stop() {
       stopped = true;
+      doorbell.ring(); // idle slots stop waiting
       await Promise.all(loops);
     },
     isPulling: () => !stopped && pulling > 0,

@@ -17,8 +17,10 @@ import { createSolverWorker } from './app';
 import { MemoryResultStore } from './adapters/memory';
 import { MongooseResultStore } from './adapters/mongoose';
 import { JetStreamPublisher, KvCancellations } from './adapters/nats';
+import { createJobTaker, ringOnQueuedJobs } from './adapters/take';
 import { solverEnvSchema } from './config';
 import type { JobConsumer } from './consumer';
+import { Doorbell } from './doorbell';
 import { listenForExhaustedJobs } from './exhausted';
 import { startFairJobConsumer } from './fair-dispatch';
 import { ThreadEngine } from './engine-runner';
@@ -88,6 +90,9 @@ async function main(): Promise<void> {
       else worker.handleCancelMessage(msg.data);
     },
   });
+  // The owners' notice that a job is queued wakes idle slots (every worker hears it, no queue group).
+  const doorbell = new Doorbell();
+  ringOnQueuedJobs(nats.nc, doorbell);
   const jsm = await jetstreamManager(nats.nc);
   // Jobs whose every delivery died with its worker: failed + dead letter, never stuck `running`.
   const exhausted = listenForExhaustedJobs({
@@ -130,8 +135,9 @@ async function main(): Promise<void> {
     begin: async () => {
       // Fair between users: a free slot serves the user with the fewest jobs running (fair-dispatch.ts).
       jobs.consumer = await startFairJobConsumer({
-        js,
         jsm,
+        take: createJobTaker(nats.nc, logger),
+        doorbell,
         worker,
         concurrency: env.SOLVER_CONCURRENCY,
         logger,

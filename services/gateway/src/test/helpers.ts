@@ -9,6 +9,7 @@ import { fetchKeysVia } from '../adapters/nats';
 import { RevocationSet } from '../adapters/revocations';
 import { createGatewayApp, type GatewayApp } from '../app';
 import { KeyStore } from '../auth/keys';
+import type { CompletedReplyCache } from '../reply-cache';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../auth/tokens';
 import type { EventSource, GatewayOptions, RateLimiter, ServiceCaller } from '../ports';
 import { BatchingRateLimiter, MemoryCounterStore, type CounterStore } from '../ratelimit';
@@ -164,6 +165,7 @@ export async function startTestGateway(
     rateLimiter?: RateLimiter;
     options?: Partial<GatewayOptions>;
     logger?: Logger;
+    replyCache?: CompletedReplyCache;
   } = {},
 ): Promise<TestGateway> {
   const services = opts.services ?? new FakeServices(opts.keys ?? [makeKeyPair()]);
@@ -187,6 +189,7 @@ export async function startTestGateway(
     eventSource: events,
     logger,
     options: { ...opts.options },
+    replyCache: opts.replyCache,
   });
   const server = http.createServer(gateway.app);
   // As main.ts: idle keep-alive sockets outlive the clients' own idle timeout (undici: 4 s), so a

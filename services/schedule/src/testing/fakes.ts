@@ -8,10 +8,9 @@ import {
   type SolveJob,
 } from '@fillsched/contracts';
 import { FakeCanceller, FakeConfigResolver } from '@fillsched/job-owner/testing';
-import type { UserWorkload } from '@fillsched/job-owner';
 import { MemoryIdAllocator, createLogger, type Logger } from '@fillsched/service-kit';
 import { MemoryResultRepository, MemoryScheduleRepository } from '../adapters/memory';
-import { createScheduleApp, type ScheduleApp } from '../app';
+import { createScheduleApp, type ScheduleApp, type ScheduleAppDeps } from '../app';
 import type { Clock, FetchOutcome, JobPublisher, ResultFetcher } from '../ports';
 
 export class FakePublisher implements JobPublisher {
@@ -79,7 +78,9 @@ export interface TestHarness {
   logs: Array<Record<string, unknown>>;
 }
 
-export function makeHarness(opts: { workload?: UserWorkload } = {}): TestHarness {
+export function makeHarness(
+  opts: Pick<ScheduleAppDeps, 'workload' | 'completedCache' | 'announceDeleted'> = {},
+): TestHarness {
   const schedules = new MemoryScheduleRepository();
   const results = new MemoryResultRepository();
   const publisher = new FakePublisher();
@@ -99,6 +100,8 @@ export function makeHarness(opts: { workload?: UserWorkload } = {}): TestHarness
     clock,
     logger,
     workload: opts.workload,
+    completedCache: opts.completedCache,
+    announceDeleted: opts.announceDeleted,
   });
   return { app, schedules, results, publisher, canceller, resolver, fetcher, clock, logs: lines };
 }

@@ -1,0 +1,49 @@
+/**
+ * Wakes idle pull slots: a slot with nothing to take waits on it (with a timeout, its idle
+ * re-check), and the owners' JOB_QUEUED_SUBJECT notice rings it, so a new job starts at once
+ * instead of after the rest of a pull's expiry. Pure: the subscription lives in main.ts.
+ */
+export class Doorbell {
+  private readonly waiters = new Set<() => void>();
+  private rings = 0;
+
+  /** Wakes every waiting slot; true when one was waiting (a ring nobody hears costs nothing). */
+  ring(): boolean {
+    this.rings += 1;
+    if (this.waiters.size === 0) return false;
+    const woken = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of woken) wake();
+    return true;
+  }
+
+  /** How many rings so far: what a slot looked at the queue after (see `wait`). */
+  generation(): number {
+    return this.rings;
+  }
+
+  /**
+   * Resolves `true` when rung, `false` after `timeoutMs` without a ring. With `since` (a
+   * generation read before the slot last looked at the queue) a ring that came in between counts:
+   * it resolves `true` at once, so no notice is lost between looking and waiting.
+   */
+  wait(timeoutMs: number, since?: number): Promise<boolean> {
+    if (since !== undefined && since !== this.rings) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.add(wake);
+    });
+  }
+
+  /** Slots waiting now. */
+  waiting(): number {
+    return this.waiters.size;
+  }
+}
