@@ -1,6 +1,6 @@
 import type { ScheduleOut } from '@fillsched/contracts';
 import { CompletedScheduleCache } from './completed-cache';
-import { makeRecord, makeResult } from './repos.contract';
+import { chunksOf, makeRecord, makeResult } from './repos.contract';
 import { makeHarness, type TestHarness } from './testing/fakes';
 
 const alice = { id: 1, email: 'alice@example.com', is_superuser: false };
@@ -20,7 +20,7 @@ async function seedCompleted(id: number, userId = alice.id) {
   await h.schedules.create(
     makeRecord(id, { user_id: userId, status: 'completed', completed_at: new Date('2026-01-01T00:02:00Z') }),
   );
-  await h.results.upsert(id, makeResult(4));
+  await h.results.upsert(id, chunksOf(makeResult(4)));
 }
 
 /** Counts store reads from now on. */
