@@ -16,6 +16,7 @@ import { BREAK, LineSim, decode, evalLine, planOf, type Plan } from '../packer';
 import { asWeights, linePenalty, planObjective, type SearchWeights } from './exact';
 import type { Instance } from '../types';
 import { binPackApplies, binPackPlan, longLotShare } from './binpack';
+import { streamCutPlan } from './streamcut';
 import { polish } from './polish';
 
 interface Block {
@@ -57,6 +58,8 @@ export interface BlockSearchOptions {
   starts?: Plan[];
   /** elimination / eviction attempts of the dedicated bin packing (identical default lines) */
   binPackAttempts?: number;
+  /** type orders the stream cut tries on small instances (streamcut.ts; it also stops at its work budget) */
+  streamCutTrials?: number;
   /** skip the block construction (large instances: start from the best of `starts`) */
   skipConstruction?: boolean;
 }
@@ -469,6 +472,13 @@ export async function blockSearch(
         shouldStop: () => ctx.expired(),
       });
       if (bpPlan) startPlans.push(bpPlan);
+      // small instances: the stream cut fills blocks by subset sums (one block fewer on 100-lot families)
+      const scPlan = streamCutPlan(inst, {
+        seed: opts.seed,
+        trials: opts.streamCutTrials ?? 200,
+        shouldStop: () => ctx.expired(),
+      });
+      if (scPlan) startPlans.push(scPlan);
       await ctx.checkpoint(opts.phase, opts.progressFrom + span * 0.1, 'block packing');
     }
   }
