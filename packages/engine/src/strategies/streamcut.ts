@@ -190,10 +190,11 @@ export function streamCutPlan(inst: Instance, opts: StreamCutOptions): Plan | nu
     }
     return a;
   };
+  let floor = -Infinity;
   // guided: the types in the components of the least-work partition (lowerBound's typeGroups), each
   // component's types in one stream closed at its end, blocks filled on a fine grid
   if (cd > cs && types.length >= 2 && types.length <= GUIDED_MAX_TYPES) {
-    const { groups } = typeGroups({
+    const { groups, work: least } = typeGroups({
       fill: types.map((t) => ofType[t].reduce((a, j) => a + f[j], 0)),
       count: types.map((t) => ofType[t].length),
       need: types.map((t) => Math.max(1, Math.ceil(volume(t) / (W + cs) - EPS))),
@@ -202,16 +203,19 @@ export function streamCutPlan(inst: Instance, opts: StreamCutOptions): Plan | nu
       extra: cd - cs,
       clean: C,
     });
+    floor = least;
     const comps = groups.map((g) => g.map((i) => types[i]));
     const ends = new Set(comps.map((g) => g[g.length - 1]));
-    for (let trial = 0; trial < GUIDED_TRIALS && !stop(); trial++) {
+    for (let trial = 0; trial < GUIDED_TRIALS && bestCost > least + 1e-6 && !stop(); trial++) {
       const order = trial === 0 ? comps : shuffle(comps.map((g) => shuffle(g.slice())));
       const end = trial === 0 ? ends : new Set(order.map((g) => g[g.length - 1]));
       consider(cut(order.flat(), 0, false, end, FINE_GRID));
     }
   }
   const byVolume = types.slice().sort((x, y) => volume(y) - volume(x) || x - y);
-  for (let trial = 0; trial < opts.trials; trial++) {
+  // the least work is a lower bound on Σ (clean + block length): a cut that reaches it is optimal
+  const trials = bestCost <= floor + 1e-6 ? 0 : opts.trials;
+  for (let trial = 0; trial < trials; trial++) {
     if (trial > 0 && (work.cells > WORK_PER_LOT * n || stop())) break;
     const order = byVolume.slice();
     if (trial > 0)
