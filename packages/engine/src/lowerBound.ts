@@ -17,6 +17,9 @@
  *    Bin packing: a block holds lots of sizes x = (f + c_min)/(W + c_min) with Σ x ≤ 1, so the dual
  *    feasible function u_ε (1 above 1 − ε, 0 below ε, x between; Martello–Toth's L2 family) gives
  *    B ≥ ⌈Σ u_ε(x)⌉ for every ε ≤ 1/2 (globally, and per type for K).
+ *    Type changes in the window: with the defaults, the K − B type changes B blocks must hold take
+ *    (diff − same) hours each of the window as well, so B ≥ min(K, ⌈(Σ fill + n·c_min + K·(diff − same))
+ *    / (W + c_min + diff − same)⌉) (typeChangeBlocks).
  */
 import { changeover } from './input';
 import type { Instance } from './types';
@@ -256,6 +259,109 @@ export function maxMatching(adj: number[][]): number {
   return size;
 }
 
+/**
+ * The fewest blocks B ≤ K that can hold lots of total fill `sumFill` when the window W must also hold
+ * the (n − B) changeovers of ≥ c_min and the (K − B) extra hours `extra` of the type changes K type
+ * blocks force into B blocks: Σ fill + (n − B)·c_min + (K − B)·extra ≤ B·W. With B ≥ K the type term
+ * vanishes and the plain volume argument applies, so the answer is capped at K.
+ */
+export function typeChangeBlocks(
+  sumFill: number,
+  n: number,
+  cMin: number,
+  W: number,
+  K: number,
+  extra: number,
+): number {
+  const B = Math.ceil((sumFill + n * cMin + K * extra) / (W + cMin + extra) - 1e-9);
+  return Math.max(1, Math.min(K, B));
+}
+
+/** Above this many types the component bound is skipped (its dynamic programme is 3^T). */
+const COMPONENT_MAX_TYPES = 12;
+
+export interface TypeGroupInput {
+  /** per type (present types only): Σ fill, number of lots, blocks the type needs on its own (K_t) */
+  fill: number[];
+  count: number[];
+  need: number[];
+  W: number;
+  cMin: number;
+  /** diff − same changeover hours (> 0) */
+  extra: number;
+  clean: number;
+}
+
+/**
+ * Least total work (Σ fill + every block's clean + changeovers) of any schedule, by the components
+ * of its block–type incidence graph: a component with B_c blocks and a set S of types has at least
+ * B_c + |S| − 1 incidences (it is connected), so its blocks hold at least |S| − 1 type changes, and at
+ * least K_S − B_c (each type t meets K_t blocks). Its window sum gives Σ_S (fill + c_min·lots) +
+ * extra·(|S| − 1) ≤ B_c·(W + c_min). Its work is clean·B_c + c_min·(lots − B_c) + extra·max(|S| − 1,
+ * K_S − B_c), piecewise linear in B_c (evaluated at the least B_c, the kink and all lots); the
+ * minimum over partitions of the types into components is a subset dynamic programme.
+ */
+export function typeGroupWork(g: TypeGroupInput): number {
+  return typeGroups(g).work;
+}
+
+/** typeGroupWork and a partition of the types (indices into g's arrays) that attains it. */
+export function typeGroups(g: TypeGroupInput): { work: number; groups: number[][] } {
+  const T = g.fill.length;
+  const full = (1 << T) - 1;
+  const cost = new Float64Array(full + 1);
+  for (let mask = 1; mask <= full; mask++) {
+    let vol = 0;
+    let lots = 0;
+    let K = 0;
+    let types = 0;
+    let maxNeed = 1;
+    let fill = 0;
+    for (let t = 0; t < T; t++)
+      if (mask & (1 << t)) {
+        vol += g.fill[t] + g.cMin * g.count[t];
+        fill += g.fill[t];
+        lots += g.count[t];
+        K += g.need[t];
+        types++;
+        maxNeed = Math.max(maxNeed, g.need[t]);
+      }
+    const least = Math.min(
+      lots,
+      Math.max(maxNeed, Math.ceil((vol + g.extra * (types - 1)) / (g.W + g.cMin) - 1e-9)),
+    );
+    const at = (B: number): number =>
+      fill + g.clean * B + g.cMin * (lots - B) + g.extra * Math.max(types - 1, K - B);
+    let best = Math.min(at(least), at(lots));
+    const kink = K - types + 1;
+    if (kink > least && kink < lots) best = Math.min(best, at(kink));
+    cost[mask] = best;
+  }
+  const best = new Float64Array(full + 1).fill(Infinity);
+  const choice = new Int32Array(full + 1);
+  best[0] = 0;
+  for (let mask = 1; mask <= full; mask++) {
+    const low = mask & -mask;
+    const rest = mask ^ low;
+    // the component holding the lowest type: low plus any subset of the rest
+    for (let sub = rest; ; sub = (sub - 1) & rest) {
+      const v = cost[sub | low] + best[rest ^ sub];
+      if (v < best[mask]) {
+        best[mask] = v;
+        choice[mask] = sub | low;
+      }
+      if (sub === 0) break;
+    }
+  }
+  const groups: number[][] = [];
+  for (let mask = full; mask > 0; mask ^= choice[mask]) {
+    const group: number[] = [];
+    for (let t = 0; t < T; t++) if (choice[mask] & (1 << t)) group.push(t);
+    groups.push(group);
+  }
+  return { work: best[full], groups };
+}
+
 export function lowerBound(inst: Instance): number {
   const { lots, lines, config } = inst;
   const n = lots.length;
@@ -400,6 +506,7 @@ export function lowerBound(inst: Instance): number {
   // type spends at least their fill plus (k − 1) changeovers of ≥ c_min on them. Σ over types = K;
   // a schedule with B blocks then has at least K − B type changes inside blocks.
   let typeBlocks = T;
+  const needOf = new Array<number>(T).fill(1);
   if (W !== null) {
     const vol = new Array<number>(T).fill(0);
     const big = new Array<number>(T).fill(0);
@@ -422,7 +529,8 @@ export function lowerBound(inst: Instance): number {
       const byVolume = Math.ceil(vol[t] / (W + cMin) - 1e-9);
       const byBig = big[t] + Math.max(0, Math.ceil((small[t] - slack[t]) / (W + cMin) - 1e-9));
       const byDff = dffBins(ofType[t].map((i) => (minFills[i] + cMin) / (W + cMin)));
-      typeBlocks += Math.max(1, byVolume, byBig, pairBlocks(ofType[t]), byDff);
+      needOf[t] = Math.max(1, byVolume, byBig, pairBlocks(ofType[t]), byDff);
+      typeBlocks += needOf[t];
     }
   }
   // extra different-type changeovers with defaults on every line
@@ -430,6 +538,11 @@ export function lowerBound(inst: Instance): number {
   const extraPerType = allDefault
     ? Math.max(0, config.changeover_diff_hours - config.changeover_same_hours)
     : 0;
+  // the different-type changeovers occupy the window too: B blocks hold Σ fill + (n − B)·c_min plus
+  // (K − B)·(diff − same) of type changes within B·W, so fewer blocks than that bound are impossible
+  if (W !== null && allDefault && cMin === config.changeover_same_hours && extraPerType > 0)
+    bMin = Math.max(bMin, typeChangeBlocks(sumFill, n, cMin, W, typeBlocks, extraPerType));
+  bMin = Math.min(bMin, n);
   const overhead = (B: number): number => {
     const cleans = Math.max(0, B - (ic ? 0 : Math.min(B, m)));
     const cos = n - B;
@@ -447,6 +560,29 @@ export function lowerBound(inst: Instance): number {
     n,
   ])
     bestOverhead = Math.min(bestOverhead, overhead(B));
-  const lb2 = (sumFill + bestOverhead) / m;
+  let lb2 = (sumFill + bestOverhead) / m;
+  const present = needOf.map((_, t) => t).filter((t) => typeCount[t] > 0);
+  if (
+    W !== null &&
+    allDefault &&
+    cMin === config.changeover_same_hours &&
+    extraPerType > 0 &&
+    present.length >= 2 &&
+    present.length <= COMPONENT_MAX_TYPES
+  ) {
+    const fillOf = new Array<number>(T).fill(0);
+    lots.forEach((lot, i) => (fillOf[lot.typeIndex] += minFills[i]));
+    const work = typeGroupWork({
+      fill: present.map((t) => fillOf[t]),
+      count: present.map((t) => typeCount[t]),
+      need: present.map((t) => needOf[t]),
+      W,
+      cMin,
+      extra: extraPerType,
+      clean: C,
+    });
+    // without an initial clean, each line's first block may skip its clean
+    lb2 = Math.max(lb2, (work - (ic ? 0 : C * m)) / m);
+  }
   return Math.max(lb1, lb2);
 }

@@ -1,5 +1,5 @@
 import { lowerBound } from '../index';
-import { dffBins, maxMatching, maxPairing } from '../lowerBound';
+import { dffBins, maxMatching, maxPairing, typeChangeBlocks, typeGroupWork } from '../lowerBound';
 import { HEURISTICS, T0, inst, run, vialsFor } from './helpers';
 
 const lot = (id: string, type: string, hours: number) => ({ lot_id: id, type, vials: vialsFor(hours) });
@@ -123,4 +123,48 @@ describe('lower bound: long and mid lots as a general matching', () => {
     const same = inst({ lots_data: [lot('A', 'A', 57), lot('B', 'A', 57)], start_time: T0 });
     expect(lowerBound(same)).toBeCloseTo(2 * 57 + 24 + 4, 6);
   });
+});
+
+describe('lower bound: type changes occupy the window', () => {
+  it('typeChangeBlocks: one block holds the volume but not the type change', () => {
+    // 6 lots, Σ fill 99 h: 99 + 5·4 = 119 ≤ 120, but two types add 4 h more (123 > 120)
+    expect(typeChangeBlocks(99, 6, 4, 120, 2, 4)).toBe(2);
+    expect(typeChangeBlocks(99, 6, 4, 120, 2, 0)).toBe(1);
+    // never above K: with K blocks no type change is forced
+    expect(typeChangeBlocks(500, 6, 4, 120, 2, 4)).toBe(2);
+  });
+
+  it('two types of three 16.5 h lots need two blocks; the heuristics reach 163 h', async () => {
+    const lots = ['A', 'B'].flatMap((t) => [1, 2, 3].map((k) => lot(`${t}${k}`, t, 16.5)));
+    const i = inst({ lots_data: lots, start_time: T0 });
+    expect(lowerBound(i)).toBeCloseTo(2 * (24 + 3 * 16.5 + 2 * 4), 3);
+    for (const s of HEURISTICS) {
+      const mk = (await run(i, s)).result.makespan;
+      expect(mk).toBeGreaterThanOrEqual(163 - 1e-3);
+      if (s === 'smart-pack' || s === 'hybrid-pack') expect(mk).toBeCloseTo(163, 3);
+    }
+  }, 30_000);
+});
+
+describe('lower bound: components of the block–type incidence graph', () => {
+  it('typeGroupWork: three types of 1.5 blocks each in five blocks need two type changes', () => {
+    // each type: ten 15 h lots (Σ (f + 4) = 190 > 124: two blocks of its own, K = 6); any two types
+    // need four blocks (384 > 372), so the cheapest is one component of five blocks with at least
+    // 5 + 3 − 1 = 7 incidences: 450 + 5·24 + 25·4 + 2·4 = 678 (the count K − B alone allows one change)
+    const g = { W: 120, cMin: 4, extra: 4, clean: 24 };
+    expect(typeGroupWork({ ...g, fill: [150, 150, 150], count: [10, 10, 10], need: [2, 2, 2] })).toBeCloseTo(
+      678,
+      9,
+    );
+    // one type alone: two blocks, no type change
+    expect(typeGroupWork({ ...g, fill: [150], count: [10], need: [2] })).toBeCloseTo(150 + 48 + 8 * 4, 9);
+  });
+
+  it('the same instance: the bound is 678 h and smart-pack and hybrid-pack reach it', async () => {
+    const lots = ['A', 'B', 'C'].flatMap((t) => Array.from({ length: 10 }, (_, k) => lot(`${t}${k}`, t, 15)));
+    const i = inst({ lots_data: lots, start_time: T0 });
+    expect(lowerBound(i)).toBeCloseTo(678, 3);
+    for (const s of ['smart-pack', 'hybrid-pack'] as const)
+      expect((await run(i, s)).result.makespan).toBeCloseTo(678, 3);
+  }, 30_000);
 });

@@ -16,6 +16,7 @@ import { BREAK, LineSim, decode, evalLine, planOf, type Plan } from '../packer';
 import { asWeights, linePenalty, planObjective, type SearchWeights } from './exact';
 import type { Instance } from '../types';
 import { binPackApplies, binPackPlan, longLotShare } from './binpack';
+import { streamCutPlan } from './streamcut';
 import { polish } from './polish';
 
 interface Block {
@@ -57,6 +58,8 @@ export interface BlockSearchOptions {
   starts?: Plan[];
   /** elimination / eviction attempts of the dedicated bin packing (identical default lines) */
   binPackAttempts?: number;
+  /** type orders the stream cut tries on small instances (streamcut.ts; it also stops at its work budget) */
+  streamCutTrials?: number;
   /** skip the block construction (large instances: start from the best of `starts`) */
   skipConstruction?: boolean;
 }
@@ -456,12 +459,25 @@ export async function blockSearch(
   const startPlans = [...(start ? [start] : []), ...(opts.starts ?? [])];
   let bpPlan: Plan | null = null;
   let bpRegime = false;
+  let scAtBound = false;
+  const makespanOnly = weight.mk === 1 && weight.wt === 0 && weight.co === 0;
   if (!start && !(opts.skipConstruction && startPlans.length > 0)) {
     // identical default lines without timing constraints: the dedicated bin packing (checked below
     // by exact packer evaluation like every other start). When at least a quarter of the lots need a
     // block of their own and there are over 300 lots, it replaces the slower best-insertion
     // construction and the iterated greedy after it is short; otherwise both starts compete.
-    if (binPackApplies(inst) && !ctx.expired()) {
+    // small instances: the stream cut fills blocks by subset sums (one block fewer on 100-lot
+    // families); at the lower bound (makespan only) it is optimal and the other starts are skipped
+    const scPlan = streamCutPlan(inst, {
+      seed: opts.seed,
+      trials: opts.streamCutTrials ?? 200,
+      shouldStop: () => ctx.expired(),
+    });
+    if (scPlan) {
+      startPlans.push(scPlan);
+      scAtBound = makespanOnly && decode(inst, scPlan).makespan <= ctx.lowerBound + 1e-7;
+    }
+    if (binPackApplies(inst) && !scAtBound && !ctx.expired()) {
       bpRegime = longLotShare(inst) >= 0.25;
       bpPlan = binPackPlan(inst, {
         seed: opts.seed,
@@ -472,7 +488,12 @@ export async function blockSearch(
       await ctx.checkpoint(opts.phase, opts.progressFrom + span * 0.1, 'block packing');
     }
   }
-  if (!start && !(opts.skipConstruction && startPlans.length > 0) && !(bpPlan && bpRegime && n > 300)) {
+  if (
+    !start &&
+    !scAtBound &&
+    !(opts.skipConstruction && startPlans.length > 0) &&
+    !(bpPlan && bpRegime && n > 300)
+  ) {
     const minFill = model.minFill;
     const order = Array.from({ length: n }, (_, j) => j).sort(
       (a, b) => minFill[b] - minFill[a] || model.type[a] - model.type[b] || a - b,
