@@ -120,7 +120,8 @@ describe('createJobTaker (a pull that answers at once)', () => {
 
   it('a missing consumer is an error (no answer), not an empty queue', async () => {
     const take = createJobTaker(handle.nc, logger, { timeoutMs: 500 });
-    await expect(take(JOBS_STREAM, 'solver-u99999')).rejects.toThrow(/timeout/i);
+    // nats-server 2.9 leaves the request unanswered (timeout); current releases answer "no responders"
+    await expect(take(JOBS_STREAM, 'solver-u99999')).rejects.toThrow(/timeout|no responders/i);
   });
 
   it('reads delivery counts from both forms of the ack subject', () => {
