@@ -5,6 +5,7 @@ import { RevocationSet } from '../adapters/revocations';
 import { createGatewayApp } from '../app';
 import { BatchingRateLimiter, MemoryCounterStore } from '../ratelimit';
 import { KeyStore } from './keys';
+import { ParsedKeyCache, createTokenAuth } from './tokens';
 import {
   FakeEventSource,
   bearer,
@@ -175,5 +176,46 @@ describe('KeyStore', () => {
       server.close();
       server.closeAllConnections();
     }
+  });
+});
+
+describe('parsed public keys (one PEM parse per key, not per request)', () => {
+  it('the same PEM gives the same KeyObject; another PEM its own', () => {
+    const cache = new ParsedKeyCache();
+    const a = cache.keyOf(key.publicKey);
+    expect(typeof a).not.toBe('string');
+    expect(cache.keyOf(key.publicKey)).toBe(a);
+    const b = cache.keyOf(other.publicKey);
+    expect(b).not.toBe(a);
+    expect(cache.size).toBe(2);
+  });
+
+  it('a PEM that does not parse is handed back unparsed and not kept', () => {
+    const cache = new ParsedKeyCache();
+    expect(cache.keyOf('not a pem')).toBe('not a pem');
+    expect(cache.size).toBe(0);
+  });
+
+  it('stays bounded: cleared once more PEMs than the bound were seen', () => {
+    const cache = new ParsedKeyCache(1);
+    cache.keyOf(key.publicKey);
+    cache.keyOf(other.publicKey);
+    expect(cache.size).toBe(1);
+    expect(typeof cache.keyOf(key.publicKey)).not.toBe('string');
+  });
+
+  it('verify: a kid whose key is replaced (same kid, new PEM) verifies with the new key only', async () => {
+    let pem = key.publicKey;
+    const auth = createTokenAuth(
+      { publicKey: async (kid) => (kid === 'main' ? pem : null), ready: () => true },
+      new RevocationSet(),
+    );
+    expect(await auth.verify(signToken(key))).toMatchObject({ user: { id: 7 } });
+    expect(await auth.verify(signToken(key))).toMatchObject({ user: { id: 7 } });
+    pem = other.publicKey;
+    expect(await auth.verify(signToken(key))).toBeNull();
+    expect(await auth.verify(signToken(other))).toMatchObject({ user: { id: 7 } });
+    pem = 'garbage';
+    expect(await auth.verify(signToken(other))).toBeNull();
   });
 });

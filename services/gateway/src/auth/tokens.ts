@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { Passport } from 'passport';
@@ -51,10 +52,12 @@ export interface TokenAuth {
  * uses passport-jwt; the WebSocket path uses jsonwebtoken with exactly the same options and claim checks.
  */
 export function createTokenAuth(keys: TokenVerifier, revocations: RevocationChecker): TokenAuth {
-  const keyFor = async (token: string): Promise<string | null> => {
+  const parsedKeys = new ParsedKeyCache();
+  const keyFor = async (token: string): Promise<KeyObject | string | null> => {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded === 'string') return null;
-    return keys.publicKey(typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined);
+    const pem = await keys.publicKey(typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined);
+    return pem ? parsedKeys.keyOf(pem) : null;
   };
 
   const principalOf = (payload: unknown): Principal | null => {
@@ -79,7 +82,9 @@ export function createTokenAuth(keys: TokenVerifier, revocations: RevocationChec
           done: (err: unknown, key?: string) => void,
         ) => {
           keyFor(rawToken).then(
-            (key) => (key ? done(null, key) : done(new Error('unknown signing key'))),
+            // passport-jwt hands the key to jsonwebtoken's verify as it is, which takes a KeyObject;
+            // only passport-jwt's typings predate that.
+            (key) => (key ? done(null, key as string) : done(new Error('unknown signing key'))),
             (err: unknown) => done(err),
           );
         },
@@ -133,4 +138,39 @@ export function createTokenAuth(keys: TokenVerifier, revocations: RevocationChec
       }
     },
   };
+}
+
+/**
+ * Parsed public keys by their PEM. jsonwebtoken parses a PEM string into a KeyObject on every
+ * verify (about a millisecond on a loaded host, on every request); the key store still decides
+ * which PEM a kid maps to (rotation, refetch on unknown kids), this only remembers the parse of
+ * each PEM it has seen. Keyed by PEM content, so a rotated key under a reused kid is parsed anew.
+ * Bounded: cleared when more PEMs than a rotation ever keeps at once have been seen.
+ */
+export class ParsedKeyCache {
+  private readonly parsed = new Map<string, KeyObject>();
+
+  constructor(private readonly maxKeys = 16) {}
+
+  /**
+   * The KeyObject of this PEM; a PEM that does not parse is handed back as it is, so jsonwebtoken
+   * rejects the token as before (401 invalid token, not an error of the gateway).
+   */
+  keyOf(pem: string): KeyObject | string {
+    const known = this.parsed.get(pem);
+    if (known) return known;
+    let key: KeyObject;
+    try {
+      key = createPublicKey(pem);
+    } catch {
+      return pem;
+    }
+    if (this.parsed.size >= this.maxKeys) this.parsed.clear();
+    this.parsed.set(pem, key);
+    return key;
+  }
+
+  get size(): number {
+    return this.parsed.size;
+  }
 }
