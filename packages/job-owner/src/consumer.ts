@@ -25,7 +25,14 @@ export interface LifecycleConsumerOptions {
   /** The durable pull consumer on EVENTS_STREAM (provisioned by the owning service). */
   durable: string;
   /** Applies one parsed event; a throw is treated as a transient failure (nak after retryDelayMs). */
-  handle: (raw: unknown, meta: { deliveryCount: number }) => Promise<EventDecision>;
+  handle: (raw: unknown, meta: { deliveryCount: number; prepared?: unknown }) => Promise<EventDecision>;
+  /**
+   * Called with the parsed event as soon as a message is pulled, before it waits for the earlier
+   * events of its record: may start work that changes nothing (e.g. fetching a result) so that it
+   * overlaps that wait. Its return value reaches `handle` as `meta.prepared`; a throw is ignored
+   * (handle then gets nothing prepared and does the work itself).
+   */
+  prepare?: (raw: unknown) => unknown;
   /** Redelivery delay when `handle` throws. */
   retryDelayMs: number;
   /** When set, `working()` is sent at this interval while `handle` runs (it may outlast ack_wait). */
@@ -39,7 +46,7 @@ export interface LifecycleConsumerOptions {
 }
 
 /** What a service is started with; retry delay, heartbeats and metrics are the service's own policy. */
-export type OwnerConsumerOptions = Pick<LifecycleConsumerOptions, 'nc' | 'logger' | 'handle'> & {
+export type OwnerConsumerOptions = Pick<LifecycleConsumerOptions, 'nc' | 'logger' | 'handle' | 'prepare'> & {
   /** Defaults to the service's durable name. */
   durable?: string;
 };
@@ -69,7 +76,7 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
   let count = 0;
   let stopping = false;
 
-  const settle = async (m: JsMsg): Promise<void> => {
+  const settle = async (m: JsMsg, prepared: unknown): Promise<void> => {
     let raw: unknown;
     try {
       raw = m.json();
@@ -99,7 +106,7 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
             : undefined;
         let decision: EventDecision;
         try {
-          decision = await opts.handle(raw, { deliveryCount: m.info.deliveryCount });
+          decision = await opts.handle(raw, { deliveryCount: m.info.deliveryCount, prepared });
         } catch (err) {
           decision = {
             action: 'nak',
@@ -143,11 +150,22 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
   let inFlight = 0;
   let slotFreed: (() => void) | undefined;
 
+  /** What `prepare` makes of a message on arrival; undefined when there is none or it fails. */
+  const prepareOf = (m: JsMsg): unknown => {
+    if (!opts.prepare) return undefined;
+    try {
+      return opts.prepare(m.json());
+    } catch {
+      return undefined; // unparseable: settle terminates it
+    }
+  };
+
   const start = (m: JsMsg) => {
     const key = lifecycleRecordKey(m.subject);
     inFlight++;
+    const prepared = prepareOf(m);
     const run: Promise<void> = (chains.get(key) ?? Promise.resolve())
-      .then(() => settle(m))
+      .then(() => settle(m, prepared))
       .catch((err) => logger.error({ err, subject: m.subject }, 'lifecycle event handling failed'))
       .finally(() => {
         count++;

@@ -156,6 +156,42 @@ test("events of different records are handled side by side; one record's in stre
   await expectAllSettled(durable);
 });
 
+test("prepare runs on arrival, while the record's earlier event is still in hand; handle gets its value", async () => {
+  const { durable, base } = await freshOwner();
+  const log: string[] = [];
+  const prepared: Record<string, unknown> = {};
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+  consumer = await follow(durable, {
+    retryDelayMs: 100,
+    prepare: (raw) => {
+      const { id } = raw as { id: string };
+      log.push(`prepare ${id}`);
+      if (id === 'a2') releaseFirst(); // a1 is held until a2 was prepared: only an early prepare gets here
+      if (id === 'bad') throw new Error('prepare failed');
+      return `ready ${id}`;
+    },
+    handle: async (raw, meta) => {
+      const { id } = raw as { id: string };
+      prepared[id] = meta.prepared;
+      if (id === 'a1') await firstHeld;
+      log.push(`end ${id}`);
+      return { action: 'ack' };
+    },
+  });
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'started'), { id: 'a1' });
+  await publishRaw(lifecycleSubject('schedule', base + 1, 'completed'), { id: 'a2' });
+  await publishRaw(lifecycleSubject('schedule', base + 2, 'completed'), { id: 'bad' });
+  await publishRaw(lifecycleSubject('schedule', base + 3, 'completed'), 'not json');
+  await waitUntil(() => consumer!.processed() === 4);
+  expect(log.indexOf('prepare a2')).toBeLessThan(log.indexOf('end a1'));
+  expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('end a2'));
+  // A prepare that throws leaves the event to handle alone; an unparseable one is never prepared.
+  expect(prepared).toEqual({ a1: 'ready a1', a2: 'ready a2', bad: undefined });
+  expect(log.filter((l) => l.startsWith('prepare'))).toEqual(['prepare a1', 'prepare a2', 'prepare bad']);
+  await expectAllSettled(durable);
+});
+
 test("provisioning asks the server for the handle's replica count (NATS_STREAM_REPLICAS)", async () => {
   expect((await jsm.streams.info(EVENTS_STREAM)).config.num_replicas).toBe(1);
   // A single server cannot hold 3 replicas: the refusal proves the count reaches the server.

@@ -301,3 +301,43 @@ describe('the schedule announces what its store shows', () => {
     expect(announced().map((a) => a.data.status)).toEqual(['running', 'cancelled']);
   });
 });
+
+describe('a completed result is fetched on arrival (prepareEvent), applied in its turn', () => {
+  test('only a completed schedule event starts a fetch', () => {
+    expect(h.app.prepareEvent(event('started'))).toBeNull();
+    expect(h.app.prepareEvent(event('failed'))).toBeNull();
+    expect(h.app.prepareEvent({ not: 'an event' })).toBeNull();
+    expect(h.fetcher.calls).toEqual([]);
+    expect(h.app.prepareEvent(event('completed'))).not.toBeNull();
+    expect(h.fetcher.calls).toEqual(['schedule.1']);
+  });
+
+  test('the prefetched result is stored without a second fetch; stored before completed is shown', async () => {
+    const prepared = h.app.prepareEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'));
+    // Nothing is stored or changed by the prefetch itself.
+    expect(await status()).toMatchObject({ status: 'pending' });
+    expect(await h.results.get(1)).toBeNull();
+    await h.app.handleEvent(event('started'));
+    const d = await h.app.handleEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'), { prepared });
+    expect(d).toEqual({ action: 'ack', note: 'completed' });
+    expect(h.fetcher.calls).toEqual(['schedule.1']);
+    expect(await status()).toMatchObject({ status: 'completed' });
+    expect(await h.results.get(1)).not.toBeNull();
+    expect(h.publisher.announced.map((a) => a.event.data.status)).toEqual(['running', 'completed']);
+  });
+
+  test('a prefetch for another job (the schedule was re-planned meanwhile) is not used', async () => {
+    const prepared = h.app.prepareEvent(event('completed', 2));
+    await h.app.handleEvent(event('completed'), { prepared });
+    expect(h.fetcher.calls).toEqual(['schedule.2', 'schedule.1']);
+    expect(await status()).toMatchObject({ status: 'completed' });
+  });
+
+  test('a prefetch that throws becomes a retry (nak), like a fetch that throws in turn', async () => {
+    jest.spyOn(h.fetcher, 'fetch').mockRejectedValueOnce(new Error('connection closed'));
+    const prepared = h.app.prepareEvent(event('completed'));
+    const d = await h.app.handleEvent(event('completed'), { prepared, deliveryCount: 1 });
+    expect(d).toMatchObject({ action: 'nak', reason: 'result fetch: connection closed' });
+    expect(await status()).toMatchObject({ status: 'pending' });
+  });
+});

@@ -30,7 +30,7 @@ import type { CompletedScheduleCache } from './completed-cache';
 import { createScheduleHandler } from './create';
 import { activitiesToCsv } from './export-csv';
 import { scheduleToSvg } from './export-svg';
-import { createAnnouncer, createLifecycleHandler } from './lifecycle';
+import { createAnnouncer, createLifecycleHandler, createResultPrefetch } from './lifecycle';
 import { scheduleCreates } from './metrics';
 import { createReplanHandler } from './replan';
 import { createResultExportHandler } from './result-export';
@@ -81,7 +81,9 @@ export type { EventDecision };
 
 export interface ScheduleApp {
   handlers: Record<ScheduleOp, Handler>;
-  handleEvent(raw: unknown, meta?: { deliveryCount?: number }): Promise<EventDecision>;
+  handleEvent(raw: unknown, meta?: { deliveryCount?: number; prepared?: unknown }): Promise<EventDecision>;
+  /** On arrival of an event, before its record's earlier events are done: starts a `completed` one's result fetch. */
+  prepareEvent(raw: unknown): unknown;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -349,5 +351,6 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       resultExport: guard('resultExport', createResultExportHandler({ schedules, results })),
     },
     handleEvent,
+    prepareEvent: createResultPrefetch(resultFetcher),
   };
 }

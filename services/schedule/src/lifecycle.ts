@@ -14,6 +14,7 @@ import {
   ACTIVE_STATUSES,
   type Clock,
   type JobPublisher,
+  type FetchOutcome,
   type ResultFetcher,
   type ResultRepository,
   type ScheduleRecord,
@@ -68,6 +69,35 @@ export function createAnnouncer(deps: { publisher: JobPublisher; clock: Clock; s
   };
 }
 
+/**
+ * The result of a `completed` event, fetched from the solver pool as soon as the event arrives
+ * rather than after the events before it (its `started`) have been applied. Fetching changes
+ * nothing; the store, the status change and the announcement still happen in order when the
+ * event's turn comes.
+ */
+export class PrefetchedResult {
+  constructor(
+    readonly jobId: string,
+    readonly outcome: Promise<FetchOutcome>,
+  ) {}
+}
+
+/** Starts the result fetch of a `completed` schedule event; null for any other event. */
+export function createResultPrefetch(
+  resultFetcher: ResultFetcher,
+): (raw: unknown) => PrefetchedResult | null {
+  return (raw) => {
+    const read = readSolveLifecycleEvent(raw, 'schedule');
+    if (read.kind !== 'event' || read.stage !== 'completed') return null;
+    const jobId = read.data.job_id;
+    const outcome = resultFetcher.fetch(jobId).catch((err: unknown): FetchOutcome => ({
+      kind: 'unavailable',
+      reason: (err as Error)?.message ?? String(err),
+    }));
+    return new PrefetchedResult(jobId, outcome);
+  };
+}
+
 export interface LifecycleDeps {
   schedules: ScheduleRepository;
   results: ResultRepository;
@@ -87,7 +117,7 @@ const backoff = (deliveryCount: number) => Math.min(1000 * 2 ** Math.max(0, deli
  */
 export function createLifecycleHandler(
   deps: LifecycleDeps,
-): (raw: unknown, meta?: { deliveryCount?: number }) => Promise<EventDecision> {
+): (raw: unknown, meta?: { deliveryCount?: number; prepared?: unknown }) => Promise<EventDecision> {
   const { schedules, results, resultFetcher, announcer, clock, logger } = deps;
 
   /** Takes the result over from the solver pool and stores its chunks, then marks the schedule completed. */
@@ -95,8 +125,12 @@ export function createLifecycleHandler(
     record: ScheduleRecord,
     at: Date,
     deliveryCount: number,
+    prefetched: unknown,
   ): Promise<{ decision: EventDecision } | { moved: ScheduleRecord | null }> {
-    const fetched = await resultFetcher.fetch(record.job_id);
+    const fetched =
+      prefetched instanceof PrefetchedResult && prefetched.jobId === record.job_id
+        ? await prefetched.outcome
+        : await resultFetcher.fetch(record.job_id);
     if (fetched.kind === 'unavailable')
       return {
         decision: {
@@ -179,7 +213,7 @@ export function createLifecycleHandler(
             moved = null;
             break;
           }
-          const done = await complete(record, at, deliveryCount);
+          const done = await complete(record, at, deliveryCount, meta.prepared);
           if ('decision' in done) return done.decision;
           moved = done.moved;
           break;

@@ -102,6 +102,7 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
         nc: handle.nc,
         logger,
         handle: (raw, meta) => app.handleEvent(raw, meta),
+        prepare: (raw) => app.prepareEvent(raw),
         durable: opts.durable,
       }),
     clients,
