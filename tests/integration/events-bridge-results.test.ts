@@ -22,7 +22,8 @@ import {
 } from '@fillsched/contracts';
 import { jetstreamManager } from '@fillsched/service-kit';
 import { findFreePort, spawnServiceProcess, type ServiceProcess } from '@fillsched/service-kit/testing';
-import { ApiClient } from '../system/client';
+import { ApiClient, waitUntil } from '../system/client';
+import { inputLimitLines, inputLimitLots } from '../system/create-load';
 import { describeIfPeer } from '../peers';
 
 const { startPlatform } = require('../../scripts/platform');
@@ -45,34 +46,6 @@ interface Plan {
   bytes: number;
   document: any;
 }
-
-async function until<T>(
-  fn: () => T | undefined | Promise<T | undefined>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** 20,000 lots over 400 products on 100 lines with two downtimes each: the input limits. */
-const LOTS = Array.from({ length: 20_000 }, (_, i) => ({
-  lot_id: `L${i + 1}`,
-  product: `P${i % 400}`,
-  quantity: 20_000 + ((i * 7919) % 180_000),
-}));
-const LINES = Array.from({ length: 100 }, (_, i) => ({
-  id: `line-${i + 1}`,
-  downtime: [
-    { start: '2026-01-01T10:00:00', end: '2026-01-01T14:00:00', reason: 'maintenance' },
-    { start: '2026-01-03T06:00:00', end: '2026-01-03T08:00:00', reason: 'cleaning validation' },
-  ],
-}));
 
 describeIfPeer('kafka', 'events bridge: completed plans on the compacted results topic', () => {
   let kafka: KafkaBroker;
@@ -153,7 +126,7 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
   }
 
   const planOf = (id: number, ms: number) =>
-    until(() => plans.get(`schedule.${id}`), ms, `the plan of ${id}`);
+    waitUntil(async () => plans.get(`schedule.${id}`), ms, `the plan of ${id}`);
 
   test('the results topic is compacted with a raised max.message.bytes', async () => {
     const admin = new Kafka({
@@ -223,7 +196,7 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     });
     expect(created.status).toBe(202);
     const id: number = created.body.id;
-    const plan = await until(() => plans.get(`comparison.${id}`), 60_000, `comparison ${id}`);
+    const plan = await waitUntil(async () => plans.get(`comparison.${id}`), 60_000, `comparison ${id}`);
     expect(plan.headers).toMatchObject({
       ce_id: `comparison.result:${id}`,
       ce_type: RESULT_RECORD_TYPES.comparison,
@@ -273,9 +246,9 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
   test('20,000 lots on 100 lines: the whole plan arrives intact in one record', async () => {
     const created = await client.request('POST', '/schedule', {
       name: 'at the limits',
-      lots_data: LOTS,
+      lots_data: inputLimitLots(),
       strategy: 'lpt-pack',
-      config: { lines: LINES, time_limit_s: 5 },
+      config: { lines: inputLimitLines(), time_limit_s: 5 },
       start_time: '2026-01-01T06:00:00',
     });
     expect(created.status).toBe(202);
@@ -341,8 +314,8 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     }
     bridge = startBridge('replay');
     await bridge.waitFor('events bridge ready');
-    await until(
-      () => ([...before].every(([k, n]) => (raw.get(k)?.length ?? 0) > n) ? true : undefined),
+    await waitUntil(
+      async () => [...before].every(([k, n]) => (raw.get(k)?.length ?? 0) > n),
       120_000,
       'every plan produced again',
     );

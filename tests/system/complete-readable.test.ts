@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { ApiClient } from './client';
+import { inputLimitLines, inputLimitLots } from './create-load';
 
 const { startPlatform, startMongoWire } = require('../../scripts/platform');
 const { ACTIVITIES_PAGE_MAX: PAGE, RESULT_CHUNK_MAX_BYTES } = require('@fillsched/contracts');
@@ -56,21 +57,6 @@ function slowProxy(target: URL, delayMs: number): Promise<{ url: string; close: 
     }),
   );
 }
-
-/** 20,000 lots over 400 product types: the input limit. */
-const LOTS = Array.from({ length: 20_000 }, (_, i) => ({
-  lot_id: `L${i + 1}`,
-  product: `P${i % 400}`,
-  quantity: 20_000 + ((i * 7919) % 180_000),
-}));
-/** 100 lines, each with two downtimes. */
-const LINES = Array.from({ length: 100 }, (_, i) => ({
-  id: `line-${i + 1}`,
-  downtime: [
-    { start: '2026-01-01T10:00:00', end: '2026-01-01T14:00:00', reason: 'maintenance' },
-    { start: '2026-01-03T06:00:00', end: '2026-01-03T08:00:00', reason: 'cleaning validation' },
-  ],
-}));
 
 /** Opens the WebSocket and, the moment `complete` arrives, sends three GETs at once. */
 function getsRightAfterComplete(client: ApiClient, id: number, timeoutMs: number) {
@@ -129,9 +115,9 @@ describe('complete means readable', () => {
   test('20,000 lots on 100 lines with downtime, slow store: GET after `complete` shows completed with every activity', async () => {
     const created = await client.request('POST', '/schedule', {
       name: 'at the limits',
-      lots_data: LOTS,
+      lots_data: inputLimitLots(),
       strategy: 'lpt-pack',
-      config: { lines: LINES, time_limit_s: 5 },
+      config: { lines: inputLimitLines(), time_limit_s: 5 },
       start_time: '2026-01-01T06:00:00',
     });
     expect(created.status).toBe(202);

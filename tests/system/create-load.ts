@@ -83,3 +83,23 @@ export function smallLots(n: number) {
     quantity: 20_000 * (k + 1),
   }));
 }
+
+/** 20,000 lots over 400 product types: the input limit on lots. */
+export function inputLimitLots() {
+  return Array.from({ length: 20_000 }, (_, i) => ({
+    lot_id: `L${i + 1}`,
+    product: `P${i % 400}`,
+    quantity: 20_000 + ((i * 7919) % 180_000),
+  }));
+}
+
+/** 100 lines, each with two downtimes: the input limit on lines. */
+export function inputLimitLines() {
+  return Array.from({ length: 100 }, (_, i) => ({
+    id: `line-${i + 1}`,
+    downtime: [
+      { start: '2026-01-01T10:00:00', end: '2026-01-01T14:00:00', reason: 'maintenance' },
+      { start: '2026-01-03T06:00:00', end: '2026-01-03T08:00:00', reason: 'cleaning validation' },
+    ],
+  }));
+}
