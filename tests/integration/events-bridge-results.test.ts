@@ -24,6 +24,7 @@ import { jetstreamManager } from '@fillsched/service-kit';
 import { findFreePort, spawnServiceProcess, type ServiceProcess } from '@fillsched/service-kit/testing';
 import { ApiClient, waitUntil } from '../system/client';
 import { inputLimitLines, inputLimitLots } from '../system/create-load';
+import { headersOf } from '../peers/kafka-headers';
 import { describeIfPeer } from '../peers';
 
 const { startPlatform } = require('../../scripts/platform');
@@ -83,8 +84,7 @@ describeIfPeer('kafka', 'events bridge: completed plans on the compacted results
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [name, v] of Object.entries(message.headers ?? {})) headers[name] = String(v);
+        const headers = headersOf(message);
         const key = String(message.key);
         records.push(key);
         raw.set(key, [...(raw.get(key) ?? []), message.value ? Buffer.from(message.value) : null]);

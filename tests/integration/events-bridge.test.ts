@@ -33,6 +33,7 @@ import {
   type ServiceProcess,
   type TestNats,
 } from '@fillsched/service-kit/testing';
+import { headersOf } from '../peers/kafka-headers';
 import { describeIfPeer } from '../peers';
 
 jest.setTimeout(240_000);
@@ -226,8 +227,7 @@ describeIfPeer('kafka', 'events bridge: FILLSCHED_EVENTS → Kafka', () => {
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        const headers = headersOf(message);
         seen.push({
           key: String(message.key),
           id: headers.ce_id,

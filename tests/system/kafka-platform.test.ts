@@ -25,6 +25,7 @@ import {
   type CloudEvent,
 } from '@fillsched/contracts';
 import { jetstream, jetstreamManager, publishEvent } from '@fillsched/service-kit';
+import { headersOf } from '../peers/kafka-headers';
 import { describeIfPeer } from '../peers';
 import { ApiClient, waitUntil } from './client';
 import { smallLots } from './create-load';
@@ -120,8 +121,7 @@ describeIfPeer('kafka', 'the platform with the Kafka mirror (npm start with KAFK
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        const headers = headersOf(message);
         seen.push({
           key: String(message.key),
           partition,
@@ -410,8 +410,7 @@ describeIfPeer('kafka', 'the platform with the Kafka mirror (npm start with KAFK
       await reader.subscribe({ topic: KAFKA_RESULTS_DEFAULTS.topic, fromBeginning: true });
       await reader.run({
         eachMessage: async ({ message }) => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+          const headers = headersOf(message);
           if (message.value === null) return;
           plans.set(String(message.key), {
             headers,
