@@ -19,3 +19,4 @@ export * from './handlers';
 export * from './reply';
 export * from './mongo';
 export * from './already-exists';
+export * from './immutable-cache';

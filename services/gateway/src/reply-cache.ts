@@ -1,4 +1,5 @@
 import { RPC } from '@fillsched/contracts';
+import { ImmutableCache } from '@fillsched/service-kit';
 import type { RpcReply, RpcRequest } from './ports';
 
 /**
@@ -20,16 +21,13 @@ export interface CachedReply {
 }
 
 export class CompletedReplyCache {
-  private readonly entries = new Map<string, CachedReply & { id: number; bytes: number }>();
-  private readonly byId = new Map<number, Set<string>>();
-  private readonly maxEntries: number;
-  private readonly maxBytes: number;
-  private bytes = 0;
-  private forgets = 0;
+  private readonly cache: ImmutableCache<CachedReply>;
 
   constructor(opts: { maxEntries?: number; maxBytes?: number } = {}) {
-    this.maxEntries = opts.maxEntries ?? 2000;
-    this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+    this.cache = new ImmutableCache({
+      maxEntries: opts.maxEntries ?? 2000,
+      maxWeight: opts.maxBytes ?? 64 * 1024 * 1024,
+    });
   }
 
   /** The key of a cacheable request (a user's GET of one schedule), else null. */
@@ -37,15 +35,11 @@ export class CompletedReplyCache {
     if (subject !== RPC.schedule.get || !rpc.user) return null;
     const id = Number(rpc.params?.id);
     if (!Number.isSafeInteger(id) || id <= 0) return null;
-    return { key: `${id}|${rpc.user.id}|${JSON.stringify(rpc.query ?? {})}`, id, since: this.forgets };
+    return { key: `${id}|${rpc.user.id}|${JSON.stringify(rpc.query ?? {})}`, id, since: this.cache.mark() };
   }
 
   get(key: string): CachedReply | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    return e;
+    return this.cache.get(key);
   }
 
   /**
@@ -63,40 +57,18 @@ export class CompletedReplyCache {
       if (Number.isSafeInteger(id)) this.forget(id);
       return;
     }
-    if (!cacheable || reply.status !== 200 || cacheable.since !== this.forgets) return;
+    if (!cacheable || reply.status !== 200 || cacheable.since !== this.cache.mark()) return;
     if ((reply.body as { status?: unknown } | null)?.status !== 'completed') return;
     const json = JSON.stringify(reply.body);
-    const bytes = json.length;
-    if (bytes > this.maxBytes) return;
-    this.drop(cacheable.key);
-    this.entries.set(cacheable.key, { id: cacheable.id, reply, json, bytes });
-    this.bytes += bytes;
-    let keys = this.byId.get(cacheable.id);
-    if (!keys) this.byId.set(cacheable.id, (keys = new Set()));
-    keys.add(cacheable.key);
-    for (const [k] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.drop(k);
-    }
+    this.cache.set(cacheable.key, cacheable.id, { reply, json }, json.length, cacheable.since);
   }
 
   /** A deleted schedule: every user's entry goes. */
   forget(id: number): void {
-    this.forgets += 1;
-    for (const key of [...(this.byId.get(id) ?? [])]) this.drop(key);
+    this.cache.forget(id);
   }
 
   size(): number {
-    return this.entries.size;
-  }
-
-  private drop(key: string): void {
-    const e = this.entries.get(key);
-    if (!e) return;
-    this.entries.delete(key);
-    this.bytes -= e.bytes;
-    const keys = this.byId.get(e.id);
-    keys?.delete(key);
-    if (keys?.size === 0) this.byId.delete(e.id);
+    return this.cache.size();
   }
 }

@@ -1,3 +1,5 @@
+import { ImmutableCache } from '@fillsched/service-kit';
+
 /**
  * Bodies of completed schedules as `GET /schedule/{id}` answers them, kept in memory: a completed
  * schedule and its result never change (replans make new schedules), so a repeated GET needs no
@@ -17,20 +19,14 @@ export interface CompletedCacheOptions {
   maxActivities?: number;
 }
 
-interface Entry<T> extends CachedSchedule<T> {
-  weight: number;
-}
-
 export class CompletedScheduleCache<T> {
-  private readonly entries = new Map<string, Entry<T>>();
-  private readonly maxEntries: number;
-  private readonly maxActivities: number;
-  private held = 0;
-  private forgets = 0;
+  private readonly cache: ImmutableCache<CachedSchedule<T>>;
 
   constructor(opts: CompletedCacheOptions = {}) {
-    this.maxEntries = opts.maxEntries ?? 500;
-    this.maxActivities = opts.maxActivities ?? 100_000;
+    this.cache = new ImmutableCache({
+      maxEntries: opts.maxEntries ?? 500,
+      maxWeight: opts.maxActivities ?? 100_000,
+    });
   }
 
   private static key(id: number, withActivities: boolean): string {
@@ -38,18 +34,12 @@ export class CompletedScheduleCache<T> {
   }
 
   get(id: number, withActivities: boolean): CachedSchedule<T> | undefined {
-    const key = CompletedScheduleCache.key(id, withActivities);
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    // Map order is insertion order: re-inserting makes it the most recently used.
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    return e;
+    return this.cache.get(CompletedScheduleCache.key(id, withActivities));
   }
 
   /** Read before loading a body from the store; `set` refuses the body if a delete came in between. */
   mark(): number {
-    return this.forgets;
+    return this.cache.mark();
   }
 
   /**
@@ -63,33 +53,15 @@ export class CompletedScheduleCache<T> {
     activities: number,
     since: number,
   ): void {
-    const weight = Math.max(1, activities);
-    if (weight > this.maxActivities || since !== this.forgets) return;
-    const key = CompletedScheduleCache.key(id, withActivities);
-    this.drop(key);
-    this.entries.set(key, { ...entry, weight });
-    this.held += weight;
-    for (const [k] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.held <= this.maxActivities) break;
-      this.drop(k);
-    }
+    this.cache.set(CompletedScheduleCache.key(id, withActivities), id, entry, Math.max(1, activities), since);
   }
 
   /** A deleted schedule: no replica may answer from its copy afterwards. */
   forget(id: number): void {
-    this.forgets += 1;
-    this.drop(CompletedScheduleCache.key(id, true));
-    this.drop(CompletedScheduleCache.key(id, false));
+    this.cache.forget(id);
   }
 
   size(): number {
-    return this.entries.size;
-  }
-
-  private drop(key: string): void {
-    const e = this.entries.get(key);
-    if (!e) return;
-    this.entries.delete(key);
-    this.held -= e.weight;
+    return this.cache.size();
   }
 }
