@@ -45,14 +45,29 @@ const STORE_DOWN_ERRORS = new Set([
 ]);
 
 /**
+ * True when an error is one of STORE_DOWN_ERRORS or a subclass of one. The driver's subclasses
+ * name themselves (a request in flight when the server dies fails with `PoolClearedOnNetworkError`,
+ * a MongoNetworkError), and mongoose carries its own copy of the driver, so neither `name` alone
+ * nor `instanceof` will do: the class names along the prototype chain do.
+ */
+function isStoreDownError(e: object): boolean {
+  const { name } = e as { name?: unknown };
+  if (typeof name === 'string' && STORE_DOWN_ERRORS.has(name)) return true;
+  for (let p = Object.getPrototypeOf(e); p && p !== Error.prototype; p = Object.getPrototypeOf(p))
+    if (STORE_DOWN_ERRORS.has((p as { constructor?: { name?: string } }).constructor?.name ?? ''))
+      return true;
+  return false;
+}
+
+/**
  * True when err (or its cause chain) says MongoDB could not be reached: no server selectable
  * within the selection timeout, a network error, a cleared pool, a closed client; also mongoose's
  * refusal to run a command while disconnected.
  */
 export function isStoreUnavailable(err: unknown): boolean {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { name, message } = e as { name?: unknown; message?: unknown };
-    if (typeof name === 'string' && STORE_DOWN_ERRORS.has(name)) return true;
+    const { message } = e as { message?: unknown };
+    if (typeof e === 'object' && isStoreDownError(e)) return true;
     if (
       typeof message === 'string' &&
       /before initial connection is complete|Client must be connected/.test(message)
