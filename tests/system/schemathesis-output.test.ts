@@ -1,4 +1,4 @@
-import { realErrors } from './schemathesis-output';
+import { forTheLog, realErrors } from './schemathesis-output';
 
 const report = (errorBlocks: string) =>
   [
@@ -49,5 +49,38 @@ describe('realErrors: which schemathesis errors are about the API', () => {
   });
   it('finds nothing in a clean report', () => {
     expect(realErrors('=== SUMMARY ===\nNo issues found in 1.51s')).toEqual([]);
+  });
+});
+
+describe('forTheLog: the report as it goes to the test log', () => {
+  const run = [
+    ' Loaded specification from http://127.0.0.1:1/openapi.json (in 0.36s)',
+    ' ✅  Examples (in 5.71s)',
+    '',
+    '     ✅ 20 passed  ⏭  12 skipped',
+    report(`${lambdaSourceCrash}\n    KeyError: ('${'x'.repeat(5000)}')`),
+  ].join('\n');
+  const clean = [
+    ' Loaded spec',
+    '=================================== SUMMARY ====',
+    'No issues found',
+    '=== No issues found in 0.95s ===',
+  ].join('\n');
+
+  it('has no line a CI reader could take for a pytest closing line', () => {
+    for (const text of [forTheLog(run), forTheLog(clean)])
+      for (const line of text.split('\n')) {
+        expect(line).toMatch(/^\[schemathesis\] /);
+        expect(line).not.toMatch(/^=+ .* =+$/);
+        expect(line).not.toMatch(/^\d+ passed, \d+ failed/);
+      }
+    expect(forTheLog(run)).toContain('[schemathesis] -- 1 error, 2 warnings in 48.52s --');
+  });
+  it('keeps the phases and counts, and leaves the tracebacks to the full report', () => {
+    const text = forTheLog(run);
+    expect(text).toContain('✅ 20 passed  ⏭  12 skipped');
+    expect(text).not.toContain('KeyError');
+    expect(text).toMatch(/ERRORS\/WARNINGS sections, \d+ characters: see the full report/);
+    expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(220);
   });
 });

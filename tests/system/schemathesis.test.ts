@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, waitUntil } from './client';
 import { describeIfPython, ensurePythonVenv, PREPARE_TIMEOUT_MS, schemathesisBin } from './python-venv';
-import { realErrors } from './schemathesis-output';
+import { forTheLog, realErrors } from './schemathesis-output';
 
 const { startPlatform } = require('../../scripts/platform');
 
@@ -163,9 +163,16 @@ describeIfPython()('schemathesis against the running platform', () => {
       process.stderr.write(
         `[schemathesis] seed ${SEED}: main run ${all.seconds} s (exit ${all.code}), logout run ${logout.seconds} s (exit ${logout.code})\n`,
       );
-      // the summary (phases, warnings, counts) goes to the log: what was covered, at a glance
-      for (const run of [all, logout])
-        process.stderr.write(run.output.slice(run.output.indexOf(' Loaded')) + '\n');
+      // the summary (phases, counts) goes to the log, tagged; the whole report to a file that stays
+      const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'fillsched-schemathesis-report-'));
+      for (const [name, run] of [
+        ['main', all],
+        ['logout', logout],
+      ] as const) {
+        const file = path.join(reports, `${name}.log`);
+        fs.writeFileSync(file, run.output);
+        process.stderr.write(`${forTheLog(run.output)}\n[schemathesis] full ${name} report: ${file}\n`);
+      }
       for (const run of [all, logout]) {
         // the whole document was tested, authenticated
         expect(run.output).toMatch(/Tested: \d+/);
