@@ -148,9 +148,12 @@ export async function refusedByLimits(
   deps: Pick<EnqueueDeps, 'schedules' | 'workload'>,
   userId: number,
 ): Promise<RpcReply | null> {
-  if ((await deps.schedules.countActive(userId)) >= ACTIVE_SCHEDULE_LIMIT)
-    return detail(429, TOO_MANY_SCHEDULES);
-  const overLimit = await jobsLimitExceeded(deps.workload, userId, 1);
+  // Two independent reads (the store, JetStream): asked together, looked at in order.
+  const [active, overLimit] = await Promise.all([
+    deps.schedules.countActive(userId),
+    jobsLimitExceeded(deps.workload, userId, 1),
+  ]);
+  if (active >= ACTIVE_SCHEDULE_LIMIT) return detail(429, TOO_MANY_SCHEDULES);
   return overLimit ? detail(429, overLimit) : null;
 }
 
