@@ -75,8 +75,9 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
     const limits = refusedByLimits(deps, user.id);
     limits.catch(() => undefined); // awaited below; a failure surfaces there
     // Resolve first, validate after: a template may make lots valid (lines, windows) that the
-    // request's config alone would reject, or invalid (min_batch_size).
-    // Always ask: without config_id the user's default template (if any) applies under the request's keys.
+    // request's config alone would reject, or invalid (min_batch_size). Without config_id the user's
+    // default template (if any) applies under the request's keys. The resolver keeps templates
+    // between creates (dropped on the config service's change notices): usually no round trip.
     const resolved = await resolveJobConfig({ configResolver, logger }, user, body, 'scheduling');
     if (resolved.kind === 'reply') return resolved.reply;
     const { config, template_id: templateId } = resolved;

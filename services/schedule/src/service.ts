@@ -1,6 +1,8 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { RPC, SCHEDULE_DELETED_SUBJECT, type ScheduleOut } from '@fillsched/contracts';
 import {
+  CachingConfigResolver,
+  followConfigChanges,
   NatsCanceller,
   JetStreamUserWorkload,
   NatsConfigResolver,
@@ -83,6 +85,11 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
       if (typeof id === 'number') completedCache.forget(id);
     },
   });
+  // Templates kept between creates; the config service's change notices drop them.
+  const configResolver = new CachingConfigResolver(
+    new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 1500),
+  );
+  followConfigChanges(handle, configResolver); // (ends with the connection's drain at shutdown)
   const app = createScheduleApp({
     schedules: opts.schedules,
     results: opts.results,
@@ -93,7 +100,7 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
       notify: handle.nc,
     }),
     canceller: new NatsCanceller(handle.nc, kv),
-    configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 1500),
+    configResolver,
     resultFetcher: new NatsResultFetcher(solverClient),
     clock: opts.clock ?? systemClock,
     logger,
