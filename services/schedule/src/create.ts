@@ -23,6 +23,7 @@ import {
   type RpcReply,
   type RpcRequest,
 } from '@fillsched/service-kit';
+import type { PerUserQueue } from './admissions';
 import { fromCsvUpload, isCsvUpload } from './csv-upload';
 import type { Announcer } from './lifecycle';
 import type {
@@ -52,6 +53,8 @@ export interface CreateDeps {
   source: string;
   /** Pool-wide queued + running jobs per user, comparisons' included; absent = only the schedule count. */
   workload?: UserWorkload;
+  /** One admission per user at a time in this replica (shared by create and replan). */
+  admissions: PerUserQueue;
 }
 
 /** POST /schedule: validate (JSON or CSV upload), admit under the per-user limit, store, enqueue. */
@@ -138,7 +141,7 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
 /** What admitting and enqueueing a new schedule needs (create and replan alike). */
 export type EnqueueDeps = Pick<
   CreateDeps,
-  'schedules' | 'publisher' | 'announcer' | 'clock' | 'logger' | 'workload'
+  'schedules' | 'publisher' | 'announcer' | 'clock' | 'logger' | 'workload' | 'admissions'
 >;
 
 /**
@@ -171,13 +174,18 @@ export async function storeAndEnqueue(
 ): Promise<RpcReply | null> {
   const { schedules, publisher, announcer, clock, logger } = deps;
   const id = record.id;
-  await schedules.create(record);
-  // Re-count after inserting, counting only schedules allocated before this one: two replicas
-  // racing past the first check cannot both admit the 11th.
-  if ((await schedules.countActive(record.user_id, { maxId: id })) > ACTIVE_SCHEDULE_LIMIT) {
+  // Insert, then count every active schedule of the user: of two creates racing past the first
+  // check, the one counting last sees the other, so the 11th is never admitted. This replica runs
+  // one user's admissions one at a time, so its own creates never refuse each other; two replicas
+  // racing for the last slot may both refuse (the client retries), never both admit. (Not by id:
+  // ids come in per-replica blocks, so a smaller id is not an earlier create.)
+  const refused = await deps.admissions.run(record.user_id, async () => {
+    await schedules.create(record);
+    if ((await schedules.countActive(record.user_id)) <= ACTIVE_SCHEDULE_LIMIT) return false;
     await schedules.delete(id);
-    return detail(429, TOO_MANY_SCHEDULES);
-  }
+    return true;
+  });
+  if (refused) return detail(429, TOO_MANY_SCHEDULES);
   try {
     await publisher.publish(event);
     return null;
