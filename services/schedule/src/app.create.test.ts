@@ -325,7 +325,7 @@ describe('create: concurrency limit', () => {
     const realCount = h.schedules.countActive.bind(h.schedules);
     // First count stale (as if another replica inserted meanwhile), re-count real.
     let counts = 0;
-    h.schedules.countActive = async (userId, opts) => (counts++ === 0 ? 0 : realCount(userId, opts));
+    h.schedules.countActive = async (userId) => (counts++ === 0 ? 0 : realCount(userId));
     const res = await create(guideBody());
     expect(res.status).toBe(429);
     expect(await h.schedules.get(ACTIVE_SCHEDULE_LIMIT + 1)).toBeNull();

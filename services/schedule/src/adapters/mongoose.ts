@@ -176,10 +176,8 @@ export class MongooseScheduleRepository implements ScheduleRepository {
     return { items: docs.map(toRecord), total };
   }
 
-  async countActive(userId: number, opts: { maxId?: number } = {}): Promise<number> {
-    const q: Record<string, unknown> = { user_id: userId, status: { $in: ACTIVE_STATUSES } };
-    if (opts.maxId !== undefined) q.schedule_id = { $lte: opts.maxId };
-    return this.model.countDocuments(q);
+  async countActive(userId: number): Promise<number> {
+    return this.model.countDocuments({ user_id: userId, status: { $in: ACTIVE_STATUSES } });
   }
 
   async transition(id: number, t: StatusTransition): Promise<ScheduleRecord | null> {
