@@ -85,6 +85,38 @@ describe('platform flow over HTTP and WebSocket', () => {
     expect(late.messages[0]).toMatchObject({ type: 'complete', result: { schedule_id: id } });
   });
 
+  test('a template changed, deleted or made the default is seen by the very next create', async () => {
+    // The schedule service keeps resolved templates between creates; the config service's change
+    // notices must drop them before the change is answered. A template that makes the lots invalid
+    // (min_batch_size above every lot) turns the next create into a 422: what it resolved shows.
+    const carol = new ApiClient(platform.gatewayUrl);
+    await carol.registerAndLogin('carol@example.com');
+    const few = lots.slice(0, 3);
+    const create = (extra: Record<string, unknown> = {}) =>
+      carol.request('POST', '/schedule', { name: 'cfg', lots_data: few, ...extra });
+    const refusing = { min_batch_size: 1_000_000_000 };
+    const tpl = await carol.request('POST', '/config', { name: 'T', config: { line_count: 2 } });
+    expect(tpl.status).toBe(201);
+    const id = tpl.body.id;
+    expect((await carol.request('POST', `/config/${id}/set-default`)).status).toBe(200);
+    expect((await create()).status).toBe(202); // the default, now kept
+    expect((await create({ config_id: id })).status).toBe(202); // by id, now kept
+
+    expect((await carol.request('PUT', `/config/${id}`, { config: refusing })).status).toBe(200);
+    expect((await create()).status).toBe(422);
+    expect((await create({ config_id: id })).status).toBe(422);
+
+    const other = await carol.request('POST', '/config', { name: 'U', config: { line_count: 1 } });
+    expect((await carol.request('POST', `/config/${other.body.id}/set-default`)).status).toBe(200);
+    expect((await create()).status).toBe(202);
+    expect((await carol.request('POST', `/config/${id}/set-default`)).status).toBe(200);
+    expect((await create()).status).toBe(422);
+
+    expect((await carol.request('DELETE', `/config/${id}`)).status).toBe(200);
+    expect((await create()).status).toBe(202); // no default any more
+    expect((await create({ config_id: id })).status).toBe(404);
+  });
+
   test('bad input and foreign resources get clear errors', async () => {
     const noToken = new ApiClient(platform.gatewayUrl);
     const unauth = await noToken.request('GET', '/schedules');

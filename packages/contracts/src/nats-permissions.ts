@@ -6,6 +6,7 @@ import {
   CANCEL_SUBJECT,
   JOB_QUEUED_SUBJECT,
   SCHEDULE_DELETED_SUBJECT,
+  CONFIG_CHANGED_SUBJECT,
   CANCELLATIONS_BUCKET,
   DEAD_LETTER_STREAM,
   DEAD_LETTER_SUBJECT,
@@ -137,8 +138,8 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
   },
   schedule: {
     publish: [...owner('schedule'), ...ownBucket(SCHEDULE_COUNTERS_BUCKET), SCHEDULE_DELETED_SUBJECT],
-    // the peers' deletion notices drop cached GET bodies
-    subscribe: [responder('schedule'), SCHEDULE_DELETED_SUBJECT],
+    // the peers' deletion notices drop cached GET bodies; config changes drop cached templates
+    subscribe: [responder('schedule'), SCHEDULE_DELETED_SUBJECT, CONFIG_CHANGED_SUBJECT],
     respond: true,
   },
   comparison: {
@@ -147,7 +148,8 @@ export const NATS_PERMISSIONS: Record<NatsIdentity, NatsPermissions> = {
     respond: true,
   },
   config: {
-    publish: [JS_INFO],
+    // a changed template or default is announced to the owners that keep resolved templates
+    publish: [JS_INFO, CONFIG_CHANGED_SUBJECT],
     subscribe: [responder('config')],
     respond: true,
   },

@@ -137,6 +137,20 @@ export const JOB_QUEUED_SUBJECT = 'fillsched.control.job-queued';
  * peers (no queue group), so none of them answers a GET from its cached copy afterwards.
  */
 export const SCHEDULE_DELETED_SUBJECT = 'fillsched.control.schedule-deleted';
+/**
+ * Core NATS notice (ConfigChangedNotice) the config service sends after a template was updated or
+ * deleted or a user's default changed, and BEFORE it answers that request (no queue group): owners
+ * that keep resolved templates (job-owner's CachingConfigResolver) drop them, so a create sent after
+ * the change was answered resolves the new config. On one NATS server the notice reaches them ahead
+ * of any request sent after that answer (one connection's messages stay in order).
+ */
+export const CONFIG_CHANGED_SUBJECT = 'fillsched.control.config-changed';
+export interface ConfigChangedNotice {
+  /** The template updated or deleted; null when only a default changed. */
+  template_id: number | null;
+  /** The user whose default changed; null for a template change. */
+  user_id: number | null;
+}
 /** Revoked token ids (jti / session family), watched by every gateway replica: no network call per request. */
 export const REVOCATIONS_BUCKET = 'fillsched-revocations';
 /** Shared rate-limit counters of all gateway replicas. */

@@ -5,6 +5,7 @@ export * from './nats';
 export * from './streams';
 export * from './consumer';
 export * from './create';
+export * from './config-cache';
 export * from './events';
 export * from './owned';
 export * from './work';

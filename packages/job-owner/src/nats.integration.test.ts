@@ -13,6 +13,7 @@ import {
 import { headers, type Subscription } from '@nats-io/transport-node';
 import {
   CANCEL_SUBJECT,
+  CONFIG_CHANGED_SUBJECT,
   EVENTS_STREAM,
   JOBS_STREAM,
   lifecycleSubject,
@@ -27,12 +28,13 @@ import {
   createLogger,
   currentCorrelationId,
   decodeJson,
+  encodeJson,
   type NatsHandle,
   type ServiceClient,
 } from '@fillsched/service-kit';
 import { type TestNats, startNatsForTests } from '@fillsched/service-kit/testing';
 import { runLifecycleConsumer, type LifecycleConsumer, type LifecycleConsumerOptions } from './consumer';
-import { NatsCanceller, NatsJobPublisher, openCancellationsBucket } from './nats';
+import { NatsCanceller, NatsJobPublisher, followConfigChanges, openCancellationsBucket } from './nats';
 import type { EventDecision } from './ports';
 import { provisionOwnerStreams } from './streams';
 import { startOwnerWork } from './work';
@@ -418,4 +420,48 @@ test('owner work: responders answer in the queue group; stop() stops them, then 
   } finally {
     client.close();
   }
+});
+
+describe('followConfigChanges', () => {
+  test('a config-changed notice from another connection drops the kept templates before a later request is served', async () => {
+    const kept = { invalidations: 0, invalidate: () => void kept.invalidations++ };
+    const stop = followConfigChanges(handle, kept);
+    const config = await connectNats({ servers: nats.url, name: 'config-test', logger });
+    try {
+      await handle.nc.flush(); // the subscription has reached the server
+      // The config service's order: the notice, then its answer; the owner gets the notice first.
+      const seen: string[] = [];
+      const sub = handle.nc.subscribe('test.after-change', {
+        callback: () => seen.push(`request after ${kept.invalidations} invalidation(s)`),
+      });
+      await handle.nc.flush();
+      config.nc.publish(CONFIG_CHANGED_SUBJECT, encodeJson({ template_id: 7, user_id: null }));
+      config.nc.publish('test.after-change', '');
+      await config.nc.flush();
+      await handle.nc.flush();
+      expect(seen).toEqual(['request after 1 invalidation(s)']);
+      sub.unsubscribe();
+      stop();
+      config.nc.publish(CONFIG_CHANGED_SUBJECT, encodeJson({ template_id: 7, user_id: null }));
+      await config.nc.flush();
+      await handle.nc.flush();
+      expect(kept.invalidations).toBe(1);
+    } finally {
+      await config.close();
+    }
+  });
+
+  test('a disconnect drops them too: notices sent meanwhile would be lost', () => {
+    let listener: (() => void) | undefined;
+    const fake = {
+      nc: handle.nc,
+      onDisconnect: (l: () => void) => ((listener = l), () => (listener = undefined)),
+    };
+    const kept = { invalidations: 0, invalidate: () => void kept.invalidations++ };
+    const stop = followConfigChanges(fake, kept);
+    listener?.();
+    expect(kept.invalidations).toBe(1);
+    stop();
+    expect(listener).toBeUndefined();
+  });
 });

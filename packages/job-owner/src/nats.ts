@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CANCEL_SUBJECT,
   CANCELLATIONS_BUCKET,
+  CONFIG_CHANGED_SUBJECT,
   JOB_QUEUED_SUBJECT,
   KV_SPECS,
   RPC,
@@ -18,6 +19,7 @@ import {
   isServiceError,
   openOrCreateKv,
   publishEvent,
+  type NatsHandle,
   type ServiceClient,
 } from '@fillsched/service-kit';
 import type { Canceller, ConfigResolver, ResolveOutcome, SolveJobPublisher } from './ports';
@@ -106,4 +108,21 @@ export class NatsConfigResolver implements ConfigResolver {
       return { kind: 'unavailable', reason: (err as Error)?.message ?? String(err) };
     }
   }
+}
+
+/**
+ * Drops a config cache's templates on every CONFIG_CHANGED_SUBJECT notice (a core subscription
+ * whose callback runs as the message is read, ahead of any request that came after it), and on
+ * every disconnect, since notices sent meanwhile are lost. Returns the function that stops it.
+ */
+export function followConfigChanges(
+  handle: Pick<NatsHandle, 'nc' | 'onDisconnect'>,
+  cache: { invalidate(): void },
+): () => void {
+  const sub = handle.nc.subscribe(CONFIG_CHANGED_SUBJECT, { callback: () => cache.invalidate() });
+  const off = handle.onDisconnect(() => cache.invalidate());
+  return () => {
+    off();
+    sub.unsubscribe();
+  };
 }

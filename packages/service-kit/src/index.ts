@@ -18,5 +18,6 @@ export * from './serve';
 export * from './handlers';
 export * from './reply';
 export * from './mongo';
+export * from './id-blocks';
 export * from './already-exists';
 export * from './immutable-cache';

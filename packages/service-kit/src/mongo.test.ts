@@ -8,6 +8,7 @@ import {
   mongoReady,
   MongoIdAllocator,
   type IdAllocator,
+  type IdBlockSource,
 } from './mongo';
 import { captureLogger } from './test-support/capture';
 import { mongoTargetsForTests, startMongoForTests, type TestMongo } from './testing';
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 // One contract, both adapters.
-const adapters: Array<[string, () => IdAllocator]> = [
+const adapters: Array<[string, () => IdAllocator & IdBlockSource]> = [
   ['MemoryIdAllocator', () => new MemoryIdAllocator()],
   ['MongoIdAllocator', () => new MongoIdAllocator(conn, `counters_${Math.random().toString(36).slice(2)}`)],
 ];
@@ -47,6 +48,13 @@ describe.each(adapters)('%s', (_name, make) => {
     const got = await Promise.all(Array.from({ length: 50 }, () => ids.next('hot')));
     expect(new Set(got).size).toBe(50);
     expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
+  it('reserve(n) takes the next n ids at once; next() continues after them', async () => {
+    const ids = make();
+    expect(await ids.next('blocks')).toBe(1);
+    expect(await ids.reserve('blocks', 20)).toEqual({ first: 2, last: 21 });
+    expect(await ids.next('blocks')).toBe(22);
   });
 });
 

@@ -81,12 +81,26 @@ export interface IdAllocator {
   next(collection: string): Promise<number>;
 }
 
-export class MemoryIdAllocator implements IdAllocator {
+/** The ids first..last (inclusive), reserved together: nobody else is ever handed one of them. */
+export interface IdBlock {
+  first: number;
+  last: number;
+}
+
+/** Reserves `count` consecutive ids of a collection in one step (what BlockIdAllocator draws on). */
+export interface IdBlockSource {
+  reserve(collection: string, count: number): Promise<IdBlock>;
+}
+
+export class MemoryIdAllocator implements IdAllocator, IdBlockSource {
   private readonly counters = new Map<string, number>();
   async next(collection: string): Promise<number> {
-    const n = (this.counters.get(collection) ?? 0) + 1;
-    this.counters.set(collection, n);
-    return n;
+    return (await this.reserve(collection, 1)).first;
+  }
+  async reserve(collection: string, count: number): Promise<IdBlock> {
+    const last = (this.counters.get(collection) ?? 0) + count;
+    this.counters.set(collection, last);
+    return { first: last - count + 1, last };
   }
 }
 
@@ -96,7 +110,7 @@ export class MemoryIdAllocator implements IdAllocator {
  * makes two racing first-time upserts on real MongoDB end in E11000 for the loser, which
  * retries and then increments the existing document.
  */
-export class MongoIdAllocator implements IdAllocator {
+export class MongoIdAllocator implements IdAllocator, IdBlockSource {
   private indexReady?: Promise<unknown>;
 
   constructor(
@@ -105,6 +119,12 @@ export class MongoIdAllocator implements IdAllocator {
   ) {}
 
   async next(collection: string): Promise<number> {
+    return (await this.reserve(collection, 1)).first;
+  }
+
+  /** `$inc` by `count`: the block is the `count` ids up to the new value. */
+  async reserve(collection: string, count: number): Promise<IdBlock> {
+    if (!Number.isInteger(count) || count < 1) throw new Error(`cannot reserve ${count} ids`);
     const coll = this.conn.collection<{ name: string; seq: number }>(this.countersCollection);
     this.indexReady ??= coll.createIndex({ name: 1 }, { unique: true }).catch((err) => {
       this.indexReady = undefined; // retry on the next call
@@ -115,13 +135,13 @@ export class MongoIdAllocator implements IdAllocator {
       try {
         const doc = await coll.findOneAndUpdate(
           { name: collection },
-          { $inc: { seq: 1 } },
+          { $inc: { seq: count } },
           { upsert: true, returnDocument: 'after' },
         );
         const seq = doc?.seq;
-        if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1)
+        if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < count)
           throw new Error(`counter ${collection} returned ${String(seq)}`);
-        return seq;
+        return { first: seq - count + 1, last: seq };
       } catch (err) {
         if (attempt < 5 && isDuplicateKeyError(err)) continue;
         throw err;

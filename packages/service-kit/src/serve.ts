@@ -1,7 +1,14 @@
 import type { Connection } from 'mongoose';
 import { healthSubject, type ServiceName } from '@fillsched/contracts';
 import type { Logger } from './logging';
-import { MemoryIdAllocator, MongoIdAllocator, connectMongo, mongoReady, type IdAllocator } from './mongo';
+import {
+  MemoryIdAllocator,
+  MongoIdAllocator,
+  connectMongo,
+  mongoReady,
+  type IdAllocator,
+  type IdBlockSource,
+} from './mongo';
 import type { NatsHandle } from './nats';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops';
 import { serveRequests, type Responder } from './responder';
@@ -119,7 +126,7 @@ export async function openStores<T>(opts: {
   mongo: (conn: Connection) => T | Promise<T>;
   memory: () => T;
   memoryWarning: string;
-}): Promise<{ stores: T; ids: IdAllocator; mongo?: Connection }> {
+}): Promise<{ stores: T; ids: IdAllocator & IdBlockSource; mongo?: Connection }> {
   const url = opts.env.MONGO_URL;
   if (url) {
     const mongo = await connectMongo({ url, logger: opts.logger, dbName: `fillsched_${opts.service}` });

@@ -1,5 +1,5 @@
 import { CONFIG_KEYS, ConfigListSchema, ConfigTemplateOutSchema, MESSAGES, RPC } from '@fillsched/contracts';
-import { MemoryIdAllocator, type RpcUser } from '@fillsched/service-kit';
+import { createLogger, MemoryIdAllocator, type RpcUser } from '@fillsched/service-kit';
 import { MemoryTemplateRepository, MemoryUserDefaultsRepository } from './adapters/memory';
 import { createConfigApp, DELETED_MESSAGE, issueText, NO_DEFAULT, type ConfigApp } from './app';
 
@@ -460,4 +460,66 @@ describe('resolve', () => {
 
 it('registers a handler for every config operation (the compiler checks it; this checks none is extra)', () => {
   expect(Object.keys(app.handlers).sort()).toEqual(Object.keys(RPC.config).sort());
+});
+
+describe('change notices (owners drop the templates they keep)', () => {
+  /** Records each notice and whether the change was already stored when it was sent. */
+  function recordingApp() {
+    const templates = new MemoryTemplateRepository();
+    const notices: Array<{ template_id: number | null; user_id: number | null; stored: unknown }> = [];
+    const a = createConfigApp({
+      templates,
+      defaults,
+      ids: new MemoryIdAllocator(),
+      clock: { now: () => NOW },
+      changes: {
+        changed: async (n) => {
+          const t = n.template_id === null ? null : await templates.findById(n.template_id);
+          notices.push({ ...n, stored: n.user_id !== null ? await defaults.get(n.user_id) : t?.config });
+        },
+      },
+    });
+    return { a, notices };
+  }
+
+  it('update, delete and set-default announce the change once it is stored; create and reads do not', async () => {
+    const { a, notices } = recordingApp();
+    const id = (await a.create({ user: alice, body: body() })).body as { id: number };
+    await a.get({ user: alice, params: params(id.id) });
+    await a.resolve({ user: alice, body: {} });
+    expect(notices).toEqual([]);
+    await a.update({ user: alice, params: params(id.id), body: { config: { line_count: 2 } } });
+    expect(notices).toEqual([{ template_id: id.id, user_id: null, stored: { line_count: 2 } }]);
+    await a.setDefault({ user: alice, params: params(id.id) });
+    expect(notices[1]).toEqual({ template_id: null, user_id: alice.id, stored: id.id });
+    await a.remove({ user: alice, params: params(id.id) });
+    // Sent after the deletion and after the default pointing at it was cleared.
+    expect(notices[2]).toEqual({ template_id: id.id, user_id: null, stored: undefined });
+    expect(await defaults.get(alice.id)).toBeNull();
+  });
+
+  it('refused changes announce nothing', async () => {
+    const { a, notices } = recordingApp();
+    const id = ((await a.create({ user: alice, body: body() })).body as { id: number }).id;
+    expect((await a.update({ user: bob, params: params(id), body: { name: 'x' } })).status).toBe(404);
+    expect(
+      (await a.update({ user: alice, params: params(id), body: { config: { line_count: -1 } } })).status,
+    ).toBe(422);
+    expect((await a.remove({ user: bob, params: params(id) })).status).toBe(404);
+    expect(notices).toEqual([]);
+  });
+
+  it('a notice that cannot be sent is logged; the change is still answered', async () => {
+    const lines: Array<{ msg?: string }> = [];
+    const a = createConfigApp({
+      templates: new MemoryTemplateRepository(),
+      defaults,
+      ids: new MemoryIdAllocator(),
+      logger: createLogger('config-test', 'info', { write: (s: string) => void lines.push(JSON.parse(s)) }),
+      changes: { changed: async () => Promise.reject(new Error('NATS gone')) },
+    });
+    const id = ((await a.create({ user: alice, body: body() })).body as { id: number }).id;
+    expect((await a.setDefault({ user: alice, params: params(id) })).status).toBe(200);
+    expect(lines.some((l) => l.msg === 'could not announce a config change')).toBe(true);
+  });
 });

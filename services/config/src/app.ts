@@ -8,8 +8,10 @@ import {
   RPC,
   ResolveConfigRequestSchema,
   ValidateConfigBodySchema,
+  applyConfigOverrides,
   unknownFieldWarnings,
   zodToDetail,
+  type ConfigChangedNotice,
   type ErrorDetailItem,
 } from '@fillsched/contracts';
 import { validateConfig } from '@fillsched/engine';
@@ -25,7 +27,13 @@ import {
   type RpcUser,
 } from '@fillsched/service-kit';
 import type { z } from 'zod';
-import type { Clock, ConfigTemplate, TemplateRepository, UserDefaultsRepository } from './ports';
+import type {
+  Clock,
+  ConfigChangeNotifier,
+  ConfigTemplate,
+  TemplateRepository,
+  UserDefaultsRepository,
+} from './ports';
 
 export const TEMPLATES_COLLECTION = 'config_templates';
 export const NO_DEFAULT = 'No default configuration set';
@@ -37,6 +45,8 @@ export interface ConfigAppDeps {
   ids: IdAllocator;
   clock?: Clock;
   logger?: Logger;
+  /** Absent: nobody keeps resolved templates (tests, a platform without owners). */
+  changes?: ConfigChangeNotifier;
 }
 
 export type Handler = (req: RpcRequest) => Promise<RpcReply>;
@@ -100,6 +110,17 @@ export function toOutWithWarnings(t: ConfigTemplate, defaultId: number | null, i
 export function createConfigApp(deps: ConfigAppDeps) {
   const { templates, defaults, ids } = deps;
   const clock = deps.clock ?? { now: () => new Date() };
+
+  /**
+   * After a change is stored and before it is answered: the owners drop the templates they keep.
+   * A notice that cannot be sent is logged; the answer goes out over the same connection, so a
+   * client only hears of the change once the notice could have been sent too.
+   */
+  async function announceChange(notice: ConfigChangedNotice): Promise<void> {
+    await deps.changes?.changed(notice).catch((err: unknown) => {
+      deps.logger?.error({ err, ...notice }, 'could not announce a config change');
+    });
+  }
 
   /** Wraps a handler needing an authenticated user (the gateway always forwards one). */
   const authed =
@@ -208,6 +229,7 @@ export function createConfigApp(deps: ConfigAppDeps) {
       updated_at: clock.now(),
     });
     if (!updated) return NOT_FOUND();
+    await announceChange({ template_id: updated.id, user_id: null });
     const ignored = unknownFieldWarnings(ConfigTemplateUpdateSchema, req.body);
     return reply(200, toOutWithWarnings(updated, await defaults.get(user.id), ignored));
   });
@@ -218,6 +240,7 @@ export function createConfigApp(deps: ConfigAppDeps) {
     if (!(await templates.delete(r.value.id))) return NOT_FOUND();
     // Nobody keeps a default pointing at a deleted template.
     await defaults.clearTemplate(r.value.id);
+    await announceChange({ template_id: r.value.id, user_id: null });
     return reply(200, { message: DELETED_MESSAGE });
   });
 
@@ -225,6 +248,7 @@ export function createConfigApp(deps: ConfigAppDeps) {
     const r = await readable(user, req.params);
     if (!r.ok) return r.reply;
     await defaults.set(user.id, r.value.id);
+    await announceChange({ template_id: null, user_id: user.id });
     return reply(200, toOut(r.value, r.value.id));
   });
 
@@ -262,8 +286,7 @@ export function createConfigApp(deps: ConfigAppDeps) {
     } else {
       template = await defaultTemplate(user);
     }
-    const config: Record<string, unknown> = { ...(template?.config ?? {}) };
-    for (const [k, v] of Object.entries(body.value.config ?? {})) if (v !== undefined) config[k] = v;
+    const config = applyConfigOverrides(template?.config, body.value.config);
     return reply(200, { config, template_id: template?.id ?? null });
   });
 

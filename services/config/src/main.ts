@@ -15,6 +15,7 @@ import { RPC } from '@fillsched/contracts';
 import { createConfigApp, type ConfigAppDeps } from './app';
 import { MemoryTemplateRepository, MemoryUserDefaultsRepository } from './adapters/memory';
 import { MongooseTemplateRepository, MongooseUserDefaultsRepository } from './adapters/mongoose';
+import { NatsConfigChangeNotifier } from './adapters/nats';
 
 const SERVICE = 'config';
 const envSchema = baseEnvSchema;
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     auth: natsAuth(env, SERVICE),
   });
 
-  const app = createConfigApp({ ...stores, ids, logger });
+  const app = createConfigApp({ ...stores, ids, logger, changes: new NatsConfigChangeNotifier(nats.nc) });
   const responders = await serveHandlers(nats, logger, {
     subjects: RPC.config,
     queue: SERVICE,

@@ -1,3 +1,5 @@
+import type { ConfigChangedNotice } from '@fillsched/contracts';
+
 /** A stored configuration template; `is_default` is per user and lives in UserDefaultsRepository. */
 export interface ConfigTemplate {
   id: number;
@@ -47,6 +49,14 @@ export interface UserDefaultsRepository {
   set(userId: number, templateId: number): Promise<void>;
   /** Unsets every user's default that points at this template (it was deleted). */
   clearTemplate(templateId: number): Promise<void>;
+}
+
+/**
+ * Tells the owners that keep resolved templates that one changed (CONFIG_CHANGED_SUBJECT). Awaited
+ * before the changing request is answered, so a create sent after the answer sees the change.
+ */
+export interface ConfigChangeNotifier {
+  changed(notice: ConfigChangedNotice): Promise<void>;
 }
 
 export interface Clock {

@@ -10,8 +10,18 @@ import {
 import { MemoryUserWorkload } from '@fillsched/job-owner';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { MemoryIdAllocator, MESSAGING_UNAVAILABLE_DETAIL } from '@fillsched/service-kit';
-import { ACTIVE_SCHEDULE_LIMIT, TOO_MANY_SCHEDULES } from './app';
-import { makeHarness, type TestHarness } from './testing/fakes';
+import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
+import { ACTIVE_SCHEDULE_LIMIT, TOO_MANY_SCHEDULES, createScheduleApp } from './app';
+import {
+  FakeCanceller,
+  FakeConfigResolver,
+  FakePublisher,
+  FakeResultFetcher,
+  StepClock,
+  captureLogger,
+  makeHarness,
+  type TestHarness,
+} from './testing/fakes';
 
 const alice = { id: 1, email: 'alice@example.com', is_superuser: false };
 const bob = { id: 2, email: 'bob@example.com', is_superuser: false };
@@ -314,12 +324,60 @@ describe('create: concurrency limit', () => {
     for (let i = 0; i < ACTIVE_SCHEDULE_LIMIT; i++) await create(guideBody());
     const realCount = h.schedules.countActive.bind(h.schedules);
     // First count stale (as if another replica inserted meanwhile), re-count real.
-    h.schedules.countActive = async (userId, opts) =>
-      opts?.maxId === undefined ? 0 : realCount(userId, opts);
+    let counts = 0;
+    h.schedules.countActive = async (userId) => (counts++ === 0 ? 0 : realCount(userId));
     const res = await create(guideBody());
     expect(res.status).toBe(429);
     expect(await h.schedules.get(ACTIVE_SCHEDULE_LIMIT + 1)).toBeNull();
     expect(h.publisher.events).toHaveLength(ACTIVE_SCHEDULE_LIMIT);
+  });
+});
+
+describe('create: concurrent creates of one user at the limit', () => {
+  test(`${ACTIVE_SCHEDULE_LIMIT + 3} creates at once on one replica → exactly ${ACTIVE_SCHEDULE_LIMIT} admitted, the refused ones stored nowhere`, async () => {
+    const replies = await Promise.all(
+      Array.from({ length: ACTIVE_SCHEDULE_LIMIT + 3 }, () => create(guideBody())),
+    );
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 202)).toHaveLength(ACTIVE_SCHEDULE_LIMIT);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(3);
+    expect(await h.schedules.countActive(alice.id)).toBe(ACTIVE_SCHEDULE_LIMIT);
+    expect(h.publisher.events).toHaveLength(ACTIVE_SCHEDULE_LIMIT);
+  });
+
+  test('two replicas (one store, interleaved id blocks) racing for the last slots never admit past the limit', async () => {
+    const schedules = new MemoryScheduleRepository();
+    // Replica b hands out smaller ids than replica a: a smaller id is not an earlier create.
+    const replica = (firstId: number) => {
+      const ids = new MemoryIdAllocator();
+      const publisher = new FakePublisher();
+      const app = createScheduleApp({
+        schedules,
+        results: new MemoryResultRepository(),
+        ids: { next: async (c) => firstId - 1 + (await ids.next(c)) },
+        publisher,
+        canceller: new FakeCanceller(),
+        configResolver: new FakeConfigResolver(),
+        resultFetcher: new FakeResultFetcher(),
+        clock: new StepClock(),
+        logger: captureLogger().logger,
+      });
+      return { app, publisher };
+    };
+    const a = replica(1000);
+    const b = replica(1);
+    for (let i = 0; i < ACTIVE_SCHEDULE_LIMIT - 2; i++)
+      expect((await a.app.handlers.create({ user: alice, body: guideBody() })).status).toBe(202);
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 ? a : b).app.handlers.create({ user: alice, body: guideBody() }),
+      ),
+    );
+    expect(replies.every((r) => r.status === 202 || r.status === 429)).toBe(true);
+    expect(await schedules.countActive(alice.id)).toBeLessThanOrEqual(ACTIVE_SCHEDULE_LIMIT);
+    const admitted = replies.filter((r) => r.status === 202).length;
+    expect(await schedules.countActive(alice.id)).toBe(ACTIVE_SCHEDULE_LIMIT - 2 + admitted);
+    expect(a.publisher.events.length + b.publisher.events.length).toBe(ACTIVE_SCHEDULE_LIMIT - 2 + admitted);
   });
 });
 

@@ -32,6 +32,7 @@ import { activitiesToCsv } from './export-csv';
 import { scheduleToSvg } from './export-svg';
 import { createAnnouncer, createLifecycleHandler, createResultPrefetch } from './lifecycle';
 import { scheduleCreates } from './metrics';
+import { PerUserQueue } from './admissions';
 import { createReplanHandler } from './replan';
 import { createResultExportHandler } from './result-export';
 import {
@@ -113,6 +114,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
   const { schedules, results, ids, publisher, canceller, configResolver, resultFetcher, clock, logger } =
     deps;
   const announcer = createAnnouncer({ publisher, clock, source: EVENT_SOURCE });
+  const admissions = new PerUserQueue();
   const create = createScheduleHandler({
     schedules,
     ids,
@@ -123,6 +125,7 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     logger,
     source: EVENT_SOURCE,
     workload: deps.workload,
+    admissions,
   });
   const handleEvent = createLifecycleHandler({ schedules, results, resultFetcher, announcer, clock, logger });
 
@@ -346,7 +349,13 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       strategies: guard('strategies', async () => reply(200, strategiesResponse())),
       replan: guard(
         'replan',
-        createReplanHandler({ ...deps, announcer, eventSource: EVENT_SOURCE, summary: toSummary }),
+        createReplanHandler({
+          ...deps,
+          admissions,
+          announcer,
+          eventSource: EVENT_SOURCE,
+          summary: toSummary,
+        }),
       ),
       resultExport: guard('resultExport', createResultExportHandler({ schedules, results })),
     },

@@ -23,6 +23,7 @@ import {
   type RpcReply,
   type RpcRequest,
 } from '@fillsched/service-kit';
+import type { PerUserQueue } from './admissions';
 import { fromCsvUpload, isCsvUpload } from './csv-upload';
 import type { Announcer } from './lifecycle';
 import type {
@@ -52,6 +53,8 @@ export interface CreateDeps {
   source: string;
   /** Pool-wide queued + running jobs per user, comparisons' included; absent = only the schedule count. */
   workload?: UserWorkload;
+  /** One admission per user at a time in this replica (shared by create and replan). */
+  admissions: PerUserQueue;
 }
 
 /** POST /schedule: validate (JSON or CSV upload), admit under the per-user limit, store, enqueue. */
@@ -75,8 +78,9 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
     const limits = refusedByLimits(deps, user.id);
     limits.catch(() => undefined); // awaited below; a failure surfaces there
     // Resolve first, validate after: a template may make lots valid (lines, windows) that the
-    // request's config alone would reject, or invalid (min_batch_size).
-    // Always ask: without config_id the user's default template (if any) applies under the request's keys.
+    // request's config alone would reject, or invalid (min_batch_size). Without config_id the user's
+    // default template (if any) applies under the request's keys. The resolver keeps templates
+    // between creates (dropped on the config service's change notices): usually no round trip.
     const resolved = await resolveJobConfig({ configResolver, logger }, user, body, 'scheduling');
     if (resolved.kind === 'reply') return resolved.reply;
     const { config, template_id: templateId } = resolved;
@@ -137,7 +141,7 @@ export function createScheduleHandler(deps: CreateDeps): (req: RpcRequest) => Pr
 /** What admitting and enqueueing a new schedule needs (create and replan alike). */
 export type EnqueueDeps = Pick<
   CreateDeps,
-  'schedules' | 'publisher' | 'announcer' | 'clock' | 'logger' | 'workload'
+  'schedules' | 'publisher' | 'announcer' | 'clock' | 'logger' | 'workload' | 'admissions'
 >;
 
 /**
@@ -148,9 +152,12 @@ export async function refusedByLimits(
   deps: Pick<EnqueueDeps, 'schedules' | 'workload'>,
   userId: number,
 ): Promise<RpcReply | null> {
-  if ((await deps.schedules.countActive(userId)) >= ACTIVE_SCHEDULE_LIMIT)
-    return detail(429, TOO_MANY_SCHEDULES);
-  const overLimit = await jobsLimitExceeded(deps.workload, userId, 1);
+  // Two independent reads (the store, JetStream): asked together, looked at in order.
+  const [active, overLimit] = await Promise.all([
+    deps.schedules.countActive(userId),
+    jobsLimitExceeded(deps.workload, userId, 1),
+  ]);
+  if (active >= ACTIVE_SCHEDULE_LIMIT) return detail(429, TOO_MANY_SCHEDULES);
   return overLimit ? detail(429, overLimit) : null;
 }
 
@@ -167,13 +174,18 @@ export async function storeAndEnqueue(
 ): Promise<RpcReply | null> {
   const { schedules, publisher, announcer, clock, logger } = deps;
   const id = record.id;
-  await schedules.create(record);
-  // Re-count after inserting, counting only schedules allocated before this one: two replicas
-  // racing past the first check cannot both admit the 11th.
-  if ((await schedules.countActive(record.user_id, { maxId: id })) > ACTIVE_SCHEDULE_LIMIT) {
+  // Insert, then count every active schedule of the user: of two creates racing past the first
+  // check, the one counting last sees the other, so the 11th is never admitted. This replica runs
+  // one user's admissions one at a time, so its own creates never refuse each other; two replicas
+  // racing for the last slot may both refuse (the client retries), never both admit. (Not by id:
+  // ids come in per-replica blocks, so a smaller id is not an earlier create.)
+  const refused = await deps.admissions.run(record.user_id, async () => {
+    await schedules.create(record);
+    if ((await schedules.countActive(record.user_id)) <= ACTIVE_SCHEDULE_LIMIT) return false;
     await schedules.delete(id);
-    return detail(429, TOO_MANY_SCHEDULES);
-  }
+    return true;
+  });
+  if (refused) return detail(429, TOO_MANY_SCHEDULES);
   try {
     await publisher.publish(event);
     return null;

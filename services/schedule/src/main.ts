@@ -14,13 +14,15 @@ import {
 import { MemoryResultRepository, MemoryScheduleRepository } from './adapters/memory';
 import { MongooseResultRepository, MongooseScheduleRepository } from './adapters/mongoose';
 import type { ResultRepository, ScheduleRepository } from './ports';
-import { startScheduleService } from './service';
+import { DEFAULT_ID_BLOCK_SIZE, startScheduleService } from './service';
 
 const SERVICE = 'schedule';
 const envSchema = baseEnvSchema.extend({
   // Together with one publish retry these keep a create below the gateway's 5 s request timeout.
   CONFIG_TIMEOUT_MS: z.coerce.number().int().positive().default(1500),
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(1500),
+  // Ids reserved per round trip; a restart leaves at most this many minus one unused.
+  ID_BLOCK_SIZE: z.coerce.number().int().positive().max(10_000).default(DEFAULT_ID_BLOCK_SIZE),
 });
 
 async function main(): Promise<void> {
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     schedules,
     results,
     ids,
+    idBlockSize: env.ID_BLOCK_SIZE,
     configTimeoutMs: env.CONFIG_TIMEOUT_MS,
     publishTimeoutMs: env.PUBLISH_TIMEOUT_MS,
   });

@@ -80,8 +80,8 @@ export interface ScheduleRepository {
   create(record: ScheduleRecord): Promise<ScheduleRecord>;
   get(id: number): Promise<ScheduleRecord | null>;
   list(filter: ScheduleListFilter): Promise<{ items: ScheduleRecord[]; total: number }>;
-  /** pending + running schedules of a user; with maxId only those with id <= maxId. */
-  countActive(userId: number, opts?: { maxId?: number }): Promise<number>;
+  /** pending + running schedules of a user. */
+  countActive(userId: number): Promise<number>;
   /**
    * Atomic compare-and-set of the status (findOneAndUpdate with a status precondition).
    * Returns the updated record, or null when the schedule is gone or not in an allowed status.

@@ -21,6 +21,7 @@ import {
   toChunks,
 } from '@fillsched/contracts';
 import {
+  BlockIdAllocator,
   MemoryIdAllocator,
   connectNats,
   decodeJson,
@@ -328,6 +329,19 @@ describe('HighWaterIdAllocator (ids never reused while NATS remembers them)', ()
     const got = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).next('race')));
     expect(new Set(got).size).toBe(30);
     expect(Math.min(...got)).toBe(1);
+  });
+
+  test('blocks: two replicas reserving in blocks over separate stores never overlap; a restart skips the rest of a block', async () => {
+    const replica = async (nc: typeof peer.nc) =>
+      new BlockIdAllocator(new HighWaterIdAllocator(new MemoryIdAllocator(), await openCountersBucket(nc)), {
+        blockSize: 5,
+      });
+    const [a, b] = [await replica(peer.nc), await replica(serviceHandle.nc)];
+    const got = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).next('blocks')));
+    expect(new Set(got).size).toBe(40);
+    // Whatever a and b hold in hand, a newcomer starts above every block reserved so far.
+    const restarted = await replica(peer.nc);
+    expect(await restarted.next('blocks')).toBeGreaterThan(Math.max(...got));
   });
 });
 

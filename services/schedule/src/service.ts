@@ -1,6 +1,8 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { RPC, SCHEDULE_DELETED_SUBJECT, type ScheduleOut } from '@fillsched/contracts';
 import {
+  CachingConfigResolver,
+  followConfigChanges,
   NatsCanceller,
   JetStreamUserWorkload,
   NatsConfigResolver,
@@ -11,9 +13,12 @@ import {
   type OwnerServiceOptions,
 } from '@fillsched/job-owner';
 import {
+  BlockIdAllocator,
   createServiceClient,
   encodeJson,
   tryDecodeJson,
+  type IdAllocator,
+  type IdBlockSource,
   type Logger,
   type NatsHandle,
 } from '@fillsched/service-kit';
@@ -23,7 +28,7 @@ import {
   NatsResultFetcher,
   openCountersBucket,
 } from './adapters/nats';
-import { createScheduleApp, type ScheduleApp } from './app';
+import { createScheduleApp, SCHEDULE_ID_SEQUENCE, type ScheduleApp } from './app';
 import { CompletedScheduleCache } from './completed-cache';
 import { SCHEDULE_CONSUMER, startLifecycleConsumer } from './consumer';
 import { systemClock, type ResultRepository, type ScheduleRepository } from './ports';
@@ -39,7 +44,14 @@ export function provisionStreams(
   return provisionOwnerStreams(handle, logger, 'schedule', durable);
 }
 
+/** Schedule ids reserved per store + KV round trip (see BlockIdAllocator). */
+export const DEFAULT_ID_BLOCK_SIZE = 20;
+
 export interface ScheduleServiceOptions extends OwnerServiceOptions {
+  /** The store's id counter; reserved from in blocks, floored by the NATS high-water mark. */
+  ids: IdAllocator & IdBlockSource;
+  /** Ids per reservation; a restart leaves up to this many minus one unused. */
+  idBlockSize?: number;
   schedules: ScheduleRepository;
   results: ResultRepository;
   /** config.resolve timeout; with the publish budget it keeps a create under the gateway's 5 s. */
@@ -59,6 +71,12 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
   const solverClient = createServiceClient(handle, 'solver', { timeoutMs: 10_000 });
   // Completed schedules' GET bodies; a peer's deletion notice drops its copy here.
   const completedCache = new CompletedScheduleCache<ScheduleOut>();
+  // Most creates take an id from the block in hand: no store or KV round trip on their path.
+  const ids = new BlockIdAllocator(
+    new HighWaterIdAllocator(opts.ids, await openCountersBucket(handle.nc, handle.streamReplicas)),
+    { blockSize: opts.idBlockSize ?? DEFAULT_ID_BLOCK_SIZE, logger },
+  );
+  ids.warm(SCHEDULE_ID_SEQUENCE);
   // (Ends with the connection's drain at shutdown.)
   handle.nc.subscribe(SCHEDULE_DELETED_SUBJECT, {
     callback: (_err, msg) => {
@@ -67,17 +85,22 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
       if (typeof id === 'number') completedCache.forget(id);
     },
   });
+  // Templates kept between creates; the config service's change notices drop them.
+  const configResolver = new CachingConfigResolver(
+    new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 1500),
+  );
+  followConfigChanges(handle, configResolver); // (ends with the connection's drain at shutdown)
   const app = createScheduleApp({
     schedules: opts.schedules,
     results: opts.results,
-    ids: new HighWaterIdAllocator(opts.ids, await openCountersBucket(handle.nc, handle.streamReplicas)),
+    ids,
     publisher: new NatsJobPublisher(jetstream(handle.nc), {
       timeoutMs: opts.publishTimeoutMs ?? 1500,
       retries: 1,
       notify: handle.nc,
     }),
     canceller: new NatsCanceller(handle.nc, kv),
-    configResolver: new NatsConfigResolver(configClient, opts.configTimeoutMs ?? 1500),
+    configResolver,
     resultFetcher: new NatsResultFetcher(solverClient),
     clock: opts.clock ?? systemClock,
     logger,

@@ -104,3 +104,17 @@ export const ResolveConfigRequestSchema = z.object({
   config_id: z.number().int().positive().nullish(),
   config: ScheduleConfigSchema.nullish(),
 });
+
+/**
+ * The effective config of a run: the template's keys (none without a template), then the request's,
+ * which win key by key (a key given as undefined leaves the template's). The config service's
+ * `resolve` and an owner's cached template (job-owner CachingConfigResolver) both merge with this.
+ */
+export function applyConfigOverrides(
+  template: Record<string, unknown> | null | undefined,
+  overrides: Record<string, unknown> | null | undefined,
+): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...(template ?? {}) };
+  for (const [k, v] of Object.entries(overrides ?? {})) if (v !== undefined) config[k] = v;
+  return config;
+}

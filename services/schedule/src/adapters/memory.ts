@@ -78,13 +78,9 @@ export class MemoryScheduleRepository implements ScheduleRepository {
     };
   }
 
-  async countActive(userId: number, opts: { maxId?: number } = {}): Promise<number> {
+  async countActive(userId: number): Promise<number> {
     let n = 0;
-    for (const r of this.rows.values()) {
-      if (r.user_id !== userId || !ACTIVE_STATUSES.includes(r.status)) continue;
-      if (opts.maxId !== undefined && r.id > opts.maxId) continue;
-      n++;
-    }
+    for (const r of this.rows.values()) if (r.user_id === userId && ACTIVE_STATUSES.includes(r.status)) n++;
     return n;
   }
 

@@ -142,11 +142,15 @@ export class MongooseScheduleRepository implements ScheduleRepository {
   }
 
   async create(record: ScheduleRecord): Promise<ScheduleRecord> {
-    // The embedded test server does not enforce unique indexes: check as well (ids come from an
-    // atomic allocator, so this only guards against misuse).
+    // One round trip on every create's path: an upsert that only inserts. An existing schedule_id
+    // matches and is left alone (upsertedCount 0), which holds on the embedded test server too,
+    // where unique indexes are not enforced; on MongoDB a racing twin ends in E11000 instead.
     const key = { id: record.id };
-    if (await this.model.exists({ schedule_id: record.id })) throw new AlreadyExistsError('schedule', key);
-    await translateDuplicateKey('schedule', key, () => this.model.create(toDoc(record)));
+    const { schedule_id, ...rest } = toDoc(record);
+    const r = await translateDuplicateKey('schedule', key, () =>
+      this.model.updateOne({ schedule_id }, { $setOnInsert: rest }, { upsert: true }).exec(),
+    );
+    if (!r.upsertedCount) throw new AlreadyExistsError('schedule', key);
     return record;
   }
 
@@ -172,10 +176,8 @@ export class MongooseScheduleRepository implements ScheduleRepository {
     return { items: docs.map(toRecord), total };
   }
 
-  async countActive(userId: number, opts: { maxId?: number } = {}): Promise<number> {
-    const q: Record<string, unknown> = { user_id: userId, status: { $in: ACTIVE_STATUSES } };
-    if (opts.maxId !== undefined) q.schedule_id = { $lte: opts.maxId };
-    return this.model.countDocuments(q);
+  async countActive(userId: number): Promise<number> {
+    return this.model.countDocuments({ user_id: userId, status: { $in: ACTIVE_STATUSES } });
   }
 
   async transition(id: number, t: StatusTransition): Promise<ScheduleRecord | null> {

@@ -12,7 +12,14 @@ import {
   type SolveJob,
 } from '@fillsched/contracts';
 import { NatsJobPublisher as NatsSolveJobPublisher } from '@fillsched/job-owner';
-import { openOrCreateKv, publishEvent, type IdAllocator, type ServiceClient } from '@fillsched/service-kit';
+import {
+  openOrCreateKv,
+  publishEvent,
+  type IdAllocator,
+  type IdBlock,
+  type IdBlockSource,
+  type ServiceClient,
+} from '@fillsched/service-kit';
 import type { FetchOutcome, JobPublisher, ResultFetcher } from '../ports';
 
 /** The shared solve-job publisher behind this service's `publish` port. */
@@ -90,31 +97,36 @@ function isCasConflict(err: unknown): boolean {
  * Ids that never go back below what NATS remembers. Job ids, `Nats-Msg-Id` dedup ids (10 min
  * window), cancellation keys (1 day) and lifecycle subjects are all derived from schedule ids, and
  * NATS often outlives the store (the embedded in-memory Mongo of `npm start`, or no Mongo at all):
- * a restarted store handing out 1 again would see its first job dropped as a duplicate. So each id
- * is the larger of the store's next id and the KV high-water mark + 1, and is only returned once
- * it has been written to the KV by compare-and-set — every id returned is unique even across
- * replicas and restarts of either side.
+ * a restarted store handing out 1 again would see its first job dropped as a duplicate. So a block
+ * starts at the larger of the store's next id and the KV high-water mark + 1, and is only returned
+ * once its last id has been written to the KV by compare-and-set — every id returned is unique
+ * even across replicas and restarts of either side. BlockIdAllocator reserves through it in blocks.
  */
-export class HighWaterIdAllocator implements IdAllocator {
+export class HighWaterIdAllocator implements IdAllocator, IdBlockSource {
   constructor(
-    private readonly primary: IdAllocator,
+    private readonly primary: IdBlockSource,
     private readonly kv: KV,
     private readonly maxAttempts = 100,
   ) {}
 
   async next(collection: string): Promise<number> {
-    const fromStore = await this.primary.next(collection);
+    return (await this.reserve(collection, 1)).first;
+  }
+
+  async reserve(collection: string, count: number): Promise<IdBlock> {
+    const fromStore = await this.primary.reserve(collection, count);
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const entry = await this.kv.get(collection);
       const live = entry !== null && entry.operation === 'PUT';
       const mark = live ? Number(entry.string()) : 0;
       if (!Number.isInteger(mark) || mark < 0)
         throw new Error(`id counter ${collection} holds ${entry?.string()}`);
-      const id = Math.max(fromStore, mark + 1);
+      const first = Math.max(fromStore.first, mark + 1);
+      const last = first + count - 1;
       try {
-        if (live) await this.kv.update(collection, String(id), entry.revision);
-        else await this.kv.create(collection, String(id));
-        return id;
+        if (live) await this.kv.update(collection, String(last), entry.revision);
+        else await this.kv.create(collection, String(last));
+        return { first, last };
       } catch (err) {
         if (!isCasConflict(err)) throw err;
         // Another allocation moved the mark: read it again.
