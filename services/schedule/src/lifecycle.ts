@@ -1,6 +1,8 @@
-import { readSolveLifecycleEvent, type EventDecision } from '@fillsched/job-owner';
+import { readSolveLifecycleEvent, type EventDecision, type EventHeaders } from '@fillsched/job-owner';
 import {
   LIFECYCLE,
+  RESULT_INLINE_HEADER,
+  readInlineResult,
   SCHEDULE_STATUS_EVENTS,
   eventId,
   makeEvent,
@@ -70,10 +72,33 @@ export function createAnnouncer(deps: { publisher: JobPublisher; clock: Clock; s
 }
 
 /**
- * The result of a `completed` event, fetched from the solver pool as soon as the event arrives
- * rather than after the events before it (its `started`) have been applied. Fetching changes
- * nothing; the store, the status change and the announcement still happen in order when the
- * event's turn comes.
+ * The result of a `completed` event: the one that rode with the event (RESULT_INLINE_HEADER, a
+ * small result: no request at all), else fetched from the solver pool chunk by chunk. An inline
+ * header that is not one whole document is logged and the result fetched instead.
+ */
+export function takeOverResult(
+  resultFetcher: ResultFetcher,
+  jobId: string,
+  headers: EventHeaders | undefined,
+  logger?: Logger,
+): Promise<FetchOutcome> {
+  const inline = readInlineResult(headers?.get(RESULT_INLINE_HEADER));
+  if (inline.kind === 'ok') return Promise.resolve({ kind: 'ok', chunks: inline.chunks });
+  if (inline.kind === 'invalid')
+    logger?.warn(
+      { job_id: jobId, reason: inline.reason },
+      'inline result unusable; fetching it from the solver',
+    );
+  return resultFetcher.fetch(jobId).catch((err: unknown): FetchOutcome => ({
+    kind: 'unavailable',
+    reason: (err as Error)?.message ?? String(err),
+  }));
+}
+
+/**
+ * The result of a `completed` event, taken over as soon as the event arrives rather than after the
+ * events before it (its `started`) have been applied. Taking it over changes nothing; the store,
+ * the status change and the announcement still happen in order when the event's turn comes.
  */
 export class PrefetchedResult {
   constructor(
@@ -82,19 +107,16 @@ export class PrefetchedResult {
   ) {}
 }
 
-/** Starts the result fetch of a `completed` schedule event; null for any other event. */
+/** Starts the result take-over of a `completed` schedule event; null for any other event. */
 export function createResultPrefetch(
   resultFetcher: ResultFetcher,
-): (raw: unknown) => PrefetchedResult | null {
-  return (raw) => {
+  logger?: Logger,
+): (raw: unknown, headers?: EventHeaders) => PrefetchedResult | null {
+  return (raw, headers) => {
     const read = readSolveLifecycleEvent(raw, 'schedule');
     if (read.kind !== 'event' || read.stage !== 'completed') return null;
     const jobId = read.data.job_id;
-    const outcome = resultFetcher.fetch(jobId).catch((err: unknown): FetchOutcome => ({
-      kind: 'unavailable',
-      reason: (err as Error)?.message ?? String(err),
-    }));
-    return new PrefetchedResult(jobId, outcome);
+    return new PrefetchedResult(jobId, takeOverResult(resultFetcher, jobId, headers, logger));
   };
 }
 
@@ -117,20 +139,24 @@ const backoff = (deliveryCount: number) => Math.min(1000 * 2 ** Math.max(0, deli
  */
 export function createLifecycleHandler(
   deps: LifecycleDeps,
-): (raw: unknown, meta?: { deliveryCount?: number; prepared?: unknown }) => Promise<EventDecision> {
+): (
+  raw: unknown,
+  meta?: { deliveryCount?: number; prepared?: unknown; headers?: EventHeaders },
+) => Promise<EventDecision> {
   const { schedules, results, resultFetcher, announcer, clock, logger } = deps;
 
-  /** Takes the result over from the solver pool and stores its chunks, then marks the schedule completed. */
+  /** Takes the result over (inline or from the solver pool) and stores its chunks, then marks the schedule completed. */
   async function complete(
     record: ScheduleRecord,
     at: Date,
     deliveryCount: number,
     prefetched: unknown,
+    headers: EventHeaders | undefined,
   ): Promise<{ decision: EventDecision } | { moved: ScheduleRecord | null }> {
     const fetched =
       prefetched instanceof PrefetchedResult && prefetched.jobId === record.job_id
         ? await prefetched.outcome
-        : await resultFetcher.fetch(record.job_id);
+        : await takeOverResult(resultFetcher, record.job_id, headers, logger);
     if (fetched.kind === 'unavailable')
       return {
         decision: {
@@ -213,7 +239,7 @@ export function createLifecycleHandler(
             moved = null;
             break;
           }
-          const done = await complete(record, at, deliveryCount, meta.prepared);
+          const done = await complete(record, at, deliveryCount, meta.prepared, meta.headers);
           if ('decision' in done) return done.decision;
           moved = done.moved;
           break;
