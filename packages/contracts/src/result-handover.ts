@@ -18,8 +18,12 @@ import { orderChunks, ResultChunkSchema, utf8Length, type ResultChunk } from './
 /** The NATS header of a `completed` message that carries its whole result (one chunk's JSON). */
 export const RESULT_INLINE_HEADER = 'Fillsched-Result';
 
-/** Largest chunk JSON sent inline (≈ 1,000 activities); larger results go by `solver.result`. */
-export const RESULT_INLINE_MAX_BYTES = 256 * 1024;
+/**
+ * Largest chunk JSON sent inline: ≈ 400 activities at ~160 bytes each (a 15-lot schedule's result
+ * is ~6 KB). Larger results go by `solver.result`, where one more round trip matters little beside
+ * their size; the bound is what the events stream keeps per schedule for its 30 days.
+ */
+export const RESULT_INLINE_MAX_BYTES = 64 * 1024;
 
 /** The header value carrying a result with its `completed` event, or null when it goes by RPC. */
 export function inlineResultOf(
