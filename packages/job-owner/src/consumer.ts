@@ -37,9 +37,10 @@ export interface LifecycleConsumerOptions {
   ) => Promise<EventDecision>;
   /**
    * Called with the parsed event as soon as a message is pulled, before it waits for the earlier
-   * events of its record: may start work that changes nothing (e.g. fetching a result) so that it
-   * overlaps that wait. Its return value reaches `handle` as `meta.prepared`; a throw is ignored
-   * (handle then gets nothing prepared and does the work itself).
+   * events of its record: may start work that changes nothing a client sees (fetching a result,
+   * storing its chunks while the status does not show them yet) so that it overlaps that wait.
+   * Its return value reaches `handle` as `meta.prepared`; a throw is ignored (handle then gets
+   * nothing prepared and does the work itself).
    */
   prepare?: (raw: unknown, headers?: EventHeaders) => unknown;
   /** Redelivery delay when `handle` throws. */

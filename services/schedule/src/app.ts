@@ -359,6 +359,6 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       resultExport: guard('resultExport', createResultExportHandler({ schedules, results })),
     },
     handleEvent,
-    prepareEvent: createResultPrefetch(resultFetcher, logger),
+    prepareEvent: createResultPrefetch({ resultFetcher, schedules, results, logger }),
   };
 }

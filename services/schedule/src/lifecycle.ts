@@ -97,26 +97,47 @@ export function takeOverResult(
 
 /**
  * The result of a `completed` event, taken over as soon as the event arrives rather than after the
- * events before it (its `started`) have been applied. Taking it over changes nothing; the store,
- * the status change and the announcement still happen in order when the event's turn comes.
+ * events before it (its `started`) have been applied, and — when its schedule is still pending or
+ * running — already stored (`staged`). Stored chunks change nothing a client sees: every reader
+ * reads a result only once the status says `completed`. The status change and the announcement
+ * still happen in order when the event's turn comes, after the chunks are stored.
  */
 export class PrefetchedResult {
   constructor(
     readonly jobId: string,
     readonly outcome: Promise<FetchOutcome>,
+    /** The schedule as read before its chunks were stored; null when nothing was stored. */
+    readonly staged: Promise<ScheduleRecord | null> = Promise.resolve(null),
   ) {}
 }
 
-/** Starts the result take-over of a `completed` schedule event; null for any other event. */
-export function createResultPrefetch(
-  resultFetcher: ResultFetcher,
-  logger?: Logger,
-): (raw: unknown, headers?: EventHeaders) => PrefetchedResult | null {
+/** Starts the result take-over (and storing) of a `completed` schedule event; null for any other event. */
+export function createResultPrefetch(deps: {
+  resultFetcher: ResultFetcher;
+  schedules: ScheduleRepository;
+  results: ResultRepository;
+  logger?: Logger;
+}): (raw: unknown, headers?: EventHeaders) => PrefetchedResult | null {
+  const { resultFetcher, schedules, results, logger } = deps;
   return (raw, headers) => {
     const read = readSolveLifecycleEvent(raw, 'schedule');
     if (read.kind !== 'event' || read.stage !== 'completed') return null;
-    const jobId = read.data.job_id;
-    return new PrefetchedResult(jobId, takeOverResult(resultFetcher, jobId, headers, logger));
+    const { job_id: jobId, owner } = read.data;
+    const outcome = takeOverResult(resultFetcher, jobId, headers, logger);
+    const staged = outcome
+      .then(async (fetched) => {
+        if (fetched.kind !== 'ok') return null;
+        const record = await schedules.get(owner.id);
+        // Only for a schedule this job still runs for: a finished one keeps the result it has.
+        if (!record || record.job_id !== jobId || !ACTIVE_STATUSES.includes(record.status)) return null;
+        await results.upsert(record.id, fetched.chunks);
+        return record;
+      })
+      .catch((err: unknown) => {
+        logger?.warn({ err, job_id: jobId }, 'result not stored ahead; storing it in the event turn');
+        return null;
+      });
+    return new PrefetchedResult(jobId, outcome, staged);
   };
 }
 
@@ -194,6 +215,34 @@ export function createLifecycleHandler(
     return { moved };
   }
 
+  /** When the event was (not before its schedule was created: clocks differ between hosts). */
+  const eventTime = (time: string, record: ScheduleRecord): Date => {
+    const evTime = Date.parse(time);
+    return new Date(
+      Number.isFinite(evTime) ? Math.max(evTime, record.created_at.getTime()) : clock.now().getTime(),
+    );
+  };
+
+  /**
+   * `completed` whose chunks were stored on arrival (PrefetchedResult.staged): only the status
+   * change is left, then the announcement. Null when the schedule did not move (deleted, or
+   * finished meanwhile): the general path then sorts it out.
+   */
+  async function completeStaged(staged: ScheduleRecord, time: string): Promise<ScheduleRecord | null> {
+    const at = eventTime(time, staged);
+    const moved = await schedules.transition(staged.id, {
+      to: LIFECYCLE.completed.ownerStatus,
+      completed_at: at,
+      error_message: null,
+    });
+    if (!moved || moved.started_at) return moved;
+    // No `started` was applied (read before it, or never came): it started when it completed.
+    return (
+      (await schedules.transition(staged.id, { to: 'completed', from: ['completed'], started_at: at })) ??
+      moved
+    );
+  }
+
   return async function handleEvent(raw, meta = {}) {
     const deliveryCount = meta.deliveryCount ?? 1;
     const read = readSolveLifecycleEvent(raw, 'schedule');
@@ -203,6 +252,18 @@ export function createLifecycleHandler(
     const target = LIFECYCLE[lc.stage].ownerStatus;
 
     try {
+      if (
+        lc.stage === 'completed' &&
+        meta.prepared instanceof PrefetchedResult &&
+        meta.prepared.jobId === d.job_id
+      ) {
+        const staged = await meta.prepared.staged;
+        const moved = staged && (await completeStaged(staged, ev.time));
+        if (moved) {
+          await announcer.announce(moved, { summary: lc.data.summary });
+          return { action: 'ack', note: target };
+        }
+      }
       const record = await schedules.get(d.owner.id);
       if (!record) {
         // Deleted while the solver ran: nothing to update; make sure no result is left behind.
@@ -210,10 +271,7 @@ export function createLifecycleHandler(
         return { action: 'ack', note: 'schedule deleted' };
       }
       if (record.job_id !== d.job_id) return { action: 'ack', note: 'job id does not match the schedule' };
-      const evTime = Date.parse(ev.time);
-      const at = new Date(
-        Number.isFinite(evTime) ? Math.max(evTime, record.created_at.getTime()) : clock.now().getTime(),
-      );
+      const at = eventTime(ev.time, record);
 
       let moved: ScheduleRecord | null;
       let extra: { summary?: ResultSummary; error_code?: string } = {};
