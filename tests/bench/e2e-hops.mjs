@@ -114,6 +114,9 @@ async function oneSchedule(p) {
     toStarted: m.started - t0,
     startedToCompleted: m.completed - m.started,
     owner: m['status.completed'] - m.completed,
+    // > 0: the owner was still applying `started` (get, status, announce) when `completed` came,
+    // and a record's events are applied in order.
+    runningAfter: (m['status.running'] ?? m.completed) - m.completed,
     relay: done - m['status.completed'],
   });
 }
@@ -139,11 +142,11 @@ console.log(
   `\nPOST → WebSocket complete by hop, 15 lots, 1 client, 1 solver; p50 ms (load ${os.loadavg()[0].toFixed(1)})`,
 );
 console.log(
-  'run | n | total | POST→202 | POST→solver started | started→solver completed (solve + store + publish) | solver completed→owner status.completed | owner announce→WS complete',
+  'run | n | total | POST→202 | POST→solver started | started→solver completed (solve + store + publish) | solver completed→owner status.completed | of which owner still on started (status.running after completed) | owner announce→WS complete',
 );
 for (const p of platforms) {
   const col = (k) => p50(p.rows.map((x) => x[k])).toFixed(1);
   console.log(
-    `${p.name} | ${p.rows.length} | ${col('total')} | ${col('post')} | ${col('toStarted')} | ${col('startedToCompleted')} | ${col('owner')} | ${col('relay')}`,
+    `${p.name} | ${p.rows.length} | ${col('total')} | ${col('post')} | ${col('toStarted')} | ${col('startedToCompleted')} | ${col('owner')} | ${col('runningAfter')} | ${col('relay')}`,
   );
 }
