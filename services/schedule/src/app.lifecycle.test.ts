@@ -135,6 +135,25 @@ describe('lifecycle transitions', () => {
     await h.app.handleEvent(event('started', 1, '2025-12-31T00:00:00.000Z'));
     expect((await status()).started_at).toEqual((await status()).created_at);
   });
+
+  test('started of a pending schedule is one conditional write, with no read before it', async () => {
+    const get = jest.spyOn(h.schedules, 'get');
+    expect(await h.app.handleEvent(event('started'))).toEqual({ action: 'ack', note: 'running' });
+    expect(get).not.toHaveBeenCalled();
+    get.mockRestore();
+    expect(await status()).toMatchObject({ status: 'running' });
+    expect(h.publisher.announced.map((a) => a.event.data.status)).toEqual(['running']);
+  });
+
+  test("a started whose job id is not its schedule's moves nothing", async () => {
+    const ev = event('started', 1, '2026-01-01T00:10:00.000Z') as { data: { job_id: string } };
+    ev.data.job_id = 'schedule.99';
+    expect(await h.app.handleEvent(ev)).toMatchObject({
+      action: 'ack',
+      note: 'job id does not match the schedule',
+    });
+    expect(await status()).toMatchObject({ status: 'pending' });
+  });
 });
 
 describe('lifecycle robustness', () => {

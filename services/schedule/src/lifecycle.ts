@@ -2,6 +2,7 @@ import { readSolveLifecycleEvent, type EventDecision, type EventHeaders } from '
 import {
   LIFECYCLE,
   RESULT_INLINE_HEADER,
+  jobId as makeJobId,
   readInlineResult,
   SCHEDULE_STATUS_EVENTS,
   eventId,
@@ -243,6 +244,31 @@ export function createLifecycleHandler(
     );
   }
 
+  /**
+   * `started` of a pending schedule in one write, without reading it first: the transition is
+   * conditional (pending → running) and the job id is the schedule's by construction. A completed
+   * of a fast job waits for its started to be applied, so this read was on the way to `complete`.
+   * Null when it did not move (missing, already running or finished, an unreadable time): the
+   * general path then reads the schedule and sorts it out.
+   */
+  async function startPending(jobIdOf: string, scheduleId: number, time: string) {
+    const evTime = Date.parse(time);
+    if (jobIdOf !== makeJobId('schedule', scheduleId) || !Number.isFinite(evTime)) return null;
+    const moved = await schedules.transition(scheduleId, {
+      to: LIFECYCLE.started.ownerStatus,
+      started_at: new Date(evTime),
+    });
+    if (!moved || !moved.started_at || moved.started_at >= moved.created_at) return moved;
+    // Clock skew (an event time before the schedule's creation): clamped as the general path does.
+    return (
+      (await schedules.transition(scheduleId, {
+        to: 'running',
+        from: ['running'],
+        started_at: moved.created_at,
+      })) ?? moved
+    );
+  }
+
   return async function handleEvent(raw, meta = {}) {
     const deliveryCount = meta.deliveryCount ?? 1;
     const read = readSolveLifecycleEvent(raw, 'schedule');
@@ -252,6 +278,13 @@ export function createLifecycleHandler(
     const target = LIFECYCLE[lc.stage].ownerStatus;
 
     try {
+      if (lc.stage === 'started') {
+        const moved = await startPending(d.job_id, d.owner.id, ev.time);
+        if (moved) {
+          await announcer.announce(moved);
+          return { action: 'ack', note: target };
+        }
+      }
       if (
         lc.stage === 'completed' &&
         meta.prepared instanceof PrefetchedResult &&
