@@ -18,6 +18,7 @@ export * from './streams';
 export * from './gantt';
 export * from './lifecycle';
 export * from './result-document';
+export * from './result-handover';
 export * from './ws';
 export * from './nats-permissions';
 export * from './kafka';

@@ -12,6 +12,12 @@ import {
 } from '@fillsched/service-kit';
 import type { EventDecision } from './ports';
 
+/** The NATS headers of a lifecycle message (RESULT_INLINE_HEADER rides there on `completed`). */
+export interface EventHeaders {
+  /** '' when the header is absent. */
+  get(key: string): string;
+}
+
 export interface LifecycleConsumer {
   /** Stops pulling and waits for the message in hand to be settled. */
   stop(): Promise<void>;
@@ -25,14 +31,18 @@ export interface LifecycleConsumerOptions {
   /** The durable pull consumer on EVENTS_STREAM (provisioned by the owning service). */
   durable: string;
   /** Applies one parsed event; a throw is treated as a transient failure (nak after retryDelayMs). */
-  handle: (raw: unknown, meta: { deliveryCount: number; prepared?: unknown }) => Promise<EventDecision>;
+  handle: (
+    raw: unknown,
+    meta: { deliveryCount: number; prepared?: unknown; headers?: EventHeaders },
+  ) => Promise<EventDecision>;
   /**
    * Called with the parsed event as soon as a message is pulled, before it waits for the earlier
-   * events of its record: may start work that changes nothing (e.g. fetching a result) so that it
-   * overlaps that wait. Its return value reaches `handle` as `meta.prepared`; a throw is ignored
-   * (handle then gets nothing prepared and does the work itself).
+   * events of its record: may start work that changes nothing a client sees (fetching a result,
+   * storing its chunks while the status does not show them yet) so that it overlaps that wait.
+   * Its return value reaches `handle` as `meta.prepared`; a throw is ignored (handle then gets
+   * nothing prepared and does the work itself).
    */
-  prepare?: (raw: unknown) => unknown;
+  prepare?: (raw: unknown, headers?: EventHeaders) => unknown;
   /** Redelivery delay when `handle` throws. */
   retryDelayMs: number;
   /** When set, `working()` is sent at this interval while `handle` runs (it may outlast ack_wait). */
@@ -106,7 +116,11 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
             : undefined;
         let decision: EventDecision;
         try {
-          decision = await opts.handle(raw, { deliveryCount: m.info.deliveryCount, prepared });
+          decision = await opts.handle(raw, {
+            deliveryCount: m.info.deliveryCount,
+            prepared,
+            headers: m.headers,
+          });
         } catch (err) {
           decision = {
             action: 'nak',
@@ -154,7 +168,7 @@ export async function runLifecycleConsumer(opts: LifecycleConsumerOptions): Prom
   const prepareOf = (m: JsMsg): unknown => {
     if (!opts.prepare) return undefined;
     try {
-      return opts.prepare(m.json());
+      return opts.prepare(m.json(), m.headers);
     } catch {
       return undefined; // unparseable: settle terminates it
     }

@@ -1,5 +1,6 @@
 import { EVENT_TYPES, LIFECYCLE, makeEvent, readScheduleStatusEvent } from '@fillsched/contracts';
 import { RESULT_NOT_FOUND_ATTEMPTS } from './app';
+import { PrefetchedResult } from './lifecycle';
 import { toChunks } from '@fillsched/contracts';
 import { makeRecord, makeResult } from './repos.contract';
 import { makeHarness, type TestHarness } from './testing/fakes';
@@ -133,6 +134,25 @@ describe('lifecycle transitions', () => {
   test('an event time before created_at (clock skew) is clamped to created_at', async () => {
     await h.app.handleEvent(event('started', 1, '2025-12-31T00:00:00.000Z'));
     expect((await status()).started_at).toEqual((await status()).created_at);
+  });
+
+  test('started of a pending schedule is one conditional write, with no read before it', async () => {
+    const get = jest.spyOn(h.schedules, 'get');
+    expect(await h.app.handleEvent(event('started'))).toEqual({ action: 'ack', note: 'running' });
+    expect(get).not.toHaveBeenCalled();
+    get.mockRestore();
+    expect(await status()).toMatchObject({ status: 'running' });
+    expect(h.publisher.announced.map((a) => a.event.data.status)).toEqual(['running']);
+  });
+
+  test("a started whose job id is not its schedule's moves nothing", async () => {
+    const ev = event('started', 1, '2026-01-01T00:10:00.000Z') as { data: { job_id: string } };
+    ev.data.job_id = 'schedule.99';
+    expect(await h.app.handleEvent(ev)).toMatchObject({
+      action: 'ack',
+      note: 'job id does not match the schedule',
+    });
+    expect(await status()).toMatchObject({ status: 'pending' });
   });
 });
 
@@ -312,11 +332,14 @@ describe('a completed result is fetched on arrival (prepareEvent), applied in it
     expect(h.fetcher.calls).toEqual(['schedule.1']);
   });
 
-  test('the prefetched result is stored without a second fetch; stored before completed is shown', async () => {
+  test('the prefetched result is stored on arrival, but shown only once completed in its turn', async () => {
     const prepared = h.app.prepareEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'));
-    // Nothing is stored or changed by the prefetch itself.
+    await (prepared as PrefetchedResult).staged;
+    // The chunks are stored ahead; nobody sees them while the status is not completed.
     expect(await status()).toMatchObject({ status: 'pending' });
-    expect(await h.results.get(1)).toBeNull();
+    expect(await h.results.get(1)).not.toBeNull();
+    const early = await h.app.handlers.get({ user: alice, params: { id: '1' } });
+    expect(early.body).toMatchObject({ status: 'pending', result: null });
     await h.app.handleEvent(event('started'));
     const d = await h.app.handleEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'), { prepared });
     expect(d).toEqual({ action: 'ack', note: 'completed' });
@@ -324,6 +347,46 @@ describe('a completed result is fetched on arrival (prepareEvent), applied in it
     expect(await status()).toMatchObject({ status: 'completed' });
     expect(await h.results.get(1)).not.toBeNull();
     expect(h.publisher.announced.map((a) => a.event.data.status)).toEqual(['running', 'completed']);
+    expect(await status()).toMatchObject({
+      started_at: new Date('2026-01-01T00:10:00.000Z'),
+      completed_at: new Date('2026-01-01T00:12:00.000Z'),
+    });
+  });
+
+  test('stored ahead, no started applied: completed with started_at = completed_at', async () => {
+    const prepared = h.app.prepareEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'));
+    const d = await h.app.handleEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'), { prepared });
+    expect(d).toEqual({ action: 'ack', note: 'completed' });
+    const at = new Date('2026-01-01T00:12:00.000Z');
+    expect(await status()).toMatchObject({ status: 'completed', started_at: at, completed_at: at });
+  });
+
+  test('stored ahead, then the schedule is deleted before its turn: no result is left behind', async () => {
+    const prepared = h.app.prepareEvent(event('completed'));
+    await (prepared as PrefetchedResult).staged;
+    expect(await h.results.get(1)).not.toBeNull();
+    await h.schedules.delete(1);
+    const d = await h.app.handleEvent(event('completed'), { prepared });
+    expect(d).toEqual({ action: 'ack', note: 'schedule deleted' });
+    expect(await h.results.get(1)).toBeNull();
+    expect(h.publisher.announced).toEqual([]);
+  });
+
+  test('a completed for a schedule that already finished stores nothing ahead (it keeps its result)', async () => {
+    await h.app.handleEvent(event('completed'));
+    const kept = await h.results.get(1);
+    h.fetcher.results.set('schedule.1', makeResult(9));
+    const prepared = h.app.prepareEvent(event('completed'));
+    expect(await (prepared as PrefetchedResult).staged).toBeNull();
+    expect(await h.results.get(1)).toEqual(kept);
+    const d = await h.app.handleEvent(event('completed'), { prepared });
+    expect(d).toMatchObject({ action: 'ack' });
+    expect(await h.results.get(1)).toEqual(kept);
+    // Announced again with the same id (the stream drops the copy): a crash before it loses nothing.
+    expect(h.publisher.announced.map((a) => a.event.id)).toEqual([
+      h.publisher.announced[0].event.id,
+      h.publisher.announced[0].event.id,
+    ]);
   });
 
   test('a prefetch for another job (the schedule was re-planned meanwhile) is not used', async () => {

@@ -1,4 +1,9 @@
-import { loadOwnedRecord, type EventDecision, type UserWorkload } from '@fillsched/job-owner';
+import {
+  loadOwnedRecord,
+  type EventDecision,
+  type EventHeaders,
+  type UserWorkload,
+} from '@fillsched/job-owner';
 import {
   ActivitiesQuerySchema,
   eventSource,
@@ -82,9 +87,12 @@ export type { EventDecision };
 
 export interface ScheduleApp {
   handlers: Record<ScheduleOp, Handler>;
-  handleEvent(raw: unknown, meta?: { deliveryCount?: number; prepared?: unknown }): Promise<EventDecision>;
+  handleEvent(
+    raw: unknown,
+    meta?: { deliveryCount?: number; prepared?: unknown; headers?: EventHeaders },
+  ): Promise<EventDecision>;
   /** On arrival of an event, before its record's earlier events are done: starts a `completed` one's result fetch. */
-  prepareEvent(raw: unknown): unknown;
+  prepareEvent(raw: unknown, headers?: EventHeaders): unknown;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -360,6 +368,6 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       resultExport: guard('resultExport', createResultExportHandler({ schedules, results })),
     },
     handleEvent,
-    prepareEvent: createResultPrefetch(resultFetcher),
+    prepareEvent: createResultPrefetch({ resultFetcher, schedules, results, logger }),
   };
 }

@@ -1,6 +1,9 @@
-import { readSolveLifecycleEvent, type EventDecision } from '@fillsched/job-owner';
+import { readSolveLifecycleEvent, type EventDecision, type EventHeaders } from '@fillsched/job-owner';
 import {
   LIFECYCLE,
+  RESULT_INLINE_HEADER,
+  jobId as makeJobId,
+  readInlineResult,
   SCHEDULE_STATUS_EVENTS,
   eventId,
   makeEvent,
@@ -70,31 +73,72 @@ export function createAnnouncer(deps: { publisher: JobPublisher; clock: Clock; s
 }
 
 /**
- * The result of a `completed` event, fetched from the solver pool as soon as the event arrives
- * rather than after the events before it (its `started`) have been applied. Fetching changes
- * nothing; the store, the status change and the announcement still happen in order when the
- * event's turn comes.
+ * The result of a `completed` event: the one that rode with the event (RESULT_INLINE_HEADER, a
+ * small result: no request at all), else fetched from the solver pool chunk by chunk. An inline
+ * header that is not one whole document is logged and the result fetched instead.
+ */
+export function takeOverResult(
+  resultFetcher: ResultFetcher,
+  jobId: string,
+  headers: EventHeaders | undefined,
+  logger?: Logger,
+): Promise<FetchOutcome> {
+  const inline = readInlineResult(headers?.get(RESULT_INLINE_HEADER));
+  if (inline.kind === 'ok') return Promise.resolve({ kind: 'ok', chunks: inline.chunks });
+  if (inline.kind === 'invalid')
+    logger?.warn(
+      { job_id: jobId, reason: inline.reason },
+      'inline result unusable; fetching it from the solver',
+    );
+  return resultFetcher.fetch(jobId).catch((err: unknown): FetchOutcome => ({
+    kind: 'unavailable',
+    reason: (err as Error)?.message ?? String(err),
+  }));
+}
+
+/**
+ * The result of a `completed` event, taken over as soon as the event arrives rather than after the
+ * events before it (its `started`) have been applied, and — when its schedule is still pending or
+ * running — already stored (`staged`). Stored chunks change nothing a client sees: every reader
+ * reads a result only once the status says `completed`. The status change and the announcement
+ * still happen in order when the event's turn comes, after the chunks are stored.
  */
 export class PrefetchedResult {
   constructor(
     readonly jobId: string,
     readonly outcome: Promise<FetchOutcome>,
+    /** The schedule as read before its chunks were stored; null when nothing was stored. */
+    readonly staged: Promise<ScheduleRecord | null> = Promise.resolve(null),
   ) {}
 }
 
-/** Starts the result fetch of a `completed` schedule event; null for any other event. */
-export function createResultPrefetch(
-  resultFetcher: ResultFetcher,
-): (raw: unknown) => PrefetchedResult | null {
-  return (raw) => {
+/** Starts the result take-over (and storing) of a `completed` schedule event; null for any other event. */
+export function createResultPrefetch(deps: {
+  resultFetcher: ResultFetcher;
+  schedules: ScheduleRepository;
+  results: ResultRepository;
+  logger?: Logger;
+}): (raw: unknown, headers?: EventHeaders) => PrefetchedResult | null {
+  const { resultFetcher, schedules, results, logger } = deps;
+  return (raw, headers) => {
     const read = readSolveLifecycleEvent(raw, 'schedule');
     if (read.kind !== 'event' || read.stage !== 'completed') return null;
-    const jobId = read.data.job_id;
-    const outcome = resultFetcher.fetch(jobId).catch((err: unknown): FetchOutcome => ({
-      kind: 'unavailable',
-      reason: (err as Error)?.message ?? String(err),
-    }));
-    return new PrefetchedResult(jobId, outcome);
+    const { job_id: jobId, owner } = read.data;
+    const outcome = takeOverResult(resultFetcher, jobId, headers, logger);
+    const staged = outcome
+      .then(async (fetched) => {
+        if (fetched.kind !== 'ok') return null;
+        const record = await schedules.get(owner.id);
+        // Only for a schedule this job still runs for: a finished one keeps the result it has.
+        if (!record || record.job_id !== jobId || !ACTIVE_STATUSES.includes(record.status)) return null;
+        await results.upsert(record.id, fetched.chunks);
+        return record;
+      })
+      .catch((err: unknown) => {
+        logger?.warn({ err, job_id: jobId }, 'result not stored ahead; storing it in the event turn');
+        return null;
+      });
+    return new PrefetchedResult(jobId, outcome, staged);
   };
 }
 
@@ -117,20 +161,24 @@ const backoff = (deliveryCount: number) => Math.min(1000 * 2 ** Math.max(0, deli
  */
 export function createLifecycleHandler(
   deps: LifecycleDeps,
-): (raw: unknown, meta?: { deliveryCount?: number; prepared?: unknown }) => Promise<EventDecision> {
+): (
+  raw: unknown,
+  meta?: { deliveryCount?: number; prepared?: unknown; headers?: EventHeaders },
+) => Promise<EventDecision> {
   const { schedules, results, resultFetcher, announcer, clock, logger } = deps;
 
-  /** Takes the result over from the solver pool and stores its chunks, then marks the schedule completed. */
+  /** Takes the result over (inline or from the solver pool) and stores its chunks, then marks the schedule completed. */
   async function complete(
     record: ScheduleRecord,
     at: Date,
     deliveryCount: number,
     prefetched: unknown,
+    headers: EventHeaders | undefined,
   ): Promise<{ decision: EventDecision } | { moved: ScheduleRecord | null }> {
     const fetched =
       prefetched instanceof PrefetchedResult && prefetched.jobId === record.job_id
         ? await prefetched.outcome
-        : await resultFetcher.fetch(record.job_id);
+        : await takeOverResult(resultFetcher, record.job_id, headers, logger);
     if (fetched.kind === 'unavailable')
       return {
         decision: {
@@ -168,6 +216,59 @@ export function createLifecycleHandler(
     return { moved };
   }
 
+  /** When the event was (not before its schedule was created: clocks differ between hosts). */
+  const eventTime = (time: string, record: ScheduleRecord): Date => {
+    const evTime = Date.parse(time);
+    return new Date(
+      Number.isFinite(evTime) ? Math.max(evTime, record.created_at.getTime()) : clock.now().getTime(),
+    );
+  };
+
+  /**
+   * `completed` whose chunks were stored on arrival (PrefetchedResult.staged): only the status
+   * change is left, then the announcement. Null when the schedule did not move (deleted, or
+   * finished meanwhile): the general path then sorts it out.
+   */
+  async function completeStaged(staged: ScheduleRecord, time: string): Promise<ScheduleRecord | null> {
+    const at = eventTime(time, staged);
+    const moved = await schedules.transition(staged.id, {
+      to: LIFECYCLE.completed.ownerStatus,
+      completed_at: at,
+      error_message: null,
+    });
+    if (!moved || moved.started_at) return moved;
+    // No `started` was applied (read before it, or never came): it started when it completed.
+    return (
+      (await schedules.transition(staged.id, { to: 'completed', from: ['completed'], started_at: at })) ??
+      moved
+    );
+  }
+
+  /**
+   * `started` of a pending schedule in one write, without reading it first: the transition is
+   * conditional (pending → running) and the job id is the schedule's by construction. A completed
+   * of a fast job waits for its started to be applied, so this read was on the way to `complete`.
+   * Null when it did not move (missing, already running or finished, an unreadable time): the
+   * general path then reads the schedule and sorts it out.
+   */
+  async function startPending(jobIdOf: string, scheduleId: number, time: string) {
+    const evTime = Date.parse(time);
+    if (jobIdOf !== makeJobId('schedule', scheduleId) || !Number.isFinite(evTime)) return null;
+    const moved = await schedules.transition(scheduleId, {
+      to: LIFECYCLE.started.ownerStatus,
+      started_at: new Date(evTime),
+    });
+    if (!moved || !moved.started_at || moved.started_at >= moved.created_at) return moved;
+    // Clock skew (an event time before the schedule's creation): clamped as the general path does.
+    return (
+      (await schedules.transition(scheduleId, {
+        to: 'running',
+        from: ['running'],
+        started_at: moved.created_at,
+      })) ?? moved
+    );
+  }
+
   return async function handleEvent(raw, meta = {}) {
     const deliveryCount = meta.deliveryCount ?? 1;
     const read = readSolveLifecycleEvent(raw, 'schedule');
@@ -177,6 +278,25 @@ export function createLifecycleHandler(
     const target = LIFECYCLE[lc.stage].ownerStatus;
 
     try {
+      if (lc.stage === 'started') {
+        const moved = await startPending(d.job_id, d.owner.id, ev.time);
+        if (moved) {
+          await announcer.announce(moved);
+          return { action: 'ack', note: target };
+        }
+      }
+      if (
+        lc.stage === 'completed' &&
+        meta.prepared instanceof PrefetchedResult &&
+        meta.prepared.jobId === d.job_id
+      ) {
+        const staged = await meta.prepared.staged;
+        const moved = staged && (await completeStaged(staged, ev.time));
+        if (moved) {
+          await announcer.announce(moved, { summary: lc.data.summary });
+          return { action: 'ack', note: target };
+        }
+      }
       const record = await schedules.get(d.owner.id);
       if (!record) {
         // Deleted while the solver ran: nothing to update; make sure no result is left behind.
@@ -184,10 +304,7 @@ export function createLifecycleHandler(
         return { action: 'ack', note: 'schedule deleted' };
       }
       if (record.job_id !== d.job_id) return { action: 'ack', note: 'job id does not match the schedule' };
-      const evTime = Date.parse(ev.time);
-      const at = new Date(
-        Number.isFinite(evTime) ? Math.max(evTime, record.created_at.getTime()) : clock.now().getTime(),
-      );
+      const at = eventTime(ev.time, record);
 
       let moved: ScheduleRecord | null;
       let extra: { summary?: ResultSummary; error_code?: string } = {};
@@ -213,7 +330,7 @@ export function createLifecycleHandler(
             moved = null;
             break;
           }
-          const done = await complete(record, at, deliveryCount, meta.prepared);
+          const done = await complete(record, at, deliveryCount, meta.prepared, meta.headers);
           if ('decision' in done) return done.decision;
           moved = done.moved;
           break;

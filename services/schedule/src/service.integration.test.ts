@@ -16,8 +16,11 @@ import {
   userJobsSubject,
   RPC,
   SolveJobSchema,
+  RESULT_INLINE_HEADER,
+  inlineResultOf,
   lifecycleSubject,
   makeEvent,
+  ownerStatusSubject,
   toChunks,
 } from '@fillsched/contracts';
 import {
@@ -81,6 +84,7 @@ async function publishLifecycle(
   stage: 'started' | 'completed',
   id: number,
   extra: Record<string, unknown> = {},
+  opts: { headers?: Record<string, string>; id?: string } = {},
 ) {
   const type = stage === 'started' ? EVENT_TYPES.solveStarted : EVENT_TYPES.solveCompleted;
   const data: Record<string, unknown> = {
@@ -89,8 +93,15 @@ async function publishLifecycle(
     strategy: 'lpt-pack',
     ...extra,
   };
-  const ev = makeEvent({ type, source: 'fillsched/solver', id: `solve.${stage}:schedule.${id}`, data });
-  await publishEvent(jetstream(peer.nc), lifecycleSubject('schedule', id, stage), ev);
+  const ev = makeEvent({
+    type,
+    source: 'fillsched/solver',
+    id: opts.id ?? `solve.${stage}:schedule.${id}`,
+    data,
+  });
+  await publishEvent(jetstream(peer.nc), lifecycleSubject('schedule', id, stage), ev, {
+    headers: opts.headers,
+  });
 }
 
 beforeAll(async () => {
@@ -264,6 +275,141 @@ test('started + completed lifecycle events (with a chunked solver result) → co
   } finally {
     solver.unsubscribe();
   }
+});
+
+describe('result hand-over with the completed message', () => {
+  const summaryOf = (doc: ReturnType<typeof makeResult>) => ({
+    makespan: doc.summary.makespan,
+    utilization: 0.9,
+    changeovers: 1,
+    lots_scheduled: 2,
+    window_violations: 0,
+    kpis: {},
+    lower_bound: doc.summary.lower_bound,
+    gap: doc.summary.gap,
+    execution_time: 0.2,
+    activity_count: doc.activities.length,
+  });
+  let requested: string[] = [];
+  let solver: Subscription;
+  /** The solver pool's `solver.result`: answers from `held` and records every request. */
+  const held = new Map<string, ReturnType<typeof toChunks>>();
+  beforeAll(async () => {
+    solver = peer.nc.subscribe(RPC.solver.result, {
+      queue: 'solver',
+      callback: (_err, msg) => {
+        const { body: req } = msg.json<{ body: { job_id: string; index: number } }>();
+        requested.push(`${req.job_id}#${req.index}`);
+        const chunk = held.get(req.job_id)?.[req.index];
+        msg.respond(
+          encodeJson(
+            chunk
+              ? { status: 200, body: { job_id: req.job_id, chunk } }
+              : { status: 404, body: { detail: 'Result not found' } },
+          ),
+        );
+      },
+    });
+    await peer.nc.flush();
+  });
+  afterAll(() => solver.unsubscribe());
+  beforeEach(() => {
+    requested = [];
+  });
+
+  async function created(name: string): Promise<number> {
+    const res = await rpc(RPC.schedule.create, { user: alice, body: body(name) });
+    expect(res.status).toBe(202);
+    return (res.body as { id: number }).id;
+  }
+  const completedGet = (id: number) =>
+    waitFor(async () => {
+      const r = await rpc(RPC.schedule.get, { user: alice, params: { id: String(id) } });
+      return (r.body as { status: string }).status === 'completed'
+        ? (r.body as { result: { activities: unknown[]; makespan: number } })
+        : null;
+    }, `schedule ${id} completed`);
+  const announced = async (id: number) => {
+    const subj = ownerStatusSubject('schedule', id, 'completed');
+    const info = await jsm.streams.info(EVENTS_STREAM, { subjects_filter: subj });
+    return info.state.subjects?.[subj] ?? 0;
+  };
+
+  test('an inline result is stored and announced without any solver.result request', async () => {
+    const id = await created('inline');
+    const doc = makeResult(30, { makespan: 42.5 });
+    const chunks = toChunks(doc);
+    const inline = inlineResultOf(chunks)!;
+    expect(inline).not.toBeNull();
+    await publishLifecycle('started', id);
+    await publishLifecycle(
+      'completed',
+      id,
+      { summary: summaryOf(doc) },
+      { headers: { [RESULT_INLINE_HEADER]: inline } },
+    );
+    const got = await completedGet(id);
+    expect(got.result.activities).toEqual(doc.activities);
+    expect(got.result.makespan).toBe(42.5);
+    expect(requested).toEqual([]);
+    await waitFor(async () => (await announced(id)) === 1, 'announced');
+  });
+
+  test('a redelivered inline completed (another message, same event) changes nothing and announces once', async () => {
+    const id = await created('inline twice');
+    const doc = makeResult(12, { makespan: 10 });
+    const inline = inlineResultOf(toChunks(doc))!;
+    await publishLifecycle(
+      'completed',
+      id,
+      { summary: summaryOf(doc) },
+      { headers: { [RESULT_INLINE_HEADER]: inline } },
+    );
+    const first = await completedGet(id);
+    // Past the stream's duplicate window a re-publication is a second message: applied idempotently.
+    const other = makeResult(3, { makespan: 99 });
+    await publishLifecycle(
+      'completed',
+      id,
+      { summary: summaryOf(other) },
+      { id: `again:${id}`, headers: { [RESULT_INLINE_HEADER]: inlineResultOf(toChunks(other))! } },
+    );
+    await waitFor(async () => {
+      const i = await jsm.consumers.info(EVENTS_STREAM, SCHEDULE_CONSUMER);
+      return i.num_pending === 0 && i.num_ack_pending === 0;
+    }, 'consumer drained');
+    const after = await rpc(RPC.schedule.get, { user: alice, params: { id: String(id) } });
+    expect((after.body as { result: unknown }).result).toEqual(first.result);
+    expect(await announced(id)).toBe(1);
+    expect(requested).toEqual([]);
+  });
+
+  test('without the header (a result over the bound) the result is taken over by solver.result', async () => {
+    const id = await created('by rpc');
+    const doc = makeResult(40, { makespan: 7 });
+    held.set(`schedule.${id}`, toChunks(doc, 2_000));
+    await publishLifecycle('completed', id, { summary: summaryOf(doc) });
+    const got = await completedGet(id);
+    expect(got.result.activities).toEqual(doc.activities);
+    expect(requested.length).toBe(held.get(`schedule.${id}`)!.length);
+  });
+
+  test('an unusable header (a partial document) is logged and the result fetched by solver.result instead', async () => {
+    const id = await created('bad header');
+    const doc = makeResult(40, { makespan: 8 });
+    const chunks = toChunks(doc, 2_000);
+    held.set(`schedule.${id}`, chunks);
+    await publishLifecycle(
+      'completed',
+      id,
+      { summary: summaryOf(doc) },
+      { headers: { [RESULT_INLINE_HEADER]: JSON.stringify(chunks[0]) } },
+    );
+    const got = await completedGet(id);
+    expect(got.result.activities).toEqual(doc.activities);
+    expect(requested).toEqual(chunks.map((c) => `schedule.${id}#${c.index}`));
+    expect(logs.some((l) => l.level === 'warn' && /inline result unusable/.test(String(l.msg)))).toBe(true);
+  });
 });
 
 test('delete of a pending schedule → cancellation in KV and on CANCEL_SUBJECT, then gone', async () => {

@@ -125,7 +125,7 @@ export async function startScheduleService(opts: ScheduleServiceOptions): Promis
         nc: handle.nc,
         logger,
         handle: (raw, meta) => app.handleEvent(raw, meta),
-        prepare: (raw) => app.prepareEvent(raw),
+        prepare: (raw, headers) => app.prepareEvent(raw, headers),
         durable: opts.durable,
       }),
     clients,

@@ -1,5 +1,7 @@
 import { CORRELATION_HEADER, createLogger } from '@fillsched/service-kit';
 import {
+  RESULT_INLINE_HEADER,
+  readInlineResult,
   SolveCancelledSchema,
   SolveCompletedSchema,
   SolveFailedSchema,
@@ -447,20 +449,26 @@ describe('redelivery and failures', () => {
     expect(data.error.message).toMatch(/did not finish/);
   });
 
-  test('the store being down naks with backoff: no completed, no ack', async () => {
+  test('the store being down naks with backoff, no ack (an inline result was announced with it: the retry repeats its id)', async () => {
     const { publisher, worker, store } = setup(realEngine);
     jest.spyOn(store, 'save').mockRejectedValueOnce(new Error('MongoNetworkError: connection refused'));
     const msg = new FakeJobMessage(jobEventBytes(solveJob({ scheduleId: 60 })), { deliveryCount: 2 });
     expect(await worker.handleJob(msg)).toBe('requeued');
     expect(msg.disposition()).toBe('nak');
     expect(msg.naks).toEqual([1234]);
-    expect(publisher.events.some((e) => stageOf(e.subject) === 'completed')).toBe(false);
+    // A 15-lot result rides inline, so its store write and `completed` went side by side: the owner
+    // has the whole result from the event; the solver's store missed it, so the job is retried.
+    const first = publisher.events.filter((e) => stageOf(e.subject) === 'completed');
+    expect(first).toHaveLength(1);
+    expect(readInlineResult(first[0].headers?.[RESULT_INLINE_HEADER]).kind).toBe('ok');
     expect(publisher.events.some((e) => stageOf(e.subject) === 'failed')).toBe(false);
 
-    // the redelivery succeeds
+    // the redelivery succeeds; its `completed` has the same id (the stream drops it as a duplicate)
     const again = new FakeJobMessage(jobEventBytes(solveJob({ scheduleId: 60 })), { deliveryCount: 3 });
     expect(await worker.handleJob(again)).toBe('completed');
     expect(store.count()).toBe(1);
+    const both = publisher.events.filter((e) => stageOf(e.subject) === 'completed');
+    expect(both.map((e) => e.event.id)).toEqual([first[0].event.id, first[0].event.id]);
   });
 
   test('on the last delivery a transient failure publishes failed, dead-letters and terms', async () => {

@@ -2,7 +2,6 @@ import {
   CancelRequestSchema,
   ResultChunkRequestSchema,
   SOLVER_CONSUMER_SPEC,
-  eventSummaryOf,
   toChunks,
   zodToDetail,
 } from '@fillsched/contracts';
@@ -21,6 +20,7 @@ import {
 } from '@fillsched/service-kit';
 import { systemClock } from './adapters/memory';
 import { parseJobMessage } from './job-parse';
+import { announceStored, handOver } from './hand-over';
 import { createLifecyclePublisher } from './lifecycle-publisher';
 import { jobsInFlight, jobsProcessed, solveDuration } from './metrics';
 import { ack, createOutcomes, errorMessage, safely, type JobOutcome } from './outcomes';
@@ -158,9 +158,11 @@ export function createSolverWorker(
 
         if (existing?.summary) {
           // A crash between store and ack: the work is done, announce it again (same event id).
-          await lifecycle.publish('completed', id, attempt, correlationId, {
-            summary: eventSummaryOf(existing.summary),
-          });
+          await announceStored(
+            lifecycle,
+            { ident: id, attempt, correlationId },
+            { ...existing, summary: existing.summary },
+          );
           await ack(msg, log);
           log.info('result already stored; completed re-published without solving');
           return 'republished';
@@ -262,16 +264,25 @@ export function createSolverWorker(
           return 'cancelled';
         }
         const doc = resultDocumentOf(output);
-        const { created } = await store.save(
-          { job_id: id.job_id, owner: id.owner, strategy: id.strategy, created_at: clock.now() },
+        const { created, inline } = await handOver(
+          { store, lifecycle },
+          {
+            ident: id,
+            attempt,
+            correlationId,
+            meta: { job_id: id.job_id, owner: id.owner, strategy: id.strategy, created_at: clock.now() },
+          },
           toChunks(doc),
         );
-        await lifecycle.publish('completed', id, attempt, correlationId, {
-          summary: eventSummaryOf(doc.summary),
-        });
         await ack(msg, log);
         log.info(
-          { seconds, makespan: output.result.makespan, activities: output.result.activities.length, created },
+          {
+            seconds,
+            makespan: output.result.makespan,
+            activities: output.result.activities.length,
+            created,
+            inline,
+          },
           'job completed',
         );
         return 'completed';

@@ -27,6 +27,8 @@ export interface LifecyclePublisher {
     attempt: number,
     correlationId: string,
     extra: StageExtra<S>,
+    /** NATS headers beside the event (the inline result of `completed`); not part of the event. */
+    headers?: Record<string, string>,
   ): Promise<void>;
   /** A progress sender for one attempt (numbers its events); never throws. */
   progress(
@@ -48,7 +50,7 @@ export function createLifecyclePublisher(deps: {
   const { publisher, worker, clock } = deps;
   const source = eventSource('solver', worker);
   return {
-    async publish(stage, ident, attempt, correlationId, extra) {
+    async publish(stage, ident, attempt, correlationId, extra, headers) {
       const { type } = LIFECYCLE[stage];
       // Ids derived from the job make re-publication after a crash a duplicate the stream drops;
       // `started` is per delivery, so each attempt is visible.
@@ -69,7 +71,7 @@ export function createLifecyclePublisher(deps: {
         time: clock.now(),
         data,
       });
-      await publisher.publish(lifecycleSubject(ident.owner.kind, ident.owner.id, stage), event);
+      await publisher.publish(lifecycleSubject(ident.owner.kind, ident.owner.id, stage), event, headers);
     },
 
     progress(ident, attempt, correlationId, log) {

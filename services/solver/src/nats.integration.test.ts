@@ -7,8 +7,11 @@ import {
   EVENT_TYPES,
   JOBS_STREAM,
   JOBS_SUBJECT,
+  RESULT_INLINE_HEADER,
   RPC,
   SOLVER_CONSUMER,
+  readInlineResult,
+  toChunks,
   ResultChunkSchema,
   SolveCompletedSchema,
   fromChunks,
@@ -51,7 +54,7 @@ let worker: SolverWorker;
 let consumer: JobConsumer;
 let responder: Responder;
 let cancelSub: Subscription;
-const seen: Array<{ subject: string; data: Record<string, any> }> = [];
+const seen: Array<{ subject: string; data: Record<string, any>; inline: string }> = [];
 let watchSub: Subscription;
 
 async function waitFor<T>(
@@ -99,7 +102,7 @@ beforeAll(async () => {
   watchSub = handle.nc.subscribe('fillsched.>', {
     callback: (_err, m: Msg) => {
       if (m.subject.startsWith('fillsched.events.') || m.subject.startsWith('fillsched.progress.'))
-        seen.push({ subject: m.subject, data: m.json() });
+        seen.push({ subject: m.subject, data: m.json(), inline: m.headers?.get(RESULT_INLINE_HEADER) ?? '' });
     },
   });
   cancelSub = handle.nc.subscribe(CANCEL_SUBJECT, {
@@ -182,6 +185,12 @@ test('a 15-lot job: started → progress → completed on the event subjects, th
   const doc = fromChunks(chunks);
   expect(doc.summary).toMatchObject(summary);
   expect(doc.activities).toHaveLength(summary.activity_count);
+
+  // A 15-lot result is one small chunk: it rode with `completed` in the header, exactly as stored,
+  // and the event itself (what the mirror and the relays see) carries the summary only.
+  expect(readInlineResult(completed.inline)).toEqual({ kind: 'ok', chunks });
+  expect(completed.data.data).not.toHaveProperty('activities');
+  expect(JSON.stringify(completed.data)).not.toContain('"activities"');
   const missing = await client.request(RPC.solver.result, { body: { job_id: 'schedule.nope' } });
   expect(missing).toMatchObject({ status: 404, body: { detail: 'Result not found' } });
   const bad = await client.request(RPC.solver.result, { body: { job_id: 'schedule.101', index: 'x' } });
@@ -282,4 +291,50 @@ test('one job at a time: while a job runs, the next one stays in the stream (no 
     .filter((e) => /^fillsched\.events\.schedule\.10[67]\.(started|completed)$/.test(e.subject))
     .map((e) => e.subject.replace('fillsched.events.schedule.', ''));
   expect(order).toEqual(['106.started', '106.completed', '107.started', '107.completed']);
+});
+
+test('a redelivered job whose result is stored: completed again with the stored result inline, no solve', async () => {
+  const job = solveJob({ scheduleId: 108 });
+  const doc = {
+    summary: {
+      makespan: 7,
+      utilization: 0.5,
+      changeovers: 0,
+      lots_scheduled: 1,
+      window_violations: 0,
+      kpis: {},
+      per_line: [],
+      lower_bound: 7,
+      gap: 0,
+      execution_time: 0.01,
+      activity_count: 1,
+    },
+    activities: [
+      {
+        kind: 'FILL',
+        line: 1,
+        lot_id: 'STORED',
+        start: '2025-01-01T00:00:00',
+        end: '2025-01-01T07:00:00',
+        duration: 420,
+        duration_hours: 7,
+      },
+    ],
+  };
+  const chunks = toChunks(doc);
+  await store.save(
+    { job_id: job.job_id, owner: job.owner, strategy: job.strategy, created_at: new Date() },
+    chunks,
+  );
+  await submit(job);
+  const completed = await waitFor(
+    () => seen.find((e) => e.subject === 'fillsched.events.schedule.108.completed'),
+    20_000,
+    'completed',
+  );
+  expect(readInlineResult(completed.inline)).toEqual({
+    kind: 'ok',
+    chunks: JSON.parse(JSON.stringify(chunks)),
+  });
+  expect(eventsOf('schedule.108').map((e) => e.subject.split('.').pop())).toEqual(['completed']);
 });

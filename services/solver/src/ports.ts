@@ -32,7 +32,8 @@ export interface ResultStore {
 
 /** Lifecycle/progress events (JetStream, msgID = event id) and the dead-letter copy of a job message. */
 export interface EventPublisher {
-  publish(subject: string, event: CloudEvent): Promise<void>;
+  /** `headers` ride beside the event (e.g. RESULT_INLINE_HEADER on `completed`), never inside it. */
+  publish(subject: string, event: CloudEvent, headers?: Record<string, string>): Promise<void>;
   deadLetter(args: { data: Uint8Array; headers: Record<string, string>; msgId: string }): Promise<void>;
 }
 

@@ -214,10 +214,13 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
       kind === 'schedule'
         ? TERMINAL_STATUSES.map((s) => ownerStatusSubject('schedule', id, s))
         : [comparisonFinishedSubject(id)];
-    for (const subject of subjects) {
-      const raw = await deps.events.lastMessage(EVENTS_STREAM, subject).catch(() => null);
+    // One lookup per terminal subject, side by side (each is a round trip to the stream).
+    const found = await Promise.all(
+      subjects.map((subject) => deps.events.lastMessage(EVENTS_STREAM, subject).catch(() => null)),
+    );
+    for (const [i, raw] of found.entries()) {
       if (raw) {
-        const out = translateEvent(kind, id, subject, raw, clock.now());
+        const out = translateEvent(kind, id, subjects[i], raw, clock.now());
         if (out?.final) return out;
       }
     }
@@ -313,6 +316,13 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
       leave();
     });
 
+    // The stream lookups start beside the owner's GET (their answers are used only once it has
+    // authorised the caller): the socket is live after the slower of the two, not after their sum.
+    const lookups = Promise.all([
+      storedFinal(kind, id),
+      deps.events.lastMessage(PROGRESS_STREAM, progressSubject(kind, id)).catch(() => null),
+    ]);
+    lookups.catch(() => undefined); // awaited below unless the GET ends the connection first
     let reply;
     try {
       reply = await ownerGet(kind, id, principal);
@@ -332,11 +342,8 @@ export function attachWebSockets(server: Server, deps: WsDeps): WsHandle {
     const body = reply.body as Record<string, unknown>;
     if (isTerminalStatus(body.status)) return finish(await snapshotFinal(kind, id, body));
 
-    const stored = await storedFinal(kind, id);
+    const [stored, latest] = await lookups;
     if (stored) return finish(stored);
-    const latest = await deps.events
-      .lastMessage(PROGRESS_STREAM, progressSubject(kind, id))
-      .catch(() => null);
     if (done) return;
     if (latest) {
       const out = progressMessage(kind, latest, clock.now());

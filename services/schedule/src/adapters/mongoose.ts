@@ -266,16 +266,27 @@ export class MongooseResultRepository implements ResultRepository {
   async upsert(scheduleId: number, chunks: readonly ResultChunk[]): Promise<void> {
     const [head, ...rest] = orderChunks(chunks);
     // Chunks first, head last: a reader that finds the head finds every chunk it counts.
-    // Replacing by (schedule_id, index) makes a repeated upsert converge to one copy.
-    for (const c of rest) {
-      const doc: ResultChunkDoc = { ...c, schedule_id: scheduleId };
-      await this.chunks.collection.replaceOne({ schedule_id: scheduleId, index: c.index }, doc, {
-        upsert: true,
-      });
-    }
-    await this.chunks.collection.deleteMany({ schedule_id: scheduleId, index: { $gte: head.count } });
-    const doc: ResultHeadDoc = { ...head, schedule_id: scheduleId, updated_at: new Date() };
-    await this.headers.collection.replaceOne({ schedule_id: scheduleId }, doc, { upsert: true });
+    // Replacing by (schedule_id, index) makes a repeated upsert converge to one copy. The chunks
+    // are written side by side, and the stale ones (a longer earlier copy) removed beside them all:
+    // readers only read below the head's count. A one-chunk result is one round trip, not two.
+    const stale = this.chunks.collection.deleteMany({
+      schedule_id: scheduleId,
+      index: { $gte: head.count },
+    });
+    const written = (async () => {
+      await Promise.all(
+        rest.map((c) => {
+          const doc: ResultChunkDoc = { ...c, schedule_id: scheduleId };
+          return this.chunks.collection.replaceOne({ schedule_id: scheduleId, index: c.index }, doc, {
+            upsert: true,
+          });
+        }),
+      );
+      const doc: ResultHeadDoc = { ...head, schedule_id: scheduleId, updated_at: new Date() };
+      await this.headers.collection.replaceOne({ schedule_id: scheduleId }, doc, { upsert: true });
+    })();
+    // Both settle before the upsert answers (no write left running behind a failed one).
+    for (const r of await Promise.allSettled([stale, written])) if (r.status === 'rejected') throw r.reason;
   }
 
   private async head(scheduleId: number, withActivities: boolean): Promise<ResultChunk | null> {

@@ -43,14 +43,14 @@ export class MemoryResultStore implements ResultStore {
 
 /** Records what was published, in order (unit tests; also the shape tests assert on). */
 export class RecordingPublisher implements EventPublisher {
-  readonly events: Array<{ subject: string; event: CloudEvent }> = [];
+  readonly events: Array<{ subject: string; event: CloudEvent; headers?: Record<string, string> }> = [];
   readonly deadLetters: Array<{ data: Uint8Array; headers: Record<string, string>; msgId: string }> = [];
   /** Set to make the next publishes fail (transient infrastructure error). */
   failWith: Error | null = null;
 
-  async publish(subject: string, event: CloudEvent): Promise<void> {
+  async publish(subject: string, event: CloudEvent, headers?: Record<string, string>): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.events.push({ subject, event: structuredClone(event) });
+    this.events.push({ subject, event: structuredClone(event), ...(headers ? { headers } : {}) });
   }
 
   async deadLetter(args: {

@@ -10,8 +10,8 @@ import type { CancellationRegistry, EventPublisher, JobMessage } from '../ports'
 export class JetStreamPublisher implements EventPublisher {
   constructor(private readonly js: JetStreamClient) {}
 
-  async publish(subject: string, event: CloudEvent): Promise<void> {
-    await publishEvent(this.js, subject, event as CloudEvent & { id: string });
+  async publish(subject: string, event: CloudEvent, headers?: Record<string, string>): Promise<void> {
+    await publishEvent(this.js, subject, event as CloudEvent & { id: string }, headers ? { headers } : {});
   }
 
   async deadLetter(args: {
