@@ -25,6 +25,17 @@ interface Bin {
   /** distinct types and their counts in the block */
   tt: number[];
   tc: number[];
+  /** the attempt whose journal holds this block's state before it changed (see `touch`) */
+  seen: number;
+}
+
+/** A block's state before an elimination attempt changed it (restored when the attempt is undone). */
+interface Saved {
+  b: Bin;
+  lots: number[];
+  sumF: number;
+  tt: number[];
+  tc: number[];
 }
 
 const EPS = 1e-9;
@@ -94,7 +105,16 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
     b.lots.length === 0 ? 0 : b.sumF + cs * (b.lots.length - 1) + dd * (b.tt.length - 1);
   const addDelta = (b: Bin, j: number): number =>
     b.lots.length === 0 ? f[j] : f[j] + cs + (b.tt.indexOf(ty[j]) >= 0 ? 0 : dd);
+  // blocks changed by the current elimination attempt, saved on first change (null: not journaling)
+  let journal: Saved[] | null = null;
+  let attempt = 0;
+  const touch = (b: Bin): void => {
+    if (journal === null || b.seen === attempt) return;
+    b.seen = attempt;
+    journal.push({ b, lots: b.lots.slice(), sumF: b.sumF, tt: b.tt.slice(), tc: b.tc.slice() });
+  };
   const add = (b: Bin, j: number): void => {
+    touch(b);
     b.lots.push(j);
     b.sumF += f[j];
     const i = b.tt.indexOf(ty[j]);
@@ -105,6 +125,7 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
     }
   };
   const del = (b: Bin, j: number): void => {
+    touch(b);
     const p = b.lots.indexOf(j);
     b.lots.splice(p, 1);
     b.sumF -= f[j];
@@ -118,14 +139,12 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
     const i = b.tt.indexOf(t);
     return i >= 0 ? b.tc[i] : 0;
   };
-  const newBin = (): Bin => ({ lots: [], sumF: 0, tt: [], tc: [] });
+  const newBin = (): Bin => ({ lots: [], sumF: 0, tt: [], tc: [], seen: -1 });
   const cost = (bins: Bin[]): number => {
     let s = 0;
     for (const b of bins) if (b.lots.length > 0) s += C + len(b);
     return s;
   };
-  const clone = (bins: Bin[]): Bin[] =>
-    bins.map((b) => ({ lots: b.lots.slice(), sumF: b.sumF, tt: b.tt.slice(), tc: b.tc.slice() }));
 
   // --- construction: best-fit decreasing, type-aware (variants; keep the cheapest) ---
   const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => f[b] - f[a] || ty[a] - ty[b] || a - b);
@@ -250,6 +269,9 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
             let bestGain = EPS;
             let bo: number[] = [];
             let bin: number[] = [];
+            // the longest pool lot: a pair (a, b) cannot gain more than a + longest (exact pruning)
+            let longest = 0;
+            for (const x of pool) if (sz[x] > longest) longest = sz[x];
             const outs: number[][] = [[]];
             for (let u = 0; u < set.length; u++) {
               outs.push([u]);
@@ -266,6 +288,8 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
                   bo = o;
                   bin = [p];
                 }
+                // no pair with a fits or gains more (sizes are positive; float addition is monotonic)
+                if (a > free + EPS || a + longest - out <= bestGain) continue;
                 for (let q = p + 1; q < pool.length; q++) {
                   const ab = a + sz[pool[q]];
                   if (ab - out > bestGain && ab <= free + EPS) {
@@ -500,7 +524,9 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       }
     }
     if (!target || pool.length === 0) continue;
-    const saved = clone(bins);
+    // only the blocks the attempt changes are saved (on their first change), not all of them
+    journal = [];
+    attempt = a;
     for (const j of pool) del(target, j);
     const noise = elim ? Math.min(8, 0.25 * failElim) : Math.min(8, 0.25 * failEvict);
     const ok = placePool(pool, target, mode, noise);
@@ -513,10 +539,16 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       if (elim) failElim = 0;
       else failEvict = 0;
     } else {
-      bins = saved;
+      for (const x of journal) {
+        x.b.lots = x.lots;
+        x.b.sumF = x.sumF;
+        x.b.tt = x.tt;
+        x.b.tc = x.tc;
+      }
       if (elim) failElim++;
       else failEvict++;
     }
+    journal = null;
   }
   bins = bins.filter((b) => b.lots.length > 0);
 
