@@ -17,6 +17,16 @@ export function buildResult(inst: Instance, d: Decoded, lowerBound: number): Sch
   const C = inst.config.clean_hours;
   const activities: Activity[] = [];
   const perLine: PerLine[] = [];
+  // an activity usually starts where the previous one ended: one timestamp formatted once
+  let lastH = NaN;
+  let lastIso = '';
+  const iso = (h: number): string => {
+    if (h !== lastH) {
+      lastH = h;
+      lastIso = toIso(inst.startMs + h * MS_PER_HOUR);
+    }
+    return lastIso;
+  };
   const mk = (
     kind: Activity['kind'],
     k: number,
@@ -28,8 +38,8 @@ export function buildResult(inst: Instance, d: Decoded, lowerBound: number): Sch
     const a: Activity = {
       kind,
       line: k + 1,
-      start: toIso(inst.startMs + s * MS_PER_HOUR),
-      end: toIso(inst.startMs + e * MS_PER_HOUR),
+      start: iso(s),
+      end: iso(e),
       duration: round((e - s) * 60, 4),
       duration_hours: round(e - s, 6),
     };
