@@ -63,8 +63,9 @@ export function maxPairing(
         out.push(li);
       }
     }
-    // the longest fitting lots first: they have the fewest other partners
-    return out.sort((x, y) => y - x);
+    // the longest fitting lots first: they have the fewest other partners (distinct indices: a
+    // typed array's native numeric sort, reversed, is the same order without a comparator call)
+    return Int32Array.from(out).sort().reverse();
   });
   const matchOf = new Int32Array(order.length).fill(-1);
   let seen = new Uint8Array(left.length);
