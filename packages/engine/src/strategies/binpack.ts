@@ -218,7 +218,16 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
               bestSet = curSet.slice();
               if (cap - sum < 1e-6) return true;
             }
-            for (let x = i; x < items.length; x++) {
+            // items are longest first (sz non-increasing): the ones too long for the room left form a
+            // prefix of the range, skipped by bisection instead of one by one
+            let lo = i;
+            let hi = items.length;
+            while (lo < hi) {
+              const mid = (lo + hi) >> 1;
+              if (sum + sz[mid] > cap + EPS) lo = mid + 1;
+              else hi = mid;
+            }
+            for (let x = lo; x < items.length; x++) {
               if (used[x] || sum + sz[x] > cap + EPS) continue;
               if (++nodes > nodeLimit) return true;
               curSet.push(x);
@@ -577,10 +586,16 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
             done = true;
             break;
           }
-          const YL = Y.lots.slice();
-          for (let bi = 0; bi < YL.length && !done; bi++) {
-            const b = YL[bi];
-            if (ty[b] === ty[a]) continue;
+          // each lot tried leaves Y (del) and comes back at its end (add), so with the lots of a's
+          // type staying in front, the next lot to try is always at index `kept` (no copy of Y.lots)
+          const k = Y.lots.length;
+          let kept = 0;
+          for (let bi = 0; bi < k && !done; bi++) {
+            const b = Y.lots[kept];
+            if (ty[b] === ty[a]) {
+              kept++;
+              continue;
+            }
             del(Y, b);
             const dB = addDelta(X, b);
             const dA2 = addDelta(Y, a);
