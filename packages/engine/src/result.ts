@@ -74,7 +74,12 @@ export function buildResult(inst: Instance, d: Decoded, lowerBound: number): Sch
     let cursor = 0;
     const dts = inst.lines[k].downtime;
     let di = 0;
-    for (const [kind, s, e, p] of lineActs) {
+    for (let ai = 0; ai < lineActs.length; ai++) {
+      const act = lineActs[ai];
+      const kind = act[0];
+      const s = act[1];
+      const e = act[2];
+      const p = act[3];
       if (s > cursor + 1e-9) {
         // the gap: downtime pieces and idle
         let c = cursor;

@@ -142,7 +142,10 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
   const newBin = (): Bin => ({ lots: [], sumF: 0, tt: [], tc: [], seen: -1 });
   const cost = (bins: Bin[]): number => {
     let s = 0;
-    for (const b of bins) if (b.lots.length > 0) s += C + len(b);
+    for (let i = 0; i < bins.length; i++) {
+      const b = bins[i];
+      if (b.lots.length > 0) s += C + len(b);
+    }
     return s;
   };
 
@@ -150,10 +153,12 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
   const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => f[b] - f[a] || ty[a] - ty[b] || a - b);
   const construct = (alpha: number): Bin[] => {
     const bins: Bin[] = [];
-    for (const j of order) {
+    for (let oi = 0; oi < order.length; oi++) {
+      const j = order[oi];
       let best: Bin | null = null;
       let bestKey = Infinity;
-      for (const b of bins) {
+      for (let bi = 0; bi < bins.length; bi++) {
+        const b = bins[bi];
         const d = addDelta(b, j);
         const l = len(b) + d;
         if (l > W + EPS) continue;
@@ -274,28 +279,29 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
           for (let bi = 0; bi < sets.length && pool.length > 0; bi++) {
             const set = sets[bi];
             const room = caps[bi] - fill[bi];
-            // candidate "out" groups: nothing, one lot, two lots
+            // candidate "out" groups, in this order: nothing, then per lot u of the block u alone and
+            // u with each later lot v (bu/bv = −1: none); the first best exchange found is kept
             let bestGain = EPS;
-            let bo: number[] = [];
-            let bin: number[] = [];
+            let bu = -1;
+            let bv = -1;
+            let bp = -1;
+            let bq = -1;
             // the longest pool lot: a pair (a, b) cannot gain more than a + longest (exact pruning)
             let longest = 0;
-            for (const x of pool) if (sz[x] > longest) longest = sz[x];
-            const outs: number[][] = [[]];
-            for (let u = 0; u < set.length; u++) {
-              outs.push([u]);
-              for (let v = u + 1; v < set.length; v++) outs.push([u, v]);
-            }
-            for (const o of outs) {
+            for (let pi = 0; pi < pool.length; pi++) if (sz[pool[pi]] > longest) longest = sz[pool[pi]];
+            const tryOut = (u: number, v: number): void => {
               let out = 0;
-              for (const u of o) out += sz[set[u]];
+              if (u >= 0) out += sz[set[u]];
+              if (v >= 0) out += sz[set[v]];
               const free = room + out;
               for (let p = 0; p < pool.length; p++) {
                 const a = sz[pool[p]];
                 if (a - out > bestGain && a <= free + EPS) {
                   bestGain = a - out;
-                  bo = o;
-                  bin = [p];
+                  bu = u;
+                  bv = v;
+                  bp = p;
+                  bq = -1;
                 }
                 // no pair with a fits or gains more (sizes are positive; float addition is monotonic)
                 if (a > free + EPS || a + longest - out <= bestGain) continue;
@@ -303,17 +309,26 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
                   const ab = a + sz[pool[q]];
                   if (ab - out > bestGain && ab <= free + EPS) {
                     bestGain = ab - out;
-                    bo = o;
-                    bin = [p, q];
+                    bu = u;
+                    bv = v;
+                    bp = p;
+                    bq = q;
                   }
                 }
               }
+            };
+            tryOut(-1, -1);
+            for (let u = 0; u < set.length; u++) {
+              tryOut(u, -1);
+              for (let v = u + 1; v < set.length; v++) tryOut(u, v);
             }
-            if (bin.length === 0) continue;
-            const outLots = bo.map((u) => set[u]);
-            const inLots = bin.map((p) => pool[p]);
-            for (let i = bo.length - 1; i >= 0; i--) set.splice(bo[i], 1);
-            for (let i = bin.length - 1; i >= 0; i--) pool.splice(bin[i], 1);
+            if (bp < 0) continue;
+            const outLots = bu < 0 ? [] : bv < 0 ? [set[bu]] : [set[bu], set[bv]];
+            const inLots = bq < 0 ? [pool[bp]] : [pool[bp], pool[bq]];
+            if (bv >= 0) set.splice(bv, 1);
+            if (bu >= 0) set.splice(bu, 1);
+            if (bq >= 0) pool.splice(bq, 1);
+            pool.splice(bp, 1);
             set.push(...inLots);
             pool.push(...outLots);
             fill[bi] += bestGain;
@@ -338,10 +353,12 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       for (let x = 0; x < items.length; x++) if (!placed[x]) rest.push(items[x]);
     }
     rest.sort((a, b) => f[b] - f[a] || a - b);
-    for (const j of rest) {
+    for (let ri = 0; ri < rest.length; ri++) {
+      const j = rest[ri];
       let best: Bin | null = null;
       let bestKey = Infinity;
-      for (const b of bins) {
+      for (let bi = 0; bi < bins.length; bi++) {
+        const b = bins[bi];
         const has = b.tt.indexOf(ty[j]) >= 0;
         const l = len(b) + f[j] + cs + (has ? 0 : dd);
         if (l > W + EPS) continue;
@@ -394,7 +411,8 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       // 1. direct insertion (same type first, then best fit)
       let best: Bin | null = null;
       let bestKey = Infinity;
-      for (const b of bins) {
+      for (let bi = 0; bi < bins.length; bi++) {
+        const b = bins[bi];
         if (b === target || b.lots.length === 0) continue;
         const has = b.tt.indexOf(tp) >= 0;
         if (!mix && !has) continue;
@@ -418,7 +436,8 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       let eq1 = -1;
       let eq2 = -1;
       let eKey = Infinity;
-      for (const b of bins) {
+      for (let bi = 0; bi < bins.length; bi++) {
+        const b = bins[bi];
         if (b === target || b.lots.length === 0) continue;
         const cntP = countOf(b, tp);
         if (!mix && cntP === 0) continue;
@@ -487,7 +506,10 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
   /** the type of a block's longest lot (its pinned lot when it has one) */
   const home = (b: Bin): number => {
     let h = b.lots[0];
-    for (const j of b.lots) if (f[j] > f[h] || (f[j] === f[h] && j < h)) h = j;
+    for (let i = 0; i < b.lots.length; i++) {
+      const j = b.lots[i];
+      if (f[j] > f[h] || (f[j] === f[h] && j < h)) h = j;
+    }
     return ty[h];
   };
   const attempts = opts.attempts;
@@ -536,7 +558,7 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
     // only the blocks the attempt changes are saved (on their first change), not all of them
     journal = [];
     attempt = a;
-    for (const j of pool) del(target, j);
+    for (let pi = 0; pi < pool.length; pi++) del(target, pool[pi]);
     const noise = elim ? Math.min(8, 0.25 * failElim) : Math.min(8, 0.25 * failEvict);
     const ok = placePool(pool, target, mode, noise);
     const c = ok ? cost(bins) : Infinity;
@@ -548,7 +570,8 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       if (elim) failElim = 0;
       else failEvict = 0;
     } else {
-      for (const x of journal) {
+      for (let xi = 0; xi < journal.length; xi++) {
+        const x = journal[xi];
         x.b.lots = x.lots;
         x.b.sumF = x.sumF;
         x.b.tt = x.tt;
