@@ -4,6 +4,7 @@
  * same run:
  *  - cold: the first solve in each of `--cold` fresh processes (what a solver worker does on its
  *    first job), with that process's first parse + normalise of the file as its floor;
+ *  - warmed: the same after the engine's `warmUp()` (what a worker that calls it at start gets);
  *  - steady: `--runs` solves in this process (after its own cold solve), median / p90 / max, beside
  *    the floor of parse + normalise + one LPT list schedule decoded (the cheapest complete schedule);
  *  - the makespan and lower bound, and whether every run returned the same schedule (determinism).
@@ -24,6 +25,7 @@ import { normalizeInput } from '../input';
 import { decode } from '../packer';
 import { solve } from '../solve';
 import { listSchedule, lptOrder } from '../strategies/list';
+import { warmUp } from '../warmup';
 import { isStrategyId, type Instance, type ScheduleResult, type StrategyId } from '../types';
 
 const args = process.argv.slice(2);
@@ -88,8 +90,9 @@ interface ColdSample {
   digest: string;
 }
 
-/** Child mode: one cold solve in this fresh process, printed as JSON. */
+/** Child mode: one cold solve in this fresh process (after warmUp() with --warm), printed as JSON. */
 async function child(text: string): Promise<void> {
+  if (args.includes('--warm')) await warmUp();
   const fl = await timed(() => instanceOf(text));
   const s = await timed(() => solve(fl.value, { strategy, seed }));
   const out: ColdSample = {
@@ -126,13 +129,20 @@ async function main(): Promise<void> {
   };
 
   // cold: fresh processes, one solve each (sequential, so they do not compete with each other)
-  const cold: ColdSample[] = [];
-  for (let i = 0; i < coldRuns; i++) {
-    const outText = execFileSync(process.execPath, [__filename, ...args, '--child'], { encoding: 'utf8' });
-    const s = JSON.parse(outText.trim().split('\n').pop() as string) as ColdSample;
-    cold.push(s);
-    digests.add(s.digest);
-  }
+  const fresh = (extra: string[]): ColdSample[] => {
+    const out: ColdSample[] = [];
+    for (let i = 0; i < coldRuns; i++) {
+      const outText = execFileSync(process.execPath, [__filename, ...args, '--child', ...extra], {
+        encoding: 'utf8',
+      });
+      const s = JSON.parse(outText.trim().split('\n').pop() as string) as ColdSample;
+      out.push(s);
+      digests.add(s.digest);
+    }
+    return out;
+  };
+  const cold = fresh([]);
+  const warmed = fresh(['--warm']);
 
   // steady: this process (its own first solve is cold too and is left out of the figures)
   const inst0 = instanceOf(text);
@@ -155,8 +165,8 @@ async function main(): Promise<void> {
     parseWall.push(parsed.wall);
     floorWall.push(parsed.wall + fl.wall);
     floorCpu.push(parsed.cpu + fl.cpu);
-    const fresh = instanceOf(text);
-    const s = await timed(() => solve(fresh, { strategy, seed }));
+    const runInst = instanceOf(text);
+    const s = await timed(() => solve(runInst, { strategy, seed }));
     note(s.value.result);
     wall.push(s.wall);
     cpu.push(s.cpu);
@@ -172,6 +182,9 @@ async function main(): Promise<void> {
     console.log(
       `  floor: the same processes' first parse + normalise: wall ${stats(cold.map((c) => c.floorWall))}`,
     );
+    console.log(`\nwarmed: first solve after warmUp() in each of ${warmed.length} fresh processes`);
+    console.log(`  solve wall  ${stats(warmed.map((c) => c.wall))}`);
+    console.log(`  solve cpu   ${stats(warmed.map((c) => c.cpu))}`);
   }
   console.log(`\nsteady: ${runs} solves in one process after a first one (${first.wall.toFixed(1)} ms wall)`);
   console.log(`  solve wall  ${stats(wall)}`);
