@@ -15,6 +15,7 @@ export { detectDelimiter, parseLotsCsv, type CsvDelimiter } from './csv';
 export { lowerBound } from './lowerBound';
 export { checkSchedule } from './checker';
 export { solve, budgets } from './solve';
+export { warmUp } from './warmup';
 export { decode, BREAK, type Plan, type Decoded, type Placement } from './packer';
 export { buildResult } from './result';
 export { DEFAULT_START_TIME, parseIso } from './time';

@@ -58,18 +58,18 @@ export function maxPairing(
     const out: number[] = [];
     for (const [t, list] of byType) {
       const room = W + 1e-9 - fill[r] - gap(t, type[r]);
-      for (const li of list) {
-        if (lf[li] > room) break;
-        out.push(li);
-      }
+      for (let i = 0; i < list.length && lf[list[i]] <= room; i++) out.push(list[i]);
     }
-    // the longest fitting lots first: they have the fewest other partners
-    return out.sort((x, y) => y - x);
+    // the longest fitting lots first: they have the fewest other partners (distinct indices: a
+    // typed array's native numeric sort, reversed, is the same order without a comparator call)
+    return Int32Array.from(out).sort().reverse();
   });
   const matchOf = new Int32Array(order.length).fill(-1);
   let seen = new Uint8Array(left.length);
   const augment = (ri: number): boolean => {
-    for (const li of adj[ri]) {
+    const nb = adj[ri];
+    for (let i = 0; i < nb.length; i++) {
+      const li = nb[i];
       if (seen[li]) continue;
       seen[li] = 1;
       if (matchOf[li] < 0 || augment(matchOf[li])) {
@@ -204,7 +204,9 @@ export function maxMatching(adj: number[][]): number {
     q[qt++] = root;
     while (qh < qt) {
       const v = q[qh++];
-      for (const to of adj[v]) {
+      const nb = adj[v];
+      for (let ni = 0; ni < nb.length; ni++) {
+        const to = nb[ni];
         if (dead[to] || base[v] === base[to] || match[v] === to) continue;
         if (to === root || (match[to] >= 0 && p[match[to]] >= 0)) {
           const cur = lca(v, to);

@@ -17,6 +17,16 @@ export function buildResult(inst: Instance, d: Decoded, lowerBound: number): Sch
   const C = inst.config.clean_hours;
   const activities: Activity[] = [];
   const perLine: PerLine[] = [];
+  // an activity usually starts where the previous one ended: one timestamp formatted once
+  let lastH = NaN;
+  let lastIso = '';
+  const iso = (h: number): string => {
+    if (h !== lastH) {
+      lastH = h;
+      lastIso = toIso(inst.startMs + h * MS_PER_HOUR);
+    }
+    return lastIso;
+  };
   const mk = (
     kind: Activity['kind'],
     k: number,
@@ -28,8 +38,8 @@ export function buildResult(inst: Instance, d: Decoded, lowerBound: number): Sch
     const a: Activity = {
       kind,
       line: k + 1,
-      start: toIso(inst.startMs + s * MS_PER_HOUR),
-      end: toIso(inst.startMs + e * MS_PER_HOUR),
+      start: iso(s),
+      end: iso(e),
       duration: round((e - s) * 60, 4),
       duration_hours: round(e - s, 6),
     };
@@ -64,7 +74,12 @@ export function buildResult(inst: Instance, d: Decoded, lowerBound: number): Sch
     let cursor = 0;
     const dts = inst.lines[k].downtime;
     let di = 0;
-    for (const [kind, s, e, p] of lineActs) {
+    for (let ai = 0; ai < lineActs.length; ai++) {
+      const act = lineActs[ai];
+      const kind = act[0];
+      const s = act[1];
+      const e = act[2];
+      const p = act[3];
       if (s > cursor + 1e-9) {
         // the gap: downtime pieces and idle
         let c = cursor;

@@ -173,7 +173,11 @@ async function runStrategy(
             weight: sw,
           }),
         );
-      return { plans, bound: null, note: `block packing, ${r.iterations} iterated-greedy steps` };
+      return {
+        plans,
+        bound: null,
+        note: r.iterations > 0 ? `block packing, ${r.iterations} iterated-greedy steps` : 'block packing',
+      };
     }
     case 'hybrid-pack':
       return {

@@ -34,8 +34,52 @@ export function parseIso(value: unknown): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
+const pad2 = (x: number): string => (x < 10 ? '0' + x : String(x));
+
+/**
+ * `new Date(Math.round(ms)).toISOString()`, formatted arithmetically for years 1970–9999 (a result
+ * has thousands of timestamps; this is several times faster than going through a Date each time).
+ */
 export function toIso(ms: number): string {
-  return new Date(Math.round(ms)).toISOString();
+  const t = Math.round(ms);
+  if (!(t >= 0 && t < 253402300800000)) return new Date(t).toISOString();
+  const days = Math.floor(t / 86400000);
+  let rem = t - days * 86400000;
+  // civil date from days since 1970-01-01 (H. Hinnant's days_from_civil inverse)
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const mo = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (mo <= 2 ? 1 : 0);
+  const h = Math.floor(rem / 3600000);
+  rem -= h * 3600000;
+  const mi = Math.floor(rem / 60000);
+  rem -= mi * 60000;
+  const sec = Math.floor(rem / 1000);
+  const msec = rem - sec * 1000;
+  return (
+    String(y).padStart(4, '0') +
+    '-' +
+    pad2(mo) +
+    '-' +
+    pad2(d) +
+    'T' +
+    pad2(h) +
+    ':' +
+    pad2(mi) +
+    ':' +
+    pad2(sec) +
+    '.' +
+    (msec < 10 ? '00' : msec < 100 ? '0' : '') +
+    msec +
+    'Z'
+  );
 }
 
 export const MS_PER_HOUR = 3_600_000;

@@ -25,6 +25,17 @@ interface Bin {
   /** distinct types and their counts in the block */
   tt: number[];
   tc: number[];
+  /** the attempt whose journal holds this block's state before it changed (see `touch`) */
+  seen: number;
+}
+
+/** A block's state before an elimination attempt changed it (restored when the attempt is undone). */
+interface Saved {
+  b: Bin;
+  lots: number[];
+  sumF: number;
+  tt: number[];
+  tc: number[];
 }
 
 const EPS = 1e-9;
@@ -94,7 +105,16 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
     b.lots.length === 0 ? 0 : b.sumF + cs * (b.lots.length - 1) + dd * (b.tt.length - 1);
   const addDelta = (b: Bin, j: number): number =>
     b.lots.length === 0 ? f[j] : f[j] + cs + (b.tt.indexOf(ty[j]) >= 0 ? 0 : dd);
+  // blocks changed by the current elimination attempt, saved on first change (null: not journaling)
+  let journal: Saved[] | null = null;
+  let attempt = 0;
+  const touch = (b: Bin): void => {
+    if (journal === null || b.seen === attempt) return;
+    b.seen = attempt;
+    journal.push({ b, lots: b.lots.slice(), sumF: b.sumF, tt: b.tt.slice(), tc: b.tc.slice() });
+  };
   const add = (b: Bin, j: number): void => {
+    touch(b);
     b.lots.push(j);
     b.sumF += f[j];
     const i = b.tt.indexOf(ty[j]);
@@ -105,6 +125,7 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
     }
   };
   const del = (b: Bin, j: number): void => {
+    touch(b);
     const p = b.lots.indexOf(j);
     b.lots.splice(p, 1);
     b.sumF -= f[j];
@@ -118,23 +139,26 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
     const i = b.tt.indexOf(t);
     return i >= 0 ? b.tc[i] : 0;
   };
-  const newBin = (): Bin => ({ lots: [], sumF: 0, tt: [], tc: [] });
+  const newBin = (): Bin => ({ lots: [], sumF: 0, tt: [], tc: [], seen: -1 });
   const cost = (bins: Bin[]): number => {
     let s = 0;
-    for (const b of bins) if (b.lots.length > 0) s += C + len(b);
+    for (let i = 0; i < bins.length; i++) {
+      const b = bins[i];
+      if (b.lots.length > 0) s += C + len(b);
+    }
     return s;
   };
-  const clone = (bins: Bin[]): Bin[] =>
-    bins.map((b) => ({ lots: b.lots.slice(), sumF: b.sumF, tt: b.tt.slice(), tc: b.tc.slice() }));
 
   // --- construction: best-fit decreasing, type-aware (variants; keep the cheapest) ---
   const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => f[b] - f[a] || ty[a] - ty[b] || a - b);
   const construct = (alpha: number): Bin[] => {
     const bins: Bin[] = [];
-    for (const j of order) {
+    for (let oi = 0; oi < order.length; oi++) {
+      const j = order[oi];
       let best: Bin | null = null;
       let bestKey = Infinity;
-      for (const b of bins) {
+      for (let bi = 0; bi < bins.length; bi++) {
+        const b = bins[bi];
         const d = addDelta(b, j);
         const l = len(b) + d;
         if (l > W + EPS) continue;
@@ -199,7 +223,16 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
               bestSet = curSet.slice();
               if (cap - sum < 1e-6) return true;
             }
-            for (let x = i; x < items.length; x++) {
+            // items are longest first (sz non-increasing): the ones too long for the room left form a
+            // prefix of the range, skipped by bisection instead of one by one
+            let lo = i;
+            let hi = items.length;
+            while (lo < hi) {
+              const mid = (lo + hi) >> 1;
+              if (sum + sz[mid] > cap + EPS) lo = mid + 1;
+              else hi = mid;
+            }
+            for (let x = lo; x < items.length; x++) {
               if (used[x] || sum + sz[x] > cap + EPS) continue;
               if (++nodes > nodeLimit) return true;
               curSet.push(x);
@@ -246,41 +279,56 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
           for (let bi = 0; bi < sets.length && pool.length > 0; bi++) {
             const set = sets[bi];
             const room = caps[bi] - fill[bi];
-            // candidate "out" groups: nothing, one lot, two lots
+            // candidate "out" groups, in this order: nothing, then per lot u of the block u alone and
+            // u with each later lot v (bu/bv = −1: none); the first best exchange found is kept
             let bestGain = EPS;
-            let bo: number[] = [];
-            let bin: number[] = [];
-            const outs: number[][] = [[]];
-            for (let u = 0; u < set.length; u++) {
-              outs.push([u]);
-              for (let v = u + 1; v < set.length; v++) outs.push([u, v]);
-            }
-            for (const o of outs) {
+            let bu = -1;
+            let bv = -1;
+            let bp = -1;
+            let bq = -1;
+            // the longest pool lot: a pair (a, b) cannot gain more than a + longest (exact pruning)
+            let longest = 0;
+            for (let pi = 0; pi < pool.length; pi++) if (sz[pool[pi]] > longest) longest = sz[pool[pi]];
+            const tryOut = (u: number, v: number): void => {
               let out = 0;
-              for (const u of o) out += sz[set[u]];
+              if (u >= 0) out += sz[set[u]];
+              if (v >= 0) out += sz[set[v]];
               const free = room + out;
               for (let p = 0; p < pool.length; p++) {
                 const a = sz[pool[p]];
                 if (a - out > bestGain && a <= free + EPS) {
                   bestGain = a - out;
-                  bo = o;
-                  bin = [p];
+                  bu = u;
+                  bv = v;
+                  bp = p;
+                  bq = -1;
                 }
+                // no pair with a fits or gains more (sizes are positive; float addition is monotonic)
+                if (a > free + EPS || a + longest - out <= bestGain) continue;
                 for (let q = p + 1; q < pool.length; q++) {
                   const ab = a + sz[pool[q]];
                   if (ab - out > bestGain && ab <= free + EPS) {
                     bestGain = ab - out;
-                    bo = o;
-                    bin = [p, q];
+                    bu = u;
+                    bv = v;
+                    bp = p;
+                    bq = q;
                   }
                 }
               }
+            };
+            tryOut(-1, -1);
+            for (let u = 0; u < set.length; u++) {
+              tryOut(u, -1);
+              for (let v = u + 1; v < set.length; v++) tryOut(u, v);
             }
-            if (bin.length === 0) continue;
-            const outLots = bo.map((u) => set[u]);
-            const inLots = bin.map((p) => pool[p]);
-            for (let i = bo.length - 1; i >= 0; i--) set.splice(bo[i], 1);
-            for (let i = bin.length - 1; i >= 0; i--) pool.splice(bin[i], 1);
+            if (bp < 0) continue;
+            const outLots = bu < 0 ? [] : bv < 0 ? [set[bu]] : [set[bu], set[bv]];
+            const inLots = bq < 0 ? [pool[bp]] : [pool[bp], pool[bq]];
+            if (bv >= 0) set.splice(bv, 1);
+            if (bu >= 0) set.splice(bu, 1);
+            if (bq >= 0) pool.splice(bq, 1);
+            pool.splice(bp, 1);
             set.push(...inLots);
             pool.push(...outLots);
             fill[bi] += bestGain;
@@ -305,10 +353,12 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       for (let x = 0; x < items.length; x++) if (!placed[x]) rest.push(items[x]);
     }
     rest.sort((a, b) => f[b] - f[a] || a - b);
-    for (const j of rest) {
+    for (let ri = 0; ri < rest.length; ri++) {
+      const j = rest[ri];
       let best: Bin | null = null;
       let bestKey = Infinity;
-      for (const b of bins) {
+      for (let bi = 0; bi < bins.length; bi++) {
+        const b = bins[bi];
         const has = b.tt.indexOf(ty[j]) >= 0;
         const l = len(b) + f[j] + cs + (has ? 0 : dd);
         if (l > W + EPS) continue;
@@ -361,7 +411,8 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       // 1. direct insertion (same type first, then best fit)
       let best: Bin | null = null;
       let bestKey = Infinity;
-      for (const b of bins) {
+      for (let bi = 0; bi < bins.length; bi++) {
+        const b = bins[bi];
         if (b === target || b.lots.length === 0) continue;
         const has = b.tt.indexOf(tp) >= 0;
         if (!mix && !has) continue;
@@ -385,7 +436,8 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       let eq1 = -1;
       let eq2 = -1;
       let eKey = Infinity;
-      for (const b of bins) {
+      for (let bi = 0; bi < bins.length; bi++) {
+        const b = bins[bi];
         if (b === target || b.lots.length === 0) continue;
         const cntP = countOf(b, tp);
         if (!mix && cntP === 0) continue;
@@ -454,7 +506,10 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
   /** the type of a block's longest lot (its pinned lot when it has one) */
   const home = (b: Bin): number => {
     let h = b.lots[0];
-    for (const j of b.lots) if (f[j] > f[h] || (f[j] === f[h] && j < h)) h = j;
+    for (let i = 0; i < b.lots.length; i++) {
+      const j = b.lots[i];
+      if (f[j] > f[h] || (f[j] === f[h] && j < h)) h = j;
+    }
     return ty[h];
   };
   const attempts = opts.attempts;
@@ -500,8 +555,10 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       }
     }
     if (!target || pool.length === 0) continue;
-    const saved = clone(bins);
-    for (const j of pool) del(target, j);
+    // only the blocks the attempt changes are saved (on their first change), not all of them
+    journal = [];
+    attempt = a;
+    for (let pi = 0; pi < pool.length; pi++) del(target, pool[pi]);
     const noise = elim ? Math.min(8, 0.25 * failElim) : Math.min(8, 0.25 * failEvict);
     const ok = placePool(pool, target, mode, noise);
     const c = ok ? cost(bins) : Infinity;
@@ -513,10 +570,17 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
       if (elim) failElim = 0;
       else failEvict = 0;
     } else {
-      bins = saved;
+      for (let xi = 0; xi < journal.length; xi++) {
+        const x = journal[xi];
+        x.b.lots = x.lots;
+        x.b.sumF = x.sumF;
+        x.b.tt = x.tt;
+        x.b.tc = x.tc;
+      }
       if (elim) failElim++;
       else failEvict++;
     }
+    journal = null;
   }
   bins = bins.filter((b) => b.lots.length > 0);
 
@@ -545,10 +609,16 @@ export function binPackPlan(inst: Instance, opts: BinPackOptions): Plan | null {
             done = true;
             break;
           }
-          const YL = Y.lots.slice();
-          for (let bi = 0; bi < YL.length && !done; bi++) {
-            const b = YL[bi];
-            if (ty[b] === ty[a]) continue;
+          // each lot tried leaves Y (del) and comes back at its end (add), so with the lots of a's
+          // type staying in front, the next lot to try is always at index `kept` (no copy of Y.lots)
+          const k = Y.lots.length;
+          let kept = 0;
+          for (let bi = 0; bi < k && !done; bi++) {
+            const b = Y.lots[kept];
+            if (ty[b] === ty[a]) {
+              kept++;
+              continue;
+            }
             del(Y, b);
             const dB = addDelta(X, b);
             const dA2 = addDelta(Y, a);

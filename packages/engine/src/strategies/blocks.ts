@@ -520,7 +520,18 @@ export async function blockSearch(
       }
     }
   }
-  model.loadPlan(planOf(inst, decode(inst, bestStart)));
+  const startDecoded = decode(inst, bestStart);
+  if (opts.stall === undefined && m === 1 && makespanOnly && bpRegime && bestStart === bpPlan) {
+    // one line, makespan only, the dedicated packing's result in its regime: the block model's
+    // objective is then exactly the packing's cost (cleans + block lengths), which its elimination
+    // chains and regrouping descent already took to a local optimum of stronger moves than the
+    // greedy's re-insertions and the polish' relocations and swaps. On lots_large.csv and 60
+    // instances like it (300–1,000 lots, 2–12 types, one line) neither ever improved it, and they
+    // were two thirds of smart-pack's time there. (On several lines they do: they balance the lines.)
+    ctx.noteBest(startDecoded.makespan);
+    return { plan: planOf(inst, startDecoded), makespan: startDecoded.makespan, iterations: 0 };
+  }
+  model.loadPlan(planOf(inst, startDecoded));
   const exact = opts.exact ?? needsExact(inst, weight);
   const exEnd = new Float64Array(m);
   const exWt = new Float64Array(m);
