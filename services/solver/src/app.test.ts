@@ -113,6 +113,20 @@ describe('job handler', () => {
     expect(pa.activities).toEqual(pb.activities);
   });
 
+  test('prestart: the kept-warm threads start (and warm up) before any job, and a job reuses one', async () => {
+    const engine = new ThreadEngine({ maxIdle: 2 });
+    try {
+      engine.prestart();
+      expect(engine.threads()).toBe(2);
+      const { worker, store } = setup(engine);
+      await worker.handleJob(new FakeJobMessage(jobEventBytes(solveJob({ scheduleId: 8 }))));
+      expect(fromChunks((await readAll(store, 'schedule.8'))!).activities.length).toBeGreaterThan(0);
+      expect(engine.threads()).toBe(2);
+    } finally {
+      await engine.close();
+    }
+  });
+
   test('progress is throttled to at most 4 per second plus the last one, in order', async () => {
     const engine = new ScriptedEngine(async (instance, opts) => {
       for (let i = 1; i <= 40; i++) {

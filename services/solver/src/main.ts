@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   });
   const js = jetstream(nats.nc);
   const engine = new ThreadEngine({ maxIdle: env.SOLVER_CONCURRENCY });
+  engine.prestart();
 
   const ackWaitMs = (env.SOLVER_ACK_WAIT_S ?? 30) * 1000;
   const worker = createSolverWorker(

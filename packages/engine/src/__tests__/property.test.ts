@@ -123,7 +123,10 @@ async function checkStrategy(
 
 describe('property: every strategy is feasible, above the lower bound and deterministic per seed', () => {
   for (const s of HEURISTICS) it(s, () => checkStrategy(s, 30, 30), 120_000);
-  it('milp-opt', () => checkStrategy('milp-opt', 4, 3), 120_000);
+  // milp-opt stops at its wall-clock limit, so it is deterministic only when it finishes before it:
+  // these instances take well under a second, and 20 s leaves room for a loaded 2-core machine
+  // (a 3 s limit was hit when the suite ran beside others, and the two solves then differed).
+  it('milp-opt', () => checkStrategy('milp-opt', 4, 20), 240_000);
   for (const s of ['smart-pack', 'hybrid-pack', 'cfs-pack'] as StrategyId[])
     it(`${s} on Vallada–Ruiz-like instances`, () => checkStrategy(s, 15, 30, valladaArb), 120_000);
   it('the packer never crashes on degenerate inputs (zero clean, zero changeovers)', async () => {
