@@ -389,6 +389,46 @@ describe('a completed result is fetched on arrival (prepareEvent), applied in it
     ]);
   });
 
+  test('a completed right after this process applied its started is stored ahead without reading the schedule', async () => {
+    await h.app.handleEvent(event('started'));
+    const get = jest.spyOn(h.schedules, 'get');
+    const prepared = h.app.prepareEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'));
+    expect(await (prepared as PrefetchedResult).staged).toMatchObject({ id: 1, status: 'running' });
+    expect(get).not.toHaveBeenCalled();
+    expect(await h.results.get(1)).not.toBeNull();
+    const d = await h.app.handleEvent(event('completed', 1, '2026-01-01T00:12:00.000Z'), { prepared });
+    expect(d).toEqual({ action: 'ack', note: 'completed' });
+    expect(await status()).toMatchObject({
+      status: 'completed',
+      started_at: new Date('2026-01-01T00:10:00.000Z'),
+      completed_at: new Date('2026-01-01T00:12:00.000Z'),
+    });
+    expect(h.publisher.announced.map((a) => a.event.data.status)).toEqual(['running', 'completed']);
+  });
+
+  test('read-free staging, then the schedule is deleted before the turn: no result is left behind', async () => {
+    await h.app.handleEvent(event('started'));
+    await h.schedules.delete(1);
+    const prepared = h.app.prepareEvent(event('completed'));
+    await (prepared as PrefetchedResult).staged;
+    const d = await h.app.handleEvent(event('completed'), { prepared });
+    expect(d).toEqual({ action: 'ack', note: 'schedule deleted' });
+    expect(await h.results.get(1)).toBeNull();
+    expect(h.publisher.announced.map((a) => a.event.data.status)).toEqual(['running']);
+  });
+
+  test('once a schedule left running, its next completed reads it again (and keeps the result it has)', async () => {
+    await h.app.handleEvent(event('started'));
+    await h.app.handleEvent(event('completed'));
+    const kept = await h.results.get(1);
+    h.fetcher.results.set('schedule.1', makeResult(9));
+    const get = jest.spyOn(h.schedules, 'get');
+    const prepared = h.app.prepareEvent(event('completed'));
+    expect(await (prepared as PrefetchedResult).staged).toBeNull();
+    expect(get).toHaveBeenCalled();
+    expect(await h.results.get(1)).toEqual(kept);
+  });
+
   test('a prefetch for another job (the schedule was re-planned meanwhile) is not used', async () => {
     const prepared = h.app.prepareEvent(event('completed', 2));
     await h.app.handleEvent(event('completed'), { prepared });

@@ -36,6 +36,7 @@ import { createScheduleHandler } from './create';
 import { activitiesToCsv } from './export-csv';
 import { scheduleToSvg } from './export-svg';
 import { createAnnouncer, createLifecycleHandler, createResultPrefetch } from './lifecycle';
+import { RecentlyStarted } from './recently-started';
 import { scheduleCreates } from './metrics';
 import { PerUserQueue } from './admissions';
 import { createReplanHandler } from './replan';
@@ -135,7 +136,16 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
     workload: deps.workload,
     admissions,
   });
-  const handleEvent = createLifecycleHandler({ schedules, results, resultFetcher, announcer, clock, logger });
+  const recentlyStarted = new RecentlyStarted();
+  const handleEvent = createLifecycleHandler({
+    schedules,
+    results,
+    resultFetcher,
+    announcer,
+    clock,
+    logger,
+    recentlyStarted,
+  });
 
   const loadOwned = (req: RpcRequest) =>
     loadOwnedRecord<ScheduleRecord>(req, (id) => schedules.get(id), MESSAGES.scheduleNotFound);
@@ -368,6 +378,6 @@ export function createScheduleApp(deps: ScheduleAppDeps): ScheduleApp {
       resultExport: guard('resultExport', createResultExportHandler({ schedules, results })),
     },
     handleEvent,
-    prepareEvent: createResultPrefetch({ resultFetcher, schedules, results, logger }),
+    prepareEvent: createResultPrefetch({ resultFetcher, schedules, results, logger, recentlyStarted }),
   };
 }

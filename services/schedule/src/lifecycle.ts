@@ -23,6 +23,7 @@ import {
   type ScheduleRecord,
   type ScheduleRepository,
 } from './ports';
+import type { RecentlyStarted } from './recently-started';
 
 /** A `completed` whose result the solver pool does not know is retried this often before failing the schedule. */
 export const RESULT_NOT_FOUND_ATTEMPTS = 5;
@@ -118,8 +119,10 @@ export function createResultPrefetch(deps: {
   schedules: ScheduleRepository;
   results: ResultRepository;
   logger?: Logger;
+  /** Schedules this process just moved to running: their `completed` needs no read first. */
+  recentlyStarted?: RecentlyStarted;
 }): (raw: unknown, headers?: EventHeaders) => PrefetchedResult | null {
-  const { resultFetcher, schedules, results, logger } = deps;
+  const { resultFetcher, schedules, results, logger, recentlyStarted } = deps;
   return (raw, headers) => {
     const read = readSolveLifecycleEvent(raw, 'schedule');
     if (read.kind !== 'event' || read.stage !== 'completed') return null;
@@ -128,7 +131,7 @@ export function createResultPrefetch(deps: {
     const staged = outcome
       .then(async (fetched) => {
         if (fetched.kind !== 'ok') return null;
-        const record = await schedules.get(owner.id);
+        const record = recentlyStarted?.take(owner.id, jobId) ?? (await schedules.get(owner.id));
         // Only for a schedule this job still runs for: a finished one keeps the result it has.
         if (!record || record.job_id !== jobId || !ACTIVE_STATUSES.includes(record.status)) return null;
         await results.upsert(record.id, fetched.chunks);
@@ -149,6 +152,8 @@ export interface LifecycleDeps {
   announcer: Announcer;
   clock: Clock;
   logger: Logger;
+  /** Told of every schedule this handler moves to running, and of every one that left it. */
+  recentlyStarted?: RecentlyStarted;
 }
 
 const backoff = (deliveryCount: number) => Math.min(1000 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
@@ -165,7 +170,7 @@ export function createLifecycleHandler(
   raw: unknown,
   meta?: { deliveryCount?: number; prepared?: unknown; headers?: EventHeaders },
 ) => Promise<EventDecision> {
-  const { schedules, results, resultFetcher, announcer, clock, logger } = deps;
+  const { schedules, results, resultFetcher, announcer, clock, logger, recentlyStarted } = deps;
 
   /** Takes the result over (inline or from the solver pool) and stores its chunks, then marks the schedule completed. */
   async function complete(
@@ -276,11 +281,14 @@ export function createLifecycleHandler(
     const { event: ev, lifecycle: lc } = read;
     const d = lc.data;
     const target = LIFECYCLE[lc.stage].ownerStatus;
+    // An outcome (applied now or by an earlier delivery) ends the schedule's running.
+    if (lc.stage !== 'started') recentlyStarted?.forget(d.owner.id);
 
     try {
       if (lc.stage === 'started') {
         const moved = await startPending(d.job_id, d.owner.id, ev.time);
         if (moved) {
+          recentlyStarted?.remember(moved);
           await announcer.announce(moved);
           return { action: 'ack', note: target };
         }
@@ -311,6 +319,7 @@ export function createLifecycleHandler(
       switch (lc.stage) {
         case 'started':
           moved = await schedules.transition(record.id, { to: target, started_at: at });
+          if (moved) recentlyStarted?.remember(moved);
           break;
         case 'failed':
           extra = { error_code: lc.data.error.code };

@@ -254,26 +254,37 @@ export function createSolverWorker(
           return 'failed';
         }
 
-        await progress.flush();
+        // The last progress goes out before `completed` (handed to the connection first), but its
+        // confirmation is awaited beside the hand-over instead of before it: one round trip less
+        // between the engine's end and `completed`.
+        const lastProgress = progress.handOff();
         solveDuration.observe({ strategy: id.strategy, outcome: 'completed' }, seconds);
         if (abortReason() === 'cancel') {
           // Cancelled after the engine returned but before anything was stored: still nothing stored.
+          await lastProgress.done;
           await lifecycle.publish('cancelled', id, attempt, correlationId, {});
           await ack(msg, log);
           log.info({ seconds }, 'job cancelled after solving; result discarded');
           return 'cancelled';
         }
         const doc = resultDocumentOf(output);
-        const { created, inline } = await handOver(
-          { store, lifecycle },
-          {
-            ident: id,
-            attempt,
-            correlationId,
-            meta: { job_id: id.job_id, owner: id.owner, strategy: id.strategy, created_at: clock.now() },
-          },
-          toChunks(doc),
-        );
+        await lastProgress.issued;
+        // Both settle before the ack or nak (`done` never rejects: a progress failure is only logged).
+        const [handed] = await Promise.allSettled([
+          handOver(
+            { store, lifecycle },
+            {
+              ident: id,
+              attempt,
+              correlationId,
+              meta: { job_id: id.job_id, owner: id.owner, strategy: id.strategy, created_at: clock.now() },
+            },
+            toChunks(doc),
+          ),
+          lastProgress.done,
+        ]);
+        if (handed.status === 'rejected') throw handed.reason;
+        const { created, inline } = handed.value;
         await ack(msg, log);
         log.info(
           {

@@ -6,10 +6,15 @@
 export class Doorbell {
   private readonly waiters = new Set<() => void>();
   private rings = 0;
+  private readonly users = new Set<number>();
 
-  /** Wakes every waiting slot; true when one was waiting (a ring nobody hears costs nothing). */
-  ring(): boolean {
+  /**
+   * Wakes every waiting slot; true when one was waiting (a ring nobody hears costs nothing).
+   * `user`: whose job was queued (the notice says), kept for `takeUsers` (at most 64 kept).
+   */
+  ring(user?: number): boolean {
     this.rings += 1;
+    if (user !== undefined && Number.isSafeInteger(user) && this.users.size < 64) this.users.add(user);
     if (this.waiters.size === 0) return false;
     const woken = [...this.waiters];
     this.waiters.clear();
@@ -40,6 +45,13 @@ export class Doorbell {
       }, timeoutMs);
       this.waiters.add(wake);
     });
+  }
+
+  /** The users rung for since the last call (a hint: a lost notice is simply not in it). */
+  takeUsers(): number[] {
+    const users = [...this.users];
+    this.users.clear();
+    return users;
   }
 
   /** Slots waiting now. */

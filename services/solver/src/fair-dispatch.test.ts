@@ -1,4 +1,6 @@
-import { chooseSweep, chooseUser, type UserLoad } from './fair-dispatch';
+import { userJobsSubject, userSolverConsumer } from '@fillsched/contracts';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { chooseSweep, chooseUser, readQueueLoads, type UserLoad } from './fair-dispatch';
 
 const load = (user: number, queued: number, running: number): UserLoad => ({
   user,
@@ -51,5 +53,57 @@ describe('chooseSweep (redeliveries that no num_pending shows)', () => {
     expect(chooseSweep(loads, new Map())).toBe(1);
     expect(chooseSweep(loads, new Map([[1, 5]]))).toBe(3);
     expect(chooseSweep([load(2, 0, 0)], new Map())).toBeNull();
+  });
+});
+
+describe('readQueueLoads', () => {
+  /** A JetStreamManager stand-in that records the order of requests and answers the stream's counts on demand. */
+  function fakeJsm(counts: Record<string, number>, pending: Record<number, [number, number]>) {
+    const asked: string[] = [];
+    let answerStream: () => void = () => undefined;
+    const jsm = {
+      streams: {
+        info: () => {
+          asked.push('stream');
+          return new Promise((resolve) => {
+            answerStream = () => resolve({ state: { subjects: counts } });
+          });
+        },
+      },
+      consumers: {
+        info: async (_stream: string, name: string) => {
+          asked.push(name);
+          const user = Number(name.split('-u').pop());
+          const [num_pending, num_ack_pending] = pending[user] ?? [0, 0];
+          return { num_pending, num_ack_pending };
+        },
+        add: async () => ({}),
+      },
+    };
+    return { jsm: jsm as unknown as JetStreamManager, asked, answer: () => answerStream() };
+  }
+
+  it("asks a rung, known user's consumer beside the stream, not after it; same loads", async () => {
+    const f = fakeJsm({ [userJobsSubject(7)]: 1, [userJobsSubject(8)]: 2 }, { 7: [1, 0], 8: [1, 1] });
+    const reading = readQueueLoads(f.jsm, new Set([7, 8]), [7, 99]);
+    await Promise.resolve();
+    // Before the stream answered: the rung user 7 only (99 is not known: its consumer may not exist).
+    expect(f.asked).toEqual([userSolverConsumer(7), 'stream']);
+    f.answer();
+    const loads = await reading;
+    expect(f.asked).toEqual([userSolverConsumer(7), 'stream', userSolverConsumer(8)]);
+    expect(loads.users).toEqual([
+      { user: 7, queued: 1, running: 0, inStream: 1 },
+      { user: 8, queued: 1, running: 1, inStream: 2 },
+    ]);
+  });
+
+  it('without rung users it asks the stream first, as before', async () => {
+    const f = fakeJsm({ [userJobsSubject(7)]: 1 }, { 7: [1, 0] });
+    const reading = readQueueLoads(f.jsm, new Set([7]));
+    await Promise.resolve();
+    expect(f.asked).toEqual(['stream']);
+    f.answer();
+    expect((await reading).users).toEqual([{ user: 7, queued: 1, running: 0, inStream: 1 }]);
   });
 });

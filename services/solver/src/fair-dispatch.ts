@@ -81,8 +81,22 @@ export interface QueueLoads {
 /**
  * The load of every user with jobs in the stream: per-subject counts from the stream (one
  * request), then each such user's consumer (created on first sight) for queued vs running.
+ * The consumers of `rung` users (a job of theirs was just queued: the doorbell's notices) are
+ * asked beside the stream instead of after it, when already known: the slot a notice woke takes its
+ * job one round trip sooner, from the same figures (asked after the job was stored).
  */
-export async function readQueueLoads(jsm: JetStreamManager, known: Set<number>): Promise<QueueLoads> {
+export async function readQueueLoads(
+  jsm: JetStreamManager,
+  known: Set<number>,
+  rung: readonly number[] = [],
+): Promise<QueueLoads> {
+  const early = new Map(
+    rung
+      .filter((user) => known.has(user))
+      .map((user) => [user, jsm.consumers.info(JOBS_STREAM, userSolverConsumer(user))] as const),
+  );
+  // One whose user turns out to have nothing in the stream (taken meanwhile) is not awaited.
+  for (const asked of early.values()) asked.catch(() => undefined);
   const info = await jsm.streams.info(JOBS_STREAM, { subjects_filter: JOBS_SUBJECTS_FILTER });
   const counts = Object.entries(info.state.subjects ?? {}).filter(([, n]) => n > 0);
   const shared = counts.find(([subject]) => subject === JOBS_SUBJECT)?.[1] ?? 0;
@@ -100,7 +114,7 @@ export async function readQueueLoads(jsm: JetStreamManager, known: Set<number>):
         );
         known.add(user);
       }
-      const c = await jsm.consumers.info(JOBS_STREAM, userSolverConsumer(user));
+      const c = await (early.get(user) ?? jsm.consumers.info(JOBS_STREAM, userSolverConsumer(user)));
       return { user, queued: c.num_pending, running: c.num_ack_pending, inStream };
     }),
   );
@@ -149,7 +163,7 @@ export async function startFairJobConsumer(opts: {
     const now = Date.now();
     const ring = doorbell.generation();
     if (!snapshot || now - snapshot.at >= refreshMs || snapshot.ring !== ring) {
-      const p = readQueueLoads(jsm, knownUsers);
+      const p = readQueueLoads(jsm, knownUsers, doorbell.takeUsers());
       snapshot = { at: now, ring, loads: p };
       p.catch(() => (snapshot = undefined));
     }

@@ -64,4 +64,42 @@ describe('ProgressThrottle', () => {
     await throttle.flush();
     expect(sent).toEqual([2]);
   });
+
+  test('handOff: `issued` once the last send is called, `done` once it is confirmed; nothing after it', async () => {
+    const calls: number[] = [];
+    const confirm: Array<() => void> = [];
+    const throttle = new ProgressThrottle<number>(
+      250,
+      (v) => {
+        calls.push(v);
+        return new Promise<void>((resolve) => confirm.push(resolve));
+      },
+      () => Date.now(),
+    );
+    throttle.push(1); // sent at once
+    throttle.push(2); // held back
+    await ticks();
+    expect(calls).toEqual([1]);
+    confirm[0]();
+    const { issued, done } = throttle.handOff();
+    let isDone = false;
+    void done.then(() => (isDone = true));
+    await issued;
+    expect(calls).toEqual([1, 2]); // the held-back update was handed over...
+    await ticks();
+    expect(isDone).toBe(false); // ...and is not confirmed yet
+    confirm[1]();
+    await done;
+    throttle.push(3);
+    await ticks();
+    expect(calls).toEqual([1, 2]);
+  });
+
+  test('handOff with nothing held back resolves at once', async () => {
+    const { sent, throttle } = make();
+    const { issued, done } = throttle.handOff();
+    await issued;
+    await done;
+    expect(sent).toEqual([]);
+  });
 });

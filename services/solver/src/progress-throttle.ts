@@ -8,6 +8,8 @@ export class ProgressThrottle<T> {
   private pending: { value: T } | null = null;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** Resolves once the latest send has been called (its publish handed to the connection). */
+  private issued: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -31,8 +33,18 @@ export class ProgressThrottle<T> {
     const { value } = this.pending;
     this.pending = null;
     this.lastSentAt = this.now();
+    let handed!: () => void;
+    this.issued = new Promise<void>((resolve) => (handed = resolve));
     // A failed progress publish is not worth failing the job for; the caller's send logs it.
-    this.chain = this.chain.then(() => this.send(value)).catch(() => undefined);
+    this.chain = this.chain
+      .then(() => {
+        try {
+          return this.send(value);
+        } finally {
+          handed();
+        }
+      })
+      .catch(() => undefined);
   }
 
   /** Sends the newest held-back update (if any), stops, and waits until everything sent is published. */
@@ -40,6 +52,18 @@ export class ProgressThrottle<T> {
     this.sendPending();
     this.closed = true;
     await this.chain;
+  }
+
+  /**
+   * `flush` in two steps: sends the newest held-back update and stops; `issued` resolves once that
+   * last send has been called, `done` once everything sent is published. A send publishes on one
+   * connection, which keeps the order of what is handed to it: whatever is published after `issued`
+   * still goes out after the last progress, without waiting for its confirmation first.
+   */
+  handOff(): { issued: Promise<void>; done: Promise<void> } {
+    this.sendPending();
+    this.closed = true;
+    return { issued: this.issued, done: this.chain };
   }
 
   /** Drops a held-back update (the job was cancelled or released) and waits for sends in flight. */

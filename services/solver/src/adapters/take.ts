@@ -1,5 +1,5 @@
-import { JOB_QUEUED_SUBJECT } from '@fillsched/contracts';
-import type { Logger } from '@fillsched/service-kit';
+import { JOB_QUEUED_SUBJECT, JobQueuedNoticeSchema } from '@fillsched/contracts';
+import { tryDecodeJson, type Logger } from '@fillsched/service-kit';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Doorbell } from '../doorbell';
 import type { JobMessage } from '../ports';
@@ -96,7 +96,16 @@ export function createJobTaker(
   };
 }
 
+/** The user a queued-job notice names; undefined when it is not a notice (it still rings). */
+export function userOfNotice(data: Uint8Array): number | undefined {
+  const decoded = tryDecodeJson(data);
+  const notice = decoded.ok ? JobQueuedNoticeSchema.safeParse(decoded.value) : null;
+  return notice?.success ? notice.data.user_id : undefined;
+}
+
 /** Rings the doorbell on every owner's queued-job notice (core NATS, no queue group: every worker). */
 export function ringOnQueuedJobs(nc: NatsConnection, doorbell: Doorbell): Subscription {
-  return nc.subscribe(JOB_QUEUED_SUBJECT, { callback: () => void doorbell.ring() });
+  return nc.subscribe(JOB_QUEUED_SUBJECT, {
+    callback: (err, m) => void doorbell.ring(err ? undefined : userOfNotice(m.data)),
+  });
 }
