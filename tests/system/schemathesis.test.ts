@@ -190,7 +190,7 @@ describeIfPython()('schemathesis against the running platform', () => {
           });
         if (run.code !== 0)
           process.stderr.write(
-            `[schemathesis] exit ${run.code} from generator crashes only (not the API); see above\n`,
+            `[schemathesis] exit ${run.code} from generator crashes only (not the API); see the full report named above\n`,
           );
       }
       const operations = Object.values<any>(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
