@@ -99,9 +99,16 @@ function availability() {
   };
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid`
+ * prints). Like Kafka's own Uuid.randomUuid, never one starting with '-': `kafka-storage format -t`
+ * would read it as an option ("argument --cluster-id/-t: expected one argument"), 1 run in 64.
+ */
 function randomClusterId() {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties({ brokerPort, controllerPort, logDir }) {

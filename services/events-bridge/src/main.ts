@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const source = await jetstreamSource(nats.nc, BRIDGE_CONSUMER);
+  const source = await jetstreamSource(nats.nc, BRIDGE_CONSUMER, undefined, logger);
   // The results topic: each completed schedule's document, read from its owner (results.ts).
   const owners = {
     schedule: createServiceClient(nats, 'schedule', { timeoutMs: 10_000 }),
