@@ -8,46 +8,20 @@
 // Prints p50 per hop; no assertions.
 // Usage: npm run bench:e2e-hops [-- --rounds 40] [-- --baseline HEAD~1]
 import { createRequire } from 'node:module';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { baselineArg, baselinePlatform, describeCommit } from './baseline.mjs';
+import { benchLots, login } from './e2e-input.mjs';
 
 const require = createRequire(import.meta.url);
 const { startPlatform } = require('../../scripts/platform.js');
 const { connect } = require('@nats-io/transport-node');
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const baselineRef = baselineArg();
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 40) || 40;
-const lots = fs
-  .readFileSync(path.resolve(here, '../../../shared/data/lots/lots.csv'), 'utf8')
-  .trim()
-  .split(/\r?\n/)
-  .slice(1)
-  .map((l) => {
-    const [lot_id, product, vials] = l.split(',');
-    return { lot_id, product, quantity: Number(vials) };
-  });
+const lots = benchLots();
 
 const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length / 2) - 1)];
-
-async function login(base, email) {
-  const password = 'SecurePass123!';
-  await fetch(`${base}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  const res = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: email, password }),
-  });
-  return (await res.json()).access_token;
-}
 
 /** One platform with an events tap: `seen(id)` = when each event of schedule `id` passed. */
 async function open(name, start) {

@@ -8,9 +8,7 @@
 // Usage: npm run bench:e2e [-- --rounds 3] [-- --baseline HEAD~1]
 import { createRequire } from 'node:module';
 import { baselineArg, baselinePlatform, describeCommit } from './baseline.mjs';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchLots, login } from './e2e-input.mjs';
 import WebSocket from 'ws';
 
 const require = createRequire(import.meta.url);
@@ -18,19 +16,9 @@ const { startPlatform } = require('../../scripts/platform.js');
 const { connect } = require('@nats-io/transport-node');
 const engine = require('@fillsched/engine');
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const baselineRef = baselineArg();
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3) || 3;
-const lotsCsv = path.resolve(here, '../../../shared/data/lots/lots.csv');
-const lots = fs
-  .readFileSync(lotsCsv, 'utf8')
-  .trim()
-  .split(/\r?\n/)
-  .slice(1)
-  .map((l) => {
-    const [lot_id, product, vials] = l.split(',');
-    return { lot_id, product, quantity: Number(vials) };
-  });
+const lots = benchLots();
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,21 +53,6 @@ async function engineFloor(n = 60) {
     xs.push(performance.now() - t);
   }
   return xs;
-}
-
-async function login(base, email) {
-  const password = 'SecurePass123!';
-  await fetch(`${base}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  const res = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: email, password }),
-  });
-  return (await res.json()).access_token;
 }
 
 function waitComplete(url) {

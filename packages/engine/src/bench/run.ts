@@ -9,7 +9,7 @@
  * Data is read from ../shared (relative to the repository root) or FILLSCHED_SHARED.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { checkSchedule } from '../checker';
 import { parseLotsCsv } from '../csv';
 import { normalizeInput } from '../input';
@@ -17,6 +17,7 @@ import { solve } from '../solve';
 import { STRATEGY_IDS, type Instance, type RawScheduleInput, type StrategyId } from '../types';
 import { FAMILIES, familyInput } from './families';
 import { generateInstance } from './generate';
+import { sharedDir } from './shared-dir';
 
 interface RefFigure {
   makespan?: number;
@@ -50,16 +51,6 @@ const only = (() => {
 })();
 const quick = args.includes('--quick');
 const want = (s: string): boolean => !only || only.has(s);
-
-function sharedDir(): string {
-  const cands = [
-    process.env.FILLSCHED_SHARED,
-    resolve(process.cwd(), '../shared'),
-    resolve(__dirname, '../../../../../shared'),
-  ];
-  for (const c of cands) if (c && existsSync(join(c, 'data'))) return c;
-  throw new Error('cannot find the shared data folder (set FILLSCHED_SHARED)');
-}
 
 const pad = (s: string | number, w: number, right = false): string => {
   const t = String(s);

@@ -17,8 +17,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SolveContext } from '../context';
 import { parseLotsCsv } from '../csv';
 import { normalizeInput } from '../input';
@@ -27,6 +27,7 @@ import { solve } from '../solve';
 import { listSchedule, lptOrder } from '../strategies/list';
 import { warmUp } from '../warmup';
 import { isStrategyId, type Instance, type ScheduleResult, type StrategyId } from '../types';
+import { sharedDir } from './shared-dir';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: string): string => {
@@ -40,16 +41,6 @@ const strategy: StrategyId = strategyArg;
 const runs = Math.max(1, Number(opt('runs', '30')));
 const coldRuns = Math.max(0, Number(opt('cold', '5')));
 const seed = Number(opt('seed', '1'));
-
-function sharedDir(): string {
-  const cands = [
-    process.env.FILLSCHED_SHARED,
-    resolve(process.cwd(), '../shared'),
-    resolve(__dirname, '../../../../../shared'),
-  ];
-  for (const c of cands) if (c && existsSync(join(c, 'data'))) return c;
-  throw new Error('cannot find the shared data folder (set FILLSCHED_SHARED)');
-}
 
 const cpuMs = (): number => {
   const c = process.cpuUsage();
